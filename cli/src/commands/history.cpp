@@ -1,0 +1,48 @@
+// `tfadesk history REF`: the ticket's log entries in order, as stored.
+#include "../command.hpp"
+#include "../output.hpp"
+#include "tfadesk/engine/error.hpp"
+
+namespace tfadesk::cli {
+namespace {
+
+class HistoryCommand final : public Command {
+public:
+    const char* name() const override { return "history"; }
+    const char* audience() const override { return "auditors"; }
+    const char* description() const override { return "a ticket's events in order: seq, time, agent, event, details, state"; }
+    const char* example() const override { return "tfadesk history HD-1042"; }
+    bool read_only() const override { return true; }
+
+    void setup(CLI::App& app) override {
+        app.add_option("ref", ref_, "the ticket's ref")->required();
+        add_json_flag(app, json_);
+    }
+
+    int run(Context& ctx) override {
+        auto db = ctx.open(storage::Database::Mode::read_only);
+        const auto entries = db.entries(ref_);
+        if (entries.empty()) throw engine::Error(engine::ErrorKind::not_found, "no such ticket: '" + ref_ + "'");
+        if (json_) {
+            nlohmann::json all = nlohmann::json::array();
+            for (const auto& e : entries) all.push_back(history_json(e));
+            ctx.out << all.dump(2) << "\n";
+            return 0;
+        }
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& e : entries)
+            rows.push_back({std::to_string(e.tseq), e.at, e.agent, e.event, e.details, e.state});
+        print_table(ctx.out, {"SEQ", "AT", "AGENT", "EVENT", "DETAILS", "STATE"}, rows, ctx.out_is_terminal);
+        return 0;
+    }
+
+private:
+    std::string ref_;
+    bool json_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_history() { return std::make_unique<HistoryCommand>(); }
+
+}  // namespace tfadesk::cli

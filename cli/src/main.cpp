@@ -1,0 +1,100 @@
+// tfadesk: the composition root. Parses the command line with CLI11, sets up logging on stderr,
+// runs one command and turns any error into one line on stderr and the exit code of SPEC §4.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "command.hpp"
+#include "tfadesk/engine/error.hpp"
+#include "tfadesk/rules/policy.hpp"
+#include "version.hpp"
+
+namespace {
+
+std::string version_text() {
+    return std::string("tfadesk ") + TFADESK_VERSION + " (policy version " +
+           std::to_string(tfadesk::rules::kPolicyVersion) + ", SQLite " + tfadesk::storage::sqlite_version() + ")";
+}
+
+int run(int argc, char** argv) {
+    using namespace tfadesk;
+    auto commands = cli::make_commands();
+
+    CLI::App app{"tfadesk - disable WhatsApp Business 2FA on a client's behalf, with four eyes "
+                 "and a hash-chained audit log.",
+                 "tfadesk"};
+    app.set_version_flag("--version", version_text());
+    app.require_subcommand(1);
+    app.fallthrough();
+    std::string db = "./tfadesk.db";
+    std::string level = "warn";
+    app.add_option("--db", db, "database file (default ./tfadesk.db)")->envname("TFADESK_DB");
+    app.add_option("--log-level", level, "log level on stderr")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+
+    std::string groups;
+    for (const char* audience : {"agents", "operators", "auditors"}) {
+        groups += std::string("\nFor ") + audience + ":\n";
+        for (const auto& c : commands)
+            if (std::string(c->audience()) == audience)
+                groups += "  " + std::string(c->name()) + std::string(18 - std::string(c->name()).size(), ' ') +
+                          c->description() + "\n";
+    }
+    app.footer(groups + "\nExit codes: 0 done, 1 unexpected error, 2 invalid input, 3 refused by the "
+                        "workflow, 4 no such ticket, 5 conflict, 6 integrity failure.\n"
+                        "Run 'tfadesk COMMAND --help' for a command's flags and an example.");
+
+    std::vector<std::pair<CLI::App*, cli::Command*>> subs;
+    for (auto& c : commands) {
+        CLI::App* sub = app.add_subcommand(c->name(), c->description());
+        sub->group(std::string("Commands for ") + c->audience());
+        sub->footer(std::string("Example:\n  ") + c->example());
+        c->setup(*sub);
+        subs.emplace_back(sub, c.get());
+    }
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "tfadesk: error: " << e.what() << " (run 'tfadesk --help')\n";
+        return 2;
+    }
+
+    auto logger = spdlog::stderr_color_mt("tfadesk");
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+    spdlog::set_default_logger(logger);
+    spdlog::set_level(spdlog::level::from_str(level));
+
+    cli::Context ctx{db, std::cout, std::cerr, isatty(STDOUT_FILENO) != 0, isatty(STDERR_FILENO) != 0};
+    for (auto& [sub, command] : subs)
+        if (sub->parsed()) return command->run(ctx);
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        const int code = run(argc, argv);
+        std::cout.flush();
+        return code;
+    } catch (const tfadesk::engine::Error& e) {
+        std::cout.flush();
+        std::cerr << "tfadesk: " << (e.kind() == tfadesk::engine::ErrorKind::refused ? "refused: " : "error: ")
+                  << e.what() << "\n";
+        return e.exit_code();
+    } catch (const std::exception& e) {
+        std::cout.flush();
+        std::cerr << "tfadesk: error: " << e.what() << "\n";
+        return 1;
+    }
+}

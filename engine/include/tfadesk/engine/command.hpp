@@ -1,0 +1,63 @@
+// Events as an agent asks for them (SPEC §3): one Command value per event, carrying the flags
+// it needs. The same value is rebuilt from a log entry's details on replay, so what is stored
+// is exactly what is judged again.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tfadesk/rules/fields.hpp"
+
+namespace tfadesk::engine {
+
+enum class EventKind {
+    triage,
+    update,
+    check_passed,
+    check_failed,
+    partner_detected,
+    approve,
+    submit_disable,
+    confirm_disabled,
+    disable_failed,
+    cancel,
+    expire,
+};
+
+// The event's name on the command line and in the log ("check-passed", ...).
+std::string_view to_string(EventKind k);
+std::optional<EventKind> parse_event(std::string_view name);
+const std::vector<EventKind>& all_events();
+
+struct Command {
+    EventKind kind = EventKind::triage;
+    std::string agent;
+    std::string at;  // when it was accepted (UTC, ms); filled in by the caller's clock
+    std::optional<std::string> check;
+    std::optional<std::string> note;
+    std::optional<std::string> reference;
+    std::optional<rules::Role> role;
+    std::optional<rules::Access> access;
+    std::optional<std::string> requester_email;
+    std::optional<std::string> now;        // expire: the time the SLA is judged at
+    std::optional<std::int64_t> sla_hours;  // expire: the SLA it is judged by
+};
+
+// SPEC §3's "malformed before the workflow is asked" checks: a missing or unknown --check, a
+// missing --note where one is required, a bad --requester-email, an `update` that changes
+// nothing, an empty agent. Throws Error(invalid_input) naming the flag.
+void validate(const Command& c);
+
+// The log entry's details: every flag the command carries, nothing else.
+nlohmann::json details_of(const Command& c);
+
+// Rebuilds the command from a log entry. Throws Error(integrity) when the details do not make a
+// valid command for `event` (an edited entry).
+Command command_from_entry(std::string_view event, const nlohmann::json& details,
+                           const std::string& agent, const std::string& at);
+
+}  // namespace tfadesk::engine

@@ -1,0 +1,30 @@
+// The one error type of tfadesk. Its kind maps one-to-one onto the exit codes of SPEC §4, so
+// `main` can print one line and return the code. A refused event is NOT an error: it is an
+// Outcome value (see machine.hpp); the CLI turns it into exit 3.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace tfadesk::engine {
+
+enum class ErrorKind {
+    unexpected = 1,     // I/O, corrupt file, anything unforeseen
+    invalid_input = 2,  // bad flag, bad field value, rejected import rows
+    refused = 3,        // the workflow refused (used only where a refusal must unwind)
+    not_found = 4,      // no such ticket
+    conflict = 5,       // duplicate ref, or --expect-version mismatch
+    integrity = 6,      // verify found a difference, or the log cannot be replayed
+};
+
+class Error : public std::runtime_error {
+public:
+    Error(ErrorKind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+    ErrorKind kind() const noexcept { return kind_; }
+    int exit_code() const noexcept { return static_cast<int>(kind_); }
+
+private:
+    ErrorKind kind_;
+};
+
+}  // namespace tfadesk::engine

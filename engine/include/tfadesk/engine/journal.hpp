@@ -1,0 +1,42 @@
+// What the engine needs from storage, declared here so the engine never includes SQLiteCpp.
+// A Journal is the append-only, hash-chained log of SPEC §6 plus the ticket cache it feeds.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tfadesk/engine/ticket.hpp"
+
+namespace tfadesk::engine {
+
+// One log entry. `details` is canonical JSON text (keys sorted, no spaces), stored and hashed
+// byte for byte as it is here.
+struct LogEntry {
+    std::int64_t seq = 0;   // global, 1-based, assigned by the journal
+    std::string ref;
+    std::int64_t tseq = 0;  // per ticket, 1 for `open`
+    std::string event;
+    std::string details;
+    std::string agent;
+    std::string at;         // UTC, milliseconds
+    std::string state;      // the ticket's state after this entry
+    int policy_version = 0;
+    std::string prev_hash;  // hex; 64 zeros for the first entry
+    std::string hash;       // hex SHA-256, see storage/README in the main README
+};
+
+class Journal {
+public:
+    virtual ~Journal() = default;
+    // The entries of one ticket in per-ticket order; empty when there is no such ticket.
+    virtual std::vector<LogEntry> entries(std::string_view ref) = 0;
+    // Whether a ticket with this ref exists.
+    virtual bool exists(std::string_view ref) = 0;
+    // Appends `entry` (assigning seq, prev_hash and hash) and rewrites the ticket's cache row
+    // from `after`. Must run inside the caller's write transaction.
+    virtual void append(LogEntry& entry, const Ticket& after) = 0;
+};
+
+}  // namespace tfadesk::engine

@@ -1,0 +1,39 @@
+// The ticket model: what a ticket is after replaying its log. The stored ticket row is a cache
+// of exactly this value (SPEC §6), and `verify` compares the two field by field.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tfadesk/rules/fields.hpp"
+
+namespace tfadesk::engine {
+
+struct Ticket {
+    rules::Fields fields;
+    std::string state = "received";
+    std::int64_t version = 0;  // number of log entries, 1 after `open`
+    // Identity checks passed: check name -> agent who first recorded it as passed.
+    std::map<std::string, std::string, std::less<>> checks;
+    // Every agent who recorded any identity check, passed or failed (R6).
+    std::set<std::string, std::less<>> check_agents;
+    std::string updated_at;  // time of the last log entry (UTC, ms)
+
+};
+
+// The §2 fields as a JSON object (absent optional fields omitted): the `open` entry's details.
+nlohmann::json fields_to_json(const rules::Fields& f);
+// The inverse; throws Error(integrity) when `j` is not a valid §2 object.
+rules::Fields fields_from_json(const nlohmann::json& j);
+
+// `show --json`: the §2 fields plus state, version, checks, updated_at (SPEC §4).
+nlohmann::json to_json(const Ticket& t);
+
+// Names of the fields in which two tickets differ ("state", "version", "phone", ...).
+std::vector<std::string> differences(const Ticket& expected, const Ticket& actual);
+
+}  // namespace tfadesk::engine

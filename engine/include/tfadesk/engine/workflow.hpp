@@ -1,0 +1,44 @@
+// The service that runs one command against a journal: load the ticket's entries, rebuild the
+// ticket through the machine, fire the event, append the entry. The caller owns the
+// transaction; nothing here commits.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tfadesk/engine/command.hpp"
+#include "tfadesk/engine/journal.hpp"
+#include "tfadesk/engine/machine.hpp"
+
+namespace tfadesk::engine {
+
+// The `open` entry of a new ticket (tseq 1, state received), not yet appended.
+LogEntry open_entry(const rules::Fields& fields, const std::string& agent, const std::string& at);
+
+// The entry recording an accepted command on `machine`'s ticket (after fire()).
+LogEntry event_entry(const Machine& machine, const Command& c);
+
+// Opens a ticket: appends its `open` entry. Throws Error(conflict) when the ref exists.
+Ticket open_ticket(Journal& journal, const rules::Fields& fields, const std::string& agent,
+                   const std::string& at);
+
+// Rebuilds a ticket from its entries alone (in tseq order), re-judging every event. Entries after
+// `as_of` (a UTC time) are left out when it is given. Throws Error(integrity) naming the entry
+// when the entries do not replay (not starting with `open`, a refused event, a state that
+// differs from the one stored) and Error(not_found) when `entries` is empty.
+Machine replay(const std::vector<LogEntry>& entries, const std::optional<std::string>& as_of = {});
+
+struct EventResult {
+    Outcome outcome;
+    Ticket ticket;  // after the event (unchanged when refused)
+};
+
+// Applies one event to ticket `ref`. Throws Error(not_found) for an unknown ref and
+// Error(conflict) when `expect_version` is given and differs from the ticket's version.
+// A refusal is returned, not thrown, and appends nothing.
+EventResult apply_event(Journal& journal, const std::string& ref, const Command& c,
+                        std::optional<std::int64_t> expect_version = std::nullopt);
+
+}  // namespace tfadesk::engine

@@ -1,0 +1,140 @@
+#include "tfadesk/engine/command.hpp"
+
+#include <array>
+
+#include "tfadesk/engine/error.hpp"
+#include "tfadesk/rules/policy.hpp"
+#include "tfadesk/rules/time.hpp"
+
+namespace tfadesk::engine {
+
+using nlohmann::json;
+
+namespace {
+constexpr std::array<std::pair<EventKind, std::string_view>, 11> kNames = {{
+    {EventKind::triage, "triage"},
+    {EventKind::update, "update"},
+    {EventKind::check_passed, "check-passed"},
+    {EventKind::check_failed, "check-failed"},
+    {EventKind::partner_detected, "partner-detected"},
+    {EventKind::approve, "approve"},
+    {EventKind::submit_disable, "submit-disable"},
+    {EventKind::confirm_disabled, "confirm-disabled"},
+    {EventKind::disable_failed, "disable-failed"},
+    {EventKind::cancel, "cancel"},
+    {EventKind::expire, "expire"},
+}};
+
+[[noreturn]] void invalid(const std::string& what) { throw Error(ErrorKind::invalid_input, what); }
+
+bool has_text(const std::optional<std::string>& s) {
+    return s && s->find_first_not_of(" \t\r\n") != std::string::npos;
+}
+}  // namespace
+
+std::string_view to_string(EventKind k) {
+    for (const auto& [kind, name] : kNames)
+        if (kind == k) return name;
+    return "?";
+}
+
+std::optional<EventKind> parse_event(std::string_view name) {
+    for (const auto& [kind, n] : kNames)
+        if (n == name) return kind;
+    return std::nullopt;
+}
+
+const std::vector<EventKind>& all_events() {
+    static const std::vector<EventKind> v = [] {
+        std::vector<EventKind> out;
+        for (const auto& [kind, name] : kNames) out.push_back(kind);
+        return out;
+    }();
+    return v;
+}
+
+void validate(const Command& c) {
+    const std::string event(to_string(c.kind));
+    if (c.agent.empty() || c.agent.find_first_not_of(" \t") == std::string::npos)
+        invalid("--agent: an agent name is required (or set TFADESK_AGENT)");
+    if (auto bad = rules::check_utf8(c.agent)) invalid("--agent " + *bad);
+    if (c.kind == EventKind::check_passed || c.kind == EventKind::check_failed) {
+        if (!c.check) invalid("--check: " + event + " needs --check client_of_record|number_ownership|lost_access");
+        if (!rules::is_check_name(*c.check))
+            invalid("--check: unknown check '" + *c.check +
+                    "' (expected client_of_record, number_ownership or lost_access)");
+    }
+    const bool needs_note = c.kind == EventKind::check_failed || c.kind == EventKind::disable_failed ||
+                            c.kind == EventKind::cancel;
+    if (needs_note && !has_text(c.note)) invalid("--note: " + event + " needs a --note saying why");
+    if (c.note) {
+        if (auto bad = rules::check_utf8(*c.note)) invalid("--note " + *bad);
+        if (c.note->size() > 2000 * 4) invalid("--note: must be at most 2,000 characters");
+    }
+    if (c.reference)
+        if (auto bad = rules::check_utf8(*c.reference)) invalid("--reference " + *bad);
+    if (c.requester_email)
+        if (auto bad = rules::check_email(*c.requester_email)) invalid("--requester-email: " + *bad);
+    if (c.kind == EventKind::update && !c.role && !c.access && !c.requester_email && !c.note)
+        invalid("update: give at least one of --role, --access, --requester-email, --note");
+    if (c.now && !rules::parse_utc(*c.now)) invalid("--now: must be an ISO 8601 UTC time");
+    if (c.sla_hours && *c.sla_hours <= 0) invalid("--sla-hours: must be a positive number of hours");
+}
+
+json details_of(const Command& c) {
+    json d = json::object();
+    if (c.check) d["check"] = *c.check;
+    if (c.note) d["note"] = *c.note;
+    if (c.reference) d["reference"] = *c.reference;
+    if (c.role) d["requester_role"] = rules::to_string(*c.role);
+    if (c.access) d["portfolio_access"] = rules::to_string(*c.access);
+    if (c.requester_email) d["requester_email"] = *c.requester_email;
+    if (c.now) d["now"] = *c.now;
+    if (c.sla_hours) d["sla_hours"] = *c.sla_hours;
+    return d;
+}
+
+Command command_from_entry(std::string_view event, const json& d, const std::string& agent,
+                           const std::string& at) {
+    auto fail = [&](const std::string& why) -> Error {
+        return Error(ErrorKind::integrity, "entry '" + std::string(event) + "': " + why);
+    };
+    auto kind = parse_event(event);
+    if (!kind) throw fail("unknown event name");
+    if (!d.is_object()) throw fail("details are not an object");
+    Command c;
+    c.kind = *kind;
+    c.agent = agent;
+    c.at = at;
+    for (const auto& [key, value] : d.items()) {
+        if (key == "sla_hours") {
+            if (!value.is_number_integer()) throw fail("sla_hours is not an integer");
+            c.sla_hours = value.get<std::int64_t>();
+            continue;
+        }
+        if (!value.is_string()) throw fail("detail '" + key + "' is not text");
+        std::string v = value.get<std::string>();
+        if (key == "check") c.check = v;
+        else if (key == "note") c.note = v;
+        else if (key == "reference") c.reference = v;
+        else if (key == "requester_email") c.requester_email = v;
+        else if (key == "now") c.now = v;
+        else if (key == "requester_role") {
+            c.role = rules::parse_role(v);
+            if (!c.role) throw fail("bad requester_role");
+        } else if (key == "portfolio_access") {
+            c.access = rules::parse_access(v);
+            if (!c.access) throw fail("bad portfolio_access");
+        } else {
+            throw fail("unknown detail '" + key + "'");
+        }
+    }
+    try {
+        validate(c);
+    } catch (const Error& e) {
+        throw fail(e.what());
+    }
+    return c;
+}
+
+}  // namespace tfadesk::engine

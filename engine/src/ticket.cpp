@@ -1,0 +1,65 @@
+#include "tfadesk/engine/ticket.hpp"
+
+#include "tfadesk/engine/error.hpp"
+#include "tfadesk/rules/fields.hpp"
+
+namespace tfadesk::engine {
+
+using nlohmann::json;
+
+json fields_to_json(const rules::Fields& f) {
+    json j = {
+        {"ref", f.ref},
+        {"phone", f.phone},
+        {"client_id", f.client_id},
+        {"requester_email", f.requester_email},
+        {"requester_role", rules::to_string(f.requester_role)},
+        {"portfolio_access", rules::to_string(f.portfolio_access)},
+        {"reason", f.reason},
+        {"submitted_at", f.submitted_at},
+    };
+    if (f.waba_id) j["waba_id"] = *f.waba_id;
+    if (f.portfolio_id) j["portfolio_id"] = *f.portfolio_id;
+    if (f.note) j["note"] = *f.note;
+    return j;
+}
+
+rules::Fields fields_from_json(const json& j) {
+    if (!j.is_object()) throw Error(ErrorKind::integrity, "open details are not an object");
+    rules::RawFields raw;
+    for (const auto& [key, value] : j.items()) {
+        if (!rules::is_field_name(key) || !value.is_string())
+            throw Error(ErrorKind::integrity, "open details hold an unknown or non-text field '" + key + "'");
+        raw.emplace(key, value.get<std::string>());
+    }
+    if (!j.contains("submitted_at"))
+        throw Error(ErrorKind::integrity, "open details lack submitted_at");
+    auto result = rules::validate_fields(raw, "");
+    if (auto* bad = std::get_if<rules::FieldError>(&result))
+        throw Error(ErrorKind::integrity, "open details are invalid: " + bad->message());
+    return std::get<rules::Fields>(std::move(result));
+}
+
+json to_json(const Ticket& t) {
+    json j = fields_to_json(t.fields);
+    json checks = json::object();
+    for (const auto& [check, agent] : t.checks) checks[check] = agent;
+    j["checks"] = std::move(checks);
+    j["state"] = t.state;
+    j["version"] = t.version;
+    j["updated_at"] = t.updated_at;
+    return j;
+}
+
+std::vector<std::string> differences(const Ticket& a, const Ticket& b) {
+    std::vector<std::string> out;
+    const json ja = to_json(a), jb = to_json(b);
+    for (const auto& [key, value] : ja.items())
+        if (!jb.contains(key) || jb[key] != value) out.push_back(key);
+    for (const auto& [key, value] : jb.items())
+        if (!ja.contains(key)) out.push_back(key);
+    if (a.check_agents != b.check_agents) out.emplace_back("check_agents");
+    return out;
+}
+
+}  // namespace tfadesk::engine

@@ -1,0 +1,105 @@
+#include "tfadesk/engine/workflow.hpp"
+
+#include "tfadesk/engine/error.hpp"
+#include "tfadesk/rules/policy.hpp"
+#include "tfadesk/rules/time.hpp"
+
+namespace tfadesk::engine {
+
+LogEntry open_entry(const rules::Fields& fields, const std::string& agent, const std::string& at) {
+    LogEntry e;
+    e.ref = fields.ref;
+    e.tseq = 1;
+    e.event = "open";
+    e.details = fields_to_json(fields).dump();
+    e.agent = agent;
+    e.at = at;
+    e.state = "received";
+    e.policy_version = rules::kPolicyVersion;
+    return e;
+}
+
+LogEntry event_entry(const Machine& machine, const Command& c) {
+    const Ticket& t = machine.ticket();
+    LogEntry e;
+    e.ref = t.fields.ref;
+    e.tseq = t.version;
+    e.event = std::string(to_string(c.kind));
+    e.details = details_of(c).dump();
+    e.agent = c.agent;
+    e.at = c.at;
+    e.state = t.state;
+    e.policy_version = rules::kPolicyVersion;
+    return e;
+}
+
+Ticket open_ticket(Journal& journal, const rules::Fields& fields, const std::string& agent,
+                   const std::string& at) {
+    if (journal.exists(fields.ref))
+        throw Error(ErrorKind::conflict, "ticket '" + fields.ref + "' already exists");
+    LogEntry e = open_entry(fields, agent, at);
+    Machine m(fields, at);
+    journal.append(e, m.ticket());
+    return m.ticket();
+}
+
+Machine replay(const std::vector<LogEntry>& entries, const std::optional<std::string>& as_of) {
+    if (entries.empty()) throw Error(ErrorKind::not_found, "no such ticket");
+    const LogEntry& first = entries.front();
+    auto where = [](const LogEntry& e) {
+        return "ticket '" + e.ref + "' entry seq " + std::to_string(e.seq) + " (#" +
+               std::to_string(e.tseq) + ", " + e.event + ")";
+    };
+    if (first.event != "open" || first.tseq != 1)
+        throw Error(ErrorKind::integrity, where(first) + ": the log does not start with open");
+    nlohmann::json details;
+    try {
+        details = nlohmann::json::parse(first.details);
+    } catch (const nlohmann::json::exception&) {
+        throw Error(ErrorKind::integrity, where(first) + ": details are not JSON");
+    }
+    Machine m(fields_from_json(details), first.at);
+    const auto limit = as_of ? rules::parse_utc(*as_of) : std::nullopt;
+    for (std::size_t i = 1; i < entries.size(); ++i) {
+        const LogEntry& e = entries[i];
+        if (limit) {
+            const auto at = rules::parse_utc(e.at);
+            if (at && *at > *limit) break;
+        }
+        if (e.tseq != m.ticket().version + 1)
+            throw Error(ErrorKind::integrity, where(e) + ": expected #" + std::to_string(m.ticket().version + 1));
+        try {
+            details = nlohmann::json::parse(e.details);
+        } catch (const nlohmann::json::exception&) {
+            throw Error(ErrorKind::integrity, where(e) + ": details are not JSON");
+        }
+        const Outcome o = m.fire(command_from_entry(e.event, details, e.agent, e.at));
+        if (!o.accepted)
+            throw Error(ErrorKind::integrity, where(e) + ": the workflow refuses it: " + o.message(e.event));
+        if (o.state != e.state)
+            throw Error(ErrorKind::integrity, where(e) + ": stored state '" + e.state +
+                                                  "' but the workflow gives '" + o.state + "'");
+    }
+    return m;
+}
+
+EventResult apply_event(Journal& journal, const std::string& ref, const Command& c,
+                        std::optional<std::int64_t> expect_version) {
+    const auto entries = journal.entries(ref);
+    if (entries.empty()) throw Error(ErrorKind::not_found, "no such ticket: '" + ref + "'");
+    Machine m = replay(entries);
+    if (expect_version && *expect_version != m.ticket().version)
+        throw Error(ErrorKind::conflict, "ticket '" + ref + "' is at version " +
+                                             std::to_string(m.ticket().version) + ", not " +
+                                             std::to_string(*expect_version) +
+                                             " (--expect-version): it changed since you looked");
+    EventResult r{m.fire(c), {}};
+    if (r.outcome.accepted) {
+        LogEntry e = event_entry(m, c);
+        journal.append(e, m.ticket());
+    }
+    r.ticket = m.ticket();
+    return r;
+}
+
+}  // namespace tfadesk::engine

@@ -1,0 +1,62 @@
+// The policy R1-R8 of SPEC §1 as pure functions. Every refusal carries the id of the rule that
+// refused and one sentence a support agent understands. Nothing here knows about Boost.MSM,
+// SQLite or the command line: the engine's guards call these functions.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "tfadesk/rules/fields.hpp"
+
+namespace tfadesk::rules {
+
+// Goes up whenever a rule below changes meaning; stored with every log entry.
+inline constexpr int kPolicyVersion = 1;
+// Policy versions this build can judge events under (verify names any other).
+bool knows_policy_version(int version);
+
+inline constexpr std::int64_t kDefaultSlaHours = 168;  // R7: 7 days
+
+struct Refusal {
+    std::string rule;    // "R1".."R8"
+    std::string reason;  // one sentence, without the rule id
+    std::string message() const { return rule + ": " + reason; }
+};
+
+// R5's three identity checks.
+inline constexpr std::array<std::string_view, 3> kChecks = {"client_of_record", "number_ownership",
+                                                             "lost_access"};
+bool is_check_name(std::string_view name);
+
+// R1-R3: where triage sends a request.
+enum class TriageOutcome { partner_rejected, self_service_advised, identity_check, awaiting_requester };
+TriageOutcome triage(Role role, Access access);
+
+// R1/R3: may 2FA be disabled on behalf of a requester in this role? (client, portfolio_admin)
+std::optional<Refusal> may_disable_for(Role role);
+
+// R4: a submitted disable must carry the provider's reference.
+std::optional<Refusal> has_reference(const std::optional<std::string>& reference);
+
+// R5: all three checks passed. `passed` holds the names of the checks recorded as passed.
+std::optional<Refusal> all_checks_passed(const std::set<std::string, std::less<>>& passed);
+
+// R6: the approver recorded none of the identity checks.
+std::optional<Refusal> approver_is_independent(std::string_view approver,
+                                               const std::set<std::string, std::less<>>& check_agents);
+
+// R7: the ticket has waited on the requester longer than the SLA.
+std::optional<Refusal> sla_elapsed(std::int64_t last_activity_ms, std::int64_t now_ms,
+                                   std::int64_t sla_hours);
+
+// R8: a ticket in a terminal state accepts no event.
+Refusal terminal_state(std::string_view state);
+
+// R3: a partner's request is always rejected (used when a partner is detected late).
+Refusal partner_request();
+
+}  // namespace tfadesk::rules

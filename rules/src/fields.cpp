@@ -1,0 +1,262 @@
+#include "tfadesk/rules/fields.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <tuple>
+
+#include "tfadesk/rules/time.hpp"
+
+namespace tfadesk::rules {
+
+std::string_view to_string(Role r) {
+    switch (r) {
+        case Role::client: return "client";
+        case Role::portfolio_admin: return "portfolio_admin";
+        case Role::partner: return "partner";
+        case Role::unknown: break;
+    }
+    return "unknown";
+}
+
+std::string_view to_string(Access a) {
+    switch (a) {
+        case Access::yes: return "yes";
+        case Access::no: return "no";
+        case Access::unknown: break;
+    }
+    return "unknown";
+}
+
+std::optional<Role> parse_role(std::string_view s) {
+    for (Role r : {Role::client, Role::portfolio_admin, Role::partner, Role::unknown})
+        if (s == to_string(r)) return r;
+    return std::nullopt;
+}
+
+std::optional<Access> parse_access(std::string_view s) {
+    for (Access a : {Access::yes, Access::no, Access::unknown})
+        if (s == to_string(a)) return a;
+    return std::nullopt;
+}
+
+bool operator==(const Fields& a, const Fields& b) {
+    auto tie = [](const Fields& f) {
+        return std::tie(f.ref, f.phone, f.client_id, f.requester_email, f.requester_role,
+                        f.portfolio_access, f.reason, f.waba_id, f.portfolio_id, f.submitted_at, f.note);
+    };
+    return tie(a) == tie(b);
+}
+
+const std::vector<std::string_view>& field_names() {
+    static const std::vector<std::string_view> names = {
+        "ref",         "phone",         "client_id", "requester_email", "requester_role",
+        "portfolio_access", "reason",   "waba_id",   "portfolio_id",    "submitted_at",
+        "note"};
+    return names;
+}
+
+bool is_field_name(std::string_view name) {
+    const auto& n = field_names();
+    return std::find(n.begin(), n.end(), name) != n.end();
+}
+
+namespace {
+
+// Decodes one UTF-8 code point at `i`; returns its length or 0 when malformed (overlong forms,
+// surrogates and values past U+10FFFF are malformed too).
+std::size_t utf8_length(std::string_view s, std::size_t i, char32_t& cp) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    if (b < 0x80) { cp = b; return 1; }
+    if (b >= 0xC2 && b <= 0xDF) { n = 2; cp = b & 0x1F; }
+    else if (b >= 0xE0 && b <= 0xEF) { n = 3; cp = b & 0x0F; }
+    else if (b >= 0xF0 && b <= 0xF4) { n = 4; cp = b & 0x07; }
+    else return 0;
+    if (i + n > s.size()) return 0;
+    for (std::size_t k = 1; k < n; ++k) {
+        const auto c = static_cast<unsigned char>(s[i + k]);
+        if ((c & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (c & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+// Counts code points; nothing when `s` is not UTF-8. `control` is set when a C0/C1 control
+// character or DEL occurs (tab and newlines included).
+std::optional<std::size_t> count_chars(std::string_view s, bool& control) {
+    std::size_t count = 0;
+    control = false;
+    for (std::size_t i = 0; i < s.size(); ++count) {
+        char32_t cp = 0;
+        const std::size_t n = utf8_length(s, i, cp);
+        if (n == 0) return std::nullopt;
+        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) control = true;
+        i += n;
+    }
+    return count;
+}
+
+std::string_view trim(std::string_view s) {
+    const auto b = s.find_first_not_of(" \t");
+    if (b == std::string_view::npos) return {};
+    return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+bool all_digits(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool is_ref_char(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+}
+
+std::optional<std::string_view> get(const RawFields& raw, std::string_view key, bool keep_spaces = false) {
+    auto it = raw.find(key);
+    if (it == raw.end()) return std::nullopt;
+    std::string_view v = keep_spaces ? std::string_view(it->second) : trim(it->second);
+    if (v.empty()) return std::nullopt;
+    return v;
+}
+
+}  // namespace
+
+std::optional<std::string> check_utf8(std::string_view text) {
+    bool control = false;
+    if (!count_chars(text, control)) return "is not valid UTF-8";
+    return std::nullopt;
+}
+
+std::optional<std::string> check_email(std::string_view e) {
+    if (e.size() > 254) return "must be at most 254 characters";
+    const auto at = e.find('@');
+    if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos)
+        return "must be an email address like local@domain.tld";
+    const std::string_view local = e.substr(0, at), domain = e.substr(at + 1);
+    const bool local_ok = local.size() <= 64 && std::all_of(local.begin(), local.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u > 0x20 && u < 0x7F && std::string_view("(),:;<>[\\]\"").find(c) == std::string_view::npos;
+    });
+    if (!local_ok || local.front() == '.' || local.back() == '.')
+        return "must be an email address like local@domain.tld (bad local part)";
+    const auto last_dot = domain.rfind('.');
+    if (last_dot == std::string_view::npos) return "must be an email address like local@domain.tld (no domain)";
+    std::size_t start = 0;
+    while (start <= domain.size()) {
+        auto end = domain.find('.', start);
+        if (end == std::string_view::npos) end = domain.size();
+        const std::string_view label = domain.substr(start, end - start);
+        const bool ok = !label.empty() && label.size() <= 63 && label.front() != '-' &&
+                        label.back() != '-' && std::all_of(label.begin(), label.end(), [](char c) {
+                            return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+                        });
+        if (!ok) return "must be an email address like local@domain.tld (bad domain)";
+        start = end + 1;
+    }
+    const std::string_view tld = domain.substr(last_dot + 1);
+    if (tld.size() < 2 || !std::all_of(tld.begin(), tld.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }))
+        return "must be an email address like local@domain.tld (bad top-level domain)";
+    return std::nullopt;
+}
+
+std::optional<std::string> normalize_phone(std::string_view raw) {
+    std::string out;
+    out.reserve(raw.size());
+    for (char c : raw) {
+        if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')') continue;
+        out.push_back(c);
+    }
+    if (out.size() < 9 || out.size() > 16 || out[0] != '+' || out[1] < '1' || out[1] > '9' ||
+        !all_digits(std::string_view(out).substr(1)))
+        return std::nullopt;
+    return out;
+}
+
+std::variant<Fields, FieldError> validate_fields(const RawFields& raw, std::string_view now_utc) {
+    Fields f;
+    // Every value must be UTF-8 before anything else looks at it.
+    for (const auto& [key, value] : raw)
+        if (auto bad = check_utf8(value)) return FieldError{key, *bad};
+
+    auto ref = get(raw, "ref");
+    if (!ref) return FieldError{"ref", "is required"};
+    if (ref->size() > 64 || !std::all_of(ref->begin(), ref->end(), is_ref_char))
+        return FieldError{"ref", "must be 1-64 characters of A-Z a-z 0-9 . _ -"};
+    f.ref = *ref;
+
+    auto phone = get(raw, "phone");
+    if (!phone) return FieldError{"phone", "is required"};
+    auto e164 = normalize_phone(*phone);
+    if (!e164)
+        return FieldError{"phone", "must be E.164: '+', first digit 1-9, 8-15 digits in all (got '" +
+                                       std::string(*phone) + "')"};
+    f.phone = *e164;
+
+    auto client = get(raw, "client_id");
+    if (!client) return FieldError{"client_id", "is required"};
+    bool control = false;
+    const auto n = count_chars(*client, control);
+    if (control || *n > 64) return FieldError{"client_id", "must be 1-64 printable characters"};
+    f.client_id = *client;
+
+    auto email = get(raw, "requester_email");
+    if (!email) return FieldError{"requester_email", "is required"};
+    if (auto bad = check_email(*email)) return FieldError{"requester_email", *bad};
+    f.requester_email = *email;
+
+    auto role_text = get(raw, "requester_role");
+    if (!role_text) return FieldError{"requester_role", "is required"};
+    auto role = parse_role(*role_text);
+    if (!role)
+        return FieldError{"requester_role", "must be client, portfolio_admin, partner or unknown (got '" +
+                                                std::string(*role_text) + "')"};
+    f.requester_role = *role;
+
+    if (auto access_text = get(raw, "portfolio_access")) {
+        auto access = parse_access(*access_text);
+        if (!access)
+            return FieldError{"portfolio_access",
+                              "must be yes, no or unknown (got '" + std::string(*access_text) + "')"};
+        f.portfolio_access = *access;
+    }
+
+    if (auto reason = get(raw, "reason")) {
+        static constexpr std::string_view kReasons[] = {"migrate_waba", "migrate_portfolio",
+                                                        "lost_access", "other"};
+        if (std::find(std::begin(kReasons), std::end(kReasons), *reason) == std::end(kReasons))
+            return FieldError{"reason", "must be migrate_waba, migrate_portfolio, lost_access or other (got '" +
+                                            std::string(*reason) + "')"};
+        f.reason = *reason;
+    }
+
+    for (auto [key, member] : {std::pair{"waba_id", &Fields::waba_id},
+                               std::pair{"portfolio_id", &Fields::portfolio_id}}) {
+        if (auto id = get(raw, key)) {
+            if (!all_digits(*id) || id->size() > 32)
+                return FieldError{key, "must be digits only (got '" + std::string(*id) + "')"};
+            f.*member = std::string(*id);
+        }
+    }
+
+    if (auto ts = get(raw, "submitted_at")) {
+        auto ms = parse_utc(*ts);
+        if (!ms)
+            return FieldError{"submitted_at", "must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z (got '" +
+                                                  std::string(*ts) + "')"};
+        f.submitted_at = format_utc(*ms);
+    } else {
+        f.submitted_at = std::string(now_utc);
+    }
+
+    if (auto note = get(raw, "note", true)) {
+        const auto chars = count_chars(*note, control);
+        if (*chars > 2000) return FieldError{"note", "must be at most 2,000 characters"};
+        f.note = std::string(*note);
+    }
+    return f;
+}
+
+}  // namespace tfadesk::rules
