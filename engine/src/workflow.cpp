@@ -34,12 +34,21 @@ LogEntry event_entry(const Machine& machine, const Command& c) {
 }
 
 Ticket open_ticket(Journal& journal, const rules::Fields& fields, const std::string& agent,
-                   const std::string& at) {
+                   const std::string& at, bool triage) {
     if (journal.exists(fields.ref))
         throw Error(ErrorKind::conflict, "ticket '" + fields.ref + "' already exists");
     LogEntry e = open_entry(fields, agent, at);
     Machine m(fields, at);
     journal.append(e, m.ticket());
+    if (triage) {
+        Command c;
+        c.kind = EventKind::triage;
+        c.agent = agent;
+        c.at = at;
+        m.fire(c);  // triage's guards partition every (role, access): it is always accepted
+        LogEntry t = event_entry(m, c);
+        journal.append(t, m.ticket());
+    }
     return m.ticket();
 }
 

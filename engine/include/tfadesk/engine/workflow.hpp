@@ -20,9 +20,11 @@ LogEntry open_entry(const rules::Fields& fields, const std::string& agent, const
 // The entry recording an accepted command on `machine`'s ticket (after fire()).
 LogEntry event_entry(const Machine& machine, const Command& c);
 
-// Opens a ticket: appends its `open` entry. Throws Error(conflict) when the ref exists.
+// Opens a ticket: appends its `open` entry and, when `triage` is set, triages it through the
+// machine like any other ticket (agent and time the same). Throws Error(conflict) when the ref
+// exists.
 Ticket open_ticket(Journal& journal, const rules::Fields& fields, const std::string& agent,
-                   const std::string& at);
+                   const std::string& at, bool triage = false);
 
 // Rebuilds a ticket from its entries alone (in tseq order), re-judging every event. Entries after
 // `as_of` (a UTC time) are left out when it is given. Throws Error(integrity) naming the entry
