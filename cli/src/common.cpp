@@ -8,7 +8,14 @@ namespace tfadesk::cli {
 std::string Context::now() {
     using namespace std::chrono;
     const auto ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-    return rules::format_utc_ms(ms);
+    // Formatting costs more than a clock read; an import asks many times within one millisecond.
+    static std::int64_t last_ms = -1;
+    static std::string last;
+    if (ms != last_ms) {
+        last_ms = ms;
+        last = rules::format_utc_ms(ms);
+    }
+    return last;
 }
 
 storage::Database Context::open(storage::Database::Mode mode) const {

@@ -19,6 +19,22 @@ std::string version_text() {
            std::to_string(tfadesk::rules::kPolicyVersion) + ", SQLite " + tfadesk::storage::sqlite_version() + ")";
 }
 
+// CLI11 says "A subcommand is required" for a mistyped command; name the word instead.
+std::string parse_error_text(const CLI::ParseError& e, int argc, char** argv,
+                             const std::vector<std::pair<CLI::App*, tfadesk::cli::Command*>>& subs) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string word = argv[i];
+        if (word.rfind("-", 0) == 0) {
+            if ((word == "--db" || word == "--log-level") && i + 1 < argc) ++i;
+            continue;
+        }
+        for (const auto& [sub, command] : subs)
+            if (word == command->name()) return e.what();
+        return "unknown command '" + word + "'";
+    }
+    return e.what();
+}
+
 int run(int argc, char** argv) {
     using namespace tfadesk;
     auto commands = cli::make_commands();
@@ -65,7 +81,7 @@ int run(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << "tfadesk: error: " << e.what() << " (run 'tfadesk --help')\n";
+        std::cerr << "tfadesk: error: " << parse_error_text(e, argc, argv, subs) << " (run 'tfadesk --help')\n";
         return 2;
     }
 

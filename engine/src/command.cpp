@@ -67,10 +67,8 @@ void validate(const Command& c) {
     const bool needs_note = c.kind == EventKind::check_failed || c.kind == EventKind::disable_failed ||
                             c.kind == EventKind::cancel;
     if (needs_note && !has_text(c.note)) invalid("--note: " + event + " needs a --note saying why");
-    if (c.note) {
-        if (auto bad = rules::check_utf8(*c.note)) invalid("--note " + *bad);
-        if (c.note->size() > 2000 * 4) invalid("--note: must be at most 2,000 characters");
-    }
+    if (c.note)
+        if (auto bad = rules::check_note(*c.note)) invalid("--note: " + *bad);
     if (c.reference)
         if (auto bad = rules::check_utf8(*c.reference)) invalid("--reference " + *bad);
     if (c.requester_email)

@@ -53,12 +53,26 @@ json to_json(const Ticket& t) {
 
 std::vector<std::string> differences(const Ticket& a, const Ticket& b) {
     std::vector<std::string> out;
-    const json ja = to_json(a), jb = to_json(b);
-    for (const auto& [key, value] : ja.items())
-        if (!jb.contains(key) || jb[key] != value) out.push_back(key);
-    for (const auto& [key, value] : jb.items())
-        if (!ja.contains(key)) out.push_back(key);
-    if (a.check_agents != b.check_agents) out.emplace_back("check_agents");
+    auto differ = [&](const char* name, bool same) {
+        if (!same) out.emplace_back(name);
+    };
+    const rules::Fields &fa = a.fields, &fb = b.fields;
+    differ("ref", fa.ref == fb.ref);
+    differ("phone", fa.phone == fb.phone);
+    differ("client_id", fa.client_id == fb.client_id);
+    differ("requester_email", fa.requester_email == fb.requester_email);
+    differ("requester_role", fa.requester_role == fb.requester_role);
+    differ("portfolio_access", fa.portfolio_access == fb.portfolio_access);
+    differ("reason", fa.reason == fb.reason);
+    differ("waba_id", fa.waba_id == fb.waba_id);
+    differ("portfolio_id", fa.portfolio_id == fb.portfolio_id);
+    differ("submitted_at", fa.submitted_at == fb.submitted_at);
+    differ("note", fa.note == fb.note);
+    differ("state", a.state == b.state);
+    differ("version", a.version == b.version);
+    differ("checks", a.checks == b.checks);
+    differ("check_agents", a.check_agents == b.check_agents);
+    differ("updated_at", a.updated_at == b.updated_at);
     return out;
 }
 

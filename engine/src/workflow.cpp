@@ -1,17 +1,50 @@
 #include "tfadesk/engine/workflow.hpp"
 
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/engine/json_text.hpp"
 #include "tfadesk/rules/policy.hpp"
 #include "tfadesk/rules/time.hpp"
 
 namespace tfadesk::engine {
+
+namespace {
+
+// fields_to_json(f).dump(), without the DOM: the keys in byte order, optional ones when present.
+std::string fields_details(const rules::Fields& f) {
+    std::string out;
+    out.reserve(256 + (f.note ? f.note->size() : 0));
+    char sep = '{';
+    auto field = [&](const char* key, std::string_view value) {
+        out += sep;
+        sep = ',';
+        out += '"';
+        out += key;
+        out += "\":";
+        append_json_string(out, value);
+    };
+    field("client_id", f.client_id);
+    if (f.note) field("note", *f.note);
+    field("phone", f.phone);
+    field("portfolio_access", rules::to_string(f.portfolio_access));
+    if (f.portfolio_id) field("portfolio_id", *f.portfolio_id);
+    field("reason", f.reason);
+    field("ref", f.ref);
+    field("requester_email", f.requester_email);
+    field("requester_role", rules::to_string(f.requester_role));
+    field("submitted_at", f.submitted_at);
+    if (f.waba_id) field("waba_id", *f.waba_id);
+    out += '}';
+    return out;
+}
+
+}  // namespace
 
 LogEntry open_entry(const rules::Fields& fields, const std::string& agent, const std::string& at) {
     LogEntry e;
     e.ref = fields.ref;
     e.tseq = 1;
     e.event = "open";
-    e.details = fields_to_json(fields).dump();
+    e.details = fields_details(fields);
     e.agent = agent;
     e.at = at;
     e.state = "received";
@@ -33,10 +66,9 @@ LogEntry event_entry(const Machine& machine, const Command& c) {
     return e;
 }
 
-Ticket open_ticket(Journal& journal, const rules::Fields& fields, const std::string& agent,
-                   const std::string& at, bool triage) {
-    if (journal.exists(fields.ref))
-        throw Error(ErrorKind::conflict, "ticket '" + fields.ref + "' already exists");
+bool open_if_new(Journal& journal, const rules::Fields& fields, const std::string& agent,
+                 const std::string& at, bool triage) {
+    if (journal.exists(fields.ref)) return false;
     LogEntry e = open_entry(fields, agent, at);
     Machine m(fields, at);
     journal.append(e, m.ticket());
@@ -49,7 +81,14 @@ Ticket open_ticket(Journal& journal, const rules::Fields& fields, const std::str
         LogEntry t = event_entry(m, c);
         journal.append(t, m.ticket());
     }
-    return m.ticket();
+    return true;
+}
+
+Ticket open_ticket(Journal& journal, const rules::Fields& fields, const std::string& agent,
+                   const std::string& at, bool triage) {
+    if (!open_if_new(journal, fields, agent, at, triage))
+        throw Error(ErrorKind::conflict, "ticket '" + fields.ref + "' already exists");
+    return replay(journal.entries(fields.ref)).ticket();
 }
 
 Machine replay(const std::vector<LogEntry>& entries, const std::optional<std::string>& as_of) {
@@ -61,6 +100,9 @@ Machine replay(const std::vector<LogEntry>& entries, const std::optional<std::st
     };
     if (first.event != "open" || first.tseq != 1)
         throw Error(ErrorKind::integrity, where(first) + ": the log does not start with open");
+    if (first.state != "received")
+        throw Error(ErrorKind::integrity, where(first) + ": stored state '" + first.state +
+                                              "' but an opened ticket is 'received'");
     nlohmann::json details;
     try {
         details = nlohmann::json::parse(first.details);

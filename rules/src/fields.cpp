@@ -114,13 +114,22 @@ bool is_ref_char(char c) {
            c == '_' || c == '-';
 }
 
+// Thrown by get() for a value that is not UTF-8, so that fields are judged in §2 order.
+struct BadText {
+    FieldError error;
+};
+
 std::optional<std::string_view> get(const RawFields& raw, std::string_view key, bool keep_spaces = false) {
     auto it = raw.find(key);
     if (it == raw.end()) return std::nullopt;
+    bool control = false;
+    if (!count_chars(it->second, control)) throw BadText{{std::string(key), "is not valid UTF-8"}};
     std::string_view v = keep_spaces ? std::string_view(it->second) : trim(it->second);
     if (v.empty()) return std::nullopt;
     return v;
 }
+
+std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view now_utc);
 
 }  // namespace
 
@@ -175,11 +184,26 @@ std::optional<std::string> normalize_phone(std::string_view raw) {
     return out;
 }
 
+std::optional<std::string> check_note(std::string_view note) {
+    bool control = false;
+    const auto chars = count_chars(note, control);
+    if (!chars) return "is not valid UTF-8";
+    if (*chars > 2000) return "must be at most 2,000 characters";
+    return std::nullopt;
+}
+
 std::variant<Fields, FieldError> validate_fields(const RawFields& raw, std::string_view now_utc) {
+    try {
+        return validate(raw, now_utc);
+    } catch (const BadText& bad) {
+        return bad.error;
+    }
+}
+
+namespace {
+
+std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view now_utc) {
     Fields f;
-    // Every value must be UTF-8 before anything else looks at it.
-    for (const auto& [key, value] : raw)
-        if (auto bad = check_utf8(value)) return FieldError{key, *bad};
 
     auto ref = get(raw, "ref");
     if (!ref) return FieldError{"ref", "is required"};
@@ -252,11 +276,12 @@ std::variant<Fields, FieldError> validate_fields(const RawFields& raw, std::stri
     }
 
     if (auto note = get(raw, "note", true)) {
-        const auto chars = count_chars(*note, control);
-        if (*chars > 2000) return FieldError{"note", "must be at most 2,000 characters"};
+        if (auto bad = check_note(*note)) return FieldError{"note", *bad};
         f.note = std::string(*note);
     }
     return f;
 }
+
+}  // namespace
 
 }  // namespace tfadesk::rules

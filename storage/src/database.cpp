@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/engine/json_text.hpp"
 
 namespace tfadesk::storage {
 
@@ -87,7 +88,7 @@ std::optional<std::string> opt_text(const SQLite::Column& c) {
 }
 
 void bind_opt(SQLite::Statement& s, int index, const std::optional<std::string>& v) {
-    if (v) s.bind(index, *v);
+    if (v) s.bindNoCopy(index, *v);
     else s.bind(index);
 }
 
@@ -105,6 +106,16 @@ LogEntry entry_from(SQLite::Statement& q) {
     e.prev_hash = q.getColumn(9).getString();
     e.hash = q.getColumn(10).getString();
     return e;
+}
+
+std::string to_hex(const unsigned char* bytes, std::size_t n) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(2 * n, '0');
+    for (std::size_t i = 0; i < n; ++i) {
+        out[2 * i] = kHex[bytes[i] >> 4];
+        out[2 * i + 1] = kHex[bytes[i] & 0xF];
+    }
+    return out;
 }
 
 Ticket ticket_from(SQLite::Statement& q) {
@@ -143,13 +154,7 @@ std::string sha256_hex(std::string_view data) {
     if (!ready) throw Error(ErrorKind::unexpected, "libsodium failed to initialise");
     unsigned char digest[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out(2 * sizeof digest, '0');
-    for (std::size_t i = 0; i < sizeof digest; ++i) {
-        out[2 * i] = kHex[digest[i] >> 4];
-        out[2 * i + 1] = kHex[digest[i] & 0xF];
-    }
-    return out;
+    return to_hex(digest, sizeof digest);
 }
 
 std::string sqlite_version() { return SQLite::getLibVersion(); }
@@ -160,17 +165,17 @@ std::string canonical(const LogEntry& e) {
     s += '[';
     s += std::to_string(e.seq);
     s += ',';
-    s += json(e.ref).dump();
+    engine::append_json_string(s, e.ref);
     s += ',';
     s += std::to_string(e.tseq);
     s += ',';
-    s += json(e.event).dump();
+    engine::append_json_string(s, e.event);
     s += ',';
-    s += json(e.agent).dump();
+    engine::append_json_string(s, e.agent);
     s += ',';
-    s += json(e.at).dump();
+    engine::append_json_string(s, e.at);
     s += ',';
-    s += json(e.state).dump();
+    engine::append_json_string(s, e.state);
     s += ',';
     s += std::to_string(e.policy_version);
     s += ',';
@@ -179,12 +184,34 @@ std::string canonical(const LogEntry& e) {
     return s;
 }
 
-std::string entry_hash(const LogEntry& e) { return sha256_hex(e.prev_hash + canonical(e)); }
+std::string entry_hash(const LogEntry& e) {
+    static const bool ready = sodium_init() >= 0;
+    if (!ready) throw Error(ErrorKind::unexpected, "libsodium failed to initialise");
+    const std::string content = canonical(e);
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(e.prev_hash.data()), e.prev_hash.size());
+    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(content.data()), content.size());
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&st, digest);
+    return to_hex(digest, sizeof digest);
+}
 
 struct Database::Impl {
     SQLite::Database db;
-    std::optional<SQLite::Statement> insert_event, upsert_ticket, select_entries, select_exists;
+    std::optional<SQLite::Statement> insert_event, upsert_ticket, select_entries, select_exists, select_ticket;
     std::optional<Head> head;  // cached inside a write transaction
+    // The last appended ticket's new cache row, written when another ticket is appended, before
+    // any read of the ticket table, and at commit: an import that opens and triages a ticket
+    // writes its row once.
+    std::optional<Ticket> pending;
+
+    void write_ticket(const Ticket& t);
+    void flush() {
+        if (!pending) return;
+        write_ticket(*pending);
+        pending.reset();
+    }
 
     Impl(const std::string& path, int flags) : db(path, flags) {}
 };
@@ -196,7 +223,7 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
             std::error_code ec;
             if (!fs::exists(path, ec))
                 throw Error(ErrorKind::unexpected, "no database at " + path + " (read-only commands never create one)");
-            impl_ = std::make_unique<Impl>(path, SQLITE_OPEN_READONLY);
+            impl_ = std::make_unique<Impl>(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
             try {
                 impl_->db.exec("SELECT count(*) FROM sqlite_master");
             } catch (const SQLite::Exception& e) {
@@ -216,11 +243,14 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
                                                        std::to_string(version) + ")");
             return;
         }
-        impl_ = std::make_unique<Impl>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+        impl_ = std::make_unique<Impl>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
         impl_->db.setBusyTimeout(30000);
+        // Judge the file before changing anything in it (journal mode included).
+        const int app = impl_->db.execAndGet("PRAGMA application_id").getInt();
+        if (app != kApplicationId && impl_->db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() != 0)
+            throw Error(ErrorKind::unexpected, path + " is not a tfadesk database");
         impl_->db.exec("PRAGMA journal_mode=WAL");
         impl_->db.exec("PRAGMA synchronous=FULL");
-        const int app = impl_->db.execAndGet("PRAGMA application_id").getInt();
         int version = impl_->db.execAndGet("PRAGMA user_version").getInt();
         if (app == kApplicationId && version == kSchemaVersion) return;
         // Create or migrate under the write lock, re-reading what another writer may have done.
@@ -255,15 +285,17 @@ Database::WriteTransaction::WriteTransaction(Database& db) : db_(db) {
 
 Database::WriteTransaction::~WriteTransaction() {
     if (done_) return;
+    db_.impl_->head.reset();
+    db_.impl_->pending.reset();
     try {
         db_.impl_->db.exec("ROLLBACK");
     } catch (...) {  // never throw from a destructor; SQLite rolls back on close anyway
     }
-    db_.impl_->head.reset();
 }
 
 void Database::WriteTransaction::commit() {
     try {
+        db_.impl_->flush();
         db_.impl_->db.exec("COMMIT");
         done_ = true;
         db_.impl_->head.reset();
@@ -288,6 +320,7 @@ std::vector<LogEntry> Database::entries(std::string_view ref) {
 
 bool Database::exists(std::string_view ref) {
     try {
+        impl_->flush();
         auto& q = impl_->select_exists;
         if (!q) q.emplace(impl_->db, "SELECT 1 FROM tickets WHERE ref = ?");
         q->reset();
@@ -310,54 +343,74 @@ void Database::append(LogEntry& e, const Ticket& t) {
                                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?)");
         ins->reset();
         ins->bind(1, static_cast<int64_t>(e.seq));
-        ins->bind(2, e.ref);
+        ins->bindNoCopy(2, e.ref);
         ins->bind(3, static_cast<int64_t>(e.tseq));
-        ins->bind(4, e.event);
-        ins->bind(5, e.details);
-        ins->bind(6, e.agent);
-        ins->bind(7, e.at);
-        ins->bind(8, e.state);
+        ins->bindNoCopy(4, e.event);
+        ins->bindNoCopy(5, e.details);
+        ins->bindNoCopy(6, e.agent);
+        ins->bindNoCopy(7, e.at);
+        ins->bindNoCopy(8, e.state);
         ins->bind(9, e.policy_version);
-        ins->bind(10, e.prev_hash);
-        ins->bind(11, e.hash);
+        ins->bindNoCopy(10, e.prev_hash);
+        ins->bindNoCopy(11, e.hash);
         ins->exec();
-
-        auto& up = impl_->upsert_ticket;
-        if (!up) up.emplace(impl_->db, std::string("INSERT OR REPLACE INTO tickets (") + kTicketColumns +
-                                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-        const auto& f = t.fields;
-        json checks = json::object();
-        for (const auto& [check, agent] : t.checks) checks[check] = agent;
-        up->reset();
-        up->bind(1, f.ref);
-        up->bind(2, f.phone);
-        up->bind(3, f.client_id);
-        up->bind(4, f.requester_email);
-        up->bind(5, std::string(rules::to_string(f.requester_role)));
-        up->bind(6, std::string(rules::to_string(f.portfolio_access)));
-        up->bind(7, f.reason);
-        bind_opt(*up, 8, f.waba_id);
-        bind_opt(*up, 9, f.portfolio_id);
-        up->bind(10, f.submitted_at);
-        bind_opt(*up, 11, f.note);
-        up->bind(12, t.state);
-        up->bind(13, static_cast<int64_t>(t.version));
-        up->bind(14, checks.dump());
-        up->bind(15, json(t.check_agents).dump());
-        up->bind(16, t.updated_at);
-        up->exec();
         impl_->head = Head{e.seq, e.hash};
+        if (impl_->pending && impl_->pending->fields.ref != t.fields.ref) impl_->flush();
+        impl_->pending = t;
     } catch (const SQLite::Exception& ex) {
         rethrow_sqlite(ex, path_);
     }
 }
 
+void Database::Impl::write_ticket(const Ticket& t) {
+    auto& up = upsert_ticket;
+    if (!up) up.emplace(db, std::string("INSERT OR REPLACE INTO tickets (") + kTicketColumns +
+                                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    const auto& f = t.fields;
+    std::string checks = "{";
+    for (const auto& [check, agent] : t.checks) {
+        if (checks.size() > 1) checks += ',';
+        engine::append_json_string(checks, check);
+        checks += ':';
+        engine::append_json_string(checks, agent);
+    }
+    checks += '}';
+    std::string agents = "[";
+    for (const auto& agent : t.check_agents) {
+        if (agents.size() > 1) agents += ',';
+        engine::append_json_string(agents, agent);
+    }
+    agents += ']';
+    const std::string role(rules::to_string(f.requester_role)), access(rules::to_string(f.portfolio_access));
+    up->reset();
+    up->bindNoCopy(1, f.ref);
+    up->bindNoCopy(2, f.phone);
+    up->bindNoCopy(3, f.client_id);
+    up->bindNoCopy(4, f.requester_email);
+    up->bindNoCopy(5, role);
+    up->bindNoCopy(6, access);
+    up->bindNoCopy(7, f.reason);
+    bind_opt(*up, 8, f.waba_id);
+    bind_opt(*up, 9, f.portfolio_id);
+    up->bindNoCopy(10, f.submitted_at);
+    bind_opt(*up, 11, f.note);
+    up->bindNoCopy(12, t.state);
+    up->bind(13, static_cast<int64_t>(t.version));
+    up->bindNoCopy(14, checks);
+    up->bindNoCopy(15, agents);
+    up->bindNoCopy(16, t.updated_at);
+    up->exec();
+}
+
 std::optional<Ticket> Database::ticket(std::string_view ref) {
     try {
-        SQLite::Statement q(impl_->db, std::string("SELECT ") + kTicketColumns + " FROM tickets WHERE ref = ?");
-        q.bind(1, std::string(ref));
-        if (!q.executeStep()) return std::nullopt;
-        return ticket_from(q);
+        impl_->flush();
+        auto& q = impl_->select_ticket;
+        if (!q) q.emplace(impl_->db, std::string("SELECT ") + kTicketColumns + " FROM tickets WHERE ref = ?");
+        q->reset();
+        q->bind(1, std::string(ref));
+        if (!q->executeStep()) return std::nullopt;
+        return ticket_from(*q);
     } catch (const SQLite::Exception& e) {
         rethrow_sqlite(e, path_);
     }
@@ -366,6 +419,7 @@ std::optional<Ticket> Database::ticket(std::string_view ref) {
 void Database::for_each_ticket(const std::optional<std::string>& state,
                                const std::function<void(const Ticket&)>& fn) {
     try {
+        impl_->flush();
         std::string sql = std::string("SELECT ") + kTicketColumns + " FROM tickets";
         if (state) sql += " WHERE state = ?";
         sql += " ORDER BY ref";
@@ -401,6 +455,7 @@ void Database::for_each_entry_by_ticket(
 
 std::vector<std::string> Database::refs_without_entries() {
     try {
+        impl_->flush();
         SQLite::Statement q(impl_->db, "SELECT t.ref FROM tickets t WHERE NOT EXISTS "
                                        "(SELECT 1 FROM events e WHERE e.ref = t.ref) ORDER BY t.ref");
         std::vector<std::string> out;
@@ -424,6 +479,7 @@ std::optional<LogEntry> Database::entry_at(std::int64_t seq) {
 
 std::vector<std::string> Database::refs_in_state(std::string_view state) {
     try {
+        impl_->flush();
         SQLite::Statement q(impl_->db, "SELECT ref FROM tickets WHERE state = ? ORDER BY ref");
         q.bind(1, std::string(state));
         std::vector<std::string> out;

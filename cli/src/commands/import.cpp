@@ -149,15 +149,9 @@ private:
                 if (rejects) rejects->write(rec, error);
                 continue;
             }
-            const bool duplicate = dry_run_ ? (seen.count(fields->ref) != 0 || (db && db->exists(fields->ref)))
-                                            : db->exists(fields->ref);
-            if (duplicate) {
-                ++n.duplicates;
-                continue;
-            }
-            if (dry_run_) seen.insert(fields->ref);
-            else engine::open_ticket(*db, *fields, agent_, now, triage_);
-            ++n.imported;
+            const bool fresh = dry_run_ ? !(db && db->exists(fields->ref)) && seen.insert(fields->ref).second
+                                        : engine::open_if_new(*db, *fields, agent_, now, triage_);
+            ++(fresh ? n.imported : n.duplicates);
         }
         return n;
     }

@@ -26,6 +26,11 @@ LogEntry event_entry(const Machine& machine, const Command& c);
 Ticket open_ticket(Journal& journal, const rules::Fields& fields, const std::string& agent,
                    const std::string& at, bool triage = false);
 
+// As open_ticket, but a ref that exists already is not an error: returns false and writes nothing
+// (import counts such rows as duplicates).
+bool open_if_new(Journal& journal, const rules::Fields& fields, const std::string& agent,
+                 const std::string& at, bool triage = false);
+
 // Rebuilds a ticket from its entries alone (in tseq order), re-judging every event. Entries after
 // `as_of` (a UTC time) are left out when it is given. Throws Error(integrity) naming the entry
 // when the entries do not replay (not starting with `open`, a refused event, a state that

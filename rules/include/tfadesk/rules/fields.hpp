@@ -64,6 +64,8 @@ std::variant<Fields, FieldError> validate_fields(const RawFields& raw, std::stri
 // Single-field checks, shared with `event` flags. Each returns an error reason, or nothing.
 std::optional<std::string> check_email(std::string_view email);
 std::optional<std::string> check_utf8(std::string_view text);
+// A note: UTF-8, at most 2,000 characters (code points).
+std::optional<std::string> check_note(std::string_view note);
 
 // Phone normalisation: drops spaces, dashes, dots and parentheses, then checks E.164.
 std::optional<std::string> normalize_phone(std::string_view raw);
