@@ -8,6 +8,7 @@ std::unique_ptr<Command> make_show();
 std::unique_ptr<Command> make_list();
 std::unique_ptr<Command> make_import();
 std::unique_ptr<Command> make_sweep();
+std::unique_ptr<Command> make_stats();
 std::unique_ptr<Command> make_history();
 std::unique_ptr<Command> make_replay();
 std::unique_ptr<Command> make_verify();
@@ -16,7 +17,7 @@ std::unique_ptr<Command> make_diagram();
 
 std::vector<std::unique_ptr<Command>> make_commands() {
     std::vector<std::unique_ptr<Command>> v;
-    for (auto make : {make_open, make_event, make_show, make_list, make_import, make_sweep, make_history,
+    for (auto make : {make_open, make_event, make_show, make_list, make_import, make_sweep, make_stats, make_history,
                       make_replay, make_verify, make_export, make_diagram})
         v.push_back(make());
     return v;

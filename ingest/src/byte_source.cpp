@@ -9,7 +9,9 @@
 
 namespace tfadesk::ingest::detail {
 
-ByteSource::ByteSource(std::istream& in, std::size_t capacity) : in_(in), buf_(capacity) {
+// ensure() needs room for a few bytes of look-ahead, whatever capacity is asked for.
+ByteSource::ByteSource(std::istream& in, std::size_t capacity)
+    : in_(in), buf_(std::max<std::size_t>(capacity, 8)) {
     if (!in_) throw FileError(0, "cannot read the input (the stream is not readable)");
 }
 
@@ -86,7 +88,8 @@ bool ByteSource::read_line(std::string& line, std::size_t max_bytes, bool& trunc
         const char* const start = buf_.data() + pos_;
         const auto* nl = static_cast<const char*>(std::memchr(start, '\n', end_ - pos_));
         const std::size_t n = nl != nullptr ? static_cast<std::size_t>(nl - start) : end_ - pos_;
-        const std::size_t keep = line.size() >= max_bytes ? 0 : std::min(n, max_bytes - line.size());
+        const std::size_t keep =
+            line.size() >= max_bytes ? 0 : std::min(n, max_bytes - line.size());
         line.append(start, keep);
         truncated = truncated || keep < n;
         pos_ += n;

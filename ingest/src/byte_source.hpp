@@ -48,7 +48,9 @@ public:
     std::size_t lines() const noexcept { return lines_; }
     // Physical lines consumed so far: lines(), plus the last line when the input is exhausted
     // and does not end with LF.
-    std::size_t lines_read() const noexcept { return lines_ + (open_tail_ ? 1 : 0); }
+    std::size_t lines_read() const noexcept {
+        return lines_ + (open_tail_ && pos_ == end_ ? 1 : 0);
+    }
 
 private:
     // Reads into buf_[end_, capacity); returns the number of bytes read (0 at the end).

@@ -8,8 +8,6 @@
 namespace tfadesk::ingest::detail {
 namespace {
 
-enum class State { field_start, unquoted, quoted, quote_in_quoted, cr_pending };
-
 using ByteTable = std::array<bool, 256>;
 
 constexpr ByteTable make_table(std::string_view specials) {
@@ -53,97 +51,117 @@ bool CsvParser::read(CsvRow& row, std::string& raw, std::size_t cell_limit) {
 }
 
 std::size_t CsvParser::scan() {
-    State st = State::field_start;
+    CsvState st = CsvState::field_start;
     for (;;) {
+        if (st == CsvState::ended_lf) return 1;
+        if (st == CsvState::ended_crlf) return 2;
         if (src_.pos() == src_.end() && !refill()) {
-            if (st == State::quoted) set_fault(CsvFault::unterminated);
-            return st == State::cr_pending ? 1 : 0;
+            if (st == CsvState::quoted) set_fault(CsvFault::unterminated);
+            return st == CsvState::cr_pending ? 1 : 0;  // a final lone CR ends the record
         }
-        const char* const data = src_.data();
-        const std::size_t at = src_.pos();
         switch (st) {
-            case State::field_start:
-                if (data[at] == '"') {
-                    src_.advance(1);
-                    st = State::quoted;
-                } else {
-                    st = State::unquoted;
-                }
+            case CsvState::field_start:
+                st = at_field_start();
                 break;
-            case State::unquoted: {
-                const std::size_t stop = run_end(data, at, src_.end(), unquoted_special);
-                append(data + at, stop - at);
-                src_.advance(stop - at);
-                if (stop == src_.end()) break;
-                src_.advance(1);
-                switch (data[stop]) {
-                    case ',':
-                        close_cell();
-                        open_cell();
-                        st = State::field_start;
-                        break;
-                    case '\n': src_.count_line(); return 1;
-                    case '\r': st = State::cr_pending; break;
-                    default:  // a quote inside an unquoted field: kept as data
-                        set_fault(CsvFault::stray_quote);
-                        append(data + stop, 1);
-                        break;
-                }
+            case CsvState::unquoted:
+                st = in_unquoted();
                 break;
-            }
-            case State::quoted: {
-                const std::size_t stop = run_end(data, at, src_.end(), quoted_special);
-                append(data + at, stop - at);
-                src_.advance(stop - at);
-                if (stop == src_.end()) break;
-                src_.advance(1);
-                if (data[stop] == '"') {
-                    st = State::quote_in_quoted;
-                } else {
-                    src_.count_line();
-                    append(data + stop, 1);
-                }
+            case CsvState::quoted:
+                st = in_quoted();
                 break;
-            }
-            case State::quote_in_quoted:
-                switch (data[at]) {
-                    case '"':
-                        src_.advance(1);
-                        append(data + at, 1);
-                        st = State::quoted;
-                        break;
-                    case ',':
-                        src_.advance(1);
-                        close_cell();
-                        open_cell();
-                        st = State::field_start;
-                        break;
-                    case '\n':
-                        src_.advance(1);
-                        src_.count_line();
-                        return 1;
-                    case '\r':
-                        src_.advance(1);
-                        st = State::cr_pending;
-                        break;
-                    default:  // text after the closing quote: kept, read as unquoted
-                        set_fault(CsvFault::text_after_quote);
-                        st = State::unquoted;
-                        break;
-                }
+            case CsvState::quote_in_quoted:
+                st = after_quote_in_quoted();
                 break;
-            case State::cr_pending:
-                if (data[at] == '\n') {
-                    src_.advance(1);
-                    src_.count_line();
-                    return 2;
-                }
-                set_fault(CsvFault::stray_cr);  // a CR not part of CRLF: kept as data
-                append("\r", 1);
-                st = State::unquoted;
+            case CsvState::cr_pending:
+                st = after_cr();
+                break;
+            case CsvState::ended_lf:
+            case CsvState::ended_crlf:
                 break;
         }
     }
+}
+
+CsvState CsvParser::at_field_start() {
+    if (src_.data()[src_.pos()] != '"') return CsvState::unquoted;
+    src_.advance(1);
+    return CsvState::quoted;
+}
+
+CsvState CsvParser::in_unquoted() {
+    const char* const data = src_.data();
+    const std::size_t at = src_.pos();
+    const std::size_t stop = run_end(data, at, src_.end(), unquoted_special);
+    append(data + at, stop - at);
+    src_.advance(stop - at);
+    if (stop == src_.end()) return CsvState::unquoted;
+    src_.advance(1);
+    switch (data[stop]) {
+        case ',':
+            next_cell();
+            return CsvState::field_start;
+        case '\n':
+            src_.count_line();
+            return CsvState::ended_lf;
+        case '\r':
+            return CsvState::cr_pending;
+        default:  // a quote inside an unquoted field: kept as data
+            set_fault(CsvFault::stray_quote);
+            append(data + stop, 1);
+            return CsvState::unquoted;
+    }
+}
+
+CsvState CsvParser::in_quoted() {
+    const char* const data = src_.data();
+    const std::size_t at = src_.pos();
+    const std::size_t stop = run_end(data, at, src_.end(), quoted_special);
+    append(data + at, stop - at);
+    src_.advance(stop - at);
+    if (stop == src_.end()) return CsvState::quoted;
+    src_.advance(1);
+    if (data[stop] == '"') return CsvState::quote_in_quoted;
+    src_.count_line();  // an LF inside quotes: data, and a new physical line
+    append(data + stop, 1);
+    return CsvState::quoted;
+}
+
+CsvState CsvParser::after_quote_in_quoted() {
+    const char c = src_.data()[src_.pos()];
+    if (c != '"' && c != ',' && c != '\n' && c != '\r') {
+        set_fault(CsvFault::text_after_quote);  // kept, and read on as unquoted
+        return CsvState::unquoted;
+    }
+    src_.advance(1);
+    switch (c) {
+        case '"':
+            append(&c, 1);
+            return CsvState::quoted;  // a doubled quote
+        case ',':
+            next_cell();
+            return CsvState::field_start;
+        case '\n':
+            src_.count_line();
+            return CsvState::ended_lf;
+        default:
+            return CsvState::cr_pending;
+    }
+}
+
+CsvState CsvParser::after_cr() {
+    if (src_.data()[src_.pos()] == '\n') {
+        src_.advance(1);
+        src_.count_line();
+        return CsvState::ended_crlf;
+    }
+    set_fault(CsvFault::stray_cr);  // a CR not part of CRLF: kept as data
+    append("\r", 1);
+    return CsvState::unquoted;
+}
+
+void CsvParser::next_cell() {
+    close_cell();
+    open_cell();
 }
 
 bool CsvParser::refill() {

@@ -20,12 +20,23 @@ namespace tfadesk::ingest::detail {
 enum class CsvFault { none, stray_cr, stray_quote, text_after_quote, unterminated, oversize };
 
 struct CsvRow {
-    std::size_t line = 0;             // physical line where the record starts
-    std::vector<std::string> cells;   // cells[0, stored) hold the first fields; capacity reused
-    std::size_t stored = 0;           // min(fields, cell_limit)
-    std::size_t fields = 0;           // fields in the record, kept or not
+    std::size_t line = 0;            // physical line where the record starts
+    std::vector<std::string> cells;  // cells[0, stored) hold the first fields; capacity reused
+    std::size_t stored = 0;          // min(fields, cell_limit)
+    std::size_t fields = 0;          // fields in the record, kept or not
     CsvFault fault = CsvFault::none;
-    std::size_t fault_field = 0;      // 0-based field the fault was found in
+    std::size_t fault_field = 0;  // 0-based field the fault was found in
+};
+
+// Where the state machine stands: inside which kind of field, or how the record ended.
+enum class CsvState {
+    field_start,
+    unquoted,
+    quoted,
+    quote_in_quoted,  // just read a quote inside a quoted field: its end, or half of ""
+    cr_pending,       // just read a CR outside quotes: CRLF, or a stray CR
+    ended_lf,
+    ended_crlf
 };
 
 class CsvParser {
@@ -41,6 +52,14 @@ private:
     // Runs the state machine to the end of the record; returns the length of the terminator
     // consumed (2 for CRLF, 1 for LF or a final lone CR, 0 for the end of input).
     std::size_t scan();
+    // One step each, with at least one unread byte available: consume what belongs to this
+    // state and return the next one (a state that consumes nothing hands over to one that does).
+    CsvState at_field_start();
+    CsvState in_unquoted();
+    CsvState in_quoted();
+    CsvState after_quote_in_quoted();
+    CsvState after_cr();
+    void next_cell();
     bool refill();
     void flush_raw();
     void open_cell();
@@ -53,8 +72,8 @@ private:
     std::string* raw_ = nullptr;
     std::string* cell_ = nullptr;  // where the current field's bytes go; null: not kept
     std::size_t cell_limit_ = 0;
-    std::size_t cell_bytes_ = 0;   // bytes kept in cells for this record
-    std::size_t mark_ = 0;         // buffer offset of the first byte not yet copied to raw
+    std::size_t cell_bytes_ = 0;  // bytes kept in cells for this record
+    std::size_t mark_ = 0;        // buffer offset of the first byte not yet copied to raw
     bool oversize_ = false;
 };
 

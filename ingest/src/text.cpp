@@ -54,10 +54,17 @@ bool plain_ascii_word(std::uint64_t w) noexcept {
 
 void append_escaped(std::string& out, unsigned char c) {
     switch (c) {
-        case '\n': out += "\\n"; return;
-        case '\r': out += "\\r"; return;
-        case '\t': out += "\\t"; return;
-        default: break;
+        case '\n':
+            out += "\\n";
+            return;
+        case '\r':
+            out += "\\r";
+            return;
+        case '\t':
+            out += "\\t";
+            return;
+        default:
+            break;
     }
     constexpr char digits[] = "0123456789ABCDEF";
     out += "\\x";

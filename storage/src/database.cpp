@@ -9,6 +9,7 @@
 
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/json_text.hpp"
+#include "tfadesk/rules/time.hpp"
 
 namespace tfadesk::storage {
 
@@ -484,6 +485,36 @@ std::vector<std::string> Database::refs_in_state(std::string_view state) {
         q.bind(1, std::string(state));
         std::vector<std::string> out;
         while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+        return out;
+    } catch (const SQLite::Exception& e) {
+        rethrow_sqlite(e, path_);
+    }
+}
+
+DeskStats Database::stats(const std::optional<std::string>& since) {
+    try {
+        impl_->flush();
+        DeskStats out;
+        const std::string opened = "(SELECT at FROM events o WHERE o.ref = t.ref AND o.tseq = 1)";
+        const std::string where = since ? " WHERE " + opened + " >= ?" : std::string();
+        SQLite::Statement per_state(impl_->db, "SELECT state, count(*) FROM tickets t" + where + " GROUP BY state ORDER BY state");
+        if (since) per_state.bind(1, *since);
+        while (per_state.executeStep())
+            out.per_state.emplace_back(per_state.getColumn(0).getString(), per_state.getColumn(1).getInt64());
+        SQLite::Statement done(impl_->db, "SELECT " + opened + ", updated_at FROM tickets t WHERE state = 'completed'" +
+                                              (since ? " AND " + opened + " >= ?" : std::string()));
+        if (since) done.bind(1, *since);
+        while (done.executeStep()) {
+            const auto a = rules::parse_utc(done.getColumn(0).getString());
+            const auto b = rules::parse_utc(done.getColumn(1).getString());
+            if (a && b) out.open_to_completed_ms.push_back(*b - *a);
+        }
+        SQLite::Statement oldest(impl_->db, "SELECT state, ref, min(updated_at) FROM tickets t" + where +
+                                                " GROUP BY state ORDER BY state");
+        if (since) oldest.bind(1, *since);
+        while (oldest.executeStep())
+            out.oldest.push_back({oldest.getColumn(0).getString(),
+                                  {oldest.getColumn(1).getString(), oldest.getColumn(2).getString()}});
         return out;
     } catch (const SQLite::Exception& e) {
         rethrow_sqlite(e, path_);

@@ -34,6 +34,14 @@ std::string sha256_hex(std::string_view data);
 // The SQLite library version this build runs on.
 std::string sqlite_version();
 
+// What a support lead looks at every morning (`tfadesk stats`).
+struct DeskStats {
+    std::vector<std::pair<std::string, std::int64_t>> per_state;  // state -> tickets
+    std::vector<std::int64_t> open_to_completed_ms;                 // one per completed ticket
+    // state -> (ref, updated_at) of the ticket that has waited longest in it
+    std::vector<std::pair<std::string, std::pair<std::string, std::string>>> oldest;
+};
+
 struct Head {
     std::int64_t seq = 0;
     std::string hash = kGenesisHash;
@@ -88,6 +96,8 @@ public:
     // Refs of tickets in `state` (from the cache).
     std::vector<std::string> refs_in_state(std::string_view state);
     Head head();
+    // Counts over tickets opened at or after `since` (all when empty).
+    DeskStats stats(const std::optional<std::string>& since);
     std::int64_t entry_count();
     std::string path() const { return path_; }
 
