@@ -26,7 +26,7 @@ public:
     const char* name() const override { return "diagram"; }
     const char* audience() const override { return "auditors"; }
     const char* description() const override { return "the state diagram from the machine's transition table"; }
-    const char* example() const override { return "tfadesk diagram --format svg > states.svg"; }
+    const char* example() const override { return "tfadesk diagram --ticket HD-1042 --format svg > HD-1042.svg"; }
     bool read_only() const override { return true; }
 
     void setup(CLI::App& app) override {

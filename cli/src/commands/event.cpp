@@ -28,7 +28,7 @@ public:
     const char* audience() const override { return "agents"; }
     const char* description() const override { return "apply one event to a ticket; prints the new state"; }
     const char* example() const override {
-        return "tfadesk event HD-1042 check-passed --check number_ownership --agent alice";
+        return "tfadesk event HD-1042 triage --agent alice";
     }
     bool read_only() const override { return false; }
 

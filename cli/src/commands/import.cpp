@@ -55,7 +55,7 @@ public:
     const char* audience() const override { return "operators"; }
     const char* description() const override { return "import pending requests from CSV or JSON Lines"; }
     const char* example() const override {
-        return "tfadesk import samples/pending-requests.csv --triage --rejects rejects.csv --agent ops-bot";
+        return "tfadesk import samples/pending-requests.jsonl --triage --rejects rejects.jsonl --agent ops-bot";
     }
     bool read_only() const override { return false; }
 

@@ -14,7 +14,7 @@ public:
     const char* name() const override { return "replay"; }
     const char* audience() const override { return "auditors"; }
     const char* description() const override { return "a ticket as it stood at a time, rebuilt from its events only"; }
-    const char* example() const override { return "tfadesk replay HD-1042 --as-of 2026-11-20T12:00:00Z --json"; }
+    const char* example() const override { return "tfadesk replay HD-1042 --as-of 2030-01-01T00:00:00Z --json"; }
     bool read_only() const override { return true; }
 
     void setup(CLI::App& app) override {

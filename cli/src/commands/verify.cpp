@@ -19,7 +19,7 @@ public:
     const char* name() const override { return "verify"; }
     const char* audience() const override { return "auditors"; }
     const char* description() const override { return "rebuild tickets from the log, compare, check the hash chain"; }
-    const char* example() const override { return "tfadesk verify --expect-head 42:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"; }
+    const char* example() const override { return "tfadesk verify HD-1042"; }
     bool read_only() const override { return true; }
 
     void setup(CLI::App& app) override {
