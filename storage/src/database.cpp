@@ -432,6 +432,24 @@ void Database::for_each_ticket(const std::optional<std::string>& state,
     }
 }
 
+std::function<std::optional<Ticket>()> Database::ticket_cursor() {
+    try {
+        impl_->flush();
+        auto q = std::make_shared<SQLite::Statement>(impl_->db, std::string("SELECT ") + kTicketColumns +
+                                                                    " FROM tickets ORDER BY ref");
+        return [q, path = path_]() -> std::optional<Ticket> {
+            try {
+                if (!q->executeStep()) return std::nullopt;
+                return ticket_from(*q);
+            } catch (const SQLite::Exception& e) {
+                rethrow_sqlite(e, path);
+            }
+        };
+    } catch (const SQLite::Exception& e) {
+        rethrow_sqlite(e, path_);
+    }
+}
+
 void Database::for_each_entry(const std::function<void(const LogEntry&)>& fn) {
     try {
         SQLite::Statement q(impl_->db, std::string("SELECT ") + kEntryColumns + " FROM events ORDER BY seq");
@@ -449,19 +467,6 @@ void Database::for_each_entry_by_ticket(
                             "e.policy_version, e.prev_hash, e.hash, p.hash FROM events e "
                             "LEFT JOIN events p ON p.seq = e.seq - 1 ORDER BY e.ref, e.tseq");
         while (q.executeStep()) fn(entry_from(q), opt_text(q.getColumn(11)));
-    } catch (const SQLite::Exception& e) {
-        rethrow_sqlite(e, path_);
-    }
-}
-
-std::vector<std::string> Database::refs_without_entries() {
-    try {
-        impl_->flush();
-        SQLite::Statement q(impl_->db, "SELECT t.ref FROM tickets t WHERE NOT EXISTS "
-                                       "(SELECT 1 FROM events e WHERE e.ref = t.ref) ORDER BY t.ref");
-        std::vector<std::string> out;
-        while (q.executeStep()) out.push_back(q.getColumn(0).getString());
-        return out;
     } catch (const SQLite::Exception& e) {
         rethrow_sqlite(e, path_);
     }

@@ -1,7 +1,14 @@
 // `tfadesk verify [REF] [--expect-head SEQ:HASH]`: the auditor's check (SPEC §6). In one pass
 // over the log ordered by ticket it recomputes every hash and link of the chain, replays each
 // ticket's entries from scratch through the state machine (re-judging every event) and compares
-// the result with the stored ticket row. Memory holds one ticket's entries at a time.
+// the result with the stored ticket row, read by a merge join over the ticket table in the same
+// order. Memory holds one ticket's entries and a bounded queue of entries waiting to be hashed;
+// the hashing runs on a second thread, beside the replay.
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
 #include "../command.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/workflow.hpp"
@@ -13,6 +20,82 @@ namespace {
 std::string entry_name(const engine::LogEntry& e) {
     return "ticket " + e.ref + " entry seq " + std::to_string(e.seq) + " (#" + std::to_string(e.tseq) + " " + e.event + ")";
 }
+
+// What differs in one entry's place in the chain, or "" when it links and hashes right.
+std::string chain_problem(const engine::LogEntry& e, const std::optional<std::string>& prev) {
+    std::string out;
+    if (e.seq == 1 && e.prev_hash != storage::kGenesisHash)
+        out = entry_name(e) + ": the first entry's prev_hash is not the genesis hash";
+    else if (e.seq > 1 && !prev)
+        out = entry_name(e) + ": the entry before it (seq " + std::to_string(e.seq - 1) + ") is missing";
+    else if (e.seq > 1 && *prev != e.prev_hash)
+        out = entry_name(e) + ": prev_hash does not match the hash of entry seq " + std::to_string(e.seq - 1);
+    if (storage::entry_hash(e) != e.hash) out += (out.empty() ? "" : "\n") + entry_name(e) + ": hash does not match its content";
+    return out;
+}
+
+// Hashes entries on a worker thread. Batches keep the locking rare; the queue is bounded so
+// memory stays flat when hashing is slower than reading.
+class ChainChecker {
+public:
+    using Item = std::pair<engine::LogEntry, std::optional<std::string>>;
+    ChainChecker() : worker_([this] { work(); }) {}
+    ~ChainChecker() { finish(); }
+
+    void add(const engine::LogEntry& e, const std::optional<std::string>& prev) {
+        batch_.emplace_back(e, prev);
+        if (batch_.size() >= kBatch) flush();
+    }
+    // Waits for the worker; returns its problem lines.
+    std::vector<std::string> finish() {
+        if (worker_.joinable()) {
+            flush();
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                done_ = true;
+            }
+            ready_.notify_all();
+            worker_.join();
+        }
+        return problems_;
+    }
+
+private:
+    static constexpr std::size_t kBatch = 512, kMaxBatches = 16;
+
+    void flush() {
+        if (batch_.empty()) return;
+        std::unique_lock<std::mutex> lock(mutex_);
+        room_.wait(lock, [&] { return queue_.size() < kMaxBatches; });
+        queue_.push_back(std::move(batch_));
+        batch_.clear();
+        ready_.notify_one();
+    }
+
+    void work() {
+        for (;;) {
+            std::vector<Item> items;
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                ready_.wait(lock, [&] { return !queue_.empty() || done_; });
+                if (queue_.empty()) return;
+                items = std::move(queue_.front());
+                queue_.pop_front();
+            }
+            room_.notify_one();
+            for (const auto& [e, prev] : items)
+                if (auto p = chain_problem(e, prev); !p.empty()) problems_.push_back(std::move(p));
+        }
+    }
+
+    std::vector<Item> batch_;
+    std::deque<std::vector<Item>> queue_;
+    std::mutex mutex_;
+    std::condition_variable ready_, room_;
+    bool done_ = false;
+    std::vector<std::string> problems_;  // written by the worker, read after join
+    std::thread worker_;
+};
 
 class VerifyCommand final : public Command {
 public:
@@ -29,44 +112,51 @@ public:
 
     int run(Context& ctx) override {
         out_ = &ctx.out;
-        std::int64_t head_seq = 0;
-        std::string head_hash;
-        if (expect_head_) {
-            const auto colon = expect_head_->find(':');
-            try {
-                head_seq = std::stoll(expect_head_->substr(0, colon));
-            } catch (const std::exception&) {
-                colon_error();
-            }
-            if (colon == std::string::npos || head_seq < 1 || expect_head_->size() - colon - 1 != 64) colon_error();
-            head_hash = expect_head_->substr(colon + 1);
-        }
+        const auto [head_seq, head_hash] = parse_expected_head();
         auto db = ctx.open(storage::Database::Mode::read_only);
         if (ref_ && !db.exists(*ref_) && db.entries(*ref_).empty())
             throw engine::Error(engine::ErrorKind::not_found, "no such ticket: '" + *ref_ + "'");
 
+        ChainChecker chain;
+        auto next_row = db.ticket_cursor();
+        std::optional<engine::Ticket> row = next_row();
+        // Rows before `ref` in byte order have no entries at all.
+        auto rows_before = [&](const std::string& ref) {
+            for (; row && (ref.empty() || row->fields.ref < ref); row = next_row())
+                if (!ref_ || row->fields.ref == *ref_)
+                    report("ticket " + row->fields.ref + ": the ticket row has no log entries");
+        };
         std::vector<engine::LogEntry> group;
         auto judge = [&] {
-            if (!group.empty() && (!ref_ || group.front().ref == *ref_)) judge_ticket(db, group);
+            if (group.empty()) return;
+            const std::string& ref = group.front().ref;
+            rows_before(ref);
+            std::optional<engine::Ticket> stored;
+            if (row && row->fields.ref == ref) {
+                stored = std::move(row);
+                row = next_row();
+            }
+            if (!ref_ || ref == *ref_) judge_ticket(group, stored);
             group.clear();
         };
         db.for_each_entry_by_ticket([&](const engine::LogEntry& e, const std::optional<std::string>& prev) {
             ++entries_;
-            check_link(e, prev);
+            chain.add(e, prev);
             if (!group.empty() && group.front().ref != e.ref) judge();
             group.push_back(e);
         });
         judge();
-        for (const auto& ref : db.refs_without_entries())
-            if (!ref_ || ref == *ref_) report("ticket " + ref + ": the ticket row has no log entries");
+        rows_before("");
+        for (auto& line : chain.finish()) report(line);
 
         const storage::Head head = db.head();
         if (head.seq != entries_)
             report("the log holds " + std::to_string(entries_) + " entries but its last seq is " + std::to_string(head.seq));
         if (expect_head_) {
             const auto noted = db.entry_at(head_seq);
-            if (!noted) report("expected head " + *expect_head_ + ": the log has no entry " + std::to_string(head_seq) +
-                               " any more (cut back to " + std::to_string(head.seq) + ")");
+            if (!noted)
+                report("expected head " + *expect_head_ + ": the log has no entry " + std::to_string(head_seq) +
+                       " any more (cut back to " + std::to_string(head.seq) + ")");
             else if (noted->hash != head_hash)
                 report("expected head " + *expect_head_ + ": entry " + std::to_string(head_seq) + " now has hash " + noted->hash);
         }
@@ -79,8 +169,19 @@ public:
     }
 
 private:
-    [[noreturn]] void colon_error() const {
-        throw engine::Error(engine::ErrorKind::invalid_input, "--expect-head: must be SEQ:HASH with a 64-hex-digit hash");
+    std::pair<std::int64_t, std::string> parse_expected_head() const {
+        if (!expect_head_) return {0, ""};
+        const auto colon = expect_head_->find(':');
+        std::int64_t seq = 0;
+        try {
+            seq = std::stoll(expect_head_->substr(0, colon));
+        } catch (const std::exception&) {
+            seq = 0;
+        }
+        if (colon == std::string::npos || seq < 1 || expect_head_->size() - colon - 1 != 64)
+            throw engine::Error(engine::ErrorKind::invalid_input,
+                                "--expect-head: must be SEQ:HASH with a 64-hex-digit hash");
+        return {seq, expect_head_->substr(colon + 1)};
     }
 
     void report(const std::string& line) {
@@ -88,17 +189,7 @@ private:
         *out_ << line << "\n";
     }
 
-    void check_link(const engine::LogEntry& e, const std::optional<std::string>& prev) {
-        if (e.seq == 1 && e.prev_hash != storage::kGenesisHash)
-            report(entry_name(e) + ": the first entry's prev_hash is not the genesis hash");
-        else if (e.seq > 1 && !prev)
-            report(entry_name(e) + ": the entry before it (seq " + std::to_string(e.seq - 1) + ") is missing");
-        else if (e.seq > 1 && *prev != e.prev_hash)
-            report(entry_name(e) + ": prev_hash does not match the hash of entry seq " + std::to_string(e.seq - 1));
-        if (storage::entry_hash(e) != e.hash) report(entry_name(e) + ": hash does not match its content");
-    }
-
-    void judge_ticket(storage::Database& db, const std::vector<engine::LogEntry>& entries) {
+    void judge_ticket(const std::vector<engine::LogEntry>& entries, const std::optional<engine::Ticket>& stored) {
         ++tickets_;
         const std::string& ref = entries.front().ref;
         for (const auto& e : entries)
@@ -108,7 +199,6 @@ private:
                        ") does not know; the ticket is not judged");
                 return;
             }
-        const auto stored = db.ticket(ref);
         try {
             const engine::Machine m = engine::replay(entries);
             if (!stored) {

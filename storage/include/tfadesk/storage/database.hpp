@@ -83,14 +83,15 @@ public:
     // Cached ticket rows by ref, optionally only those in `state`.
     void for_each_ticket(const std::optional<std::string>& state,
                          const std::function<void(const engine::Ticket&)>& fn);
+    // A cursor over the cached ticket rows in ref order (byte order, as SQLite's BINARY
+    // collation sorts): each call gives the next row, nothing at the end.
+    std::function<std::optional<engine::Ticket>()> ticket_cursor();
     // Every entry in global order (export).
     void for_each_entry(const std::function<void(const engine::LogEntry&)>& fn);
     // Every entry ordered by (ref, tseq), each with the hash of the entry just before it in global
     // order (nothing when that entry is missing), for verify's single pass.
     void for_each_entry_by_ticket(
         const std::function<void(const engine::LogEntry&, const std::optional<std::string>& prev)>& fn);
-    // Refs of ticket rows that have no log entry at all.
-    std::vector<std::string> refs_without_entries();
     // The entry at global `seq`, if any.
     std::optional<engine::LogEntry> entry_at(std::int64_t seq);
     // Refs of tickets in `state` (from the cache).
