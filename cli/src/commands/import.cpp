@@ -109,8 +109,9 @@ public:
             if (!keep) ctx.err << file_ << ": --strict: " << n.rejected << " invalid row(s); nothing imported\n";
             spdlog::info("import {} by {}: imported {}, duplicates {}, rejected {}{}", file_, agent_, n.imported,
                          n.duplicates, n.rejected, dry_run_ ? " (dry run)" : "");
+            if (dry_run_) ctx.err << file_ << ": --dry-run: nothing was written\n";
             ctx.out << "imported " << (keep ? n.imported : 0) << ", duplicates " << n.duplicates << ", rejected "
-                    << n.rejected << (dry_run_ ? " (dry run: nothing written)" : "") << "\n";
+                    << n.rejected << "\n";
             return n.rejected == 0 ? 0 : static_cast<int>(ErrorKind::invalid_input);
         } catch (const ingest::FileError& e) {
             throw Error(ErrorKind::invalid_input,
