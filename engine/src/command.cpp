@@ -76,7 +76,8 @@ void validate(const Command& c) {
     if (c.kind == EventKind::update && !c.role && !c.access && !c.requester_email && !c.note)
         invalid("update: give at least one of --role, --access, --requester-email, --note");
     if (c.now && !rules::parse_utc(*c.now)) invalid("--now: must be an ISO 8601 UTC time");
-    if (c.sla_hours && *c.sla_hours <= 0) invalid("--sla-hours: must be a positive number of hours");
+    if (c.sla_hours && (*c.sla_hours <= 0 || *c.sla_hours > rules::kMaxSlaHours))
+        invalid("--sla-hours: must be a whole number of hours from 1 to " + std::to_string(rules::kMaxSlaHours));
 }
 
 json details_of(const Command& c) {

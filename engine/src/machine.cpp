@@ -101,6 +101,14 @@ struct can_approve {
     }
 };
 
+struct keeps_partner {
+    static constexpr const char* name = "keeps_partner";
+    template <class Evt, class Fsm, class S, class T>
+    bool operator()(const Evt& e, Fsm& fsm, S&, T&) const {
+        return allow(fsm, rules::role_change_allowed(fsm.ticket_->fields.requester_role, e.cmd.role));
+    }
+};
+
 struct has_reference {
     static constexpr const char* name = "has_reference";
     template <class Evt, class Fsm, class S, class T>
@@ -179,14 +187,14 @@ struct Desk_ : msm::front::state_machine_def<Desk_> {
     Row   < Received         , triage          , SelfServiceAdvised, none         , has_portfolio_access >,
     Row   < Received         , triage          , IdentityCheck     , none         , has_lost_access      >,
     Row   < Received         , triage          , AwaitingRequester , none         , is_unanswered        >,
-    Row   < Received         , update          , Received          , apply_answer , none                 >,
+    Row   < Received         , update          , Received          , apply_answer , keeps_partner        >,
     Row   < Received         , cancel          , Cancelled         , none         , none                 >,
     //    +------------------+-----------------+-------------------+--------------+----------------------+
     Row   < AwaitingRequester, triage          , PartnerRejected   , none         , is_partner           >,
     Row   < AwaitingRequester, triage          , SelfServiceAdvised, none         , has_portfolio_access >,
     Row   < AwaitingRequester, triage          , IdentityCheck     , none         , has_lost_access      >,
     Row   < AwaitingRequester, triage          , AwaitingRequester , none         , is_unanswered        >,
-    Row   < AwaitingRequester, update          , AwaitingRequester , apply_answer , none                 >,
+    Row   < AwaitingRequester, update          , AwaitingRequester , apply_answer , keeps_partner        >,
     Row   < AwaitingRequester, partner_detected, PartnerRejected   , mark_partner , none                 >,
     Row   < AwaitingRequester, cancel          , Cancelled         , none         , none                 >,
     Row   < AwaitingRequester, expire          , Expired           , none         , is_past_sla          >,

@@ -171,6 +171,12 @@ std::string describe_syntax_error(const std::string& what) {
 
 std::optional<std::string> JsonlParser::parse(std::string_view line, Record& out) {
     out.error.clear();
+    if (line.find('\0') != std::string_view::npos) {
+        // nlohmann reads a NUL as the end of input and would ignore the rest of the line.
+        out.fields.clear();
+        out.error = "control character NUL in the line";
+        return std::nullopt;
+    }
     seen_.assign(known_.size(), 0);
     FlatObjectSax sax(known_, seen_, out);
     const bool ok = Json::sax_parse(line.begin(), line.end(), &sax);

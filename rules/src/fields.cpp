@@ -272,7 +272,9 @@ std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view
                                                   std::string(*ts) + "')"};
         f.submitted_at = format_utc(*ms);
     } else {
-        f.submitted_at = std::string(now_utc);
+        // The same canonical form a given value gets, so a replay of the stored value agrees.
+        const auto now = parse_utc(now_utc);
+        f.submitted_at = now ? format_utc(*now) : std::string(now_utc);
     }
 
     if (auto note = get(raw, "note", true)) {

@@ -60,7 +60,10 @@ std::optional<Refusal> approver_is_independent(std::string_view approver,
 
 std::optional<Refusal> sla_elapsed(std::int64_t last_activity_ms, std::int64_t now_ms,
                                    std::int64_t sla_hours) {
-    if (now_ms - last_activity_ms > sla_hours * 3600000) return std::nullopt;
+    // Compared in hours and milliseconds apart, so no product can overflow.
+    const std::int64_t waited = now_ms - last_activity_ms;
+    if (waited / 3600000 > sla_hours || (waited / 3600000 == sla_hours && waited % 3600000 > 0))
+        return std::nullopt;
     return Refusal{"R7", "the ticket has not waited on the requester longer than the SLA of " +
                              std::to_string(sla_hours) + " hours"};
 }
@@ -68,6 +71,12 @@ std::optional<Refusal> sla_elapsed(std::int64_t last_activity_ms, std::int64_t n
 Refusal terminal_state(std::string_view state) {
     return Refusal{"R8", "the ticket is closed in state '" + std::string(state) +
                              "' and accepts no further event"};
+}
+
+std::optional<Refusal> role_change_allowed(Role current, const std::optional<Role>& answered) {
+    if (current != Role::partner || !answered || *answered == Role::partner) return std::nullopt;
+    return Refusal{"R3", "the request was made by a partner and stays a partner's request; the "
+                         "client must make their own request"};
 }
 
 Refusal partner_request() {

@@ -83,6 +83,18 @@ constexpr const char* kEntryColumns =
     throw Error(ErrorKind::unexpected, path + ": " + what);
 }
 
+// A file name as the path part of an SQLite URI: '%', '?' and '#' percent-encoded.
+std::string uri_path(const std::string& path) {
+    std::string out;
+    for (char c : path) {
+        if (c == '%') out += "%25";
+        else if (c == '?') out += "%3f";
+        else if (c == '#') out += "%23";
+        else out += c;
+    }
+    return out;
+}
+
 std::optional<std::string> opt_text(const SQLite::Column& c) {
     if (c.isNull()) return std::nullopt;
     return c.getString();
@@ -224,20 +236,32 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
             std::error_code ec;
             if (!fs::exists(path, ec))
                 throw Error(ErrorKind::unexpected, "no database at " + path + " (read-only commands never create one)");
-            impl_ = std::make_unique<Impl>(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
+            // Opened read-write but with query_only set: SQLite then refuses every write, while
+            // the connection can still share the writers' WAL and, as the last one to close,
+            // remove the -wal/-shm files it needed - a read leaves the folder as it found it.
+            // A file or folder we may not write falls back to reading the main file as it is.
+            impl_ = std::make_unique<Impl>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
             try {
+                impl_->db.setBusyTimeout(30000);
+                impl_->db.exec("PRAGMA query_only=1");
                 impl_->db.exec("SELECT count(*) FROM sqlite_master");
             } catch (const SQLite::Exception& e) {
                 if (e.getErrorCode() != SQLITE_CANTOPEN && e.getErrorCode() != SQLITE_READONLY &&
-                    e.getErrorCode() != SQLITE_IOERR)
+                    e.getErrorCode() != SQLITE_IOERR && e.getErrorCode() != SQLITE_PERM)
                     throw;
-                // A WAL file in a read-only folder without its -shm: read it as immutable.
                 impl_.reset();
-                impl_ = std::make_unique<Impl>("file:" + path + "?immutable=1",
-                                               SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+                impl_ = std::make_unique<Impl>("file:" + uri_path(path) + "?immutable=1",
+                                               SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX);
             }
+            impl_->db.setBusyTimeout(30000);
+            // One read transaction for the whole command: every query sees the same snapshot,
+            // however many writers commit meanwhile (verify compares several queries).
+            impl_->db.exec("BEGIN");
             if (impl_->db.execAndGet("PRAGMA application_id").getInt() != kApplicationId)
-                throw Error(ErrorKind::unexpected, path + " is not a tfadesk database");
+                throw Error(ErrorKind::unexpected,
+                            impl_->db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() == 0
+                                ? path + " holds no tfadesk data yet (its creation did not finish)"
+                                : path + " is not a tfadesk database");
             const int version = impl_->db.execAndGet("PRAGMA user_version").getInt();
             if (version > kSchemaVersion)
                 throw Error(ErrorKind::unexpected, path + " was written by a newer tfadesk (schema " +
@@ -246,10 +270,16 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
         }
         impl_ = std::make_unique<Impl>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
         impl_->db.setBusyTimeout(30000);
-        // Judge the file before changing anything in it (journal mode included).
-        const int app = impl_->db.execAndGet("PRAGMA application_id").getInt();
-        if (app != kApplicationId && impl_->db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() != 0)
-            throw Error(ErrorKind::unexpected, path + " is not a tfadesk database");
+        // Judge the file before changing anything in it (journal mode included), reading the
+        // id and the schema in one snapshot: another process may be creating it right now.
+        int app = 0;
+        {
+            SQLite::Transaction read(impl_->db);
+            app = impl_->db.execAndGet("PRAGMA application_id").getInt();
+            if (app != kApplicationId && impl_->db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() != 0)
+                throw Error(ErrorKind::unexpected, path + " is not a tfadesk database");
+            read.commit();
+        }
         impl_->db.exec("PRAGMA journal_mode=WAL");
         impl_->db.exec("PRAGMA synchronous=FULL");
         int version = impl_->db.execAndGet("PRAGMA user_version").getInt();

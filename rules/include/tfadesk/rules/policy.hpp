@@ -20,6 +20,7 @@ inline constexpr int kPolicyVersion = 1;
 bool knows_policy_version(int version);
 
 inline constexpr std::int64_t kDefaultSlaHours = 168;  // R7: 7 days
+inline constexpr std::int64_t kMaxSlaHours = 1000000;  // ~114 years: keeps the arithmetic exact
 
 struct Refusal {
     std::string rule;    // "R1".."R8"
@@ -58,5 +59,9 @@ Refusal terminal_state(std::string_view state);
 
 // R3: a partner's request is always rejected (used when a partner is detected late).
 Refusal partner_request();
+
+// R3: once a request is known to come from a partner, an answer cannot make it someone else's:
+// the role may not change away from partner (the client must make their own request).
+std::optional<Refusal> role_change_allowed(Role current, const std::optional<Role>& answered);
 
 }  // namespace tfadesk::rules

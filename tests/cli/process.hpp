@@ -1,0 +1,318 @@
+// Process helpers for the CLI tests: run the real `tfadesk` program (and the `sqlite3` shell, as an
+// attacker would) with fork/execve - no shell - capturing stdout and stderr separately, with stdin
+// from /dev/null, a clean environment (ours minus every TFADESK_* variable, plus what the test
+// sets), an optional working directory and, when we are root, optionally an unprivileged user.
+// Each test works in its own temp folder (TempDir), removed with everything in it afterwards.
+// No doctest assertions are made here.
+#pragma once
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#ifndef TFADESK_BIN
+#error "TFADESK_BIN must be defined to the tfadesk program's path"
+#endif
+#ifndef SQLITE3_BIN
+#error "SQLITE3_BIN must be defined to the sqlite3 shell's path"
+#endif
+
+extern char** environ;
+
+namespace clitest {
+
+namespace fs = std::filesystem;
+
+inline std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+inline void spit(const fs::path& p, const std::string& text) {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out << text;
+}
+
+inline std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> out;
+    std::string line;
+    std::istringstream in(text);
+    while (std::getline(in, line)) out.push_back(line);
+    return out;
+}
+
+inline std::vector<std::string> split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : s) {
+        if (c == sep) {
+            out.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    out.push_back(cur);
+    return out;
+}
+
+inline bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+// A fresh folder under $TMPDIR (or /tmp). The destructor makes everything in it writable again
+// (tests chmod files and folders read-only) and removes it.
+class TempDir {
+public:
+    TempDir() {
+        const char* base = std::getenv("TMPDIR");
+        std::string tmpl = std::string(base && *base ? base : "/tmp") + "/tfadesk-cli-XXXXXX";
+        std::vector<char> buf(tmpl.begin(), tmpl.end());
+        buf.push_back('\0');
+        if (!mkdtemp(buf.data()))
+            throw std::runtime_error("mkdtemp: " + std::string(std::strerror(errno)));
+        path_ = buf.data();
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
+        for (auto it = fs::recursive_directory_iterator(path_, ec);
+             !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+            fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
+        fs::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const fs::path& path() const { return path_; }
+    std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+    fs::path path_;
+};
+
+// How a process ended and what it printed.
+struct Result {
+    int code = -1;  // exit status; 128 + signal when a signal ended it
+    std::string out, err;
+
+    std::vector<std::string> out_lines() const { return lines_of(out); }
+    std::vector<std::string> err_lines() const { return lines_of(err); }
+    // What a failed check shows: the code and both streams.
+    std::string describe() const {
+        return "exit " + std::to_string(code) + "\n--- stdout ---\n" + out + "--- stderr ---\n" +
+               err;
+    }
+};
+
+struct RunOptions {
+    fs::path cwd;                                          // empty: ours
+    std::vector<std::pair<std::string, std::string>> env;  // added to the clean environment
+    std::optional<uid_t> uid;                              // run as this user (needs root)
+    std::optional<gid_t> gid;
+};
+
+// Runs argv[0] (a path) with argv and waits for it. stdin is /dev/null; stdout and stderr are read
+// through two pipes (polled, so neither can fill up and block the child).
+inline Result run(const std::vector<std::string>& argv, const RunOptions& opt = {}) {
+    // Everything the child needs is built before fork: no allocation after it.
+    std::vector<std::string> env_store;
+    for (char** e = environ; e && *e; ++e)
+        if (std::strncmp(*e, "TFADESK_", 8) != 0) env_store.emplace_back(*e);
+    for (const auto& [k, v] : opt.env) env_store.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& e : env_store) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::vector<std::string> arg_store(argv.begin(), argv.end());
+    std::vector<char*> args;
+    for (auto& a : arg_store) args.push_back(a.data());
+    args.push_back(nullptr);
+    const std::string cwd = opt.cwd.string();
+
+    int out_pipe[2], err_pipe[2];
+    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
+        throw std::runtime_error("pipe2: " + std::string(std::strerror(errno)));
+    const pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("fork: " + std::string(std::strerror(errno)));
+    if (pid == 0) {
+        const int devnull = open("/dev/null", O_RDONLY);
+        if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 ||
+            dup2(out_pipe[1], STDOUT_FILENO) < 0 || dup2(err_pipe[1], STDERR_FILENO) < 0)
+            _exit(126);
+        if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
+        if (opt.gid && setresgid(*opt.gid, *opt.gid, *opt.gid) != 0) _exit(126);
+        if (opt.uid && setresuid(*opt.uid, *opt.uid, *opt.uid) != 0) _exit(126);
+        execve(args[0], args.data(), envp.data());
+        _exit(127);
+    }
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+
+    Result r;
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    std::string* sinks[2] = {&r.out, &r.err};
+    int open_fds = 2;
+    char buf[65536];
+    while (open_fds > 0) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+            const ssize_t n = read(fds[i].fd, buf, sizeof buf);
+            if (n > 0) {
+                sinks[i]->append(buf, static_cast<std::size_t>(n));
+            } else if (n == 0 || errno != EINTR) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                --open_fds;
+            }
+        }
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status))
+        r.code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+        r.code = 128 + WTERMSIG(status);
+    return r;
+}
+
+// `tfadesk --db DB ARGS...`
+inline Result tfadesk(const std::string& db, const std::vector<std::string>& args,
+                      const RunOptions& opt = {}) {
+    std::vector<std::string> v = {TFADESK_BIN, "--db", db};
+    v.insert(v.end(), args.begin(), args.end());
+    return run(v, opt);
+}
+
+// `tfadesk ARGS...` with no --db: the database comes from $TFADESK_DB or ./tfadesk.db.
+inline Result tfadesk_bare(const std::vector<std::string>& args, const RunOptions& opt = {}) {
+    std::vector<std::string> v = {TFADESK_BIN};
+    v.insert(v.end(), args.begin(), args.end());
+    return run(v, opt);
+}
+
+// The sqlite3 shell on DB, stopping at the first error: SQL may hold several statements.
+inline Result sqlite(const std::string& db, const std::string& sql) {
+    return run({SQLITE3_BIN, "-bail", db, sql});
+}
+
+// The sqlite3 shell's JSON output mode (an array of row objects; empty output for no rows).
+inline Result sqlite_json(const std::string& db, const std::string& sql) {
+    return run({SQLITE3_BIN, "-bail", "-json", db, sql});
+}
+
+// SQL string literal.
+inline std::string sql_quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+}
+
+// ---- UTC times as the log stores them: "YYYY-MM-DDTHH:MM:SS.mmmZ" -----------------------------
+
+// Milliseconds since the epoch, or nothing. Accepts "...:SSZ" and "...:SS.mmmZ".
+inline std::optional<std::int64_t> parse_utc_ms(const std::string& s) {
+    std::tm tm{};
+    int ms = 0;
+    if (s.size() < 20) return std::nullopt;
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+        return std::nullopt;
+    if (s[19] == '.' && std::sscanf(s.c_str() + 20, "%3d", &ms) != 1) return std::nullopt;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return static_cast<std::int64_t>(timegm(&tm)) * 1000 + ms;
+}
+
+inline std::string format_utc_ms(std::int64_t ms) {
+    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[80];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms % 1000));
+    return buf;
+}
+
+inline std::int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+inline void sleep_ms(long ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+// File modification time in nanoseconds (to see that a read never touched a file).
+inline std::int64_t mtime_ns(const fs::path& p) {
+    struct stat st {};
+    if (stat(p.c_str(), &st) != 0) return -1;
+    return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+// ---- tfadesk-specific helpers ----------------------------------------------------------------
+
+// One test's desk: a temp folder and a database path in it (not created until a write).
+struct Desk {
+    TempDir dir;
+    std::string db = dir / "desk.db";
+
+    Result operator()(const std::vector<std::string>& args, const RunOptions& opt = {}) const {
+        return tfadesk(db, args, opt);
+    }
+    // `open` with valid fields; `extra` adds flags.
+    Result open(const std::string& ref, const std::string& role, const std::string& access,
+                const std::string& agent = "alice",
+                const std::vector<std::string>& extra = {}) const {
+        std::vector<std::string> a = {"open",
+                                      "--ref",
+                                      ref,
+                                      "--phone",
+                                      "+49 151 2345 6789",
+                                      "--client-id",
+                                      "acme-gmbh",
+                                      "--requester-email",
+                                      "ops@acme.example",
+                                      "--role",
+                                      role,
+                                      "--agent",
+                                      agent};
+        if (!access.empty()) {
+            a.push_back("--access");
+            a.push_back(access);
+        }
+        a.insert(a.end(), extra.begin(), extra.end());
+        return tfadesk(db, a);
+    }
+    // `event REF EVENT --agent AGENT EXTRA...`
+    Result event(const std::string& ref, const std::string& ev, const std::string& agent,
+                 const std::vector<std::string>& extra = {}) const {
+        std::vector<std::string> a = {"event", ref, ev, "--agent", agent};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return tfadesk(db, a);
+    }
+};
+
+}  // namespace clitest

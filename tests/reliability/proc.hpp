@@ -1,0 +1,392 @@
+// Process helpers for the reliability tests: start the real `tfadesk` program with posix_spawn
+// (no shell), its stdout and stderr going to files, then wait for it or kill -9 it.
+// Everything here is safe to call from several threads at once (posix_spawn, waitpid on a known
+// pid, an atomic counter for file names); doctest assertions are NOT made here.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace rel {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+inline double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+inline void sleep_ms(long ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+inline std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+inline std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> out;
+    std::string line;
+    std::istringstream in(text);
+    while (std::getline(in, line)) out.push_back(line);
+    return out;
+}
+
+inline std::vector<std::string> split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : s) {
+        if (c == sep) {
+            out.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    out.push_back(cur);
+    return out;
+}
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
+class TempDir {
+public:
+    TempDir() {
+        const char* base = std::getenv("TMPDIR");
+        std::string tmpl = std::string(base && *base ? base : "/tmp") + "/tfadesk-rel-XXXXXX";
+        std::vector<char> buf(tmpl.begin(), tmpl.end());
+        buf.push_back('\0');
+        if (!mkdtemp(buf.data()))
+            throw std::runtime_error("mkdtemp failed: " + std::string(std::strerror(errno)));
+        path_ = buf.data();
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const fs::path& path() const { return path_; }
+    std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+    fs::path path_;
+};
+
+// How a process ended.
+struct Exit {
+    int code = -1;   // exit status when it exited, else -1
+    int signal = 0;  // the signal that ended it, else 0
+    std::string out, err;
+    double ms = 0;  // wall time from spawn to reap
+    bool exited(int c) const { return signal == 0 && code == c; }
+    std::string describe() const {
+        std::string s =
+            signal ? "killed by signal " + std::to_string(signal) : "exit " + std::to_string(code);
+        if (!err.empty()) s += ", stderr: " + err;
+        return s;
+    }
+};
+
+// The environment for children: ours, minus the variables that would change what tfadesk does.
+inline const std::vector<std::string>& child_env() {
+    static const std::vector<std::string> env = [] {
+        std::vector<std::string> v;
+        for (char** e = environ; e && *e; ++e) {
+            const std::string kv = *e;
+            if (kv.rfind("TFADESK_DB=", 0) == 0 || kv.rfind("TFADESK_AGENT=", 0) == 0) continue;
+            v.push_back(kv);
+        }
+        return v;
+    }();
+    return env;
+}
+
+// One running child. Move-only; the destructor kills and reaps a child still running so that no
+// test leaves a process behind.
+class Process {
+public:
+    // Starts argv[0] (a path) with argv; stdin from /dev/null, stdout and stderr to files in dir.
+    static Process start(const std::vector<std::string>& argv, const fs::path& dir) {
+        static std::atomic<unsigned long> counter{0};
+        const unsigned long n = counter.fetch_add(1);
+        Process p;
+        p.out_path_ = (dir / ("p" + std::to_string(n) + ".out")).string();
+        p.err_path_ = (dir / ("p" + std::to_string(n) + ".err")).string();
+
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, p.out_path_.c_str(),
+                                         O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, p.err_path_.c_str(),
+                                         O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        std::vector<char*> envp;
+        for (const auto& e : child_env()) envp.push_back(const_cast<char*>(e.c_str()));
+        envp.push_back(nullptr);
+
+        p.t0_ = Clock::now();
+        const int rc = posix_spawn(&p.pid_, args[0], &fa, nullptr, args.data(), envp.data());
+        posix_spawn_file_actions_destroy(&fa);
+        if (rc != 0) throw std::runtime_error("posix_spawn " + argv[0] + ": " + std::strerror(rc));
+        return p;
+    }
+
+    Process() = default;
+    Process(Process&& o) noexcept { *this = std::move(o); }
+    Process& operator=(Process&& o) noexcept {
+        std::swap(pid_, o.pid_);
+        std::swap(out_path_, o.out_path_);
+        std::swap(err_path_, o.err_path_);
+        std::swap(t0_, o.t0_);
+        std::swap(reaped_, o.reaped_);
+        std::swap(status_, o.status_);
+        return *this;
+    }
+    ~Process() {
+        if (pid_ > 0 && !reaped_) {
+            ::kill(pid_, SIGKILL);
+            int st = 0;
+            while (waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+            }
+        }
+    }
+
+    pid_t pid() const { return pid_; }
+
+    // True while the child has not exited (reaps it when it has).
+    bool running() {
+        if (reaped_) return false;
+        int st = 0;
+        const pid_t r = waitpid(pid_, &st, WNOHANG);
+        if (r == pid_) {
+            reaped_ = true;
+            status_ = st;
+            elapsed_ = ms_since(t0_);
+            return false;
+        }
+        return true;
+    }
+
+    // kill -9 if still running; returns true when the signal was sent to a live child.
+    bool kill9() {
+        if (!running()) return false;
+        return ::kill(pid_, SIGKILL) == 0;
+    }
+
+    Exit wait() {
+        if (!reaped_) {
+            int st = 0;
+            pid_t r;
+            while ((r = waitpid(pid_, &st, 0)) < 0 && errno == EINTR) {
+            }
+            if (r != pid_)
+                throw std::runtime_error("waitpid failed: " + std::string(std::strerror(errno)));
+            reaped_ = true;
+            status_ = st;
+            elapsed_ = ms_since(t0_);
+        }
+        Exit e;
+        if (WIFEXITED(status_)) e.code = WEXITSTATUS(status_);
+        if (WIFSIGNALED(status_)) e.signal = WTERMSIG(status_);
+        e.out = slurp(out_path_);
+        e.err = slurp(err_path_);
+        e.ms = elapsed_;
+        std::error_code ec;
+        fs::remove(out_path_, ec);
+        fs::remove(err_path_, ec);
+        return e;
+    }
+
+private:
+    pid_t pid_ = -1;
+    std::string out_path_, err_path_;
+    Clock::time_point t0_{};
+    bool reaped_ = false;
+    int status_ = 0;
+    double elapsed_ = 0;
+};
+
+// Starts and waits for one child.
+inline Exit run(const std::vector<std::string>& argv, const fs::path& dir) {
+    return Process::start(argv, dir).wait();
+}
+
+// A tiny deterministic generator (splitmix64): the same sequence with every standard library.
+class Rng {
+public:
+    explicit Rng(std::uint64_t seed) : s_(seed) {}
+    std::uint64_t next() {
+        std::uint64_t z = (s_ += 0x9E3779B97F4A7C15ULL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        return z ^ (z >> 31);
+    }
+    // Uniform-enough integer in [lo, hi].
+    long between(long lo, long hi) {
+        return lo + static_cast<long>(next() % static_cast<std::uint64_t>(hi - lo + 1));
+    }
+    bool chance(int percent) { return static_cast<int>(next() % 100) < percent; }
+
+private:
+    std::uint64_t s_;
+};
+
+// ---- tfadesk-specific helpers ----------------------------------------------------------------
+
+#ifndef TFADESK_BIN
+#error "TFADESK_BIN must be defined to the tfadesk program's path"
+#endif
+
+// Every `open` in these tests gives --submitted-at: the default (now) is stored unnormalised and
+// makes verify fail for tickets opened at a whole second, a bug tested on its own (crash_test.cpp).
+inline const std::string kSubmittedAt = "2026-11-20T09:15:00Z";
+
+// argv for `tfadesk --db DB ARGS...`.
+inline std::vector<std::string> tf(const std::string& db, std::vector<std::string> args) {
+    std::vector<std::string> v = {TFADESK_BIN, "--db", db};
+    v.insert(v.end(), args.begin(), args.end());
+    return v;
+}
+
+// The integer after "KEY": in a JSON text (first occurrence), or -1.
+inline long json_int(const std::string& text, const std::string& key) {
+    const std::string pat = "\"" + key + "\":";
+    auto at = text.find(pat);
+    if (at == std::string::npos) return -1;
+    at += pat.size();
+    while (at < text.size() && text[at] == ' ') ++at;
+    std::size_t end = at;
+    while (end < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '-'))
+        ++end;
+    if (end == at) return -1;
+    return std::stol(text.substr(at, end - at));
+}
+
+// The string after "KEY":" in a JSON text (no escapes expected), or "".
+inline std::string json_str(const std::string& text, const std::string& key) {
+    const std::string pat = "\"" + key + "\":\"";
+    auto at = text.find(pat);
+    if (at == std::string::npos) return "";
+    at += pat.size();
+    const auto end = text.find('"', at);
+    return end == std::string::npos ? "" : text.substr(at, end - at);
+}
+
+// One line of `export --format jsonl`.
+struct ExportEntry {
+    long seq = -1, tseq = -1;
+    std::string ref, event, prev_hash, hash;
+};
+
+inline std::vector<ExportEntry> parse_export(const std::string& jsonl) {
+    std::vector<ExportEntry> out;
+    for (const auto& line : lines_of(jsonl)) {
+        if (line.empty()) continue;
+        ExportEntry e;
+        e.seq = json_int(line, "seq");
+        e.tseq = json_int(line, "tseq");
+        e.ref = json_str(line, "ref");
+        e.event = json_str(line, "event");
+        e.prev_hash = json_str(line, "prev_hash");
+        e.hash = json_str(line, "hash");
+        out.push_back(e);
+    }
+    return out;
+}
+
+// "" when the exported log is one linear chain: seq 1..N without gaps, the first prev_hash the
+// genesis hash (64 zeros), each prev_hash the previous entry's hash, all hashes distinct and
+// 64 hex digits, and per ticket tseq 1..n in order. Otherwise the first problem found.
+inline std::string chain_problem(const std::vector<ExportEntry>& log) {
+    std::string prev(64, '0');
+    std::vector<std::string> seen;
+    std::vector<std::pair<std::string, long>> last_tseq;
+    for (std::size_t i = 0; i < log.size(); ++i) {
+        const auto& e = log[i];
+        const std::string at =
+            "entry #" + std::to_string(i + 1) + " (seq " + std::to_string(e.seq) + ")";
+        if (e.seq != static_cast<long>(i + 1)) return at + ": seq is not " + std::to_string(i + 1);
+        if (e.prev_hash != prev)
+            return at + ": prev_hash " + e.prev_hash + " is not the previous hash " + prev;
+        if (e.hash.size() != 64 ||
+            e.hash.find_first_not_of("0123456789abcdef") != std::string::npos)
+            return at + ": hash '" + e.hash + "' is not 64 hex digits";
+        prev = e.hash;
+        seen.push_back(e.hash);
+        long expected = 1;
+        bool found = false;
+        for (auto& [ref, t] : last_tseq)
+            if (ref == e.ref) {
+                expected = t + 1;
+                t = e.tseq;
+                found = true;
+                break;
+            }
+        if (!found) last_tseq.emplace_back(e.ref, e.tseq);
+        if (e.tseq != expected)
+            return at + ": ticket " + e.ref + " tseq " + std::to_string(e.tseq) + ", expected " +
+                   std::to_string(expected);
+    }
+    std::sort(seen.begin(), seen.end());
+    if (std::adjacent_find(seen.begin(), seen.end()) != seen.end())
+        return "two entries share a hash";
+    return "";
+}
+
+// One row of plain `history REF` (stdout not a terminal: tab-separated, no header).
+struct HistoryRow {
+    long tseq = -1;
+    std::string agent, event, details, state;
+};
+
+inline std::vector<HistoryRow> parse_history(const std::string& text) {
+    std::vector<HistoryRow> out;
+    for (const auto& line : lines_of(text)) {
+        if (line.empty()) continue;
+        const auto cols = split(line, '\t');
+        HistoryRow r;
+        if (cols.size() >= 6) {
+            try {
+                r.tseq = std::stol(cols[0]);
+            } catch (const std::exception&) {
+            }
+            r.agent = cols[2];
+            r.event = cols[3];
+            r.details = cols[4];
+            r.state = cols[5];
+        } else {
+            r.details = line;
+        }
+        out.push_back(r);
+    }
+    return out;
+}
+
+}  // namespace rel
