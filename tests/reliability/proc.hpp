@@ -28,6 +28,8 @@
 
 extern char** environ;
 
+#include "../support/text.hpp"
+
 namespace rel {
 
 namespace fs = std::filesystem;
@@ -39,35 +41,11 @@ inline double ms_since(Clock::time_point t0) {
 
 inline void sleep_ms(long ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
-inline std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using tfadesk_test::slurp;
 
-inline std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> out;
-    std::string line;
-    std::istringstream in(text);
-    while (std::getline(in, line)) out.push_back(line);
-    return out;
-}
+using tfadesk_test::lines_of;
 
-inline std::vector<std::string> split(const std::string& s, char sep) {
-    std::vector<std::string> out;
-    std::string cur;
-    for (char c : s) {
-        if (c == sep) {
-            out.push_back(cur);
-            cur.clear();
-        } else {
-            cur += c;
-        }
-    }
-    out.push_back(cur);
-    return out;
-}
+using tfadesk_test::split;
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
 class TempDir {
