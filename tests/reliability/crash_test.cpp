@@ -124,7 +124,8 @@ Summary parse_summary(const std::string& out) {
 int g_half_created = 0;
 
 bool half_created(const Exit& e) {
-    return e.exited(1) && e.err.find("is not a tfadesk database") != std::string::npos;
+    return e.exited(1) && (e.err.find("is not a tfadesk database") != std::string::npos ||
+                           e.err.find("holds no tfadesk data yet") != std::string::npos);
 }
 
 // The refs `list` prints (first column), or nothing when there is no database yet.
@@ -255,7 +256,7 @@ long version_of(const std::string& db, const std::string& ref, const fs::path& d
         if (s.exited(0)) return json_int(s.out, "version");
         if (s.exited(4) || (s.exited(1) && s.err.find("no database at") != std::string::npos))
             return 0;
-        if (s.exited(1) && s.err.find("is not a tfadesk database") != std::string::npos) {
+        if (half_created(s)) {
             ++st.half_created;
             return 0;
         }
