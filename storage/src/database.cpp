@@ -4,7 +4,10 @@
 #include <sqlite3.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "tfadesk/engine/error.hpp"
@@ -268,36 +271,48 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
                                                        std::to_string(version) + ")");
             return;
         }
-        impl_ = std::make_unique<Impl>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
-        impl_->db.setBusyTimeout(30000);
-        // Judge the file before changing anything in it (journal mode included), reading the
-        // id and the schema in one snapshot: another process may be creating it right now.
-        int app = 0;
-        {
-            SQLite::Transaction read(impl_->db);
-            app = impl_->db.execAndGet("PRAGMA application_id").getInt();
-            if (app != kApplicationId && impl_->db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() != 0)
-                throw Error(ErrorKind::unexpected, path + " is not a tfadesk database");
-            read.commit();
+        // Processes racing to create the same new file can meet SQLITE_BUSY on the journal-mode
+        // switch, where SQLite calls no busy handler: start again a little later.
+        for (int attempt = 0;; ++attempt) {
+            try {
+                impl_ = std::make_unique<Impl>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
+                impl_->db.setBusyTimeout(30000);
+                // Judge the file before changing anything in it (journal mode included), reading the
+                // id and the schema in one snapshot: another process may be creating it right now.
+                int app = 0;
+                {
+                    SQLite::Transaction read(impl_->db);
+                    app = impl_->db.execAndGet("PRAGMA application_id").getInt();
+                    if (app != kApplicationId && impl_->db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() != 0)
+                        throw Error(ErrorKind::unexpected, path + " is not a tfadesk database");
+                    read.commit();
+                }
+                impl_->db.exec("PRAGMA journal_mode=WAL");
+                impl_->db.exec("PRAGMA synchronous=FULL");
+                int version = impl_->db.execAndGet("PRAGMA user_version").getInt();
+                if (app == kApplicationId && version == kSchemaVersion) return;
+                // Create or migrate under the write lock, re-reading what another writer may have done.
+                SQLite::Transaction tx(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+                version = impl_->db.execAndGet("PRAGMA user_version").getInt();
+                const int app_now = impl_->db.execAndGet("PRAGMA application_id").getInt();
+                const bool empty = impl_->db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() == 0;
+                if (app_now != kApplicationId && !empty)
+                    throw Error(ErrorKind::unexpected, path + " is not a tfadesk database");
+                if (version > kSchemaVersion)
+                    throw Error(ErrorKind::unexpected, path + " was written by a newer tfadesk (schema " +
+                                                           std::to_string(version) + ")");
+                for (int v = version; v < kSchemaVersion; ++v) impl_->db.exec(kMigrations[v]);
+                impl_->db.exec("PRAGMA application_id=" + std::to_string(kApplicationId));
+                impl_->db.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+                tx.commit();
+                return;
+            } catch (const SQLite::Exception& e) {
+                const int code = e.getErrorCode();
+                if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || attempt >= 40) throw;
+                impl_.reset();
+                std::this_thread::sleep_for(std::chrono::milliseconds(std::min(250, 20 * (attempt + 1))));
+            }
         }
-        impl_->db.exec("PRAGMA journal_mode=WAL");
-        impl_->db.exec("PRAGMA synchronous=FULL");
-        int version = impl_->db.execAndGet("PRAGMA user_version").getInt();
-        if (app == kApplicationId && version == kSchemaVersion) return;
-        // Create or migrate under the write lock, re-reading what another writer may have done.
-        SQLite::Transaction tx(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
-        version = impl_->db.execAndGet("PRAGMA user_version").getInt();
-        const int app_now = impl_->db.execAndGet("PRAGMA application_id").getInt();
-        const bool empty = impl_->db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() == 0;
-        if (app_now != kApplicationId && !empty)
-            throw Error(ErrorKind::unexpected, path + " is not a tfadesk database");
-        if (version > kSchemaVersion)
-            throw Error(ErrorKind::unexpected, path + " was written by a newer tfadesk (schema " +
-                                                   std::to_string(version) + ")");
-        for (int v = version; v < kSchemaVersion; ++v) impl_->db.exec(kMigrations[v]);
-        impl_->db.exec("PRAGMA application_id=" + std::to_string(kApplicationId));
-        impl_->db.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
-        tx.commit();
     } catch (const SQLite::Exception& e) {
         rethrow_sqlite(e, path);
     }
