@@ -165,9 +165,13 @@ Ticket ticket_from(SQLite::Statement& q) {
 
 }  // namespace
 
-std::string sha256_hex(std::string_view data) {
+static void require_sodium() {
     static const bool ready = sodium_init() >= 0;
     if (!ready) throw Error(ErrorKind::unexpected, "libsodium failed to initialise");
+}
+
+std::string sha256_hex(std::string_view data) {
+    require_sodium();
     unsigned char digest[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
     return to_hex(digest, sizeof digest);
@@ -201,8 +205,7 @@ std::string canonical(const LogEntry& e) {
 }
 
 std::string entry_hash(const LogEntry& e) {
-    static const bool ready = sodium_init() >= 0;
-    if (!ready) throw Error(ErrorKind::unexpected, "libsodium failed to initialise");
+    require_sodium();
     const std::string content = canonical(e);
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);

@@ -37,6 +37,7 @@
 
 extern char** environ;
 
+#include "../support/temp_dir.hpp"
 #include "../support/text.hpp"
 
 namespace clitest {
@@ -58,35 +59,7 @@ inline bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }
 
-// A fresh folder under $TMPDIR (or /tmp). The destructor makes everything in it writable again
-// (tests chmod files and folders read-only) and removes it.
-class TempDir {
-public:
-    TempDir() {
-        const char* base = std::getenv("TMPDIR");
-        std::string tmpl = std::string(base && *base ? base : "/tmp") + "/tfadesk-cli-XXXXXX";
-        std::vector<char> buf(tmpl.begin(), tmpl.end());
-        buf.push_back('\0');
-        if (!mkdtemp(buf.data()))
-            throw std::runtime_error("mkdtemp: " + std::string(std::strerror(errno)));
-        path_ = buf.data();
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-        for (auto it = fs::recursive_directory_iterator(path_, ec);
-             !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-            fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return path_; }
-    std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
-};
+using tfadesk_test::TempDir;
 
 // How a process ended and what it printed.
 struct Result {

@@ -28,6 +28,7 @@
 
 extern char** environ;
 
+#include "../support/temp_dir.hpp"
 #include "../support/text.hpp"
 
 namespace rel {
@@ -47,30 +48,7 @@ using tfadesk_test::lines_of;
 
 using tfadesk_test::split;
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
-class TempDir {
-public:
-    TempDir() {
-        const char* base = std::getenv("TMPDIR");
-        std::string tmpl = std::string(base && *base ? base : "/tmp") + "/tfadesk-rel-XXXXXX";
-        std::vector<char> buf(tmpl.begin(), tmpl.end());
-        buf.push_back('\0');
-        if (!mkdtemp(buf.data()))
-            throw std::runtime_error("mkdtemp failed: " + std::string(std::strerror(errno)));
-        path_ = buf.data();
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return path_; }
-    std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
-};
+using tfadesk_test::TempDir;
 
 // How a process ended.
 struct Exit {

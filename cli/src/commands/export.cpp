@@ -5,16 +5,10 @@
 
 #include "../command.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/ingest/records.hpp"
 
 namespace tfadesk::cli {
 namespace {
-
-std::string csv_cell(const std::string& v) {
-    if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-    std::string out = "\"";
-    for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-}
 
 class ExportCommand final : public Command {
 public:
@@ -42,8 +36,8 @@ public:
         if (format_ == "csv") *out << "seq,ref,tseq,event,details,agent,at,state,policy_version,prev_hash,hash\n";
         db.for_each_entry([&](const engine::LogEntry& e) {
             if (format_ == "csv") {
-                *out << e.seq << ',' << csv_cell(e.ref) << ',' << e.tseq << ',' << csv_cell(e.event) << ','
-                     << csv_cell(e.details) << ',' << csv_cell(e.agent) << ',' << e.at << ',' << e.state << ','
+                *out << e.seq << ',' << ingest::csv_quote(e.ref) << ',' << e.tseq << ',' << ingest::csv_quote(e.event) << ','
+                     << ingest::csv_quote(e.details) << ',' << ingest::csv_quote(e.agent) << ',' << e.at << ',' << e.state << ','
                      << e.policy_version << ',' << e.prev_hash << ',' << e.hash << '\n';
                 return;
             }
