@@ -7,24 +7,38 @@
 #include <CLI/CLI.hpp>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "tfadesk/storage/database.hpp"
+#include "tfadesk/engine/store.hpp"
 
 namespace tfadesk::cli {
 
 struct Context {
+    Context(std::string db, std::ostream& o, std::ostream& e, bool out_term, bool err_term)
+        : db_path(std::move(db)), out(o), err(e), out_is_terminal(out_term), err_is_terminal(err_term) {}
     std::string db_path;
     std::ostream& out;
     std::ostream& err;
     bool out_is_terminal = false;
     bool err_is_terminal = false;
+    engine::Store::Mode mode = engine::Store::Mode::read_only;  // from the command's read_only()
+    std::optional<std::string> key_path;                          // --key / $TFADESK_KEY: seal writes
 
-    // The current time as the log stores it (UTC, ms).
-    static std::string now();
-    // Opens the database for this command; read-only commands never create it.
-    storage::Database open(storage::Database::Mode mode) const;
+    // The store for this command, opened on first use in the command's mode (read-only commands
+    // never create it; write commands seal what they commit when a key is given).
+    engine::Store& store();
+    // Opens the store in `mode` for a command that decides for itself (import --dry-run).
+    std::unique_ptr<engine::Store> open(engine::Store::Mode mode) const;
+    // Whether the database exists already (a write that needs an existing ticket must not create it).
+    bool store_exists() const;
+    // Paths an output file must never replace: the database (and its -wal/-shm) and inputs.
+    std::vector<std::string> protected_paths() const;
+    std::vector<std::string> inputs;  // files the command reads
+
+private:
+    std::unique_ptr<engine::Store> store_;
 };
 
 class Command {
@@ -43,12 +57,13 @@ public:
 
 std::vector<std::unique_ptr<Command>> make_commands();
 
+// A count flag (--expect-version, --sla-hours): decimal digits only, no sign, no overflow;
+// Error(invalid_input) naming the flag otherwise.
+std::optional<std::int64_t> parse_count(const std::optional<std::string>& text, const char* flag);
+
 // Shared flag helpers.
 void add_agent_option(CLI::App& app, std::string& agent);
 void add_json_flag(CLI::App& app, bool& json);
 
-// Masks personal data for logs: "+4915****5678", "j***@example.com".
-std::string mask_phone(const std::string& phone);
-std::string mask_email(const std::string& email);
 
 }  // namespace tfadesk::cli

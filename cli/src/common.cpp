@@ -1,25 +1,47 @@
-#include <chrono>
+#include <filesystem>
 
 #include "command.hpp"
-#include "tfadesk/rules/time.hpp"
+#include "tfadesk/desk/seal.hpp"
+#include "tfadesk/desk/text.hpp"
+#include "tfadesk/engine/error.hpp"
 
 namespace tfadesk::cli {
 
-std::string Context::now() {
-    using namespace std::chrono;
-    const auto ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-    // Formatting costs more than a clock read; an import asks many times within one millisecond.
-    static std::int64_t last_ms = -1;
-    static std::string last;
-    if (ms != last_ms) {
-        last_ms = ms;
-        last = rules::format_utc_ms(ms);
-    }
-    return last;
+std::unique_ptr<engine::Store> Context::open(engine::Store::Mode m) const {
+    auto s = engine::open_store(db_path, m);
+    if (m == engine::Store::Mode::read_write && key_path) desk::seal_with_key(*s, *key_path);
+    return s;
 }
 
-storage::Database Context::open(storage::Database::Mode mode) const {
-    return storage::Database(db_path, mode);
+engine::Store& Context::store() {
+    if (!store_) store_ = open(mode);
+    return *store_;
+}
+
+bool Context::store_exists() const {
+    if (db_path.rfind("postgres", 0) == 0) return true;
+    std::error_code ec;
+    return std::filesystem::exists(db_path, ec);
+}
+
+std::vector<std::string> Context::protected_paths() const {
+    std::vector<std::string> paths = inputs;
+    if (db_path.rfind("postgres", 0) != 0)
+        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) paths.push_back(db_path + suffix);
+    return paths;
+}
+
+std::optional<std::int64_t> parse_count(const std::optional<std::string>& text, const char* flag) {
+    if (!text) return std::nullopt;
+    const std::string bad = std::string(flag) + ": must be a whole number from 0 to 999999999999999999 (got '" +
+                            desk::printable(*text) + "')";
+    if (text->empty() || text->size() > 18) throw engine::Error(engine::ErrorKind::invalid_input, bad);
+    std::int64_t v = 0;
+    for (char c : *text) {
+        if (c < '0' || c > '9') throw engine::Error(engine::ErrorKind::invalid_input, bad);
+        v = v * 10 + (c - '0');
+    }
+    return v;
 }
 
 void add_agent_option(CLI::App& app, std::string& agent) {
@@ -30,17 +52,6 @@ void add_agent_option(CLI::App& app, std::string& agent) {
 
 void add_json_flag(CLI::App& app, bool& json) {
     app.add_flag("--json", json, "one JSON document on stdout, with stable keys");
-}
-
-std::string mask_phone(const std::string& phone) {
-    if (phone.size() <= 6) return std::string(phone.size(), '*');
-    return phone.substr(0, 3) + std::string(phone.size() - 5, '*') + phone.substr(phone.size() - 2);
-}
-
-std::string mask_email(const std::string& email) {
-    const auto at = email.find('@');
-    if (at == std::string::npos || at == 0) return "***";
-    return email.substr(0, 1) + "***" + email.substr(at);
 }
 
 }  // namespace tfadesk::cli

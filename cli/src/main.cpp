@@ -10,6 +10,7 @@
 #include "command.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/rules/policy.hpp"
+#include "tfadesk/storage/database.hpp"
 #include "version.hpp"
 
 namespace {
@@ -48,11 +49,13 @@ int run(int argc, char** argv) {
     std::string db = "./tfadesk.db";
     std::string level = "warn";
     app.add_option("--db", db, "database file (default ./tfadesk.db)")->envname("TFADESK_DB");
+    std::optional<std::string> key;
+    app.add_option("--key", key, "desk key: seal what write commands commit (SPEC §8)")->envname("TFADESK_KEY");
     app.add_option("--log-level", level, "log level on stderr")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 
     std::string groups;
-    for (const char* audience : {"agents", "operators", "auditors"}) {
+    for (const char* audience : {"agents", "operators", "auditors", "admins"}) {
         groups += std::string("\nFor ") + audience + ":\n";
         for (const auto& c : commands)
             if (std::string(c->audience()) == audience)
@@ -60,13 +63,13 @@ int run(int argc, char** argv) {
                           c->description() + "\n";
     }
     app.footer(groups + "\nExit codes: 0 done, 1 unexpected error, 2 invalid input, 3 refused by the "
-                        "workflow, 4 no such ticket, 5 conflict, 6 integrity failure.\n"
+                        "workflow, 4 no such ticket, 5 conflict, 6 integrity failure, 7 not permitted.\n"
                         "Run 'tfadesk COMMAND --help' for a command's flags and an example.");
 
     std::vector<std::pair<CLI::App*, cli::Command*>> subs;
     for (auto& c : commands) {
         CLI::App* sub = app.add_subcommand(c->name(), c->description());
-        sub->group(std::string("Commands for ") + c->audience());
+        sub->group("");  // listed once, grouped by audience, in the footer
         sub->footer(std::string("Example:\n  ") + c->example());
         c->setup(*sub);
         subs.emplace_back(sub, c.get());
@@ -91,8 +94,12 @@ int run(int argc, char** argv) {
     spdlog::set_level(spdlog::level::from_str(level));
 
     cli::Context ctx{db, std::cout, std::cerr, isatty(STDOUT_FILENO) != 0, isatty(STDERR_FILENO) != 0};
+    ctx.key_path = key;
     for (auto& [sub, command] : subs)
-        if (sub->parsed()) return command->run(ctx);
+        if (sub->parsed()) {
+            ctx.mode = command->read_only() ? engine::Store::Mode::read_only : engine::Store::Mode::read_write;
+            return command->run(ctx);
+        }
     return 2;
 }
 

@@ -12,17 +12,8 @@
 
 namespace tfadesk::cli {
 
-// "waiting for: ..." in words, from the ticket's state and checks.
-std::string waiting_for(const engine::Ticket& t);
-
-// `show`/`replay` JSON: engine::to_json plus `waiting_for` and `next_events` (from the machine).
-nlohmann::json ticket_json(const engine::Ticket& t);
-
 // `show`/`replay` text: one "key: value" line per field, then what it waits for and what may come next.
 void print_ticket(std::ostream& out, const engine::Ticket& t);
-
-// One history event as JSON: seq (per ticket), global_seq, at, agent, event, details, state.
-nlohmann::json history_json(const engine::LogEntry& e);
 
 // Rows of cells: aligned columns under a header when `aligned`, else tab-separated without header.
 void print_table(std::ostream& out, const std::vector<std::string>& header,

@@ -115,9 +115,9 @@ struct BaseLog {
         ok(d.event("V-DONE", "disable-failed", "bob", {"--note", "provider timed out"}));
         ok(d.event("V-DONE", "submit-disable", "bob", {"--reference", "WA-REQ-2"}));
         ok(d.event("V-WAIT", "update", "bob",
-                   {"--role", "client", "--note", "Rückruf \"dringend\"\nline 2 \\ tab\there"}));
+                   {"--role", "client", "--note", "Rückruf \"dringend\"\nline 2 \\ back-slash"}));
         sleep_ms(20);
-        ok(d.event("V-DONE", "confirm-disabled", "zoë o'brien"));
+        ok(d.event("V-DONE", "confirm-disabled", "Zoe.OBrien"));
         ok(d.open("V-LAST", "client", "no", "dave"));
         ok(d.event("V-LAST", "triage", "dave"));
         // The head as the log holds it, read with the sqlite3 shell (not with tfadesk, so that the

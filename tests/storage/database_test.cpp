@@ -533,15 +533,16 @@ TEST_CASE("queries: entries, for_each_entry, head, refs_in_state, ticket") {
     SUBCASE("for_each_entry_by_ticket: (ref, tseq) order with the previous seq's hash") {
         const auto all = all_entries(db);
         std::vector<std::pair<std::string, std::int64_t>> order;
-        db.for_each_entry_by_ticket([&](const LogEntry& e, const std::optional<std::string>& prev) {
+        db.for_each_entry_by_ticket([&](const LogEntry& e, const std::optional<PrevEntry>& prev) {
             order.emplace_back(e.ref, e.tseq);
             CAPTURE(e.seq);
             if (e.seq == 1) {
                 CHECK_FALSE(prev.has_value());
             } else {
                 REQUIRE(prev.has_value());
-                CHECK(*prev == all[static_cast<std::size_t>(e.seq) - 2].hash);
-                CHECK(*prev == e.prev_hash);
+                CHECK(prev->hash == all[static_cast<std::size_t>(e.seq) - 2].hash);
+                CHECK(prev->at == all[static_cast<std::size_t>(e.seq) - 2].at);
+                CHECK(prev->hash == e.prev_hash);
             }
         });
         const std::vector<std::pair<std::string, std::int64_t>> expected = {

@@ -39,8 +39,7 @@ public:
         std::set<Edge> taken;
         std::set<std::string> visited;
         if (ticket_) {
-            auto db = ctx.open(storage::Database::Mode::read_only);
-            const auto entries = db.entries(*ticket_);
+            const auto entries = ctx.store().entries(*ticket_);
             if (entries.empty()) throw engine::Error(engine::ErrorKind::not_found, "no such ticket: '" + *ticket_ + "'");
             for (std::size_t i = 0; i < entries.size(); ++i) {
                 visited.insert(entries[i].state);

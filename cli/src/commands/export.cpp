@@ -1,11 +1,11 @@
 // `tfadesk export`: the whole log with sequence numbers and hashes, for auditors' own tools.
 // `details` is exported as the exact stored text (a JSON string), since the hash covers those
 // bytes; see the README's "Hash chain" section for the canonical form.
-#include <fstream>
-
 #include "../command.hpp"
-#include "tfadesk/engine/error.hpp"
-#include "tfadesk/ingest/records.hpp"
+#include "../output_file.hpp"
+#include "tfadesk/desk/access.hpp"
+#include "tfadesk/desk/export.hpp"
+
 
 namespace tfadesk::cli {
 namespace {
@@ -21,43 +21,27 @@ public:
     void setup(CLI::App& app) override {
         app.add_option("--format", format_, "jsonl or csv")->check(CLI::IsMember({"jsonl", "csv"}));
         app.add_option("--out", out_path_, "write to this file instead of stdout");
+        app.add_option("--agent", agent_, "when the desk has accounts: the auditor exporting (checked for the role)")
+;
     }
 
     int run(Context& ctx) override {
-        auto db = ctx.open(storage::Database::Mode::read_only);
-        std::ofstream file;
-        std::ostream* out = &ctx.out;
-        const std::string tmp = out_path_ ? *out_path_ + ".partial" : "";
-        if (out_path_) {
-            file.open(tmp, std::ios::binary | std::ios::trunc);
-            if (!file) throw engine::Error(engine::ErrorKind::unexpected, "cannot write " + *out_path_);
-            out = &file;
+        auto& store = ctx.store();
+        if (agent_) desk::authorize(store, desk::canonical_agent(*agent_), "auditor", "export the log");
+        if (!out_path_) {
+            desk::export_log(store, format_, ctx.out);
+            return 0;
         }
-        if (format_ == "csv") *out << "seq,ref,tseq,event,details,agent,at,state,policy_version,prev_hash,hash\n";
-        db.for_each_entry([&](const engine::LogEntry& e) {
-            if (format_ == "csv") {
-                *out << e.seq << ',' << ingest::csv_quote(e.ref) << ',' << e.tseq << ',' << ingest::csv_quote(e.event) << ','
-                     << ingest::csv_quote(e.details) << ',' << ingest::csv_quote(e.agent) << ',' << e.at << ',' << e.state << ','
-                     << e.policy_version << ',' << e.prev_hash << ',' << e.hash << '\n';
-                return;
-            }
-            nlohmann::json j = {{"seq", e.seq},     {"ref", e.ref},       {"tseq", e.tseq},
-                                {"event", e.event}, {"details", e.details}, {"agent", e.agent},
-                                {"at", e.at},       {"state", e.state},   {"policy_version", e.policy_version},
-                                {"prev_hash", e.prev_hash}, {"hash", e.hash}};
-            *out << j.dump() << '\n';
-        });
-        if (out_path_) {
-            file.close();
-            if (!file || std::rename(tmp.c_str(), out_path_->c_str()) != 0)
-                throw engine::Error(engine::ErrorKind::unexpected, "cannot write " + *out_path_);
-        }
+        OutputFile file(*out_path_, ctx.protected_paths());
+        desk::export_log(store, format_, file.stream());
+        file.commit();
         return 0;
     }
 
+
 private:
     std::string format_ = "jsonl";
-    std::optional<std::string> out_path_;
+    std::optional<std::string> out_path_, agent_;
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 // `tfadesk history REF`: the ticket's log entries in order, as stored.
 #include "../command.hpp"
+#include "tfadesk/desk/text.hpp"
+#include "tfadesk/desk/views.hpp"
 #include "../output.hpp"
 #include "tfadesk/engine/error.hpp"
 
@@ -20,18 +22,17 @@ public:
     }
 
     int run(Context& ctx) override {
-        auto db = ctx.open(storage::Database::Mode::read_only);
-        const auto entries = db.entries(ref_);
-        if (entries.empty()) throw engine::Error(engine::ErrorKind::not_found, "no such ticket: '" + ref_ + "'");
+        const auto entries = engine::is_account_key(ref_) ? std::vector<engine::LogEntry>{} : ctx.store().entries(ref_);
+        if (entries.empty()) throw engine::Error(engine::ErrorKind::not_found, "no such ticket: '" + desk::printable(ref_) + "'");
         if (json_) {
             nlohmann::json all = nlohmann::json::array();
-            for (const auto& e : entries) all.push_back(history_json(e));
+            for (const auto& e : entries) all.push_back(desk::history_view(e));
             ctx.out << all.dump(2) << "\n";
             return 0;
         }
         std::vector<std::vector<std::string>> rows;
         for (const auto& e : entries)
-            rows.push_back({std::to_string(e.tseq), e.at, e.agent, e.event, e.details, e.state});
+            rows.push_back({std::to_string(e.tseq), e.at, desk::printable(e.agent), e.event, desk::printable(e.details), e.state});
         print_table(ctx.out, {"SEQ", "AT", "AGENT", "EVENT", "DETAILS", "STATE"}, rows, ctx.out_is_terminal);
         return 0;
     }

@@ -1,21 +1,18 @@
 // `tfadesk import FILE`: batch import of pending requests (SPEC §5).
 //
-// How nothing is lost or doubled: the whole file is imported in ONE write transaction. A run that
-// is killed part way commits nothing, so running the same command again imports every valid row
-// exactly once; duplicates (refs already in the database, or earlier in the same file, which the
-// open transaction already holds) are counted and skipped, so a second run of a finished import
-// imports nothing. Rows are streamed: memory does not grow with the file (a dry run keeps only
-// the set of refs it has seen, to count in-file duplicates without writing).
+// The use case is desk::import_records (one transaction per file, streaming); this file parses
+// the flags, opens the files, shows progress and prints.
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
-#include <spdlog/spdlog.h>
-#include <unordered_set>
 
 #include "../command.hpp"
+#include "../output_file.hpp"
+#include "tfadesk/desk/access.hpp"
+#include "tfadesk/desk/import.hpp"
+#include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/error.hpp"
-#include "tfadesk/engine/workflow.hpp"
 #include "tfadesk/ingest/records.hpp"
 
 namespace tfadesk::cli {
@@ -71,92 +68,44 @@ public:
     }
 
     int run(Context& ctx) override {
-        if (agent_.find_first_not_of(" \t") == std::string::npos)
-            throw Error(ErrorKind::invalid_input, "--agent: an agent name is required");
         const auto format = ingest::pick_format(format_, file_);
         if (!format)
             throw Error(ErrorKind::invalid_input, file_ + ": cannot tell the format from the name; give --format csv|jsonl");
+        desk::canonical_agent(agent_);
+        ctx.inputs.push_back(file_);
+        std::optional<OutputFile> rejects_file;
+        if (rejects_path_ && !dry_run_) rejects_file.emplace(*rejects_path_, ctx.protected_paths());
         std::ifstream in(file_, std::ios::binary);
         if (!in) throw Error(ErrorKind::unexpected, "cannot read " + file_);
-        std::vector<std::string> known;
-        for (auto f : rules::field_names()) known.emplace_back(f);
-
         try {
-            ingest::RecordReader reader(in, *format, known);
-            std::optional<storage::Database> db;
-            std::optional<storage::Database::WriteTransaction> tx;
-            if (!dry_run_) {
-                db.emplace(ctx.db_path, storage::Database::Mode::read_write);
-                tx.emplace(*db);
-            } else if (std::ifstream(ctx.db_path).good()) {
-                db.emplace(ctx.db_path, storage::Database::Mode::read_only);
-            }
-            std::ofstream rejects_file;
+            ingest::RecordReader reader(in, *format, desk::import_columns());
+            std::unique_ptr<engine::Store> dry;
+            engine::Store* store = nullptr;
+            if (!dry_run_) store = &ctx.store();
+            else if (ctx.store_exists()) store = (dry = ctx.open(engine::Store::Mode::read_only)).get();
             std::optional<ingest::RejectWriter> rejects;
-            if (rejects_path_) {
-                rejects_file.open(*rejects_path_ + ".partial", std::ios::binary | std::ios::trunc);
-                if (!rejects_file) throw Error(ErrorKind::unexpected, "cannot write " + *rejects_path_);
-                rejects.emplace(rejects_file, *format, reader.header());
-            }
-            const Counts n = import_rows(ctx, reader, db ? &*db : nullptr, rejects ? &*rejects : nullptr);
-            if (rejects) {
-                rejects_file.close();
-                if (!rejects_file || std::rename((*rejects_path_ + ".partial").c_str(), rejects_path_->c_str()) != 0)
-                    throw Error(ErrorKind::unexpected, "cannot write " + *rejects_path_);
-            }
-            const bool keep = !(strict_ && n.rejected > 0);
-            if (tx && keep) tx->commit();
-            if (!keep) ctx.err << file_ << ": --strict: " << n.rejected << " invalid row(s); nothing imported\n";
-            spdlog::info("import {} by {}: imported {}, duplicates {}, rejected {}{}", file_, agent_, n.imported,
-                         n.duplicates, n.rejected, dry_run_ ? " (dry run)" : "");
+            if (rejects_file) rejects.emplace(rejects_file->stream(), *format, reader.header());
+            Progress progress(ctx.err, ctx.err_is_terminal);
+            desk::ImportHooks hooks;
+            hooks.on_reject = [&](const ingest::Record& rec, const std::string& reason) {
+                ctx.err << desk::printable(file_) << ":" << rec.line << ": " << reason << "\n";
+                if (rejects) rejects->write(rec, reason);
+            };
+            hooks.on_progress = [&](const desk::ImportCounts& n) { progress.tick(n.imported + n.duplicates + n.rejected, n.rejected); };
+            const auto n = desk::import_records(store, reader, {agent_, triage_, strict_, dry_run_}, hooks);
+            if (rejects_file) rejects_file->commit();
+            if (!n.kept) ctx.err << file_ << ": --strict: " << n.rejected << " invalid row(s); nothing imported\n";
             if (dry_run_) ctx.err << file_ << ": --dry-run: nothing was written\n";
-            ctx.out << "imported " << (keep ? n.imported : 0) << ", duplicates " << n.duplicates << ", rejected "
-                    << n.rejected << "\n";
+            ctx.out << "imported " << n.imported << ", duplicates " << n.duplicates << ", rejected " << n.rejected << "\n";
             return n.rejected == 0 ? 0 : static_cast<int>(ErrorKind::invalid_input);
         } catch (const ingest::FileError& e) {
             throw Error(ErrorKind::invalid_input,
-                        file_ + (e.line() ? ":" + std::to_string(e.line()) : std::string()) + ": " + e.what() +
+                        file_ + (e.line() ? ":" + std::to_string(e.line()) : std::string()) + ": " + desk::printable(e.what()) +
                             "; nothing imported");
         }
     }
 
 private:
-    struct Counts {
-        std::size_t imported = 0, duplicates = 0, rejected = 0;
-    };
-
-    Counts import_rows(Context& ctx, ingest::RecordReader& reader, storage::Database* db,
-                       ingest::RejectWriter* rejects) {
-        Counts n;
-        std::unordered_set<std::string> seen;  // dry run only: refs "imported" so far
-        Progress progress(ctx.err, ctx.err_is_terminal);
-        ingest::Record rec;
-        rules::RawFields raw;
-        while (reader.next(rec)) {
-            progress.tick(n.imported + n.duplicates + n.rejected, n.rejected);
-            std::string error = rec.error;
-            const std::string now = Context::now();
-            std::optional<rules::Fields> fields;
-            if (error.empty()) {
-                raw.clear();
-                for (auto& [key, value] : rec.fields) raw.emplace(key, value);
-                auto result = rules::validate_fields(raw, now);
-                if (auto* bad = std::get_if<rules::FieldError>(&result)) error = bad->message();
-                else fields = std::move(std::get<rules::Fields>(result));
-            }
-            if (!error.empty()) {
-                ++n.rejected;
-                ctx.err << file_ << ":" << rec.line << ": " << error << "\n";
-                if (rejects) rejects->write(rec, error);
-                continue;
-            }
-            const bool fresh = dry_run_ ? !(db && db->exists(fields->ref)) && seen.insert(fields->ref).second
-                                        : engine::open_if_new(*db, *fields, agent_, now, triage_);
-            ++(fresh ? n.imported : n.duplicates);
-        }
-        return n;
-    }
-
     std::string file_, agent_;
     std::optional<std::string> format_, rejects_path_;
     bool triage_ = false, strict_ = false, dry_run_ = false;

@@ -1,6 +1,7 @@
 // `tfadesk list [--state S]`: one line per ticket, from the ticket cache.
 #include "../command.hpp"
 #include "../output.hpp"
+#include "tfadesk/desk/views.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/machine.hpp"
 
@@ -26,13 +27,13 @@ public:
             if (std::none_of(states.begin(), states.end(), [&](const auto& s) { return s.first == *state_; }))
                 throw engine::Error(engine::ErrorKind::invalid_input, "--state: unknown state '" + *state_ + "'");
         }
-        auto db = ctx.open(storage::Database::Mode::read_only);
+        auto& db = ctx.store();
         if (json_) {
             // Streamed as one JSON array so memory stays flat however many tickets there are.
             bool first = true;
             ctx.out << "[";
             db.for_each_ticket(state_, [&](const engine::Ticket& t) {
-                ctx.out << (first ? "\n" : ",\n") << ticket_json(t).dump();
+                ctx.out << (first ? "\n" : ",\n") << desk::ticket_view(t).dump();
                 first = false;
             });
             ctx.out << (first ? "]\n" : "\n]\n");

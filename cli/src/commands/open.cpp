@@ -1,10 +1,8 @@
 // `tfadesk open`: opens a ticket in `received` (SPEC §4). Validation is rules::validate_fields,
 // the same function `import` calls for every row.
-#include <spdlog/spdlog.h>
-
 #include "../command.hpp"
-#include "tfadesk/engine/error.hpp"
-#include "tfadesk/engine/workflow.hpp"
+#include "tfadesk/desk/tickets.hpp"
+
 
 namespace tfadesk::cli {
 namespace {
@@ -47,22 +45,11 @@ public:
     }
 
     int run(Context& ctx) override {
-        const std::string now = Context::now();
-        auto result = rules::validate_fields(values_, now);
-        if (auto* bad = std::get_if<rules::FieldError>(&result))
-            throw engine::Error(engine::ErrorKind::invalid_input, bad->message());
-        const auto& fields = std::get<rules::Fields>(result);
-        if (agent_.find_first_not_of(" \t") == std::string::npos)
-            throw engine::Error(engine::ErrorKind::invalid_input, "--agent: an agent name is required");
-        auto db = ctx.open(storage::Database::Mode::read_write);
-        storage::Database::WriteTransaction tx(db);
-        engine::open_ticket(db, fields, agent_, now);
-        tx.commit();
-        spdlog::info("opened {} for {} ({}) by {}", fields.ref, mask_phone(fields.phone),
-                     mask_email(fields.requester_email), agent_);
-        ctx.out << fields.ref << "\n";
+        const auto t = desk::open_ticket(ctx.store(), values_, agent_);
+        ctx.out << t.fields.ref << "\n";
         return 0;
     }
+
 
 private:
     rules::RawFields values_;

@@ -2,6 +2,8 @@
 // state machine, as it stood at TS.
 #include "../command.hpp"
 #include "../output.hpp"
+#include "tfadesk/desk/tickets.hpp"
+#include "tfadesk/desk/views.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/workflow.hpp"
 #include "tfadesk/rules/time.hpp"
@@ -26,16 +28,9 @@ public:
     int run(Context& ctx) override {
         if (as_of_ && !rules::parse_utc(*as_of_))
             throw engine::Error(engine::ErrorKind::invalid_input, "--as-of: must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z");
-        auto db = ctx.open(storage::Database::Mode::read_only);
-        const auto entries = db.entries(ref_);
-        if (entries.empty()) throw engine::Error(engine::ErrorKind::not_found, "no such ticket: '" + ref_ + "'");
-        const auto opened = rules::parse_utc(entries.front().at);
-        if (as_of_ && opened && *rules::parse_utc(*as_of_) < *opened)
-            throw engine::Error(engine::ErrorKind::not_found, "ticket '" + ref_ + "' did not exist yet at " + *as_of_ +
-                                                                  " (opened " + entries.front().at + ")");
-        const engine::Machine m = engine::replay(entries, as_of_);
-        if (json_) ctx.out << ticket_json(m.ticket()).dump(2) << "\n";
-        else print_ticket(ctx.out, m.ticket());
+        const auto t = desk::replay_ticket(ctx.store(), ref_, as_of_);
+        if (json_) ctx.out << desk::ticket_view(t).dump(2) << "\n";
+        else print_ticket(ctx.out, t);
         return 0;
     }
 

@@ -1,7 +1,8 @@
 // `tfadesk show REF`: the ticket as its cached row holds it (verify checks the row against the log).
 #include "../command.hpp"
 #include "../output.hpp"
-#include "tfadesk/engine/error.hpp"
+#include "tfadesk/desk/tickets.hpp"
+#include "tfadesk/desk/views.hpp"
 
 namespace tfadesk::cli {
 namespace {
@@ -20,11 +21,9 @@ public:
     }
 
     int run(Context& ctx) override {
-        auto db = ctx.open(storage::Database::Mode::read_only);
-        auto t = db.ticket(ref_);
-        if (!t) throw engine::Error(engine::ErrorKind::not_found, "no such ticket: '" + ref_ + "'");
-        if (json_) ctx.out << ticket_json(*t).dump(2) << "\n";
-        else print_ticket(ctx.out, *t);
+        const auto t = desk::get_ticket(ctx.store(), ref_);
+        if (json_) ctx.out << desk::ticket_view(t).dump(2) << "\n";
+        else print_ticket(ctx.out, t);
         return 0;
     }
 

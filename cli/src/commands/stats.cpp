@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "../command.hpp"
+#include "tfadesk/desk/views.hpp"
 #include "../output.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/machine.hpp"
@@ -37,48 +38,26 @@ public:
             if (!ms) throw engine::Error(engine::ErrorKind::invalid_input, "--since: must be an ISO 8601 UTC time");
             since_ = rules::format_utc_ms(*ms);
         }
-        auto db = ctx.open(storage::Database::Mode::read_only);
-        auto s = db.stats(since_);
-        std::int64_t total = 0, closed = 0;
-        nlohmann::json per_state = nlohmann::json::object(), outcomes = nlohmann::json::object();
-        for (const auto& [state, count] : s.per_state) {
-            total += count;
-            per_state[state] = count;
-            if (engine::Machine::events_from(state).empty()) {
-                outcomes[state] = count;
-                closed += count;
-            }
-        }
-        std::optional<std::int64_t> median;
-        auto& d = s.open_to_completed_ms;
-        if (!d.empty()) {
-            std::sort(d.begin(), d.end());
-            median = d.size() % 2 ? d[d.size() / 2] : (d[d.size() / 2 - 1] + d[d.size() / 2]) / 2;
-        }
-        nlohmann::json oldest = nlohmann::json::object();
-        for (const auto& [state, who] : s.oldest)
-            if (!engine::Machine::events_from(state).empty())
-                oldest[state] = {{"ref", who.first}, {"updated_at", who.second}};
+        const nlohmann::json j = desk::stats_view(ctx.store(), since_);
+        const auto& oldest = j["oldest_waiting"];
+        const std::int64_t total = j["tickets"], open = j["open"], completed = j["completed"];
+        const auto& median = j["median_open_to_completed_ms"];
         if (json_) {
-            nlohmann::json j = {{"tickets", total},   {"open", total - closed}, {"per_state", per_state},
-                                {"outcomes", outcomes}, {"completed", d.size()},  {"oldest_waiting", oldest}};
-            j["median_open_to_completed_ms"] = median ? nlohmann::json(*median) : nlohmann::json(nullptr);
-            if (since_) j["since"] = *since_;
             ctx.out << j.dump(2) << "\n";
             return 0;
         }
-        ctx.out << "tickets: " << total << " (" << total - closed << " open, " << closed << " closed)"
+        ctx.out << "tickets: " << total << " (" << open << " open, " << total - open << " closed)"
                 << (since_ ? " opened since " + *since_ : std::string()) << "\n";
         std::vector<std::vector<std::string>> rows;
-        for (const auto& [state, count] : s.per_state) {
+        for (const auto& [state, count] : j["per_state"].items()) {
             const auto it = oldest.find(state);
-            rows.push_back({state, std::to_string(count),
+            rows.push_back({state, std::to_string(count.get<std::int64_t>()),
                             it == oldest.end() ? "" : (*it)["ref"].get<std::string>() + " since " +
                                                           (*it)["updated_at"].get<std::string>()});
         }
         print_table(ctx.out, {"STATE", "TICKETS", "OLDEST WAITING"}, rows, ctx.out_is_terminal);
-        ctx.out << "median open to completed: " << (median ? duration_text(*median) : "n/a (none completed)")
-                << " over " << d.size() << " completed\n";
+        ctx.out << "median open to completed: " << (!median.is_null() ? duration_text(median.get<std::int64_t>()) : "n/a (none completed)")
+                << " over " << completed << " completed\n";
         return 0;
     }
 

@@ -1,11 +1,9 @@
 // `tfadesk sweep`: expires every ticket that has waited on the requester longer than the SLA
 // (R7), in one write transaction. Each expiry is an ordinary `expire` event judged by the machine.
-#include <spdlog/spdlog.h>
-
 #include "../command.hpp"
-#include "tfadesk/engine/error.hpp"
-#include "tfadesk/engine/workflow.hpp"
+#include "tfadesk/desk/tickets.hpp"
 #include "tfadesk/rules/policy.hpp"
+
 
 namespace tfadesk::cli {
 namespace {
@@ -25,31 +23,16 @@ public:
     }
 
     int run(Context& ctx) override {
-        engine::Command c;
-        c.kind = engine::EventKind::expire;
-        c.agent = agent_;
-        c.now = now_;
-        c.sla_hours = sla_hours_;
-        engine::validate(c);
-        auto db = ctx.open(storage::Database::Mode::read_write);
-        storage::Database::WriteTransaction tx(db);
-        c.at = Context::now();
-        std::size_t expired = 0;
-        const auto waiting = db.refs_in_state("awaiting_requester");
-        for (const auto& ref : waiting) {
-            if (!engine::apply_event(db, ref, c).outcome.accepted) continue;
-            ctx.out << ref << "\n";
-            ++expired;
-        }
-        tx.commit();
-        spdlog::info("sweep by {}: expired {} of {} waiting", agent_, expired, waiting.size());
-        ctx.out << "expired " << expired << " of " << waiting.size() << " waiting on the requester\n";
+        const auto r = desk::sweep(ctx.store(), agent_, now_, parse_count(sla_hours_, "--sla-hours").value_or(rules::kDefaultSlaHours));
+        for (const auto& ref : r.expired) ctx.out << ref << "\n";
+        ctx.out << "expired " << r.expired.size() << " of " << r.waiting << " waiting on the requester\n";
         return 0;
     }
 
+
 private:
     std::optional<std::string> now_;
-    std::int64_t sla_hours_ = rules::kDefaultSlaHours;
+    std::optional<std::string> sla_hours_;
     std::string agent_;
 };
 

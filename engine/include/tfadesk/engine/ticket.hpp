@@ -22,6 +22,9 @@ struct Ticket {
     // Every agent who recorded any identity check, passed or failed (R6).
     std::set<std::string, std::less<>> check_agents;
     std::string updated_at;  // time of the last log entry (UTC, ms)
+    // Set only on a row read from a store's cache: columns holding values the rules do not know
+    // (a tampered row), which verify reports as differences.
+    std::vector<std::string> unreadable;
 
 };
 

@@ -1,0 +1,35 @@
+// The JSON documents of SPEC §4 (and §7), built once here for every front end: the command
+// line's --json and the server's answers are the same objects.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "tfadesk/engine/account.hpp"
+#include "tfadesk/engine/journal.hpp"
+#include "tfadesk/engine/store.hpp"
+#include "tfadesk/engine/ticket.hpp"
+
+namespace tfadesk::desk {
+
+// What the ticket waits for, in words, from its state and checks.
+std::string waiting_for(const engine::Ticket& t);
+
+// `show`/`replay`/`list` element: the §2 fields, state, version, checks, updated_at, plus
+// `waiting_for` and `next_events` (from the machine's table).
+nlohmann::json ticket_view(const engine::Ticket& t);
+
+// One `history` element: seq (per ticket), global_seq, at, agent, event, details (an object), state.
+nlohmann::json history_view(const engine::LogEntry& e);
+
+// `agent list` element: name, roles (sorted), enabled, created_at, updated_at.
+nlohmann::json account_view(const engine::Account& a);
+
+// `agent history` element: seq (global), at, by, change, name, roles (after the change).
+nlohmann::json account_change_view(const engine::LogEntry& e, const engine::Account& after);
+
+// `stats --json` over tickets opened at or after `since` (a canonical UTC time).
+nlohmann::json stats_view(engine::Store& store, const std::optional<std::string>& since);
+
+}  // namespace tfadesk::desk

@@ -1,0 +1,300 @@
+#include "tfadesk/desk/verify.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "tfadesk/desk/text.hpp"
+#include "tfadesk/engine/error.hpp"
+#include "tfadesk/engine/workflow.hpp"
+#include "tfadesk/rules/policy.hpp"
+#include "tfadesk/rules/time.hpp"
+
+namespace tfadesk::desk {
+
+using engine::Error;
+using engine::ErrorKind;
+using engine::LogEntry;
+
+namespace {
+
+std::string entry_name(const LogEntry& e) {
+    return (engine::is_account_key(e.ref) ? "account " + printable(e.ref.substr(engine::kAccountPrefix.size()))
+                                          : "ticket " + printable(e.ref)) +
+           " entry seq " + std::to_string(e.seq) + " (#" + std::to_string(e.tseq) + " " + printable(e.event) + ")";
+}
+
+// What differs in one entry's place in the chain and time, or "" when it links and hashes right.
+std::string chain_problem(const LogEntry& e, const std::optional<engine::PrevEntry>& prev) {
+    std::string out;
+    auto add = [&](const std::string& line) { out += (out.empty() ? "" : "\n") + entry_name(e) + ": " + line; };
+    if (e.seq == 1 && e.prev_hash != engine::kGenesisHash) add("the first entry's prev_hash is not the genesis hash");
+    else if (e.seq > 1 && !prev) add("the entry before it (seq " + std::to_string(e.seq - 1) + ") is missing");
+    else if (e.seq > 1 && prev->hash != e.prev_hash) add("prev_hash does not match the hash of entry seq " + std::to_string(e.seq - 1));
+    if (engine::entry_hash(e) != e.hash) add("hash does not match its content");
+    const auto at = rules::parse_utc(e.at);
+    if (!at || rules::format_utc_ms(*at) != e.at) add("its time '" + printable(e.at) + "' is not a UTC time like 2026-11-20T09:15:00.000Z");
+    else if (prev && e.seq > 1) {
+        const auto before = rules::parse_utc(prev->at);
+        if (before && *at < *before) add("its time " + e.at + " is before the time of entry seq " + std::to_string(e.seq - 1) + " (" + prev->at + ")");
+    }
+    return out;
+}
+
+// Hashes entries on a worker thread. Batches keep the locking rare; the queue is bounded so
+// memory stays flat when hashing is slower than reading.
+class ChainChecker {
+public:
+    using Item = std::pair<LogEntry, std::optional<engine::PrevEntry>>;
+    ChainChecker() : worker_([this] { work(); }) {}
+    ~ChainChecker() { finish(); }
+
+    void add(const LogEntry& e, const std::optional<engine::PrevEntry>& prev) {
+        batch_.emplace_back(e, prev);
+        if (batch_.size() >= kBatch) flush();
+    }
+    // Waits for the worker; returns its problem lines.
+    std::vector<std::string> finish() {
+        if (worker_.joinable()) {
+            flush();
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                done_ = true;
+            }
+            ready_.notify_all();
+            worker_.join();
+        }
+        return problems_;
+    }
+
+private:
+    static constexpr std::size_t kBatch = 512, kMaxBatches = 16;
+
+    void flush() {
+        if (batch_.empty()) return;
+        std::unique_lock<std::mutex> lock(mutex_);
+        room_.wait(lock, [&] { return queue_.size() < kMaxBatches; });
+        queue_.push_back(std::move(batch_));
+        batch_.clear();
+        ready_.notify_one();
+    }
+
+    void work() {
+        for (;;) {
+            std::vector<Item> items;
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                ready_.wait(lock, [&] { return !queue_.empty() || done_; });
+                if (queue_.empty()) return;
+                items = std::move(queue_.front());
+                queue_.pop_front();
+            }
+            room_.notify_one();
+            for (const auto& [e, prev] : items)
+                if (auto p = chain_problem(e, prev); !p.empty()) problems_.push_back(std::move(p));
+        }
+    }
+
+    std::vector<Item> batch_;
+    std::deque<std::vector<Item>> queue_;
+    std::mutex mutex_;
+    std::condition_variable ready_, room_;
+    bool done_ = false;
+    std::vector<std::string> problems_;  // written by the worker, read after join
+    std::thread worker_;
+};
+
+class Verifier {
+public:
+    Verifier(engine::Store& store, const VerifyOptions& options, const std::function<void(const std::string&)>& on_problem)
+        : store_(store), options_(options), on_problem_(on_problem) {}
+
+    VerifyReport run() {
+        const auto& ref = options_.ref;
+        if (ref && (engine::is_account_key(*ref) || !store_.exists(*ref)) && store_.entries(*ref).empty())
+            throw Error(ErrorKind::not_found, "no such ticket: '" + printable(*ref) + "'");
+        ChainChecker chain;
+        next_row_ = store_.ticket_cursor();
+        row_ = next_row_();
+        collect_accounts();
+        std::vector<LogEntry> group;
+        auto judge = [&] {
+            if (group.empty()) return;
+            const std::string& key = group.front().ref;
+            rows_before(key);
+            if (engine::is_account_key(key)) {
+                if (!ref) judge_account(group);
+            } else {
+                std::optional<engine::Ticket> stored;
+                if (row_ && row_->fields.ref == key) {
+                    stored = std::move(row_);
+                    row_ = next_row_();
+                }
+                if (!ref || key == *ref) judge_ticket(group, stored);
+            }
+            group.clear();
+        };
+        store_.for_each_entry_by_ticket([&](const LogEntry& e, const std::optional<engine::PrevEntry>& prev) {
+            ++report_.entries;
+            chain.add(e, prev);
+            if (!group.empty() && group.front().ref != e.ref) judge();
+            group.push_back(e);
+        });
+        judge();
+        rows_before("");
+        for (const auto& [name, account] : accounts_)
+            if (!ref) report("account " + printable(name) + ": the account row has no log entries");
+        for (auto& line : chain.finish()) report(line);
+
+        report_.head = store_.head();
+        const auto& head = report_.head;
+        if (head.seq != report_.entries)
+            report("the log holds " + std::to_string(report_.entries) + " entries but its last seq is " + std::to_string(head.seq));
+        for (const auto& expected : options_.expect_heads) {
+            const std::string noted = std::to_string(expected.seq) + ":" + expected.hash;
+            check_kept(expected.seq, expected.hash, "expected head " + noted);
+        }
+        for (const auto& kept : options_.checkpoints) check_kept(kept.seq, kept.hash, kept.what);
+        if (options_.check_seal) check_seals();
+        return std::move(report_);
+    }
+
+private:
+    void report(const std::string& line) {
+        if (on_problem_) on_problem_(line);
+        report_.problems.push_back(line);
+    }
+
+    void check_kept(std::int64_t seq, const std::string& hash, const std::string& what) {
+        const auto noted = store_.entry_at(seq);
+        if (!noted)
+            report(what + ": the log has no entry " + std::to_string(seq) + " any more (cut back to " +
+                   std::to_string(report_.head.seq) + ")");
+        else if (noted->hash != hash)
+            report(what + ": entry " + std::to_string(seq) + " now has hash " + noted->hash);
+    }
+
+    void check_seals() {
+        std::int64_t covered = 0;
+        store_.for_each_seal([&](const engine::Seal& seal, const std::optional<std::string>& log_hash) {
+            const std::string name = "seal at seq " + std::to_string(seal.seq);
+            if (auto bad = options_.check_seal(seal)) {
+                report(name + ": " + *bad);
+                return;
+            }
+            if (!log_hash) {
+                report(name + ": the log has no entry " + std::to_string(seal.seq));
+                return;
+            }
+            if (*log_hash != seal.hash) {
+                report(name + ": it signs hash " + seal.hash + " but the log's entry " + std::to_string(seal.seq) + " has " + *log_hash);
+                return;
+            }
+            covered = std::max(covered, seal.seq);
+        });
+        if (covered < report_.head.seq)
+            report("entry seq " + std::to_string(covered + 1) + (covered + 1 < report_.head.seq ? " to " + std::to_string(report_.head.seq) : "") +
+                   ": not covered by any valid seal (the last valid seal is at seq " + std::to_string(covered) + ")");
+    }
+
+    // Ticket rows before `key` in byte order have no entries at all.
+    void rows_before(const std::string& key) {
+        for (; row_ && (key.empty() || row_->fields.ref < key); row_ = next_row_())
+            if (!options_.ref || row_->fields.ref == *options_.ref)
+                report("ticket " + printable(row_->fields.ref) + ": the ticket row has no log entries");
+    }
+
+    void collect_accounts() {
+        // Accounts are few (a desk's staff): kept in memory for the comparison.
+        store_.for_each_account([&](const engine::Account& a) { accounts_.emplace(a.name, a); });
+    }
+
+    bool known_policy(const std::vector<LogEntry>& entries) {
+        for (const auto& e : entries)
+            if (!rules::knows_policy_version(e.policy_version)) {
+                report(entry_name(e) + ": accepted under policy version " + std::to_string(e.policy_version) +
+                       ", which this build (policy version " + std::to_string(rules::kPolicyVersion) +
+                       ") does not know; it is not judged");
+                return false;
+            }
+        return true;
+    }
+
+    void judge_ticket(const std::vector<LogEntry>& entries, const std::optional<engine::Ticket>& stored) {
+        ++report_.tickets;
+        const std::string ref = printable(entries.front().ref);
+        if (!known_policy(entries)) return;
+        try {
+            const engine::Machine m = engine::replay(entries);
+            if (!stored) {
+                report("ticket " + ref + ": the log has " + std::to_string(entries.size()) +
+                       " entries but there is no ticket row (last entry seq " + std::to_string(entries.back().seq) + ")");
+                return;
+            }
+            for (const auto& field : engine::differences(m.ticket(), *stored))
+                report("ticket " + ref + ": the ticket row's " + field + " disagrees with its log (last entry seq " +
+                       std::to_string(entries.back().seq) + ")");
+        } catch (const Error& e) {
+            report(e.what());
+        }
+    }
+
+    void judge_account(const std::vector<LogEntry>& entries) {
+        ++report_.accounts;
+        const std::string name = entries.front().ref.substr(engine::kAccountPrefix.size());
+        if (!known_policy(entries)) return;
+        const auto stored = accounts_.find(name);
+        try {
+            const engine::Account a = engine::replay_account(entries);
+            if (stored == accounts_.end()) {
+                report("account " + printable(name) + ": the log has " + std::to_string(entries.size()) +
+                       " changes but there is no account row (last entry seq " + std::to_string(entries.back().seq) + ")");
+                return;
+            }
+            for (const auto& field : engine::differences(a, stored->second))
+                report("account " + printable(name) + ": the account row's " + field + " disagrees with its log (last entry seq " +
+                       std::to_string(entries.back().seq) + ")");
+        } catch (const Error& e) {
+            report(e.what());
+        }
+        if (stored != accounts_.end()) accounts_.erase(stored);
+    }
+
+    engine::Store& store_;
+    const VerifyOptions& options_;
+    const std::function<void(const std::string&)>& on_problem_;
+    VerifyReport report_;
+    std::function<std::optional<engine::Ticket>()> next_row_;
+    std::optional<engine::Ticket> row_;
+    std::map<std::string, engine::Account, std::less<>> accounts_;
+};
+
+}  // namespace
+
+ExpectedHead parse_expected_head(const std::string& text) {
+    const auto colon = text.find(':');
+    const std::string bad = "--expect-head: must be SEQ:HASH with a decimal SEQ and a 64-hex-digit hash (got '" + printable(text) + "')";
+    if (colon == std::string::npos || colon == 0 || colon > 18 || text.size() - colon - 1 != 64)
+        throw Error(ErrorKind::invalid_input, bad);
+    ExpectedHead out;
+    for (std::size_t i = 0; i < colon; ++i) {
+        if (text[i] < '0' || text[i] > '9') throw Error(ErrorKind::invalid_input, bad);
+        out.seq = out.seq * 10 + (text[i] - '0');
+    }
+    if (out.seq < 1) throw Error(ErrorKind::invalid_input, bad);
+    for (std::size_t i = colon + 1; i < text.size(); ++i) {
+        char c = text[i];
+        if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) throw Error(ErrorKind::invalid_input, bad);
+        out.hash += c;
+    }
+    return out;
+}
+
+VerifyReport verify(engine::Store& store, const VerifyOptions& options, const std::function<void(const std::string&)>& on_problem) {
+    return Verifier(store, options, on_problem).run();
+}
+
+}  // namespace tfadesk::desk

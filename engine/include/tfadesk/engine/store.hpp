@@ -1,0 +1,133 @@
+// The store interface: what the desk layer needs from a backend (SQLite today, PostgreSQL next),
+// declared here so neither the engine nor the desk ever includes a database library.
+//
+// A store holds the append-only, hash-chained log (tickets' and accounts' entries), the caches
+// fed by it (ticket rows, account rows) and the seals (signed checkpoints of the head, SPEC §8).
+// Every write happens inside one unit of work from begin_write(); readers of a read-only store
+// see one snapshot for the store's lifetime.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tfadesk/engine/account.hpp"
+#include "tfadesk/engine/chain.hpp"
+#include "tfadesk/engine/journal.hpp"
+#include "tfadesk/engine/ticket.hpp"
+
+namespace tfadesk::engine {
+
+struct Head {
+    std::int64_t seq = 0;
+    std::string hash = kGenesisHash;
+};
+
+// What verify needs of the entry just before another in global order.
+struct PrevEntry {
+    std::string hash;
+    std::string at;
+};
+
+// A signed checkpoint of the head as it stood when a write transaction committed.
+struct Seal {
+    std::int64_t seq = 0;  // the head's global seq
+    std::string hash;      // the head's hash (hex)
+    std::string note;      // the signed note, byte for byte (SPEC §8)
+};
+
+// What a support lead looks at every morning (`tfadesk stats`).
+struct DeskStats {
+    std::vector<std::pair<std::string, std::int64_t>> per_state;  // state -> tickets
+    std::vector<std::int64_t> open_to_completed_ms;                 // one per completed ticket
+    // state -> (ref, updated_at) of the ticket that has waited longest in it
+    std::vector<std::pair<std::string, std::pair<std::string, std::string>>> oldest;
+};
+
+class Store : public Journal {
+public:
+    enum class Mode { read_only, read_write };
+
+    // One unit of work: everything appended through the store until commit() is one transaction;
+    // destroying it uncommitted rolls everything back.
+    class Transaction {
+    public:
+        virtual ~Transaction() = default;
+        virtual void commit() = 0;
+    };
+    virtual std::unique_ptr<Transaction> begin_write() = 0;
+
+    // Called inside every write transaction that appended entries, just before it commits, with
+    // the new head; the note it returns is stored as that head's seal (one per transaction).
+    using Sealer = std::function<std::string(const Head&)>;
+    virtual void set_sealer(Sealer sealer) = 0;
+
+    // --- the log -----------------------------------------------------------------------------
+    // Journal: entries(ref), exists(ref) - answered by the log, never by a cache - and
+    // append(entry, ticket), which also rewrites the ticket's cache row.
+    // Appends an account change and rewrites the account's cache row (and, when given, its
+    // token hash; the token itself is never stored).
+    virtual void append_account(LogEntry& entry, const Account& after,
+                                const std::optional<std::string>& token_hash) = 0;
+    // Every entry in global order (export, migrate).
+    virtual void for_each_entry(const std::function<void(const LogEntry&)>& fn) = 0;
+    // Every entry ordered by (ref, tseq) in byte order, each with the hash and time of the entry
+    // just before it in global order (nothing when that entry is missing): verify's single pass.
+    virtual void for_each_entry_by_ticket(
+        const std::function<void(const LogEntry&, const std::optional<PrevEntry>& prev)>& fn) = 0;
+    virtual std::optional<LogEntry> entry_at(std::int64_t seq) = 0;
+    virtual Head head() = 0;
+
+    // --- the ticket cache ---------------------------------------------------------------------
+    virtual std::optional<Ticket> ticket(std::string_view ref) = 0;
+    // Cached rows in ref order (byte order), optionally only those in `state`.
+    virtual void for_each_ticket(const std::optional<std::string>& state,
+                                 const std::function<void(const Ticket&)>& fn) = 0;
+    // A cursor over the cached rows in ref order: each call gives the next, nothing at the end.
+    virtual std::function<std::optional<Ticket>()> ticket_cursor() = 0;
+    virtual std::vector<std::string> refs_in_state(std::string_view state) = 0;
+    // Counts over tickets opened at or after `since` (all when empty).
+    virtual DeskStats stats(const std::optional<std::string>& since) = 0;
+
+    // --- the account cache --------------------------------------------------------------------
+    virtual bool has_accounts() = 0;
+    virtual std::optional<Account> account(std::string_view name) = 0;
+    // The account whose token hashes to `token_hash` (one indexed lookup).
+    virtual std::optional<Account> account_by_token(std::string_view token_hash) = 0;
+    // Cached account rows by name.
+    virtual void for_each_account(const std::function<void(const Account&)>& fn) = 0;
+
+    // --- seals --------------------------------------------------------------------------------
+    virtual std::optional<Seal> last_seal() = 0;
+    // Every seal in seq order, each with the hash the log holds at the seal's seq (nothing when
+    // the log has no such entry).
+    virtual void for_each_seal(const std::function<void(const Seal&, const std::optional<std::string>& log_hash)>& fn) = 0;
+
+    // Where the store lives, as the user named it (passwords masked).
+    virtual std::string location() const = 0;
+};
+
+// Opens the store at `location`: a PostgreSQL URI (postgresql://, postgres://) or a SQLite file
+// path. read_only never creates anything and refuses every write. Defined by storage/.
+std::unique_ptr<Store> open_store(const std::string& location, Store::Mode mode);
+
+// Runs `fn` in one write transaction on `store` and commits it when `fn` returns normally.
+template <class Fn>
+auto in_transaction(Store& store, Fn&& fn) {
+    auto tx = store.begin_write();
+    if constexpr (std::is_void_v<decltype(fn())>) {
+        fn();
+        tx->commit();
+    } else {
+        auto result = fn();
+        tx->commit();
+        return result;
+    }
+}
+
+}  // namespace tfadesk::engine

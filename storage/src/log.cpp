@@ -1,0 +1,173 @@
+// The log on SQLite: appends (seq, prev_hash and hash assigned here from the head), the reads
+// verify and export stream, and the seals.
+#include "sqlite_impl.hpp"
+
+namespace tfadesk::storage {
+
+using engine::LogEntry;
+
+namespace {
+
+constexpr const char* kEntryColumns = "seq, ref, tseq, event, details, agent, at, state, policy_version, prev_hash, hash";
+
+LogEntry entry_from(SQLite::Statement& q) {
+    LogEntry e;
+    e.seq = q.getColumn(0).getInt64();
+    e.ref = q.getColumn(1).getString();
+    e.tseq = q.getColumn(2).getInt64();
+    e.event = q.getColumn(3).getString();
+    e.details = q.getColumn(4).getString();
+    e.agent = q.getColumn(5).getString();
+    e.at = q.getColumn(6).getString();
+    e.state = q.getColumn(7).getString();
+    e.policy_version = q.getColumn(8).getInt();
+    e.prev_hash = q.getColumn(9).getString();
+    e.hash = q.getColumn(10).getString();
+    return e;
+}
+
+// Assigns the entry its place at the head and inserts it.
+void insert_entry(Database::Impl& impl, Database& db, LogEntry& e) {
+    if (!impl.head) impl.head = db.head();
+    e.seq = impl.head->seq + 1;
+    e.prev_hash = impl.head->hash;
+    e.hash = engine::entry_hash(e);
+    auto& ins = impl.insert_event;
+    if (!ins) ins.emplace(impl.db, std::string("INSERT INTO events (") + kEntryColumns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+    ins->reset();
+    ins->bind(1, static_cast<int64_t>(e.seq));
+    ins->bindNoCopy(2, e.ref);
+    ins->bind(3, static_cast<int64_t>(e.tseq));
+    ins->bindNoCopy(4, e.event);
+    ins->bindNoCopy(5, e.details);
+    ins->bindNoCopy(6, e.agent);
+    ins->bindNoCopy(7, e.at);
+    ins->bindNoCopy(8, e.state);
+    ins->bind(9, e.policy_version);
+    ins->bindNoCopy(10, e.prev_hash);
+    ins->bindNoCopy(11, e.hash);
+    ins->exec();
+    impl.head = Head{e.seq, e.hash};
+    impl.appended = true;
+}
+
+}  // namespace
+
+std::vector<LogEntry> Database::entries(std::string_view ref) {
+    return guarded(path_, [&] {
+        auto& q = impl_->select_entries;
+        if (!q) q.emplace(impl_->db, std::string("SELECT ") + kEntryColumns + " FROM events WHERE ref = ? ORDER BY tseq");
+        q->reset();
+        q->bind(1, std::string(ref));
+        std::vector<LogEntry> out;
+        while (q->executeStep()) out.push_back(entry_from(*q));
+        return out;
+    });
+}
+
+bool Database::exists(std::string_view ref) {
+    return guarded(path_, [&] {
+        auto& q = impl_->select_exists;
+        if (!q) q.emplace(impl_->db, "SELECT 1 FROM events WHERE ref = ? AND tseq = 1");
+        q->reset();
+        q->bind(1, std::string(ref));
+        return q->executeStep();
+    });
+}
+
+void Database::append(LogEntry& e, const engine::Ticket& t) {
+    guarded(path_, [&] {
+        insert_entry(*impl_, *this, e);
+        if (impl_->pending && impl_->pending->fields.ref != t.fields.ref) impl_->flush();
+        impl_->pending = t;
+    });
+}
+
+void Database::for_each_entry(const std::function<void(const LogEntry&)>& fn) {
+    guarded(path_, [&] {
+        SQLite::Statement q(impl_->db, std::string("SELECT ") + kEntryColumns + " FROM events ORDER BY seq");
+        while (q.executeStep()) fn(entry_from(q));
+    });
+}
+
+void Database::for_each_entry_by_ticket(
+    const std::function<void(const LogEntry&, const std::optional<engine::PrevEntry>&)>& fn) {
+    guarded(path_, [&] {
+        SQLite::Statement q(impl_->db,
+                            "SELECT e.seq, e.ref, e.tseq, e.event, e.details, e.agent, e.at, e.state, "
+                            "e.policy_version, e.prev_hash, e.hash, p.hash, p.at FROM events e "
+                            "LEFT JOIN events p ON p.seq = e.seq - 1 ORDER BY e.ref, e.tseq");
+        std::optional<engine::PrevEntry> prev;
+        while (q.executeStep()) {
+            if (q.getColumn(11).isNull()) prev.reset();
+            else prev = engine::PrevEntry{q.getColumn(11).getString(), q.getColumn(12).getString()};
+            fn(entry_from(q), prev);
+        }
+    });
+}
+
+std::optional<LogEntry> Database::entry_at(std::int64_t seq) {
+    return guarded(path_, [&]() -> std::optional<LogEntry> {
+        SQLite::Statement q(impl_->db, std::string("SELECT ") + kEntryColumns + " FROM events WHERE seq = ?");
+        q.bind(1, static_cast<int64_t>(seq));
+        if (!q.executeStep()) return std::nullopt;
+        return entry_from(q);
+    });
+}
+
+Head Database::head() {
+    return guarded(path_, [&] {
+        SQLite::Statement q(impl_->db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
+        if (!q.executeStep()) return Head{};
+        return Head{q.getColumn(0).getInt64(), q.getColumn(1).getString()};
+    });
+}
+
+std::int64_t Database::entry_count() {
+    return guarded(path_, [&] { return impl_->db.execAndGet("SELECT count(*) FROM events").getInt64(); });
+}
+
+std::optional<engine::Seal> Database::last_seal() {
+    if (impl_->schema < 2) return std::nullopt;
+    return guarded(path_, [&]() -> std::optional<engine::Seal> {
+        SQLite::Statement q(impl_->db, "SELECT seq, hash, note FROM seals ORDER BY seq DESC LIMIT 1");
+        if (!q.executeStep()) return std::nullopt;
+        return engine::Seal{q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString()};
+    });
+}
+
+void Database::for_each_seal(const std::function<void(const engine::Seal&, const std::optional<std::string>&)>& fn) {
+    if (impl_->schema < 2) return;
+    guarded(path_, [&] {
+        SQLite::Statement q(impl_->db,
+                            "SELECT s.seq, s.hash, s.note, e.hash FROM seals s LEFT JOIN events e ON e.seq = s.seq ORDER BY s.seq");
+        while (q.executeStep())
+            fn(engine::Seal{q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString()},
+               opt_text(q.getColumn(3)));
+    });
+}
+
+void Database::append_account(LogEntry& e, const engine::Account& a, const std::optional<std::string>& token_hash) {
+    guarded(path_, [&] {
+        impl_->flush();
+        insert_entry(*impl_, *this, e);
+        std::string roles;
+        for (const auto& r : a.roles) roles += (roles.empty() ? "" : ",") + r;
+        SQLite::Statement q(impl_->db,
+                            "INSERT INTO accounts (name, roles, enabled, created_at, updated_at, version, token_hash) "
+                            "VALUES (?,?,?,?,?,?,?) ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, "
+                            "enabled = excluded.enabled, created_at = excluded.created_at, updated_at = excluded.updated_at, "
+                            "version = excluded.version, token_hash = coalesce(excluded.token_hash, accounts.token_hash)");
+        q.bind(1, a.name);
+        q.bind(2, roles);
+        q.bind(3, a.enabled ? 1 : 0);
+        q.bind(4, a.created_at);
+        q.bind(5, a.updated_at);
+        q.bind(6, static_cast<int64_t>(a.version));
+        if (token_hash) q.bind(7, *token_hash);
+        else q.bind(7);
+        q.exec();
+    });
+}
+
+}  // namespace tfadesk::storage

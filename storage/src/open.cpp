@@ -1,0 +1,246 @@
+// Opening a SQLite store: the schema and its migrations, the file checks, and the write
+// transaction (BEGIN IMMEDIATE; the seal is stored just before COMMIT).
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "sqlite_impl.hpp"
+
+namespace tfadesk::storage {
+
+using engine::Error;
+using engine::ErrorKind;
+
+namespace {
+
+constexpr int kApplicationId = 0x54464144;  // "TFAD"
+
+// Each step brings the schema from version (index) to version (index + 1).
+const char* const kMigrations[] = {
+    R"sql(
+    CREATE TABLE events (
+        seq            INTEGER PRIMARY KEY,
+        ref            TEXT    NOT NULL,
+        tseq           INTEGER NOT NULL,
+        event          TEXT    NOT NULL,
+        details        TEXT    NOT NULL,
+        agent          TEXT    NOT NULL,
+        at             TEXT    NOT NULL,
+        state          TEXT    NOT NULL,
+        policy_version INTEGER NOT NULL,
+        prev_hash      TEXT    NOT NULL,
+        hash           TEXT    NOT NULL,
+        UNIQUE (ref, tseq)
+    );
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'R8: the event log is append-only; entries cannot be changed'); END;
+    CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'R8: the event log is append-only; entries cannot be deleted'); END;
+    CREATE TABLE tickets (
+        ref              TEXT PRIMARY KEY,
+        phone            TEXT NOT NULL,
+        client_id        TEXT NOT NULL,
+        requester_email  TEXT NOT NULL,
+        requester_role   TEXT NOT NULL,
+        portfolio_access TEXT NOT NULL,
+        reason           TEXT NOT NULL,
+        waba_id          TEXT,
+        portfolio_id     TEXT,
+        submitted_at     TEXT NOT NULL,
+        note             TEXT,
+        state            TEXT NOT NULL,
+        version          INTEGER NOT NULL,
+        checks           TEXT NOT NULL,
+        check_agents     TEXT NOT NULL,
+        updated_at       TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX tickets_by_state ON tickets (state, updated_at);
+    )sql",
+    R"sql(
+    CREATE TABLE accounts (
+        name       TEXT PRIMARY KEY,
+        roles      TEXT    NOT NULL,
+        enabled    INTEGER NOT NULL,
+        created_at TEXT    NOT NULL,
+        updated_at TEXT    NOT NULL,
+        version    INTEGER NOT NULL,
+        token_hash TEXT UNIQUE
+    ) WITHOUT ROWID;
+    CREATE TABLE seals (
+        seq  INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL,
+        note TEXT NOT NULL
+    );
+    CREATE TRIGGER seals_no_update BEFORE UPDATE ON seals
+    BEGIN SELECT RAISE(ABORT, 'R8: seals are append-only; they cannot be changed'); END;
+    CREATE TRIGGER seals_no_delete BEFORE DELETE ON seals
+    BEGIN SELECT RAISE(ABORT, 'R8: seals are append-only; they cannot be deleted'); END;
+    )sql",
+};
+
+// A file name as the path part of an SQLite URI: '%', '?' and '#' percent-encoded.
+std::string uri_path(const std::string& path) {
+    std::string out;
+    for (char c : path) {
+        if (c == '%') out += "%25";
+        else if (c == '?') out += "%3f";
+        else if (c == '#') out += "%23";
+        else out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
+[[noreturn]] void rethrow_sqlite(const SQLite::Exception& e, const std::string& path) {
+    const int code = e.getErrorCode();
+    std::string what = std::string(e.what()) + " (SQLite code " + std::to_string(e.getExtendedErrorCode()) + ")";
+    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+        throw Error(ErrorKind::unexpected, path + " is not a tfadesk database or is corrupt: " + what);
+    if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM)
+        throw Error(ErrorKind::unexpected, "cannot write " + path + ": " + what);
+    if (code == SQLITE_FULL) throw Error(ErrorKind::unexpected, "disk full writing " + path + ": " + what);
+    throw Error(ErrorKind::unexpected, path + ": " + what);
+}
+
+std::optional<std::string> opt_text(const SQLite::Column& c) {
+    if (c.isNull()) return std::nullopt;
+    return c.getString();
+}
+
+std::string sqlite_version() { return SQLite::getLibVersion(); }
+
+Database::Database(const std::string& path, Mode mode) : path_(path) {
+    namespace fs = std::filesystem;
+    try {
+        if (mode == Mode::read_only) {
+            std::error_code ec;
+            if (!fs::exists(path, ec))
+                throw Error(ErrorKind::unexpected, "no database at " + path + " (read-only commands never create one)");
+            // Opened read-write but with query_only set: SQLite then refuses every write, while
+            // the connection can still share the writers' WAL and, as the last one to close,
+            // remove the -wal/-shm files it needed - a read leaves the folder as it found it.
+            // A file or folder we may not write falls back to reading the main file as it is.
+            impl_ = std::make_unique<Impl>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
+            try {
+                impl_->db.setBusyTimeout(30000);
+                impl_->db.exec("PRAGMA query_only=1");
+                impl_->db.exec("SELECT count(*) FROM sqlite_master");
+            } catch (const SQLite::Exception& e) {
+                if (e.getErrorCode() != SQLITE_CANTOPEN && e.getErrorCode() != SQLITE_READONLY &&
+                    e.getErrorCode() != SQLITE_IOERR && e.getErrorCode() != SQLITE_PERM)
+                    throw;
+                impl_.reset();
+                impl_ = std::make_unique<Impl>("file:" + uri_path(path) + "?immutable=1",
+                                               SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX);
+            }
+            impl_->db.setBusyTimeout(30000);
+            // One read transaction for the whole command: every query sees the same snapshot,
+            // however many writers commit meanwhile (verify compares several queries).
+            impl_->db.exec("BEGIN");
+            if (impl_->db.execAndGet("PRAGMA application_id").getInt() != kApplicationId)
+                throw Error(ErrorKind::unexpected,
+                            impl_->db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() == 0
+                                ? path + " holds no tfadesk data yet (its creation did not finish)"
+                                : path + " is not a tfadesk database");
+            const int version = impl_->db.execAndGet("PRAGMA user_version").getInt();
+            impl_->schema = version;
+            if (version > kSchemaVersion)
+                throw Error(ErrorKind::unexpected, path + " was written by a newer tfadesk (schema " +
+                                                       std::to_string(version) + ")");
+            return;
+        }
+        // Processes racing to create the same new file can meet SQLITE_BUSY on the journal-mode
+        // switch, where SQLite calls no busy handler: start again a little later.
+        for (int attempt = 0;; ++attempt) {
+            try {
+                impl_ = std::make_unique<Impl>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
+                impl_->db.setBusyTimeout(30000);
+                // Judge the file before changing anything in it (journal mode included), reading the
+                // id and the schema in one snapshot: another process may be creating it right now.
+                int app = 0;
+                {
+                    SQLite::Transaction read(impl_->db);
+                    app = impl_->db.execAndGet("PRAGMA application_id").getInt();
+                    if (app != kApplicationId && impl_->db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() != 0)
+                        throw Error(ErrorKind::unexpected, path + " is not a tfadesk database");
+                    read.commit();
+                }
+                impl_->db.exec("PRAGMA journal_mode=WAL");
+                impl_->db.exec("PRAGMA synchronous=FULL");
+                int version = impl_->db.execAndGet("PRAGMA user_version").getInt();
+                impl_->schema = version;
+                if (app == kApplicationId && version == kSchemaVersion) return;
+                // Create or migrate under the write lock, re-reading what another writer may have done.
+                SQLite::Transaction tx(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+                version = impl_->db.execAndGet("PRAGMA user_version").getInt();
+                const int app_now = impl_->db.execAndGet("PRAGMA application_id").getInt();
+                const bool empty = impl_->db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() == 0;
+                if (app_now != kApplicationId && !empty)
+                    throw Error(ErrorKind::unexpected, path + " is not a tfadesk database");
+                if (version > kSchemaVersion)
+                    throw Error(ErrorKind::unexpected, path + " was written by a newer tfadesk (schema " +
+                                                           std::to_string(version) + ")");
+                for (int v = version; v < kSchemaVersion; ++v) impl_->db.exec(kMigrations[v]);
+                impl_->schema = kSchemaVersion;
+                impl_->db.exec("PRAGMA application_id=" + std::to_string(kApplicationId));
+                impl_->db.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+                tx.commit();
+                return;
+            } catch (const SQLite::Exception& e) {
+                const int code = e.getErrorCode();
+                if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || attempt >= 40) throw;
+                impl_.reset();
+                std::this_thread::sleep_for(std::chrono::milliseconds(std::min(250, 20 * (attempt + 1))));
+            }
+        }
+    } catch (const SQLite::Exception& e) {
+        rethrow_sqlite(e, path);
+    }
+}
+
+Database::~Database() = default;
+
+Database::WriteTransaction::WriteTransaction(Database& db) : db_(db) {
+    guarded(db_.path_, [&] { db_.impl_->db.exec("BEGIN IMMEDIATE"); });
+    db_.impl_->head.reset();
+    db_.impl_->appended = false;
+}
+
+Database::WriteTransaction::~WriteTransaction() {
+    if (done_) return;
+    db_.impl_->head.reset();
+    db_.impl_->pending.reset();
+    db_.impl_->appended = false;
+    try {
+        db_.impl_->db.exec("ROLLBACK");
+    } catch (...) {  // never throw from a destructor; SQLite rolls back on close anyway
+    }
+}
+
+void Database::WriteTransaction::commit() {
+    auto& impl = *db_.impl_;
+    guarded(db_.path_, [&] {
+        impl.flush();
+        if (impl.appended && impl.sealer) {
+            const Head h = db_.head();
+            const std::string note = impl.sealer(h);
+            SQLite::Statement q(impl.db, "INSERT INTO seals (seq, hash, note) VALUES (?, ?, ?)");
+            q.bind(1, static_cast<int64_t>(h.seq));
+            q.bind(2, h.hash);
+            q.bind(3, note);
+            q.exec();
+        }
+        impl.db.exec("COMMIT");
+    });
+    done_ = true;
+    impl.head.reset();
+    impl.appended = false;
+}
+
+std::unique_ptr<engine::Store::Transaction> Database::begin_write() { return std::make_unique<WriteTransaction>(*this); }
+
+void Database::set_sealer(Sealer sealer) { impl_->sealer = std::move(sealer); }
+
+}  // namespace tfadesk::storage

@@ -1,0 +1,52 @@
+// Private to storage/: the SQLite store's state and the helpers its files share.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <optional>
+#include <string>
+
+#include "tfadesk/engine/error.hpp"
+#include "tfadesk/storage/database.hpp"
+
+namespace tfadesk::storage {
+
+// Turns an SQLite failure into the one error type, with a message naming the file.
+[[noreturn]] void rethrow_sqlite(const SQLite::Exception& e, const std::string& path);
+
+// Runs `fn`, turning any SQLite failure into an engine::Error naming `path`.
+template <class Fn>
+auto guarded(const std::string& path, Fn&& fn) -> decltype(fn()) {
+    try {
+        return fn();
+    } catch (const SQLite::Exception& e) {
+        rethrow_sqlite(e, path);
+    }
+}
+
+struct Database::Impl {
+    SQLite::Database db;
+    int schema = 0;  // the file's schema version (a read-only v1 file has no accounts or seals)
+    std::optional<SQLite::Statement> insert_event, upsert_ticket, select_entries, select_exists, select_ticket,
+        select_account;
+    std::optional<Head> head;  // cached inside a write transaction
+    bool appended = false;     // entries appended in the open write transaction
+    Sealer sealer;
+    // The last appended ticket's new cache row. Written when another ticket is appended, before
+    // any read of the ticket table and at commit, so an import that opens and triages a ticket
+    // writes its row once; every read path goes through flush(), so no caller must remember it.
+    std::optional<engine::Ticket> pending;
+
+    Impl(const std::string& path, int flags) : db(path, flags) {}
+    void write_ticket(const engine::Ticket& t);
+    void flush() {
+        if (!pending) return;
+        write_ticket(*pending);
+        pending.reset();
+    }
+};
+
+std::optional<std::string> opt_text(const SQLite::Column& c);
+
+}  // namespace tfadesk::storage
