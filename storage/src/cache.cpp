@@ -216,7 +216,9 @@ std::optional<engine::Account> Database::account_by_token(std::string_view token
         SQLite::Statement q(impl_->db, std::string("SELECT ") + kAccountColumns + ", token_hash FROM accounts WHERE token_hash = ?");
         q.bind(1, std::string(token_hash));
         if (!q.executeStep()) return std::nullopt;
-        return account_from(q);
+        auto a = account_from(q);
+        a.token_hash = q.getColumn(6).getString();
+        return a;
     });
 }
 

@@ -1,0 +1,205 @@
+#include "tfadesk/desk/accounts.hpp"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "tfadesk/desk/access.hpp"
+#include "tfadesk/desk/clock.hpp"
+#include "tfadesk/desk/views.hpp"
+#include "tfadesk/engine/chain.hpp"
+#include "tfadesk/engine/error.hpp"
+
+namespace tfadesk::desk {
+
+using engine::Account;
+using engine::AccountChange;
+using engine::Error;
+using engine::ErrorKind;
+using Roles = std::set<std::string, std::less<>>;
+
+namespace {
+
+std::string new_token() {
+    if (sodium_init() < 0) throw Error(ErrorKind::unexpected, "libsodium failed to initialise");
+    unsigned char bytes[32];
+    randombytes_buf(bytes, sizeof bytes);
+    std::string token = "tfa_" + engine::to_hex(bytes, sizeof bytes);
+    sodium_memzero(bytes, sizeof bytes);
+    return token;
+}
+
+Account existing(engine::Store& store, const std::string& name) {
+    auto a = store.account(name);
+    if (!a) throw Error(ErrorKind::not_found, "no such account: '" + name + "'");
+    return *a;
+}
+
+// Whether another enabled admin than `name` exists.
+bool other_admin(engine::Store& store, const std::string& name) {
+    bool found = false;
+    store.for_each_account([&](const Account& a) { found = found || (a.name != name && a.enabled && a.has("admin")); });
+    return found;
+}
+
+void refuse_last_admin(engine::Store& store, const Account& a, const char* what) {
+    if (a.enabled && a.has("admin") && !other_admin(store, a.name))
+        throw Error(ErrorKind::refused,
+                    "account '" + a.name + "' is the last enabled admin and cannot " + what +
+                        ": the desk would have nobody to manage it (grant admin to another account first)",
+                    "accounts", a.enabled ? "enabled" : "disabled");
+}
+
+// Appends one change by `by` (who must be an admin) and returns the account after it.
+Account change(engine::Store& store, const std::optional<Account>& before, AccountChange kind, const std::string& name,
+               const Roles& roles, const std::string& by, const std::optional<std::string>& token_hash = {}) {
+    engine::LogEntry e = engine::account_entry(before, kind, name, roles, by, now_utc());
+    const Account after = engine::apply_account_entry(before, e);
+    store.append_account(e, after, token_hash);
+    spdlog::info("account {} {} by {}", name, to_string(kind), by);
+    return after;
+}
+
+// Runs one account change: canonical names, the admin check, one transaction.
+template <class Fn>
+auto admin_change(engine::Store& store, const std::string& raw_name, const std::string& raw_by, Fn&& fn) {
+    const std::string name = canonical_agent(raw_name, "NAME");
+    const std::string by = canonical_agent(raw_by);
+    return engine::in_transaction(store, [&] {
+        authorize(store, by, "admin", "manage accounts");
+        return fn(name, by);
+    });
+}
+
+}  // namespace
+
+Roles parse_roles(std::string_view list) {
+    Roles out;
+    std::size_t start = 0;
+    while (start <= list.size()) {
+        const auto comma = list.find(',', start);
+        std::string role(list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+        while (!role.empty() && role.front() == ' ') role.erase(role.begin());
+        while (!role.empty() && role.back() == ' ') role.pop_back();
+        if (!engine::is_role(role)) {
+            std::string all;
+            for (const auto& r : engine::all_roles()) all += (all.empty() ? "" : ", ") + r;
+            throw Error(ErrorKind::invalid_input, "--role: unknown role '" + role + "' (expected " + all + ")");
+        }
+        out.insert(role);
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+    }
+    return out;
+}
+
+std::string token_hash(std::string_view token) { return engine::sha256_hex(token); }
+
+IssuedToken add_account(engine::Store& store, const std::string& raw_name, const Roles& roles, const std::string& raw_by) {
+    if (roles.empty()) throw Error(ErrorKind::invalid_input, "--role: an account needs at least one role");
+    for (const auto& r : roles)
+        if (!engine::is_role(r)) throw Error(ErrorKind::invalid_input, "--role: unknown role '" + r + "'");
+    const std::string name = canonical_agent(raw_name, "NAME");
+    const std::string by = canonical_agent(raw_by);
+    return engine::in_transaction(store, [&] {
+        if (store.has_accounts()) authorize(store, by, "admin", "manage accounts");
+        else if (!roles.count("admin"))
+            throw Error(ErrorKind::refused,
+                        "the first account of a desk must hold the role 'admin' (SPEC §7): otherwise nobody could manage the desk",
+                        "accounts", "no accounts");
+        if (store.account(name) || store.exists(engine::account_key(name)))
+            throw Error(ErrorKind::conflict, "account '" + name + "' already exists");
+        IssuedToken out{{}, new_token()};
+        out.account = change(store, std::nullopt, AccountChange::add, name, roles, by, token_hash(out.token));
+        return out;
+    });
+}
+
+Account grant_role(engine::Store& store, const std::string& raw_name, const std::string& role, const std::string& raw_by) {
+    const auto roles = parse_roles(role);
+    if (roles.size() != 1) throw Error(ErrorKind::invalid_input, "ROLE: give one role");
+    return admin_change(store, raw_name, raw_by, [&](const std::string& name, const std::string& by) {
+        const Account a = existing(store, name);
+        if (a.has(*roles.begin()))
+            throw Error(ErrorKind::refused, "account '" + name + "' already holds the role '" + *roles.begin() + "'", "accounts",
+                        a.enabled ? "enabled" : "disabled");
+        return change(store, a, AccountChange::grant, name, roles, by);
+    });
+}
+
+Account revoke_role(engine::Store& store, const std::string& raw_name, const std::string& role, const std::string& raw_by) {
+    const auto roles = parse_roles(role);
+    if (roles.size() != 1) throw Error(ErrorKind::invalid_input, "ROLE: give one role");
+    return admin_change(store, raw_name, raw_by, [&](const std::string& name, const std::string& by) {
+        const Account a = existing(store, name);
+        if (!a.has(*roles.begin()))
+            throw Error(ErrorKind::refused, "account '" + name + "' does not hold the role '" + *roles.begin() + "'", "accounts",
+                        a.enabled ? "enabled" : "disabled");
+        if (*roles.begin() == "admin") refuse_last_admin(store, a, "lose admin");
+        if (a.roles.size() == 1)
+            throw Error(ErrorKind::refused, "account '" + name + "' would hold no role; disable it instead", "accounts",
+                        a.enabled ? "enabled" : "disabled");
+        return change(store, a, AccountChange::revoke, name, roles, by);
+    });
+}
+
+Account set_enabled(engine::Store& store, const std::string& raw_name, bool enabled, const std::string& raw_by) {
+    return admin_change(store, raw_name, raw_by, [&](const std::string& name, const std::string& by) {
+        const Account a = existing(store, name);
+        if (a.enabled == enabled)
+            throw Error(ErrorKind::refused, "account '" + name + "' is already " + (enabled ? "enabled" : "disabled"), "accounts",
+                        a.enabled ? "enabled" : "disabled");
+        if (!enabled) refuse_last_admin(store, a, "be disabled");
+        return change(store, a, enabled ? AccountChange::enable : AccountChange::disable, name, {}, by);
+    });
+}
+
+IssuedToken issue_token(engine::Store& store, const std::string& raw_name, const std::string& raw_by) {
+    return admin_change(store, raw_name, raw_by, [&](const std::string& name, const std::string& by) {
+        const Account a = existing(store, name);
+        IssuedToken out{{}, new_token()};
+        out.account = change(store, a, AccountChange::token, name, {}, by, token_hash(out.token));
+        return out;
+    });
+}
+
+std::optional<Account> authenticate(engine::Store& store, std::string_view token) {
+    if (token.size() != 68 || token.substr(0, 4) != "tfa_") return std::nullopt;
+    const std::string hash = token_hash(token);
+    auto a = store.account_by_token(hash);
+    // The index finds the row; the stored hash is compared again in constant time.
+    if (!a || !a->enabled || a->token_hash.size() != hash.size()) return std::nullopt;
+    if (sodium_memcmp(a->token_hash.data(), hash.data(), hash.size()) != 0) return std::nullopt;
+    return a;
+}
+
+nlohmann::json list_accounts(engine::Store& store) {
+    nlohmann::json out = nlohmann::json::array();
+    store.for_each_account([&](const Account& a) { out.push_back(account_view(a)); });
+    return out;
+}
+
+nlohmann::json account_history(engine::Store& store, const std::optional<std::string>& raw_name) {
+    std::vector<engine::LogEntry> entries;
+    if (raw_name) {
+        const std::string name = canonical_agent(*raw_name, "NAME");
+        entries = store.entries(engine::account_key(name));
+        if (entries.empty()) throw Error(ErrorKind::not_found, "no such account: '" + name + "'");
+    } else {
+        store.for_each_entry([&](const engine::LogEntry& e) {
+            if (engine::is_account_key(e.ref)) entries.push_back(e);
+        });
+    }
+    nlohmann::json out = nlohmann::json::array();
+    std::map<std::string, Account> state;
+    for (const auto& e : entries) {
+        const auto it = state.find(e.ref);
+        const Account after = engine::apply_account_entry(it == state.end() ? std::nullopt : std::optional<Account>(it->second), e);
+        state[e.ref] = after;
+        out.push_back(account_change_view(e, after));
+    }
+    return out;
+}
+
+}  // namespace tfadesk::desk
