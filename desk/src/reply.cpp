@@ -245,7 +245,8 @@ std::vector<Use> uses_in(std::string_view s) {
     auto read_name = [&](std::size_t open) {
         std::size_t end = open + 1;
         while (end < s.size() && s[end] != '}' && s[end] != ':' && s[end] != '{') ++end;
-        uses.push_back({std::string(s.substr(open + 1, end - open - 1)), open});
+        if (end < s.size() && s[end] != '{')  // else unterminated: fmt names it
+            uses.push_back({std::string(s.substr(open + 1, end - open - 1)), open});
         return end;
     };
     for (std::size_t i = 0; i < s.size(); ++i) {
@@ -368,6 +369,8 @@ std::pair<std::string, std::string> name_and_lang(const fs::path& file) {
 
 std::vector<fs::path> template_files(const std::string& dir) {
     std::error_code ec;
+    if (!fs::exists(dir, ec))
+        throw Error(ErrorKind::invalid_input, "--templates: no such folder '" + dir + "'");
     if (!fs::is_directory(dir, ec))
         throw Error(ErrorKind::invalid_input, "--templates: '" + dir + "' is not a folder");
     std::vector<fs::path> files;
