@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include "../support/temp_dir.hpp"
@@ -440,4 +441,25 @@ TEST_CASE("the sample German folder loads and is used") {
     CHECK(has(desk.render(ticket("self_service_advised"), "de").body,
               "Meta Business Manager > WhatsApp Manager > Phone Numbers > Settings"));
     CHECK_FALSE(has(desk.render(ticket("partner_rejected"), "de").body, "6789"));
+}
+
+TEST_CASE("docs/replies.md lists every placeholder and snippet and shows every built-in text") {
+    std::ifstream in(std::string(TFADESK_SOURCE_DIR) + "/docs/replies.md");
+    const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE_FALSE(doc.empty());
+    for (const auto& p : tfadesk::desk::placeholders()) {
+        CAPTURE(p.name);
+        CHECK(has(doc, "| `{" + std::string(p.name) + "}` |"));
+    }
+    for (const auto& s : tfadesk::desk::snippets()) {
+        CAPTURE(s.name);
+        CHECK(has(doc, "| `" + std::string(s.name) + "` |"));
+    }
+    for (const auto& state : kStates) {
+        CAPTURE(state);
+        Ticket t = ticket(state);
+        t.fields.ref = "{ref}";  // so the subject comes out as the template has it
+        CHECK(has(doc, "### `" + state + "`"));
+        CHECK(has(doc, "```text\n" + builtin(t).subject + "\n"));
+    }
 }
