@@ -14,7 +14,7 @@ public:
     const char* name() const override { return "reply"; }
     const char* audience() const override { return "agents"; }
     const char* description() const override { return "the reply to send the requester at the ticket's state"; }
-    const char* example() const override { return "tfadesk reply HD-1042 --lang de --templates ./templates"; }
+    const char* example() const override { return "tfadesk reply HD-1042 --lang de --templates samples/templates"; }
     bool read_only() const override { return true; }
 
     void setup(CLI::App& app) override {
