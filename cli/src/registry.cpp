@@ -11,6 +11,7 @@ std::unique_ptr<Command> make_sweep();
 std::unique_ptr<Command> make_stats();
 std::unique_ptr<Command> make_history();
 std::unique_ptr<Command> make_replay();
+std::unique_ptr<Command> make_reply();
 std::unique_ptr<Command> make_verify();
 std::unique_ptr<Command> make_export();
 std::unique_ptr<Command> make_diagram();
@@ -20,7 +21,7 @@ std::unique_ptr<Command> make_agent();
 std::vector<std::unique_ptr<Command>> make_commands() {
     std::vector<std::unique_ptr<Command>> v;
     for (auto make : {make_open, make_event, make_show, make_list, make_import, make_sweep, make_stats, make_history,
-                      make_replay, make_verify, make_export, make_diagram, make_completion, make_agent})
+                      make_replay, make_reply, make_verify, make_export, make_diagram, make_completion, make_agent})
         v.push_back(make());
     return v;
 }

@@ -1,4 +1,4 @@
-// The auditors' commands only read (SPEC §4): show, list, history, replay, verify and export open
+// The auditors' commands only read (SPEC §4): show, list, history, replay, verify, export and reply open
 // the database read-only and never write - not the file, not a -wal/-shm/-journal beside it.
 // Checked two ways: on a copy in a writable folder (file bytes, mtime and the folder's listing
 // unchanged), and on a read-only file in a read-only folder. Tests may run as root, who ignores
@@ -57,6 +57,8 @@ const std::vector<std::vector<std::string>> kReads = {
     {"verify", "RO-2"},
     {"export"},
     {"export", "--format", "csv"},
+    {"reply", "RO-1"},
+    {"reply", "RO-3", "--json"},
 };
 
 // A copy of `source` as FOLDER/audit.db in a fresh temp folder; with `read_only`, the file made
