@@ -560,3 +560,29 @@ TEST_CASE("load_verifier_key takes the key text or the path of a file holding it
     CHECK(missing.find("neither") != std::string::npos);
     error_of([&] { desk::load_verifier_key(""); });
 }
+
+// ---- the documentation ------------------------------------------------------------------------
+
+TEST_CASE("docs/seals.md: the worked example verifies with the verifier key it shows") {
+    const std::string doc = tfadesk_test::slurp(std::string(TFADESK_SOURCE_DIR) + "/docs/seals.md");
+    REQUIRE_FALSE(doc.empty());
+    const auto lines = tfadesk_test::lines_of(doc);
+    std::string vkey, note;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (vkey.empty() && lines[i].rfind("desk.example/helpdesk+", 0) == 0) vkey = lines[i];
+        if (note.empty() && lines[i] == "tfadesk-chain/desk.example/helpdesk") {
+            for (std::size_t k = i; k < lines.size() && k < i + 5; ++k) note += lines[k] + "\n";
+        }
+    }
+    REQUIRE_FALSE(vkey.empty());
+    REQUIRE_FALSE(note.empty());
+    CAPTURE(note);
+    const VerifierKey vk = desk::parse_verifier_key(vkey);
+    CHECK(desk::verify_checkpoint(vk, note));
+    const Checkpoint c = desk::parse_checkpoint(note);
+    CHECK(c.seq == 1042);
+    CHECK(doc.find(c.hash_hex) != std::string::npos);      // the hex the page quotes
+    CHECK(doc.find(desk::verifier_key(vk)) != std::string::npos);
+    CHECK(doc.find(std::to_string(desk::parse_note(note).text.size()) + " bytes of the three body lines") !=
+          std::string::npos);
+}

@@ -19,7 +19,9 @@ public:
     const char* example() const override {
         return "tfadesk key generate --name desk.example/helpdesk --out seal.key";
     }
-    bool read_only() const override { return true; }  // writes no database, only the new file
+    // Opens no database at all (run() never calls ctx.open); a dispatcher that opens the store
+    // from this flag must skip this command.
+    bool read_only() const override { return true; }
 
     void setup(CLI::App& app) override {
         // No require_subcommand: CLI11 would answer "A subcommand is required" even for a typo;
