@@ -2,6 +2,7 @@
 // its commands and flags (from the CLI11 parser), event and check names, and states (from the
 // state machine) - so it never drifts from the code. Ticket refs are completed at run time from
 // the database (`tfadesk list`).
+#include <algorithm>
 #include <set>
 
 #include "../command.hpp"
@@ -30,13 +31,22 @@ public:
 
     int run(Context& ctx) override {
         std::vector<std::string> commands, events, states, checks;
-        std::string flag_cases;
+        std::string flag_cases, word_cases;
         for (const CLI::App* sub : root_->get_subcommands({})) {
             commands.push_back(sub->get_name());
-            std::vector<std::string> flags;
+            std::vector<std::string> flags, nested;
             for (const CLI::Option* opt : sub->get_options())
                 for (const auto& l : opt->get_lnames()) flags.push_back("--" + l);
+            for (const CLI::App* inner : sub->get_subcommands({})) {  // `key generate`
+                nested.push_back(inner->get_name());
+                for (const CLI::Option* opt : inner->get_options())
+                    for (const auto& l : opt->get_lnames())
+                        if (std::find(flags.begin(), flags.end(), "--" + l) == flags.end()) flags.push_back("--" + l);
+            }
             flag_cases += "        " + sub->get_name() + ") flags=\"" + joined(flags) + " --db --log-level\" ;;\n";
+            if (!nested.empty())
+                word_cases += "        " + sub->get_name() + ") [[ $prev == " + sub->get_name() +
+                              " ]] && COMPREPLY=($(compgen -W \"" + joined(nested) + "\" -- \"$cur\")) ;;\n";
         }
         for (auto e : engine::all_events()) events.emplace_back(engine::to_string(e));
         for (const auto& [state, terminal] : engine::Machine::states()) states.push_back(state);
@@ -69,6 +79,7 @@ public:
                 << "            else COMPREPLY=($(compgen -W \"" << joined(events) << "\" -- \"$cur\")); fi ;;\n"
                 << "        show|history|replay|verify) COMPREPLY=($(compgen -W \"$(tfadesk list 2>/dev/null | cut -f1)\" -- \"$cur\")) ;;\n"
                 << "        import) COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"
+                << word_cases
                 << "    esac\n"
                 << "}\n"
                 << "complete -F _tfadesk tfadesk\n";
