@@ -1,6 +1,7 @@
 // Replies to the requester (SPEC §11): loading and checking a desk's templates, and rendering a
 // ticket's reply with fmt named arguments. The built-in English texts are in reply_texts.cpp.
 #include "tfadesk/desk/reply.hpp"
+#include "tfadesk/desk/tickets.hpp"
 
 #include <fmt/args.h>
 #include <fmt/format.h>
@@ -415,6 +416,11 @@ Templates Templates::load(const std::optional<std::string>& dir) {
                             ".txt in the same folder (a reply is in one language)");
     }
     return t;
+}
+
+Reply reply_for(engine::Store& store, const std::string& ref, const std::string& lang, const Templates& templates) {
+    const auto t = get_ticket(store, ref);
+    return templates.render(t, lang, facts_from_log(store.entries(ref)));
 }
 
 }  // namespace tfadesk::desk

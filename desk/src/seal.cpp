@@ -1,11 +1,28 @@
 #include "tfadesk/desk/seal.hpp"
 
+#include <memory>
+
 #include "tfadesk/engine/error.hpp"
+
+#include "tfadesk/desk/note.hpp"
 
 namespace tfadesk::desk {
 
-void seal_with_key(engine::Store&, const std::string& key_path) {
-    throw engine::Error(engine::ErrorKind::invalid_input, "--key " + key_path + ": seals are not built yet");
+void seal_with_key(engine::Store& store, const std::string& key_path) {
+    auto key = std::make_shared<SigningKey>(load_key(key_path));
+    store.set_sealer([key](const engine::Head& head) { return sign_checkpoint(*key, head.seq, head.hash); });
+}
+
+std::optional<std::string> seal_problem(const VerifierKey& key, const engine::Seal& seal) {
+    try {
+        const Checkpoint cp = parse_checkpoint(seal.note);
+        if (!verify_checkpoint(key, seal.note)) return "its signature does not verify with the verifier key";
+        if (cp.seq != seal.seq || cp.hash_hex != seal.hash)
+            return "its note signs seq " + std::to_string(cp.seq) + " hash " + cp.hash_hex + ", not the seal's own";
+    } catch (const engine::Error& e) {
+        return std::string("its note is malformed: ") + e.what();
+    }
+    return std::nullopt;
 }
 
 }  // namespace tfadesk::desk

@@ -64,7 +64,7 @@ public:
     const char* audience() const override { return "admins"; }
     const char* description() const override { return "accounts and roles: add, grant, revoke, disable, enable, token, list, history"; }
     const char* example() const override {
-        return "tfadesk agent add alice --role agent --token-out alice.token --agent admin\n"
+        return "tfadesk agent add admin --role admin --token-out admin.token --agent setup\n"
                "  tfadesk agent grant bob approver --agent admin\n"
                "  tfadesk agent list --json";
     }

@@ -28,10 +28,7 @@ public:
     int run(Context& ctx) override {
         // Templates first: a bad folder is named whatever the ticket.
         const auto templates = desk::Templates::load(templates_.empty() ? std::nullopt : std::optional(templates_));
-        auto db = ctx.open(storage::Database::Mode::read_only);
-        auto t = db.ticket(ref_);
-        if (!t) throw engine::Error(engine::ErrorKind::not_found, "no such ticket: '" + ref_ + "'");
-        const auto reply = templates.render(*t, lang_, desk::facts_from_log(db.entries(ref_)));
+        const auto reply = desk::reply_for(ctx.store(), ref_, lang_, templates);
         if (json_) ctx.out << desk::to_json(reply).dump(2) << "\n";
         else ctx.out << "Subject: " << reply.subject << "\n\n" << reply.body << "\n";
         return 0;

@@ -1,6 +1,11 @@
 // `tfadesk verify [REF] [--expect-head SEQ:HASH]`: the auditor's check (SPEC §6); the algorithm
 // is desk::verify, this file parses the flags and prints its report.
 #include "../command.hpp"
+#include <fstream>
+#include <iterator>
+
+#include "tfadesk/desk/note.hpp"
+#include "tfadesk/desk/seal.hpp"
 #include "tfadesk/desk/verify.hpp"
 #include "tfadesk/engine/error.hpp"
 
@@ -18,13 +23,32 @@ public:
     void setup(CLI::App& app) override {
         app.add_option("ref", ref_, "only replay this ticket (the chain is always checked whole)");
         app.add_option("--expect-head", expect_head_, "SEQ:HASH noted on an earlier visit; must still be there");
+        app.add_option("--verifier-key", verifier_key_, "the desk's verifier key (text or a file holding it): check every seal");
+        app.add_option("--checkpoint", checkpoints_, "a kept checkpoint note (repeatable); needs --verifier-key");
     }
 
     int run(Context& ctx) override {
         desk::VerifyOptions options;
         options.ref = ref_;
         if (expect_head_) options.expect_heads.push_back(desk::parse_expected_head(*expect_head_));
-        const auto report = desk::verify(ctx.store(), options, [&](const std::string& line) { ctx.out << line << "\n"; });
+        if (!checkpoints_.empty() && !verifier_key_)
+            throw engine::Error(engine::ErrorKind::invalid_input, "--checkpoint: needs --verifier-key to check the note's signature");
+        std::vector<std::string> unsigned_notes;
+        if (verifier_key_) {
+            const auto key = desk::load_verifier_key(*verifier_key_);
+            options.check_seal = [key](const engine::Seal& seal) { return desk::seal_problem(key, seal); };
+            for (const auto& path : checkpoints_) {
+                const std::string note = read_note(path);
+                const auto cp = desk::parse_checkpoint(note);  // malformed: exit 2
+                if (!desk::verify_checkpoint(key, note)) unsigned_notes.push_back("checkpoint " + path + ": not signed by the verifier key");
+                else options.checkpoints.push_back({cp.seq, cp.hash_hex, "checkpoint " + path + " (seq " + std::to_string(cp.seq) + ")"});
+            }
+        }
+        auto report = desk::verify(ctx.store(), options, [&](const std::string& line) { ctx.out << line << "\n"; });
+        for (const auto& line : unsigned_notes) {
+            ctx.out << line << "\n";
+            report.problems.push_back(line);
+        }
         if (report.ok())
             ctx.out << "ok: " << report.tickets << " tickets and " << report.entries << " entries agree with the log\n";
         else
@@ -34,8 +58,17 @@ public:
     }
 
 private:
+    static std::string read_note(const std::string& path) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) throw engine::Error(engine::ErrorKind::invalid_input, "--checkpoint " + path + ": cannot read the file");
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (text.size() > 65536) throw engine::Error(engine::ErrorKind::invalid_input, "--checkpoint " + path + ": not a checkpoint note (too long)");
+        return text;
+    }
+
     std::optional<std::string> ref_;
-    std::optional<std::string> expect_head_;
+    std::optional<std::string> expect_head_, verifier_key_;
+    std::vector<std::string> checkpoints_;
 };
 
 }  // namespace

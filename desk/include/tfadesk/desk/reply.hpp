@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "tfadesk/engine/journal.hpp"
+#include "tfadesk/engine/store.hpp"
 #include "tfadesk/engine/ticket.hpp"
 
 namespace tfadesk::desk {
@@ -120,5 +121,9 @@ private:
 // A language code as used in file names and --lang: 2-3 lower-case letters, optionally '-' and
 // 2-8 letters or digits ("en", "de", "pt-BR").
 bool is_lang(std::string_view lang);
+
+// The reply for ticket `ref` at its current state (Error(not_found) for an unknown ref): the
+// use case `tfadesk reply` and `GET /api/v1/tickets/REF/reply` share.
+Reply reply_for(engine::Store& store, const std::string& ref, const std::string& lang, const Templates& templates);
 
 }  // namespace tfadesk::desk

@@ -2,8 +2,10 @@
 // checkpoint of its new head.
 #pragma once
 
+#include <optional>
 #include <string>
 
+#include "tfadesk/desk/note.hpp"
 #include "tfadesk/engine/store.hpp"
 
 namespace tfadesk::desk {
@@ -11,5 +13,9 @@ namespace tfadesk::desk {
 // Loads the secret key at `key_path` (Error(invalid_input) naming it) and makes `store` seal
 // every write transaction with it.
 void seal_with_key(engine::Store& store, const std::string& key_path);
+
+// What is wrong with a stored seal under `key` (a bad or foreign signature, a note that does not
+// name the seal's seq and hash), or nothing.
+std::optional<std::string> seal_problem(const VerifierKey& key, const engine::Seal& seal);
 
 }  // namespace tfadesk::desk
