@@ -101,8 +101,8 @@ struct can_approve {
     }
 };
 
-struct keeps_partner {
-    static constexpr const char* name = "keeps_partner";
+struct allows_role_change {
+    static constexpr const char* name = "allows_role_change";
     template <class Evt, class Fsm, class S, class T>
     bool operator()(const Evt& e, Fsm& fsm, S&, T&) const {
         return allow(fsm, rules::role_change_allowed(fsm.ticket_->fields.requester_role, e.cmd.role));
@@ -187,14 +187,14 @@ struct Desk_ : msm::front::state_machine_def<Desk_> {
     Row   < Received         , triage          , SelfServiceAdvised, none         , has_portfolio_access >,
     Row   < Received         , triage          , IdentityCheck     , none         , has_lost_access      >,
     Row   < Received         , triage          , AwaitingRequester , none         , is_unanswered        >,
-    Row   < Received         , update          , Received          , apply_answer , keeps_partner        >,
+    Row   < Received         , update          , Received          , apply_answer , allows_role_change        >,
     Row   < Received         , cancel          , Cancelled         , none         , none                 >,
     //    +------------------+-----------------+-------------------+--------------+----------------------+
     Row   < AwaitingRequester, triage          , PartnerRejected   , none         , is_partner           >,
     Row   < AwaitingRequester, triage          , SelfServiceAdvised, none         , has_portfolio_access >,
     Row   < AwaitingRequester, triage          , IdentityCheck     , none         , has_lost_access      >,
     Row   < AwaitingRequester, triage          , AwaitingRequester , none         , is_unanswered        >,
-    Row   < AwaitingRequester, update          , AwaitingRequester , apply_answer , keeps_partner        >,
+    Row   < AwaitingRequester, update          , AwaitingRequester , apply_answer , allows_role_change        >,
     Row   < AwaitingRequester, partner_detected, PartnerRejected   , mark_partner , none                 >,
     Row   < AwaitingRequester, cancel          , Cancelled         , none         , none                 >,
     Row   < AwaitingRequester, expire          , Expired           , none         , is_past_sla          >,
@@ -342,8 +342,11 @@ Outcome Machine::fire(const Command& c) {
     Outcome out;
     out.state = m.state_name();
     if (handled != msm::back::HANDLED_TRUE) {
-        out.refusal = m.desk.refusal_ ? m.desk.refusal_
-                                      : rules::Refusal{"R5", "refused by the workflow"};
+        // Every guard and no_transition name their rule; a refusal without one is a bug here.
+        if (!m.desk.refusal_)
+            throw Error(ErrorKind::unexpected, "internal error: the workflow refused " + std::string(to_string(c.kind)) +
+                                                   " in state " + out.state + " without naming a rule");
+        out.refusal = m.desk.refusal_;
         return out;
     }
     out.accepted = true;
