@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <thread>
+#include <unistd.h>
 
 #include "sqlite_impl.hpp"
 
@@ -111,6 +112,25 @@ std::optional<std::string> opt_text(const SQLite::Column& c) {
 
 std::string sqlite_version() { return SQLite::getLibVersion(); }
 
+PrivateCopy::PrivateCopy(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::string tmpl = (fs::temp_directory_path() / "tfadesk-read-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw Error(ErrorKind::unexpected, "cannot make a private copy of " + path + " to read its WAL");
+    dir_ = tmpl;
+    std::error_code ec;
+    fs::copy_file(path, db_path(), ec);
+    if (!ec) fs::copy_file(path + "-wal", db_path() + "-wal", ec);
+    if (ec) {
+        fs::remove_all(dir_, ec);
+        throw Error(ErrorKind::unexpected, "cannot read " + path + " with its WAL: " + ec.message());
+    }
+}
+
+PrivateCopy::~PrivateCopy() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+}
+
 Database::Database(const std::string& path, Mode mode) : path_(path) {
     namespace fs = std::filesystem;
     try {
@@ -118,20 +138,28 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
             std::error_code ec;
             if (!fs::exists(path, ec))
                 throw Error(ErrorKind::unexpected, "no database at " + path + " (read-only commands never create one)");
-            // Opened read-write but with query_only set: SQLite then refuses every write, while
-            // the connection can still share the writers' WAL and, as the last one to close,
-            // remove the -wal/-shm files it needed - a read leaves the folder as it found it.
-            // A file or folder we may not write falls back to reading the main file as it is.
-            impl_ = std::make_unique<Impl>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
-            try {
+            // SPEC §6: a read never changes the files it reads. Three cases:
+            // - file and folder writable: opened read-write with query_only set, so the
+            //   connection shares live writers' WAL; a WAL that was there before (a live or a
+            //   crashed writer's) is never checkpointed on close, and -wal/-shm that the
+            //   connection made itself are removed again by SQLite when it is the last to close;
+            // - not writable and a non-empty -wal beside it (an evidence copy): the database and
+            //   its WAL are copied to a private temporary folder and read there, WAL included;
+            // - not writable, no WAL: the main file is read as it is (immutable).
+            const std::string wal = path + "-wal";
+            const bool has_wal = fs::exists(wal, ec) && fs::file_size(wal, ec) > 0;
+            const fs::path dir = fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
+            const bool writable = ::access(path.c_str(), W_OK) == 0 && ::access(dir.c_str(), W_OK) == 0;
+            if (writable) {
+                impl_ = std::make_unique<Impl>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
+                if (has_wal) sqlite3_db_config(impl_->db.getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
                 impl_->db.setBusyTimeout(30000);
                 impl_->db.exec("PRAGMA query_only=1");
-                impl_->db.exec("SELECT count(*) FROM sqlite_master");
-            } catch (const SQLite::Exception& e) {
-                if (e.getErrorCode() != SQLITE_CANTOPEN && e.getErrorCode() != SQLITE_READONLY &&
-                    e.getErrorCode() != SQLITE_IOERR && e.getErrorCode() != SQLITE_PERM)
-                    throw;
-                impl_.reset();
+            } else if (has_wal) {
+                auto copy = std::make_unique<PrivateCopy>(path);
+                impl_ = std::make_unique<Impl>(copy->db_path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, std::move(copy));
+                impl_->db.exec("PRAGMA query_only=1");
+            } else {
                 impl_ = std::make_unique<Impl>("file:" + uri_path(path) + "?immutable=1",
                                                SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX);
             }

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -25,7 +26,22 @@ auto guarded(const std::string& path, Fn&& fn) -> decltype(fn()) {
     }
 }
 
+// A private copy of a database and its WAL in a fresh temporary folder, removed with it: how a
+// read-only evidence copy that holds a WAL is read without touching it.
+class PrivateCopy {
+public:
+    explicit PrivateCopy(const std::string& path);
+    ~PrivateCopy();
+    PrivateCopy(const PrivateCopy&) = delete;
+    PrivateCopy& operator=(const PrivateCopy&) = delete;
+    std::string db_path() const { return dir_ + "/copy.db"; }
+
+private:
+    std::string dir_;
+};
+
 struct Database::Impl {
+    std::unique_ptr<PrivateCopy> copy;  // declared first: removed after the connection closes
     SQLite::Database db;
     int schema = 0;  // the file's schema version (a read-only v1 file has no accounts or seals)
     std::optional<SQLite::Statement> insert_event, upsert_ticket, select_entries, select_exists, select_ticket,
@@ -38,7 +54,8 @@ struct Database::Impl {
     // writes its row once; every read path goes through flush(), so no caller must remember it.
     std::optional<engine::Ticket> pending;
 
-    Impl(const std::string& path, int flags) : db(path, flags) {}
+    Impl(const std::string& path, int flags, std::unique_ptr<PrivateCopy> c = nullptr)
+        : copy(std::move(c)), db(path, flags) {}
     void write_ticket(const engine::Ticket& t);
     void flush() {
         if (!pending) return;

@@ -6,6 +6,9 @@
 // user can reach it, and otherwise skips only the assertion that a write is denied.
 #include <doctest/doctest.h>
 #include <pwd.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
@@ -190,4 +193,45 @@ TEST_CASE(
                 "running as root without an unprivileged user: the permission-denied check is "
                 "skipped");
     }
+}
+
+namespace {
+
+// Leaves a WAL behind as a crashed writer would: a child process commits `sql` in WAL mode with
+// automatic checkpoints off and dies before it closes the database.
+void crash_after(const std::string& db, const std::string& sql) {
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        sqlite3* h = nullptr;
+        if (sqlite3_open(db.c_str(), &h) != SQLITE_OK) _exit(2);
+        sqlite3_exec(h, "PRAGMA wal_autocheckpoint=0", nullptr, nullptr, nullptr);
+        if (sqlite3_exec(h, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) _exit(3);
+        _exit(0);  // no close: the WAL stays, as after a power cut
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("reads see a crashed writer's WAL and never checkpoint it into the main file (SPEC §6)") {
+    Desk d;
+    build(d);
+    crash_after(d.db, "UPDATE tickets SET note = 'only in the wal' WHERE ref = 'RO-2'");
+    REQUIRE(fs::exists(d.db + "-wal"));
+    REQUIRE(fs::file_size(d.db + "-wal") > 0);
+    const std::string main_bytes = slurp(d.db), wal_bytes = slurp(d.db + "-wal");
+    const auto mtime = mtime_ns(d.db);
+    const Result show = tfadesk(d.db, {"show", "RO-2", "--json"});
+    REQUIRE_MESSAGE(show.code == 0, show.describe());
+    CHECK(json::parse(show.out).at("note") == "only in the wal");  // read with its WAL
+    const Result verify = tfadesk(d.db, {"verify"});
+    CHECK(verify.code == 6);  // the WAL's edit of the cache row is seen and named
+    CHECK(verify.out.find("ticket RO-2: the ticket row's note disagrees") != std::string::npos);
+    CHECK(slurp(d.db) == main_bytes);
+    CHECK(mtime_ns(d.db) == mtime);
+    CHECK(slurp(d.db + "-wal") == wal_bytes);
 }
