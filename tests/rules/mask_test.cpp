@@ -53,7 +53,7 @@ TEST_CASE("mask_pii masks email addresses in a message") {
 TEST_CASE("mask_pii leaves alone what is not a phone or an email") {
     for (const char* same :
          {"", "no personal data here", "ticket HD-2026112001 is closed", "at 2026-11-20T09:15:00Z",
-          "2026-11-20 09:15:00", "head 12:0123456789abcdef0123456789abcdef",
+          "2026-11-20 09:15:00", "line 17 2026-11-20 09:15", "head 12:0123456789abcdef0123456789abcdef",
           "file.csv:12: phone: is required", "R7: the SLA of 72 hours", "version 1.2.3",
           "8-15 digits in all", "user@localhost", "@handle", "a@b", "x@example.c0m",
           "caf\xc3\xa9 \xff\x01"}) {
