@@ -12,9 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <exception>
-#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -47,24 +45,6 @@ inline void require(bool ok, const std::string& what) {
 // "Now" for validate_fields, as the CLI makes it (rules::format_utc_ms of the clock).
 inline constexpr const char* kNow = "2026-03-01T10:00:00.123Z";
 inline constexpr const char* kNowExactSecond = "2026-03-01T10:00:00.000Z";
-
-// Known bugs, not yet fixed, that a fuzzing campaign would otherwise hit at once and stop on.
-// With TFADESK_FUZZ_AVOID_KNOWN set (fuzz/run --avoid-known), the bodies steer around them so
-// the campaign can look for others; the corpus test never sets it, so the minimal inputs kept
-// in fuzz/corpus keep failing until the bugs are fixed. Remove an entry once fixed.
-//  - submitted_at: validate_fields copies `now_utc` verbatim into submitted_at when the field
-//    is missing, but canonicalises a given one with format_utc ("...:00Z" when the
-//    milliseconds are 0), so a ticket opened at an exact second replays (fields_from_json)
-//    with a different submitted_at.
-//  - JSON Lines NUL: nlohmann's lexer takes a NUL byte for the end of input, so
-//    JsonlParser::parse accepts a line whose object is followed by NUL and anything else (the
-//    rest is ignored), and jsonl_reject (RejectWriter) inserts "error" after the wrong '}'.
-//  - sla_hours: rules::sla_elapsed computes sla_hours * 3600000 in int64 and overflows for
-//    sla_hours > 2562047788015 (UB; in practice a negative SLA that expires at once).
-inline bool avoid_known_bugs() {
-    static const bool avoid = std::getenv("TFADESK_FUZZ_AVOID_KNOWN") != nullptr;
-    return avoid;
-}
 
 inline std::vector<std::string> known_fields() {
     std::vector<std::string> out;
@@ -157,7 +137,7 @@ inline void check_email_text(std::string_view text) {
 inline void fields_one(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return;
     const bool keep_empty = (data[0] & 1) != 0;
-    const bool exact_second = (data[0] & 2) != 0 && !avoid_known_bugs();
+    const bool exact_second = (data[0] & 2) != 0;
     const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
     std::vector<std::string_view> pieces;
     for (std::size_t start = 0;;) {
@@ -306,9 +286,6 @@ inline void import_one(const std::uint8_t* data, std::size_t size) {
     const bool boundary = (data[0] & 6) == 6;
     const std::size_t boundary_at = data[1] | (std::size_t{data[2]} << 8);
     const std::string body(reinterpret_cast<const char*>(data) + 3, size - 3);
-    if (avoid_known_bugs() && format == ingest::Format::jsonl &&
-        body.find('\0') != std::string::npos)
-        return;
 
     const ReadResult r = read_all(body, format);
     check_records(r, format);
@@ -402,9 +379,6 @@ inline void command_one(const std::uint8_t* data, std::size_t size) {
     require(engine::details_of(c) == details, "details_of does not give back the stored details");
     const auto again = engine::command_from_entry(event, engine::details_of(c), c.agent, c.at);
     require(same_command(again, c), "command_from_entry(details_of(c)) != c");
-    if (avoid_known_bugs() && c.sla_hours &&
-        *c.sla_hours > std::numeric_limits<std::int64_t>::max() / 3600000)
-        return;
     for (int which = 0; which < 5; ++which) {
         engine::Machine m = machine_in(which);
         const engine::Ticket before = m.ticket();

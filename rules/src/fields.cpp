@@ -4,7 +4,9 @@
 #include <cctype>
 #include <tuple>
 
+#include "tfadesk/rules/text.hpp"
 #include "tfadesk/rules/time.hpp"
+#include "utf8.hpp"
 
 namespace tfadesk::rules {
 
@@ -62,47 +64,16 @@ bool is_field_name(std::string_view name) {
 
 namespace {
 
-// Decodes one UTF-8 code point at `i`; returns its length or 0 when malformed (overlong forms,
-// surrogates and values past U+10FFFF are malformed too).
-std::size_t utf8_length(std::string_view s, std::size_t i, char32_t& cp) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    if (b < 0x80) { cp = b; return 1; }
-    if (b >= 0xC2 && b <= 0xDF) { n = 2; cp = b & 0x1F; }
-    else if (b >= 0xE0 && b <= 0xEF) { n = 3; cp = b & 0x0F; }
-    else if (b >= 0xF0 && b <= 0xF4) { n = 4; cp = b & 0x07; }
-    else return 0;
-    if (i + n > s.size()) return 0;
-    for (std::size_t k = 1; k < n; ++k) {
-        const auto c = static_cast<unsigned char>(s[i + k]);
-        if ((c & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (c & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
-// Counts code points; nothing when `s` is not UTF-8. `control` is set when a C0/C1 control
-// character or DEL occurs (tab and newlines included).
-std::optional<std::size_t> count_chars(std::string_view s, bool& control) {
+// Counts code points; nothing when `s` is not UTF-8.
+std::optional<std::size_t> count_chars(std::string_view s) {
     std::size_t count = 0;
-    control = false;
     for (std::size_t i = 0; i < s.size(); ++count) {
         char32_t cp = 0;
-        const std::size_t n = utf8_length(s, i, cp);
+        const std::size_t n = utf8::decode(s, i, cp);
         if (n == 0) return std::nullopt;
-        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) control = true;
         i += n;
     }
     return count;
-}
-
-std::string_view trim(std::string_view s) {
-    const auto b = s.find_first_not_of(" \t");
-    if (b == std::string_view::npos) return {};
-    return s.substr(b, s.find_last_not_of(" \t") - b + 1);
 }
 
 bool all_digits(std::string_view s) {
@@ -114,18 +85,23 @@ bool is_ref_char(char c) {
            c == '_' || c == '-';
 }
 
-// Thrown by get() for a value that is not UTF-8, so that fields are judged in §2 order.
+// Thrown by get() for a value that no field may hold, so that fields are judged in §2 order.
 struct BadText {
     FieldError error;
 };
 
-std::optional<std::string_view> get(const RawFields& raw, std::string_view key, bool keep_spaces = false) {
+// The value of `key`, or nothing when it is missing or blank (only white space, SPEC §2). Every
+// §2 field is text: not UTF-8 or holding a control character, it is refused (BadText) whatever
+// its own format. A single-line value loses the white space around it; a note (`multiline`) is
+// kept as given and may hold line breaks.
+std::optional<std::string_view> get(const RawFields& raw, std::string_view key, bool multiline = false) {
     auto it = raw.find(key);
     if (it == raw.end()) return std::nullopt;
-    bool control = false;
-    if (!count_chars(it->second, control)) throw BadText{{std::string(key), "is not valid UTF-8"}};
-    std::string_view v = keep_spaces ? std::string_view(it->second) : trim(it->second);
-    if (v.empty()) return std::nullopt;
+    const std::string_view value = it->second;
+    if (!utf8::is_valid(value)) throw BadText{{std::string(key), "is not valid UTF-8"}};
+    if (is_blank(value)) return std::nullopt;
+    const std::string_view v = multiline ? value : trim_blank(value);
+    if (auto bad = check_text(v, multiline)) throw BadText{{std::string(key), *bad}};
     return v;
 }
 
@@ -134,8 +110,7 @@ std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view
 }  // namespace
 
 std::optional<std::string> check_utf8(std::string_view text) {
-    bool control = false;
-    if (!count_chars(text, control)) return "is not valid UTF-8";
+    if (!utf8::is_valid(text)) return "is not valid UTF-8";
     return std::nullopt;
 }
 
@@ -185,10 +160,8 @@ std::optional<std::string> normalize_phone(std::string_view raw) {
 }
 
 std::optional<std::string> check_note(std::string_view note) {
-    bool control = false;
-    const auto chars = count_chars(note, control);
-    if (!chars) return "is not valid UTF-8";
-    if (*chars > 2000) return "must be at most 2,000 characters";
+    if (auto bad = check_text(note, true)) return bad;
+    if (*count_chars(note) > kMaxNoteLength) return "must be at most 2,000 characters";
     return std::nullopt;
 }
 
@@ -221,9 +194,7 @@ std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view
 
     auto client = get(raw, "client_id");
     if (!client) return FieldError{"client_id", "is required"};
-    bool control = false;
-    const auto n = count_chars(*client, control);
-    if (control || *n > 64) return FieldError{"client_id", "must be 1-64 printable characters"};
+    if (*count_chars(*client) > 64) return FieldError{"client_id", "must be 1-64 printable characters"};
     f.client_id = *client;
 
     auto email = get(raw, "requester_email");
@@ -259,8 +230,12 @@ std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view
     for (auto [key, member] : {std::pair{"waba_id", &Fields::waba_id},
                                std::pair{"portfolio_id", &Fields::portfolio_id}}) {
         if (auto id = get(raw, key)) {
-            if (!all_digits(*id) || id->size() > 32)
-                return FieldError{key, "must be digits only (got '" + std::string(*id) + "')"};
+            if (!all_digits(*id))
+                return FieldError{key, "must be 1-" + std::to_string(kMaxIdDigits) +
+                                           " digits and nothing else (got '" + std::string(*id) + "')"};
+            if (id->size() > kMaxIdDigits)
+                return FieldError{key, "must be 1-" + std::to_string(kMaxIdDigits) + " digits (got " +
+                                           std::to_string(id->size()) + ")"};
             f.*member = std::string(*id);
         }
     }

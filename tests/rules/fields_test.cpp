@@ -364,3 +364,134 @@ TEST_CASE("the first bad field in §2 order is the one reported") {
     both["note"] = "bad \xff";
     CHECK(refused(both).field == "ref");
 }
+
+// ---- the text rules of SPEC §2, field by field --------------------------------------------------
+
+namespace {
+
+// Text fields with a free format: a control character is the only thing wrong with these values.
+const std::vector<std::string> kSingleLine = {"ref", "phone", "client_id", "requester_email",
+                                              "requester_role", "portfolio_access", "reason",
+                                              "waba_id", "portfolio_id", "submitted_at"};
+
+// A valid value of each field, so that one character planted inside is the only fault.
+std::string valid_value(const std::string& key) {
+    if (key == "ref") return "HD-1001";
+    if (key == "phone") return "+491512345678";
+    if (key == "client_id") return "acct-42";
+    if (key == "requester_email") return "owner@example.com";
+    if (key == "requester_role") return "client";
+    if (key == "portfolio_access") return "yes";
+    if (key == "reason") return "lost_access";
+    if (key == "waba_id" || key == "portfolio_id") return "102938475610293";
+    if (key == "submitted_at") return "2026-11-20T09:15:00Z";
+    return "a note";
+}
+
+const std::vector<std::string> kBlanks = {
+    " ",        "\t",           "\n",           "\r\n",        " \t ",
+    "\xc2\xa0", "\xe2\x80\x8b", "\xe2\x80\x80", "\xe2\x80\x8a", "\xe3\x80\x80",
+    "\xef\xbb\xbf", " \xc2\xa0\t\xe2\x80\x8b\xe3\x80\x80 "};
+
+}  // namespace
+
+TEST_CASE("a value that is only white space counts as empty (SPEC §2)") {
+    SUBCASE("a blank required field is missing") {
+        for (const char* key : {"ref", "phone", "client_id", "requester_email", "requester_role"}) {
+            for (const std::string& blank : kBlanks) {
+                CAPTURE(key);
+                CAPTURE(blank);
+                const FieldError e = refused(with(key, blank));
+                CHECK(e.field == key);
+                CHECK(e.reason == refused(without(key)).reason);  // "is required"
+            }
+        }
+    }
+    SUBCASE("a blank optional field takes its default, a blank note is absent") {
+        for (const std::string& blank : kBlanks) {
+            CAPTURE(blank);
+            RawFields raw = valid_raw();
+            for (const char* key :
+                 {"portfolio_access", "reason", "waba_id", "portfolio_id", "submitted_at", "note"})
+                raw[key] = blank;
+            const Fields f = accepted(raw);
+            CHECK(f == accepted(valid_raw()));
+            CHECK_FALSE(f.note.has_value());
+        }
+    }
+}
+
+TEST_CASE("single-line fields lose the white space around them, ASCII or Unicode") {
+    const std::string around = "\xc2\xa0\xe2\x80\x8b ";  // NBSP, ZWSP, space
+    CHECK(accepted(with("ref", around + "HD-7" + "\t")).ref == "HD-7");
+    CHECK(accepted(with("client_id", "\xe3\x80\x80" "acct 9" + around)).client_id == "acct 9");
+    CHECK(accepted(with("requester_email", around + "x@example.com\xef\xbb\xbf")).requester_email ==
+          "x@example.com");
+    CHECK(accepted(with("waba_id", " 42\xe2\x80\x8a")).waba_id == std::optional<std::string>("42"));
+    SUBCASE("a note keeps its own spacing") {
+        CHECK(accepted(with("note", "  indented\n")).note == std::optional<std::string>("  indented\n"));
+    }
+}
+
+TEST_CASE("no §2 text field carries a control character into the log") {
+    const std::vector<std::string> controls = {
+        std::string("\0", 1), "\x01", "\x1b", "\t", "\n", "\r", "\x7f",
+        "\xc2\x85",       // U+0085 NEL
+        "\xc2\x9b",       // U+009B CSI
+        "\xe2\x80\xa8",   // U+2028
+        "\xe2\x80\xae",   // U+202E RLO
+        "\xe2\x81\xa6"};  // U+2066 LRI
+    for (const std::string& key : kSingleLine) {
+        for (const std::string& c : controls) {
+            CAPTURE(key);
+            CAPTURE(c);
+            const std::string v = valid_value(key);
+            const std::string planted = v.substr(0, 2) + c + v.substr(2);
+            const FieldError e = refused(with(key, planted));
+            CHECK(e.field == key);
+            CHECK(e.reason.find("control characters") != std::string::npos);
+            // The reason names the character; it never carries it.
+            CHECK(e.reason.find(c) == std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("note: line breaks (LF, CRLF) are its only control characters") {
+    CHECK(accepted(with("note", "one\ntwo\r\nthree")).note ==
+          std::optional<std::string>("one\ntwo\r\nthree"));
+    for (const std::string& bad :
+         std::vector<std::string>{"tab\there", "bare\rCR", "esc\x1b[2J", "bell\x07", "nul" + std::string("\0", 1),
+                                  "del\x7f", "nel\xc2\x85", "ls\xe2\x80\xa8", "rlo\xe2\x80\xae"}) {
+        CAPTURE(bad);
+        const FieldError e = refused(with("note", bad));
+        CHECK(e.field == "note");
+        CHECK(e.reason.find("other than line breaks") != std::string::npos);
+        CHECK(tfadesk::rules::check_note(bad).has_value());
+    }
+    CHECK_FALSE(tfadesk::rules::check_note("line\r\nline\n").has_value());
+}
+
+TEST_CASE("waba_id and portfolio_id: at most 32 digits, and the refusal says so") {
+    for (const char* key : {"waba_id", "portfolio_id"}) {
+        CAPTURE(key);
+        const Fields f = accepted(with(key, std::string(32, '7')));
+        CHECK((std::string(key) == "waba_id" ? f.waba_id : f.portfolio_id) ==
+              std::optional<std::string>(std::string(32, '7')));
+        const FieldError e = refused(with(key, std::string(33, '7')));
+        CHECK(e.field == key);
+        CHECK(e.reason == "must be 1-32 digits (got 33)");
+        const FieldError letters = refused(with(key, "12a4"));
+        CHECK(letters.reason == "must be 1-32 digits and nothing else (got '12a4')");
+    }
+}
+
+TEST_CASE("invalid UTF-8 in any field is refused, naming the field") {
+    for (const std::string& key : kSingleLine) {
+        CAPTURE(key);
+        const FieldError e = refused(with(key, valid_value(key) + "\xff"));
+        CHECK(e.field == key);
+        CHECK(e.reason == "is not valid UTF-8");
+    }
+    // A blank-looking value with a bad byte is not blank: it is refused, not taken as missing.
+    CHECK(refused(with("note", " \xa0 ")).reason == "is not valid UTF-8");
+}

@@ -2,9 +2,12 @@
 // `import` share. Pure functions over plain values: no I/O, no clock (callers pass "now").
 //
 // Invariant: a Fields value returned by validate_fields() holds only normalised, valid values
-// (phone in E.164 without separators, defaults applied, submitted_at in canonical UTC form).
+// (phone in E.164 without separators, defaults applied, submitted_at in canonical UTC form), all
+// of them UTF-8 without control characters (line breaks only in `note`; see rules/text.hpp), none
+// of them blank.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -13,7 +16,14 @@
 #include <variant>
 #include <vector>
 
+#include "tfadesk/rules/text.hpp"  // is_blank, check_text: the text rules every field follows
+
 namespace tfadesk::rules {
+
+// The longest note, in characters (code points).
+inline constexpr std::size_t kMaxNoteLength = 2000;
+// The most digits a waba_id or portfolio_id may have (Meta's ids are 15-17 digits today).
+inline constexpr std::size_t kMaxIdDigits = 32;
 
 enum class Role { client, portfolio_admin, partner, unknown };
 enum class Access { yes, no, unknown };
@@ -52,19 +62,26 @@ struct FieldError {
     std::string message() const { return field + ": " + reason; }
 };
 
-// Raw input as given by a command line or an import row: field name -> text. A missing key and
-// an empty value mean the same (SPEC §5).
+// Raw input as given by a command line or an import row: field name -> text. A missing key, an
+// empty value and a blank one (only white space, is_blank) mean the same (SPEC §2, §5).
 using RawFields = std::map<std::string, std::string, std::less<>>;
 
 // Validates and normalises every §2 field. Returns the first bad field (in §2 order) or the
 // fields. `now_utc` (canonical UTC text) is the default for submitted_at. Unknown keys in `raw`
 // are the caller's business (import rejects the whole file, the CLI never produces them).
+// Every field first follows the text rules: not UTF-8 -> "is not valid UTF-8"; blank -> missing
+// (a required field "is required", an optional one takes its default); a single-line field loses
+// the white space around it (trim_blank), a note is kept as given; a control character ->
+// check_text()'s reason (in a note, LF and CRLF are allowed). Then the field's own format.
 std::variant<Fields, FieldError> validate_fields(const RawFields& raw, std::string_view now_utc);
 
-// Single-field checks, shared with `event` flags. Each returns an error reason, or nothing.
+// Single-field checks, shared with `event` flags. Each returns an error reason, or nothing. A
+// blank flag value is "not given" (is_blank): test that first, these checks do not.
 std::optional<std::string> check_email(std::string_view email);
+// UTF-8 only; check_text() also refuses control characters.
 std::optional<std::string> check_utf8(std::string_view text);
-// A note: UTF-8, at most 2,000 characters (code points).
+// A note: check_text(note, true) (UTF-8, no control characters but LF and CRLF), then at most
+// 2,000 characters (code points): "must be at most 2,000 characters".
 std::optional<std::string> check_note(std::string_view note);
 
 // Phone normalisation: drops spaces, dashes, dots and parentheses, then checks E.164.
