@@ -4,6 +4,8 @@
 #include "tfadesk/desk/seal.hpp"
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/ingest/output_file.hpp"
+#include "tfadesk/rules/numbers.hpp"
 
 namespace tfadesk::cli {
 
@@ -27,20 +29,16 @@ bool Context::store_exists() const {
 std::vector<std::string> Context::protected_paths() const {
     std::vector<std::string> paths = inputs;
     if (db_path.rfind("postgres", 0) != 0)
-        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) paths.push_back(db_path + suffix);
+        for (auto& p : ingest::database_files(db_path)) paths.push_back(std::move(p));
     return paths;
 }
 
 std::optional<std::int64_t> parse_count(const std::optional<std::string>& text, const char* flag) {
     if (!text) return std::nullopt;
-    const std::string bad = std::string(flag) + ": must be a whole number from 0 to 999999999999999999 (got '" +
-                            desk::printable(*text) + "')";
-    if (text->empty() || text->size() > 18) throw engine::Error(engine::ErrorKind::invalid_input, bad);
-    std::int64_t v = 0;
-    for (char c : *text) {
-        if (c < '0' || c > '9') throw engine::Error(engine::ErrorKind::invalid_input, bad);
-        v = v * 10 + (c - '0');
-    }
+    const auto v = rules::parse_count(*text);
+    if (!v)
+        throw engine::Error(engine::ErrorKind::invalid_input, std::string(flag) + ": must be a whole number (decimal digits only) (got '" +
+                                                                  desk::printable(*text) + "')");
     return v;
 }
 

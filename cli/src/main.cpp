@@ -9,6 +9,8 @@
 
 #include "command.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/desk/text.hpp"
+#include "tfadesk/ingest/output_file.hpp"
 #include "tfadesk/rules/policy.hpp"
 #include "tfadesk/storage/database.hpp"
 #include "version.hpp"
@@ -113,11 +115,15 @@ int main(int argc, char** argv) {
     } catch (const tfadesk::engine::Error& e) {
         std::cout.flush();
         std::cerr << "tfadesk: " << (e.kind() == tfadesk::engine::ErrorKind::refused ? "refused: " : "error: ")
-                  << e.what() << "\n";
+                  << tfadesk::desk::printable(e.what()) << "\n";
         return e.exit_code();
-    } catch (const std::exception& e) {
+    } catch (const tfadesk::ingest::PathError& e) {  // an output path refused before writing (SPEC §4)
         std::cout.flush();
         std::cerr << "tfadesk: error: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cout.flush();
+        std::cerr << "tfadesk: error: " << tfadesk::desk::printable(tfadesk::desk::mask_personal_data(e.what())) << "\n";
         return 1;
     }
 }

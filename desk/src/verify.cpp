@@ -10,6 +10,7 @@
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/workflow.hpp"
 #include "tfadesk/rules/policy.hpp"
+#include "tfadesk/rules/numbers.hpp"
 #include "tfadesk/rules/time.hpp"
 
 namespace tfadesk::desk {
@@ -274,23 +275,10 @@ private:
 }  // namespace
 
 ExpectedHead parse_expected_head(const std::string& text) {
-    const auto colon = text.find(':');
-    const std::string bad = "--expect-head: must be SEQ:HASH with a decimal SEQ and a 64-hex-digit hash (got '" + printable(text) + "')";
-    if (colon == std::string::npos || colon == 0 || colon > 18 || text.size() - colon - 1 != 64)
-        throw Error(ErrorKind::invalid_input, bad);
-    ExpectedHead out;
-    for (std::size_t i = 0; i < colon; ++i) {
-        if (text[i] < '0' || text[i] > '9') throw Error(ErrorKind::invalid_input, bad);
-        out.seq = out.seq * 10 + (text[i] - '0');
-    }
-    if (out.seq < 1) throw Error(ErrorKind::invalid_input, bad);
-    for (std::size_t i = colon + 1; i < text.size(); ++i) {
-        char c = text[i];
-        if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) throw Error(ErrorKind::invalid_input, bad);
-        out.hash += c;
-    }
-    return out;
+    auto result = rules::parse_expect_head(text);
+    if (auto* bad = std::get_if<rules::FieldError>(&result)) throw Error(ErrorKind::invalid_input, "--expect-head: " + bad->reason);
+    const auto& head = std::get<rules::LogHead>(result);
+    return ExpectedHead{head.seq, head.hash};
 }
 
 VerifyReport verify(engine::Store& store, const VerifyOptions& options, const std::function<void(const std::string&)>& on_problem) {

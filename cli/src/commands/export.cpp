@@ -2,7 +2,7 @@
 // `details` is exported as the exact stored text (a JSON string), since the hash covers those
 // bytes; see the README's "Hash chain" section for the canonical form.
 #include "../command.hpp"
-#include "../output_file.hpp"
+#include "tfadesk/ingest/output_file.hpp"
 #include "tfadesk/desk/access.hpp"
 #include "tfadesk/desk/export.hpp"
 
@@ -32,7 +32,7 @@ public:
             desk::export_log(store, format_, ctx.out);
             return 0;
         }
-        OutputFile file(*out_path_, ctx.protected_paths());
+        ingest::OutputFile file(*out_path_, ctx.protected_paths());
         desk::export_log(store, format_, file.stream());
         file.commit();
         return 0;

@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "../command.hpp"
-#include "../output_file.hpp"
+#include "tfadesk/ingest/output_file.hpp"
 #include "tfadesk/desk/access.hpp"
 #include "tfadesk/desk/import.hpp"
 #include "tfadesk/desk/text.hpp"
@@ -73,7 +73,7 @@ public:
             throw Error(ErrorKind::invalid_input, file_ + ": cannot tell the format from the name; give --format csv|jsonl");
         desk::canonical_agent(agent_);
         ctx.inputs.push_back(file_);
-        std::optional<OutputFile> rejects_file;
+        std::optional<ingest::OutputFile> rejects_file;
         if (rejects_path_ && !dry_run_) rejects_file.emplace(*rejects_path_, ctx.protected_paths());
         std::ifstream in(file_, std::ios::binary);
         if (!in) throw Error(ErrorKind::unexpected, "cannot read " + file_);
