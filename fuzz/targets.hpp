@@ -372,7 +372,7 @@ inline void command_one(const std::uint8_t* data, std::size_t size) {
         return;
     }
     try {
-        engine::validate(c);
+        engine::validate(c, rules::Origin::log);
     } catch (const engine::Error& e) {
         require(false, std::string("command_from_entry returned an invalid command: ") + e.what());
     }
