@@ -27,8 +27,12 @@
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/machine.hpp"
 #include "tfadesk/ingest/records.hpp"
+#include "tfadesk/rules/agent.hpp"
 #include "tfadesk/rules/fields.hpp"
+#include "tfadesk/rules/mask.hpp"
+#include "tfadesk/rules/numbers.hpp"
 #include "tfadesk/rules/policy.hpp"
+#include "tfadesk/rules/text.hpp"
 #include "tfadesk/rules/time.hpp"
 
 namespace tfadesk::fuzz {
@@ -88,6 +92,11 @@ inline void check_validate_fields(const rules::RawFields& raw, const char* now =
     require(rules::normalize_phone(f.phone) == f.phone, "validate_fields: phone not normalised");
     require(rules::parse_utc(f.submitted_at).has_value(), "validate_fields: bad submitted_at");
     require(!rules::check_email(f.requester_email), "validate_fields: bad requester_email");
+    for (const auto& [key, value] : raw_of(f)) {
+        require(!rules::is_blank(value), "validate_fields: blank " + key);
+        require(!rules::check_text(value, key == "note"),
+                "validate_fields: " + key + " holds a control character or is not UTF-8");
+    }
     auto again = rules::validate_fields(raw_of(f), "1999-01-01T00:00:00Z");
     const auto* same = std::get_if<rules::Fields>(&again);
     require(same != nullptr,
@@ -129,11 +138,125 @@ inline void check_email_text(std::string_view text) {
     require(!rules::check_utf8(text), "check_email: accepted invalid UTF-8");
 }
 
+// ---- the text rules: blank, check_text, escape_control, agent names, strict numbers, masks ----
+
+inline bool plain_ascii(std::string_view s) {
+    for (char c : s)
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7F)
+            return false;
+    return true;
+}
+
+inline bool is_agent_name(std::string_view s) {
+    if (s.empty() || s.size() > rules::kMaxAgentLength) return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-' || c == '@'))
+            return false;
+    return true;
+}
+
+// is_blank, trim_blank, check_text and escape_control (rules/text.hpp): text.hpp's invariant is
+// that check_text refuses exactly what escape_control must change.
+inline void check_text_and_escape(std::string_view text) {
+    const std::string_view trimmed = rules::trim_blank(text);
+    require(trimmed.data() >= text.data() &&
+                trimmed.data() + trimmed.size() <= text.data() + text.size(),
+            "trim_blank: not a part of its input");
+    require(rules::trim_blank(trimmed) == trimmed, "trim_blank: not idempotent");
+    require(rules::is_blank(text) == trimmed.empty(), "is_blank disagrees with trim_blank");
+    const auto strict = rules::check_text(text, false);
+    const auto notes = rules::check_text(text, true);
+    require(!strict || (one_line(*strict) && plain_ascii(*strict)), "check_text: reason unsafe");
+    require(!notes || (one_line(*notes) && plain_ascii(*notes)), "check_text: reason unsafe");
+    require(strict || !notes, "check_text: allowing line breaks refused more");
+    // The first fault found is the one named: invalid UTF-8 is refused, maybe for a control
+    // character before it.
+    if (rules::check_utf8(text)) require(strict && notes, "check_text: accepted invalid UTF-8");
+    if (!notes && text.find_first_of("\r\n") == std::string_view::npos)
+        require(!strict, "check_text: refused without line breaks only what it allows with them");
+    const std::string shown = rules::escape_control(text);
+    const auto shown_bad = rules::check_text(shown, false);
+    require(!shown_bad, "escape_control: output holds a control character or bad UTF-8: " +
+                            shown_bad.value_or(""));
+    require((shown == text) == !strict, "escape_control changed text check_text accepts, or the reverse");
+    require(rules::escape_control(shown) == shown, "escape_control: not idempotent");
+}
+
+// canonical_agent (rules/agent.hpp): its output is in the charset, idempotent, and blind to case
+// and to white space around; its refusals are one line of printable ASCII.
+inline void check_agent(std::string_view text) {
+    const auto result = rules::canonical_agent(text);
+    if (const auto* bad = std::get_if<rules::FieldError>(&result)) {
+        require(bad->field == "agent", "canonical_agent: error names another field");
+        require(!bad->reason.empty() && plain_ascii(bad->reason),
+                "canonical_agent: reason is not one line of printable ASCII");
+        return;
+    }
+    const std::string& name = std::get<std::string>(result);
+    require(is_agent_name(name), "canonical_agent: output outside a-z 0-9 . _ - @: " + name);
+    require(rules::canonical_agent(name) == result, "canonical_agent: not idempotent");
+    std::string upper = " " + name + "\t";
+    for (char& c : upper)
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    require(rules::canonical_agent(upper) == result, "canonical_agent: sees case or spaces");
+}
+
+// parse_count and parse_expect_head (rules/numbers.hpp), judged against a plain reading.
+inline void check_numbers(std::string_view text) {
+    const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+    const auto n = rules::parse_count(text);
+    if (n) {
+        require(digits && *n >= 0, "parse_count: accepted more than digits");
+        const auto first = text.find_first_not_of('0');
+        const std::string_view significant =
+            first == std::string_view::npos ? std::string_view("0") : text.substr(first);
+        require(std::to_string(*n) == significant, "parse_count: wrong value");
+    } else if (digits) {
+        const auto first = text.find_first_not_of('0');
+        const std::string_view significant = text.substr(first);
+        require(significant.size() > 19 ||
+                    (significant.size() == 19 && significant > "9223372036854775807"),
+                "parse_count: refused a count that fits");
+    }
+    const auto head = rules::parse_expect_head(text);
+    if (const auto* bad = std::get_if<rules::FieldError>(&head)) {
+        require(bad->field == "expect_head" && plain_ascii(bad->reason),
+                "parse_expect_head: bad refusal");
+        return;
+    }
+    const rules::LogHead& h = std::get<rules::LogHead>(head);
+    require(h.seq >= 1 && h.hash.size() == 64 &&
+                h.hash.find_first_not_of("0123456789abcdef") == std::string::npos,
+            "parse_expect_head: accepted a bad head");
+    require(rules::parse_expect_head(std::to_string(h.seq) + ":" + h.hash) == head,
+            "parse_expect_head: does not read its own form");
+}
+
+// mask_pii (rules/mask.hpp): idempotent, touches ASCII only, so UTF-8 stays UTF-8.
+inline void check_mask(std::string_view text) {
+    const std::string masked = rules::mask_pii(text);
+    require(rules::mask_pii(masked) == masked, "mask_pii: not idempotent");
+    if (!rules::check_utf8(text)) require(!rules::check_utf8(masked), "mask_pii: broke UTF-8");
+}
+
+inline void check_text_rules(std::string_view text) {
+    check_text_and_escape(text);
+    check_agent(text);
+    check_numbers(text);
+    check_mask(text);
+}
+
+// Input: any bytes, taken as one value for every text rule.
+inline void text_one(const std::uint8_t* data, std::size_t size) {
+    check_text_rules(std::string_view(reinterpret_cast<const char*>(data), size));
+}
+
 // Input: field values separated by 0x1E (record separator), taken in §2 order. The first byte
 // is a selector: bit 0 keeps empty values as empty strings (else they are left out: both must
 // mean "missing"); bit 1 makes "now" an exact second (.000Z); the pieces past the eleventh are
 // ignored keys. Every piece also goes through
-// the single-field checks.
+// the single-field checks and the text rules.
 inline void fields_one(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return;
     const bool keep_empty = (data[0] & 1) != 0;
@@ -154,6 +277,7 @@ inline void fields_one(const std::uint8_t* data, std::size_t size) {
         check_phone(piece);
         check_email_text(piece);
         (void)rules::check_utf8(piece);
+        check_text_rules(piece);
         if (piece.empty() && !keep_empty) continue;
         const std::string key =
             i < names.size() ? std::string(names[i]) : "extra" + std::to_string(i);
@@ -372,7 +496,7 @@ inline void command_one(const std::uint8_t* data, std::size_t size) {
         return;
     }
     try {
-        engine::validate(c);
+        engine::validate(c, rules::Origin::log);
     } catch (const engine::Error& e) {
         require(false, std::string("command_from_entry returned an invalid command: ") + e.what());
     }

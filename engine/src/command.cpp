@@ -53,7 +53,7 @@ const std::vector<EventKind>& all_events() {
     return v;
 }
 
-void validate(const Command& c) {
+void validate(const Command& c, rules::Origin origin) {
     const std::string event(to_string(c.kind));
     if (c.agent.empty() || c.agent.find_first_not_of(" \t") == std::string::npos)
         invalid("--agent: an agent name is required (or set TFADESK_AGENT)");
@@ -68,7 +68,7 @@ void validate(const Command& c) {
                             c.kind == EventKind::cancel;
     if (needs_note && !has_text(c.note)) invalid("--note: " + event + " needs a --note saying why");
     if (c.note)
-        if (auto bad = rules::check_note(*c.note)) invalid("--note: " + *bad);
+        if (auto bad = rules::check_note(*c.note, origin)) invalid("--note: " + *bad);
     if (c.reference)
         if (auto bad = rules::check_utf8(*c.reference)) invalid("--reference " + *bad);
     if (c.requester_email)
@@ -129,7 +129,7 @@ Command command_from_entry(std::string_view event, const json& d, const std::str
         }
     }
     try {
-        validate(c);
+        validate(c, rules::Origin::log);
     } catch (const Error& e) {
         throw fail(e.what());
     }

@@ -34,7 +34,8 @@ rules::Fields fields_from_json(const json& j) {
     }
     if (!j.contains("submitted_at"))
         throw Error(ErrorKind::integrity, "open details lack submitted_at");
-    auto result = rules::validate_fields(raw, "");
+    // The fields as they were accepted when the ticket was opened, under the rules of that day.
+    auto result = rules::validate_fields(raw, "", rules::Origin::log);
     if (auto* bad = std::get_if<rules::FieldError>(&result))
         throw Error(ErrorKind::integrity, "open details are invalid: " + bad->message());
     return std::get<rules::Fields>(std::move(result));

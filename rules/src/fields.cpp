@@ -90,22 +90,51 @@ struct BadText {
     FieldError error;
 };
 
-// The value of `key`, or nothing when it is missing or blank (only white space, SPEC §2). Every
-// §2 field is text: not UTF-8 or holding a control character, it is refused (BadText) whatever
-// its own format. A single-line value loses the white space around it; a note (`multiline`) is
-// kept as given and may hold line breaks.
-std::optional<std::string_view> get(const RawFields& raw, std::string_view key, bool multiline = false) {
+// What version 1 trimmed from single-line values, and what a stored value is still trimmed of.
+std::string_view trim_space_tab(std::string_view s) {
+    const auto b = s.find_first_not_of(" \t");
+    if (b == std::string_view::npos) return {};
+    return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+// A C0 or C1 control character or DEL: what version 1 refused in client_id.
+bool has_c0_c1(std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+        char32_t cp = 0;
+        const std::size_t n = utf8::decode(s, i, cp);
+        if (n == 0 || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return true;
+        i += n;
+    }
+    return false;
+}
+
+// The value of `key`, or nothing when it is missing or blank. Every §2 field is text: not UTF-8,
+// it is refused (BadText) whatever its own format.
+// Origin::input (SPEC §2): blank is only white space (is_blank); a single-line value loses the
+// white space around it (trim_blank); a control character is refused (BadText); a note
+// (`multiline`) is kept as given and may hold LF and CRLF.
+// Origin::log: as version 1 stored them: blank is empty or only spaces and tabs, a single-line
+// value loses the spaces and tabs around it, a note is kept unless empty, control characters are
+// left to the field's own check.
+std::optional<std::string_view> get(const RawFields& raw, Origin origin, std::string_view key,
+                                    bool multiline = false) {
     auto it = raw.find(key);
     if (it == raw.end()) return std::nullopt;
     const std::string_view value = it->second;
     if (!utf8::is_valid(value)) throw BadText{{std::string(key), "is not valid UTF-8"}};
+    if (origin == Origin::log) {
+        const std::string_view v = multiline ? value : trim_space_tab(value);
+        if (v.empty()) return std::nullopt;
+        return v;
+    }
     if (is_blank(value)) return std::nullopt;
     const std::string_view v = multiline ? value : trim_blank(value);
     if (auto bad = check_text(v, multiline)) throw BadText{{std::string(key), *bad}};
     return v;
 }
 
-std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view now_utc);
+std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view now_utc,
+                                          Origin origin);
 
 }  // namespace
 
@@ -159,15 +188,20 @@ std::optional<std::string> normalize_phone(std::string_view raw) {
     return out;
 }
 
-std::optional<std::string> check_note(std::string_view note) {
-    if (auto bad = check_text(note, true)) return bad;
+std::optional<std::string> check_note(std::string_view note, Origin origin) {
+    if (origin == Origin::input) {
+        if (auto bad = check_text(note, true)) return bad;
+    } else if (!utf8::is_valid(note)) {
+        return "is not valid UTF-8";
+    }
     if (*count_chars(note) > kMaxNoteLength) return "must be at most 2,000 characters";
     return std::nullopt;
 }
 
-std::variant<Fields, FieldError> validate_fields(const RawFields& raw, std::string_view now_utc) {
+std::variant<Fields, FieldError> validate_fields(const RawFields& raw, std::string_view now_utc,
+                                                 Origin origin) {
     try {
-        return validate(raw, now_utc);
+        return validate(raw, now_utc, origin);
     } catch (const BadText& bad) {
         return bad.error;
     }
@@ -175,16 +209,17 @@ std::variant<Fields, FieldError> validate_fields(const RawFields& raw, std::stri
 
 namespace {
 
-std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view now_utc) {
+std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view now_utc,
+                                          Origin origin) {
     Fields f;
 
-    auto ref = get(raw, "ref");
+    auto ref = get(raw, origin, "ref");
     if (!ref) return FieldError{"ref", "is required"};
     if (ref->size() > 64 || !std::all_of(ref->begin(), ref->end(), is_ref_char))
         return FieldError{"ref", "must be 1-64 characters of A-Z a-z 0-9 . _ -"};
     f.ref = *ref;
 
-    auto phone = get(raw, "phone");
+    auto phone = get(raw, origin, "phone");
     if (!phone) return FieldError{"phone", "is required"};
     auto e164 = normalize_phone(*phone);
     if (!e164)
@@ -192,17 +227,18 @@ std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view
                                        std::string(*phone) + "')"};
     f.phone = *e164;
 
-    auto client = get(raw, "client_id");
+    auto client = get(raw, origin, "client_id");
     if (!client) return FieldError{"client_id", "is required"};
-    if (*count_chars(*client) > 64) return FieldError{"client_id", "must be 1-64 printable characters"};
+    if (*count_chars(*client) > 64 || has_c0_c1(*client))  // (input has refused controls already)
+        return FieldError{"client_id", "must be 1-64 printable characters"};
     f.client_id = *client;
 
-    auto email = get(raw, "requester_email");
+    auto email = get(raw, origin, "requester_email");
     if (!email) return FieldError{"requester_email", "is required"};
     if (auto bad = check_email(*email)) return FieldError{"requester_email", *bad};
     f.requester_email = *email;
 
-    auto role_text = get(raw, "requester_role");
+    auto role_text = get(raw, origin, "requester_role");
     if (!role_text) return FieldError{"requester_role", "is required"};
     auto role = parse_role(*role_text);
     if (!role)
@@ -210,7 +246,7 @@ std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view
                                                 std::string(*role_text) + "')"};
     f.requester_role = *role;
 
-    if (auto access_text = get(raw, "portfolio_access")) {
+    if (auto access_text = get(raw, origin, "portfolio_access")) {
         auto access = parse_access(*access_text);
         if (!access)
             return FieldError{"portfolio_access",
@@ -218,7 +254,7 @@ std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view
         f.portfolio_access = *access;
     }
 
-    if (auto reason = get(raw, "reason")) {
+    if (auto reason = get(raw, origin, "reason")) {
         static constexpr std::string_view kReasons[] = {"migrate_waba", "migrate_portfolio",
                                                         "lost_access", "other"};
         if (std::find(std::begin(kReasons), std::end(kReasons), *reason) == std::end(kReasons))
@@ -229,7 +265,7 @@ std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view
 
     for (auto [key, member] : {std::pair{"waba_id", &Fields::waba_id},
                                std::pair{"portfolio_id", &Fields::portfolio_id}}) {
-        if (auto id = get(raw, key)) {
+        if (auto id = get(raw, origin, key)) {
             if (!all_digits(*id))
                 return FieldError{key, "must be 1-" + std::to_string(kMaxIdDigits) +
                                            " digits and nothing else (got '" + std::string(*id) + "')"};
@@ -240,7 +276,7 @@ std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view
         }
     }
 
-    if (auto ts = get(raw, "submitted_at")) {
+    if (auto ts = get(raw, origin, "submitted_at")) {
         auto ms = parse_utc(*ts);
         if (!ms)
             return FieldError{"submitted_at", "must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z (got '" +
@@ -252,8 +288,8 @@ std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view
         f.submitted_at = now ? format_utc(*now) : std::string(now_utc);
     }
 
-    if (auto note = get(raw, "note", true)) {
-        if (auto bad = check_note(*note)) return FieldError{"note", *bad};
+    if (auto note = get(raw, origin, "note", true)) {
+        if (auto bad = check_note(*note, origin)) return FieldError{"note", *bad};
         f.note = std::string(*note);
     }
     return f;

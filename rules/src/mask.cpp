@@ -23,7 +23,7 @@ bool glues_before(char c) {
 }
 bool glues_after(char c) { return is_alnum(c) || c == '_'; }
 
-// A domain of two labels or more, the last alphabetic and 2+ letters long.
+// A domain of two labels or more (of A-Z a-z 0-9 -), the last alphabetic and 2+ letters long.
 bool is_domain(std::string_view d) {
     if (d.empty()) return false;
     std::size_t labels = 0;
@@ -33,6 +33,8 @@ bool is_domain(std::string_view d) {
         const std::string_view label =
             d.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
         if (label.empty()) return false;
+        for (char c : label)
+            if (!is_alnum(c) && c != '-') return false;
         ++labels;
         if (dot == std::string_view::npos) {
             if (label.size() < 2) return false;
@@ -44,24 +46,47 @@ bool is_domain(std::string_view d) {
     }
 }
 
+// The length of the domain at the start of `s`: its domain characters, less the punctuation
+// that ends them ("example.com." -> "example.com"); 0 when that is not a domain.
+std::size_t domain_length(std::string_view s) {
+    std::size_t end = 0;
+    while (end < s.size() && is_domain_char(s[end])) ++end;
+    while (end > 0 && !is_alnum(s[end - 1])) --end;
+    return is_domain(s.substr(0, end)) ? end : 0;
+}
+
+// One word that holds an '@' (a maximal run of local-part characters and '@'), masked: exactly
+// one '@' with a local part before it and a domain after it is an email; several '@' around
+// something that would be one is hostile, and all of it is masked.
+std::string mask_word(std::string_view word) {
+    const std::size_t at = word.find('@');
+    if (word.find('@', at + 1) == std::string_view::npos) {
+        const std::size_t domain = domain_length(word.substr(at + 1));
+        if (at == 0 || domain == 0) return std::string(word);
+        const std::size_t end = at + 1 + domain;
+        return mask_email(word.substr(0, end)) + std::string(word.substr(end));
+    }
+    for (std::size_t a = at; a != std::string_view::npos; a = word.find('@', a + 1)) {
+        if (a > 0 && word[a - 1] != '@' && domain_length(word.substr(a + 1)) > 0) return "***";
+    }
+    return std::string(word);
+}
+
 // Emails in `text` masked; everything else copied.
 std::string mask_emails(std::string_view text) {
     std::string out;
-    std::size_t copied = 0;
-    for (std::size_t at = text.find('@'); at != std::string_view::npos;
-         at = text.find('@', at + 1)) {
-        std::size_t begin = at;
-        while (begin > copied && is_local_char(text[begin - 1])) --begin;
-        std::size_t end = at + 1;
-        while (end < text.size() && is_domain_char(text[end])) ++end;
-        while (end > at + 1 && !is_alnum(text[end - 1])) --end;  // "... x@example.com."
-        if (begin == at || !is_domain(text.substr(at + 1, end - at - 1))) continue;
-        out.append(text.substr(copied, begin - copied));
-        out += mask_email(text.substr(begin, end - begin));
-        copied = end;
-        at = end - 1;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        if (!is_local_char(text[i]) && text[i] != '@') {
+            out += text[i++];
+            continue;
+        }
+        std::size_t j = i;
+        while (j < text.size() && (is_local_char(text[j]) || text[j] == '@')) ++j;
+        const std::string_view word = text.substr(i, j - i);
+        out += word.find('@') == std::string_view::npos ? std::string(word) : mask_word(word);
+        i = j;
     }
-    out.append(text.substr(copied));
     return out;
 }
 

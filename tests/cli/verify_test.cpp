@@ -115,7 +115,7 @@ struct BaseLog {
         ok(d.event("V-DONE", "disable-failed", "bob", {"--note", "provider timed out"}));
         ok(d.event("V-DONE", "submit-disable", "bob", {"--reference", "WA-REQ-2"}));
         ok(d.event("V-WAIT", "update", "bob",
-                   {"--role", "client", "--note", "Rückruf \"dringend\"\nline 2 \\ back-slash"}));
+                   {"--role", "client", "--note", "Rückruf \"dringend\"\nline 2 \\ crlf\r\nline 3"}));
         sleep_ms(20);
         ok(d.event("V-DONE", "confirm-disabled", "Zoe.OBrien"));
         ok(d.open("V-LAST", "client", "no", "dave"));

@@ -61,3 +61,7 @@ TEST_CASE("fields corpus: validate_fields and the single-field checks keep their
 TEST_CASE("command corpus: command_from_entry and the machine keep their contracts") {
     replay("command", &tfadesk::fuzz::command_one);
 }
+
+TEST_CASE("text corpus: the text rules, agent names, strict numbers and masks keep their contracts") {
+    replay("text", &tfadesk::fuzz::text_one);
+}

@@ -495,3 +495,49 @@ TEST_CASE("invalid UTF-8 in any field is refused, naming the field") {
     // A blank-looking value with a bad byte is not blank: it is refused, not taken as missing.
     CHECK(refused(with("note", " \xa0 ")).reason == "is not valid UTF-8");
 }
+
+TEST_CASE("Origin::log: an open entry written under version 1 replays exactly as stored") {
+    using tfadesk::rules::Origin;
+    auto replayed = [](const RawFields& raw) {
+        auto result = validate_fields(raw, "", Origin::log);
+        if (auto* bad = std::get_if<FieldError>(&result)) FAIL("refused on replay: " << bad->message());
+        return std::get<Fields>(result);
+    };
+    SUBCASE("a note with tabs and other control characters, or only spaces, is kept") {
+        const std::string note = "tab\there cr\r bell\x07 del\x7f";
+        CHECK(replayed(with("note", note)).note == std::optional<std::string>(note));
+        CHECK(replayed(with("note", "   ")).note == std::optional<std::string>("   "));
+        CHECK(refused(with("note", note)).field == "note");  // new input: refused
+        CHECK_FALSE(accepted(with("note", "   ")).note.has_value());
+        CHECK_FALSE(tfadesk::rules::check_note(note, Origin::log).has_value());
+        CHECK(tfadesk::rules::check_note(note + "\xff", Origin::log).has_value());
+        CHECK(tfadesk::rules::check_note(std::string(2001, 'n'), Origin::log).has_value());
+    }
+    SUBCASE("a client_id is trimmed of spaces and tabs only, Unicode white space kept") {
+        const std::string nbsp_id = "\xc2\xa0" "acct";
+        CHECK(replayed(with("client_id", nbsp_id)).client_id == nbsp_id);
+        CHECK(replayed(with("client_id", " acct\t")).client_id == "acct");
+        CHECK(replayed(with("client_id", "a\xe2\x80\xae" "b")).client_id == "a\xe2\x80\xae" "b");
+        CHECK(accepted(with("client_id", nbsp_id)).client_id == "acct");  // new input: trimmed
+    }
+    SUBCASE("what version 1 refused is still refused") {
+        auto refused_on_replay = [](const RawFields& raw) {
+            auto result = validate_fields(raw, "", Origin::log);
+            REQUIRE(std::holds_alternative<FieldError>(result));
+            return std::get<FieldError>(result).field;
+        };
+        CHECK(refused_on_replay(with("client_id", "a\tb")) == "client_id");
+        CHECK(refused_on_replay(with("client_id", "a\xc2\x85")) == "client_id");
+        CHECK(refused_on_replay(with("client_id", " \t ")) == "client_id");  // missing
+        CHECK(refused_on_replay(with("note", "ok\xff")) == "note");
+        CHECK(refused_on_replay(with("ref", "HD 1")) == "ref");
+        CHECK(refused_on_replay(with("waba_id", std::string(33, '1'))) == "waba_id");
+    }
+    SUBCASE("a valid value replays as it was accepted") {
+        RawFields raw = valid_raw();
+        raw["note"] = "line\r\nline";
+        raw["waba_id"] = "42";
+        raw["submitted_at"] = "2026-11-20T09:15:00Z";
+        CHECK(replayed(raw) == accepted(raw));
+    }
+}

@@ -46,8 +46,25 @@ TEST_CASE("mask_pii masks email addresses in a message") {
           "requester_email: o***@example.com is taken");
     CHECK(mask_pii("<first.last+tag@mail.example.co.uk>") == "<f***@mail.example.co.uk>");
     CHECK(mask_pii("write to jane@example.com.") == "write to j***@example.com.");
+    CHECK(mask_pii("jane@example.com+cc") == "j***@example.com+cc");
     CHECK(mask_pii("4915123456789@example.com") == "4***@example.com");
     CHECK(mask_pii("a@b.com and c@d.org") == "a***@b.com and c***@d.org");
+    SUBCASE("a word with several '@' around an address is masked whole") {
+        CHECK(mask_pii("from a@b@example.com:") == "from ***:");
+        CHECK(mask_pii("x@example.com@evil.com") == "***");
+        CHECK(mask_pii("a@b@example.com.") == "***");  // the whole word, its full stop too
+        CHECK(mask_pii("@handle@x") == "@handle@x");
+    }
+}
+
+TEST_CASE("mask_pii is idempotent: what it masked stays as it is") {
+    for (const char* text :
+         {"a@b@example.cpqm@axee0123456789.com a@b@example.com", "call +49 151 2345678",
+          "1234 5678@example.com", "jane@example.com-", "+12345678 9 0"}) {
+        CAPTURE(text);
+        const std::string once = mask_pii(text);
+        CHECK(mask_pii(once) == once);
+    }
 }
 
 TEST_CASE("mask_pii leaves alone what is not a phone or an email") {

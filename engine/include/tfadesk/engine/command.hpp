@@ -49,8 +49,10 @@ struct Command {
 
 // SPEC §3's "malformed before the workflow is asked" checks: a missing or unknown --check, a
 // missing --note where one is required, a bad --requester-email, an `update` that changes
-// nothing, an empty agent. Throws Error(invalid_input) naming the flag.
-void validate(const Command& c);
+// nothing, an empty agent. Throws Error(invalid_input) naming the flag. A note is checked as
+// rules::check_note(note, origin) does: new input (the default) by SPEC §2's text rules, a
+// command rebuilt from the log (Origin::log) by the rules it was stored under.
+void validate(const Command& c, rules::Origin origin = rules::Origin::input);
 
 // The log entry's details: every flag the command carries, nothing else.
 nlohmann::json details_of(const Command& c);

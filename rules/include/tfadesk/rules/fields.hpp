@@ -62,6 +62,21 @@ struct FieldError {
     std::string message() const { return field + ": " + reason; }
 };
 
+inline bool operator==(const FieldError& a, const FieldError& b) {
+    return a.field == b.field && a.reason == b.reason;
+}
+inline bool operator!=(const FieldError& a, const FieldError& b) { return !(a == b); }
+
+// Where field values come from. New input (open, import, event flags) follows every rule of
+// SPEC §2. Values read back from the log were accepted under the rules of their day and must
+// replay exactly as they were stored (SPEC §6: what exited 0 survives), so Origin::log holds
+// them to what version 1 required and normalises them as it did: valid UTF-8; blank means empty
+// or only spaces and tabs, and only spaces and tabs are trimmed around single-line values; no
+// C0/C1 control or DEL in client_id; a note any UTF-8 of at most 2,000 characters, kept as
+// stored. The formats of ref, phone, email, role, access, reason, ids and submitted_at are the
+// same for both.
+enum class Origin { input, log };
+
 // Raw input as given by a command line or an import row: field name -> text. A missing key, an
 // empty value and a blank one (only white space, is_blank) mean the same (SPEC §2, §5).
 using RawFields = std::map<std::string, std::string, std::less<>>;
@@ -73,7 +88,9 @@ using RawFields = std::map<std::string, std::string, std::less<>>;
 // (a required field "is required", an optional one takes its default); a single-line field loses
 // the white space around it (trim_blank), a note is kept as given; a control character ->
 // check_text()'s reason (in a note, LF and CRLF are allowed). Then the field's own format.
-std::variant<Fields, FieldError> validate_fields(const RawFields& raw, std::string_view now_utc);
+// With Origin::log (the open entry of a ticket being replayed), the rules of version 1 instead.
+std::variant<Fields, FieldError> validate_fields(const RawFields& raw, std::string_view now_utc,
+                                                 Origin origin = Origin::input);
 
 // Single-field checks, shared with `event` flags. Each returns an error reason, or nothing. A
 // blank flag value is "not given" (is_blank): test that first, these checks do not.
@@ -81,8 +98,9 @@ std::optional<std::string> check_email(std::string_view email);
 // UTF-8 only; check_text() also refuses control characters.
 std::optional<std::string> check_utf8(std::string_view text);
 // A note: check_text(note, true) (UTF-8, no control characters but LF and CRLF), then at most
-// 2,000 characters (code points): "must be at most 2,000 characters".
-std::optional<std::string> check_note(std::string_view note);
+// 2,000 characters (code points): "must be at most 2,000 characters". With Origin::log (a note
+// read back from the log), UTF-8 and the length only, as version 1 checked it.
+std::optional<std::string> check_note(std::string_view note, Origin origin = Origin::input);
 
 // Phone normalisation: drops spaces, dashes, dots and parentheses, then checks E.164.
 std::optional<std::string> normalize_phone(std::string_view raw);

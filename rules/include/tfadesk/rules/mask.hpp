@@ -18,9 +18,11 @@ std::string mask_email(std::string_view email);
 
 // `text` (a free-text message) with every email address and everything that looks like a phone
 // number masked as above; the rest unchanged, byte for byte.
-// - An email: a run of local-part characters (A-Z a-z 0-9 . _ % + -) followed by '@' and a domain
-//   of at least two labels (A-Z a-z 0-9 -, separated by dots, the last one alphabetic and 2+
-//   letters long); becomes mask_email() of it.
+// - An email: a word of local-part characters (A-Z a-z 0-9 . _ % + -) with one '@' in it, after
+//   which comes a domain of at least two labels (A-Z a-z 0-9 -, separated by dots, the last one
+//   alphabetic and 2+ letters long), punctuation after it not included; becomes mask_email() of
+//   it. A word with several '@' of which one would make an email ("a@b@example.com") becomes
+//   "***" whole.
 // - A phone: an optional '+', then digits, with at most two separators (space, '-', '.', '(' or
 //   ')') between digit groups, 8 digits or more in all; it must not be glued to a word before it
 //   (after a letter, a digit, '_', '-', '.', '/' or '@') or after it (before a letter, digit or
