@@ -7,7 +7,6 @@
 #include <doctest/doctest.h>
 #include <sodium.h>
 
-#include <array>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -277,7 +276,7 @@ TEST_CASE("seals: checkpoint prints the newest seal as a signed note that verifi
     const std::string& note = r.out;
     REQUIRE_FALSE(note.empty());
     CHECK(note.back() == '\n');
-    const auto lines = note.empty() ? std::vector<std::string>{} : split(note.substr(0, note.size() - 1), '\n');
+    const auto lines = split(note.substr(0, note.size() - 1), '\n');
     REQUIRE(lines.size() == 5);
     CHECK(lines[0] == "tfadesk-chain/" + kKeyName);
     CHECK(lines[1] == "7");
