@@ -249,11 +249,7 @@ TEST_CASE("verify: an inserted entry is caught") {
     SUBCASE("with the right hash: the chain holds, but the ticket row no longer agrees") {
         e.hash = entry_hash(e);
     }
-    c.tamper("INSERT INTO events VALUES (" + std::to_string(e.seq) + "," + sql_quote(e.ref) + "," +
-             std::to_string(e.tseq) + "," + sql_quote(e.event) + "," + sql_quote(e.details) + "," +
-             sql_quote(e.agent) + "," + sql_quote(e.at) + "," + sql_quote(e.state) + "," +
-             std::to_string(e.policy_version) + "," + sql_quote(e.prev_hash) + "," +
-             sql_quote(e.hash) + ")");
+    c.tamper(insert_sql(e));
     expect_caught(c, {"V-WAIT", "seq " + std::to_string(e.seq)});
 }
 
@@ -395,11 +391,8 @@ TEST_CASE(
         e.state = "approved";
         e.prev_hash = last.hash;
         e.hash = entry_hash(e);
-        c.tamper("INSERT INTO events VALUES (" + std::to_string(e.seq) +
-                 ",'V-LAST',3,'approve','{}','mallory'," + sql_quote(e.at) + ",'approved'," +
-                 std::to_string(e.policy_version) + "," + sql_quote(e.prev_hash) + "," +
-                 sql_quote(e.hash) +
-                 "); UPDATE tickets SET state = 'approved', version = 3 WHERE ref = 'V-LAST';");
+        c.tamper(insert_sql(e) +
+                 " UPDATE tickets SET state = 'approved', version = 3 WHERE ref = 'V-LAST';");
         const Result r = c({"verify"});
         INFO(r.describe());
         CHECK(r.code == 6);
