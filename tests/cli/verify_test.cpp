@@ -11,71 +11,12 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "process.hpp"
+#include "log_forge.hpp"
 
 namespace {
 
 using namespace clitest;
 using nlohmann::json;
-
-const std::string kGenesis(64, '0');
-
-std::string sha256_hex(const std::string& data) {
-    REQUIRE(sodium_init() >= 0);
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned char b : digest) {
-        out += hex[b >> 4];
-        out += hex[b & 0xF];
-    }
-    return out;
-}
-
-// One log entry as stored (events table) or exported.
-struct Entry {
-    std::int64_t seq = 0, tseq = 0;
-    int policy_version = 0;
-    std::string ref, event, details, agent, at, state, prev_hash, hash;
-};
-
-Entry entry_from_json(const json& j) {
-    Entry e;
-    e.seq = j.at("seq").get<std::int64_t>();
-    e.tseq = j.at("tseq").get<std::int64_t>();
-    e.policy_version = j.at("policy_version").get<int>();
-    e.ref = j.at("ref").get<std::string>();
-    e.event = j.at("event").get<std::string>();
-    const json& d = j.at("details");
-    e.details = d.is_string() ? d.get<std::string>() : d.dump();
-    e.agent = j.at("agent").get<std::string>();
-    e.at = j.at("at").get<std::string>();
-    e.state = j.at("state").get<std::string>();
-    e.prev_hash = j.at("prev_hash").get<std::string>();
-    e.hash = j.at("hash").get<std::string>();
-    return e;
-}
-
-// [seq,"ref",tseq,"event","agent","at","state",policy_version,DETAILS], strings JSON-encoded.
-std::string canonical(const Entry& e) {
-    auto str = [](const std::string& s) { return json(s).dump(); };
-    return "[" + std::to_string(e.seq) + "," + str(e.ref) + "," + std::to_string(e.tseq) + "," +
-           str(e.event) + "," + str(e.agent) + "," + str(e.at) + "," + str(e.state) + "," +
-           std::to_string(e.policy_version) + "," + e.details + "]";
-}
-
-std::string entry_hash(const Entry& e) { return sha256_hex(e.prev_hash + canonical(e)); }
-
-// The events table, in seq order, read with the sqlite3 shell.
-std::vector<Entry> read_log(const std::string& db) {
-    const Result r = sqlite_json(db, "SELECT * FROM events ORDER BY seq");
-    INFO(r.describe());
-    REQUIRE(r.code == 0);
-    std::vector<Entry> out;
-    for (const auto& row : json::parse(r.out)) out.push_back(entry_from_json(row));
-    return out;
-}
 
 std::int64_t seq_of(const std::string& db, const std::string& ref, int tseq) {
     const Result r = sqlite(db, "SELECT seq FROM events WHERE ref = " + sql_quote(ref) +
@@ -145,14 +86,7 @@ struct Copy {
     }
     Result operator()(const std::vector<std::string>& args) const { return tfadesk(db, args); }
     // Runs SQL after dropping the append-only triggers, as an attacker with the file would.
-    void tamper(const std::string& sql) const {
-        const Result r = sqlite(
-            db,
-            "DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete; " +
-                sql);
-        INFO(sql, "\n", r.describe());
-        REQUIRE(r.code == 0);
-    }
+    void tamper(const std::string& sql) const { tamper_db(db, sql); }
 };
 
 // verify exits 6, names at least one of `needles` in what it prints, and still ends with a head
@@ -164,18 +98,6 @@ void expect_caught(const Copy& c, const std::vector<std::string>& needles,
     const Result r = c(args);
     INFO(r.describe());
     CHECK(r.code == 6);
-    // A needle counts only as a whole word: "seq 1" is not found in "seq 17", nor "V-DONE" in
-    // "V-DONE2".
-    auto has_word = [](const std::string& text, const std::string& w) {
-        auto is_word = [](char ch) {
-            return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
-        };
-        for (auto at = text.find(w); at != std::string::npos; at = text.find(w, at + 1))
-            if ((at == 0 || !is_word(text[at - 1])) &&
-                (at + w.size() == text.size() || !is_word(text[at + w.size()])))
-                return true;
-        return false;
-    };
     bool named = false;
     for (const auto& n : needles) named = named || has_word(r.out, n) || has_word(r.err, n);
     CHECK_MESSAGE(named, "verify should name one of the tampered tickets/entries");
@@ -186,17 +108,8 @@ void expect_caught(const Copy& c, const std::vector<std::string>& needles,
 
 // Rewrites the log from `entries` (already changed by the caller from index `from` on), recomputing
 // every prev_hash and hash from there to the end so that the chain is consistent again.
-void forge_chain(const Copy& c, std::vector<Entry> entries, std::size_t from) {
-    std::string sql;
-    for (std::size_t i = from; i < entries.size(); ++i) {
-        Entry& e = entries[i];
-        e.prev_hash = i == 0 ? kGenesis : entries[i - 1].hash;
-        e.hash = entry_hash(e);
-        sql += "UPDATE events SET agent = " + sql_quote(e.agent) +
-               ", details = " + sql_quote(e.details) + ", prev_hash = " + sql_quote(e.prev_hash) +
-               ", hash = " + sql_quote(e.hash) + " WHERE seq = " + std::to_string(e.seq) + ";\n";
-    }
-    c.tamper(sql);
+void forge_chain(const Copy& c, const std::vector<Entry>& entries, std::size_t from) {
+    c.tamper(forge_chain_sql(entries, from));
 }
 
 std::size_t index_of(const std::vector<Entry>& log, const std::string& ref,
@@ -336,11 +249,7 @@ TEST_CASE("verify: an inserted entry is caught") {
     SUBCASE("with the right hash: the chain holds, but the ticket row no longer agrees") {
         e.hash = entry_hash(e);
     }
-    c.tamper("INSERT INTO events VALUES (" + std::to_string(e.seq) + "," + sql_quote(e.ref) + "," +
-             std::to_string(e.tseq) + "," + sql_quote(e.event) + "," + sql_quote(e.details) + "," +
-             sql_quote(e.agent) + "," + sql_quote(e.at) + "," + sql_quote(e.state) + "," +
-             std::to_string(e.policy_version) + "," + sql_quote(e.prev_hash) + "," +
-             sql_quote(e.hash) + ")");
+    c.tamper(insert_sql(e));
     expect_caught(c, {"V-WAIT", "seq " + std::to_string(e.seq)});
 }
 
@@ -482,11 +391,8 @@ TEST_CASE(
         e.state = "approved";
         e.prev_hash = last.hash;
         e.hash = entry_hash(e);
-        c.tamper("INSERT INTO events VALUES (" + std::to_string(e.seq) +
-                 ",'V-LAST',3,'approve','{}','mallory'," + sql_quote(e.at) + ",'approved'," +
-                 std::to_string(e.policy_version) + "," + sql_quote(e.prev_hash) + "," +
-                 sql_quote(e.hash) +
-                 "); UPDATE tickets SET state = 'approved', version = 3 WHERE ref = 'V-LAST';");
+        c.tamper(insert_sql(e) +
+                 " UPDATE tickets SET state = 'approved', version = 3 WHERE ref = 'V-LAST';");
         const Result r = c({"verify"});
         INFO(r.describe());
         CHECK(r.code == 6);
