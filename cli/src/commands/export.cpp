@@ -1,6 +1,6 @@
 // `tfadesk export`: the whole log with sequence numbers and hashes, for auditors' own tools.
 // `details` is exported as the exact stored text (a JSON string), since the hash covers those
-// bytes; see the README's "Hash chain" section for the canonical form.
+// bytes; docs/formats.md gives the canonical form.
 #include "../command.hpp"
 #include "tfadesk/ingest/output_file.hpp"
 #include "tfadesk/desk/access.hpp"

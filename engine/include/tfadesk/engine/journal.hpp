@@ -24,7 +24,7 @@ struct LogEntry {
     std::string state;      // the ticket's state after this entry
     int policy_version = 0;
     std::string prev_hash;  // hex; 64 zeros for the first entry
-    std::string hash;       // hex SHA-256, see storage/README in the main README
+    std::string hash;       // hex SHA-256 (engine/chain.hpp; docs/formats.md)
 };
 
 class Journal {
