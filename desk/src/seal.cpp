@@ -10,7 +10,18 @@ namespace tfadesk::desk {
 
 void seal_with_key(engine::Store& store, const std::string& key_path) {
     auto key = std::make_shared<SigningKey>(load_key(key_path));
-    store.set_sealer([key](const engine::Head& head) { return sign_checkpoint(*key, head.seq, head.hash); });
+    engine::Store* s = &store;
+    store.set_sealer([key, s](const engine::Head& before, const engine::Head& head) {
+        // A seal vouches for everything before it. Once a desk is sealed, entries written since
+        // the last seal without the key (by someone who could write the database but holds no
+        // key) must not be laundered by the next sealed write: refuse it, naming the gap.
+        if (const auto last = s->last_seal(); last && last->seq < before.seq)
+            throw engine::Error(engine::ErrorKind::integrity,
+                                "entries seq " + std::to_string(last->seq + 1) + " to " + std::to_string(before.seq) +
+                                    " were written after the last seal without the desk key; refusing to seal over "
+                                    "them (run verify --verifier-key and have them reviewed)");
+        return sign_checkpoint(*key, head.seq, head.hash);
+    });
 }
 
 std::optional<std::string> seal_problem(const VerifierKey& key, const engine::Seal& seal) {

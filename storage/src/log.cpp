@@ -29,6 +29,7 @@ LogEntry entry_from(SQLite::Statement& q) {
 // Assigns the entry its place at the head and inserts it.
 void insert_entry(Database::Impl& impl, Database& db, LogEntry& e) {
     if (!impl.head) impl.head = db.head();
+    if (!impl.head_before) impl.head_before = impl.head;
     e.seq = impl.head->seq + 1;
     e.prev_hash = impl.head->hash;
     e.hash = engine::entry_hash(e);

@@ -233,12 +233,14 @@ Database::~Database() = default;
 Database::WriteTransaction::WriteTransaction(Database& db) : db_(db) {
     guarded(db_.path_, [&] { db_.impl_->db.exec("BEGIN IMMEDIATE"); });
     db_.impl_->head.reset();
+    db_.impl_->head_before.reset();
     db_.impl_->appended = false;
 }
 
 Database::WriteTransaction::~WriteTransaction() {
     if (done_) return;
     db_.impl_->head.reset();
+    db_.impl_->head_before.reset();
     db_.impl_->pending.reset();
     db_.impl_->appended = false;
     try {
@@ -253,7 +255,7 @@ void Database::WriteTransaction::commit() {
         impl.flush();
         if (impl.appended && impl.sealer) {
             const Head h = db_.head();
-            const std::string note = impl.sealer(h);
+            const std::string note = impl.sealer(impl.head_before.value_or(Head{}), h);
             SQLite::Statement q(impl.db, "INSERT INTO seals (seq, hash, note) VALUES (?, ?, ?)");
             q.bind(1, static_cast<int64_t>(h.seq));
             q.bind(2, h.hash);
@@ -264,6 +266,7 @@ void Database::WriteTransaction::commit() {
     });
     done_ = true;
     impl.head.reset();
+    impl.head_before.reset();
     impl.appended = false;
 }
 

@@ -47,6 +47,7 @@ struct Database::Impl {
     std::optional<SQLite::Statement> insert_event, upsert_ticket, select_entries, select_exists, select_ticket,
         select_account;
     std::optional<Head> head;  // cached inside a write transaction
+    std::optional<Head> head_before;  // the head when the open write transaction began (for seals)
     bool appended = false;     // entries appended in the open write transaction
     Sealer sealer;
     // The last appended ticket's new cache row. Written when another ticket is appended, before

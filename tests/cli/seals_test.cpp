@@ -401,6 +401,19 @@ TEST_CASE("seals: entries appended without the key fail verify --verifier-key at
     }
 }
 
+TEST_CASE("seals: a sealed write refuses to seal over entries written after the last seal without the key") {
+    Copy c;
+    REQUIRE(c({"event", "S-2", "check-passed", "--check", "lost_access", "--agent", "alice"}).code == 0);
+    const std::string before = slurp(c.db);
+    const Result r = c({"event", "S-2", "check-passed", "--check", "client_of_record", "--agent", "alice", "--key",
+                        sealed().key.file});
+    INFO(r.describe());
+    CHECK(r.code == 6);
+    CHECK(r.err.find("seq 8") != std::string::npos);  // names the unsealed entry it will not launder
+    CHECK(slurp(c.db) == before);                       // nothing written
+    expect_caught(c.verify_sealed(), "seq 8");          // the gap stays visible
+}
+
 TEST_CASE("seals: a log cut back below a kept checkpoint fails verify --checkpoint") {
     Copy c;
     const Result cp = c({"checkpoint"});

@@ -63,8 +63,9 @@ public:
     virtual std::unique_ptr<Transaction> begin_write() = 0;
 
     // Called inside every write transaction that appended entries, just before it commits, with
-    // the new head; the note it returns is stored as that head's seal (one per transaction).
-    using Sealer = std::function<std::string(const Head&)>;
+    // the head as the transaction found it and the new head; the note it returns is stored as the
+    // new head's seal (one per transaction). It may throw to refuse the whole transaction.
+    using Sealer = std::function<std::string(const Head& before, const Head& after)>;
     virtual void set_sealer(Sealer sealer) = 0;
 
     // --- the log -----------------------------------------------------------------------------
