@@ -58,6 +58,14 @@ std::size_t body_limit(const Options& options, const std::string& path) {
     return path == "/api/v1/import" ? options.max_import_bytes : options.max_body_bytes;
 }
 
+std::size_t drain_limit(std::size_t limit) { return limit + (std::size_t{8} << 20); }
+
+void close_after(const Request& req) {
+    // httplib closes after an answer when the request said "Connection: close". The request object
+    // is httplib's own (not const): marking it is how a handler asks for the close.
+    const_cast<Request&>(req).set_header("Connection", "close");
+}
+
 namespace {
 
 constexpr const char* kRef = R"(([A-Za-z0-9._-]{1,64}))";  // SPEC §2: a ref never holds ':', so no account key matches
@@ -98,20 +106,36 @@ httplib::Server::HandlerWithContentReader guarded_body(F f) {
     };
 }
 
-// Reads the whole body, refusing (413) past `limit` bytes however it is framed (chunked too).
-std::string read_body(const httplib::ContentReader& reader, std::size_t limit) {
-    std::string body;
-    bool over = false;
+// Feeds the body to `sink` and refuses it (413) past `limit` bytes, however it is framed (chunked
+// too). Past the limit the rest is read and dropped, up to drain_limit(limit), so that a client
+// still sending can read the answer; beyond that the connection is closed after the answer.
+void read_limited(const Request& req, const httplib::ContentReader& reader, std::size_t limit,
+                  const std::function<bool(const char*, std::size_t)>& sink) {
+    std::size_t size = 0;
+    bool over = false, sink_failed = false;
     const bool ok = reader([&](const char* data, std::size_t n) {
-        if (body.size() + n > limit) {
-            over = true;
-            return false;
-        }
+        size += n;
+        if (size > limit) over = true;
+        if (over) return size <= drain_limit(limit);
+        return !(sink_failed = !sink(data, n));
+    });
+    if (over) {
+        if (!ok) close_after(req);
+        throw HttpError(413, "too_large", "the body is larger than " + std::to_string(limit) + " bytes");
+    }
+    if (sink_failed) throw Error(ErrorKind::unexpected, "cannot keep the body");
+    if (!ok) {
+        close_after(req);
+        throw HttpError(400, "invalid", "the body could not be read");
+    }
+}
+
+std::string read_body(const Request& req, const httplib::ContentReader& reader, std::size_t limit) {
+    std::string body;
+    read_limited(req, reader, limit, [&](const char* data, std::size_t n) {
         body.append(data, n);
         return true;
     });
-    if (over) throw HttpError(413, "too_large", "the body is larger than " + std::to_string(limit) + " bytes");
-    if (!ok) throw HttpError(400, "invalid", "the body could not be read");
     return body;
 }
 
@@ -339,7 +363,7 @@ void post_ticket(Api& api, const Request& req, Response& res, const httplib::Con
     check_query(req, {});
     const auto name = caller(req, *api.read_store()).name;
     bool triage = false;
-    const auto raw = ticket_fields(body_object(read_body(reader, api.options.max_body_bytes)), triage);
+    const auto raw = ticket_fields(body_object(read_body(req, reader, api.options.max_body_bytes)), triage);
     const json t = api.writer.batched(
         [raw, name, triage](engine::Store& s) { return desk::ticket_view(desk::open_ticket_in(s, raw, name, triage)); });
     res.set_header("Location", "/api/v1/tickets/" + t.at("ref").get<std::string>());
@@ -379,7 +403,7 @@ void post_event(Api& api, const Request& req, Response& res, const httplib::Cont
     check_query(req, {});
     const auto expect = if_match_version(req);
     const auto name = caller(req, *api.read_store()).name;
-    auto request = event_request(body_object(read_body(reader, api.options.max_body_bytes)), name);
+    auto request = event_request(body_object(read_body(req, reader, api.options.max_body_bytes)), name);
     desk::validate_event(request);  // invalid input answers at once, without waiting for the writer
     request.expect_version = expect;
     const std::string ref = req.matches[1];
@@ -429,17 +453,9 @@ void post_import(Api& api, const Request& req, Response& res, const httplib::Con
     }
     Spool spool;
     if (!spool.f) throw Error(ErrorKind::unexpected, "cannot create a temporary file for the import");
-    std::size_t size = 0;
-    bool over = false, failed = false;
-    const bool ok = reader([&](const char* data, std::size_t n) {
-        if (size + n > api.options.max_import_bytes) return !(over = true);
-        size += n;
-        return !(failed = std::fwrite(data, 1, n, spool.f) != n);
-    });
-    if (over) throw HttpError(413, "too_large", "the import is larger than " + std::to_string(api.options.max_import_bytes) +
-                                                   " bytes (serve --max-import-mib)");
-    if (failed || std::fflush(spool.f) != 0) throw Error(ErrorKind::unexpected, "cannot spool the import to a temporary file");
-    if (!ok) throw HttpError(400, "invalid", "the body could not be read");
+    read_limited(req, reader, api.options.max_import_bytes,
+                 [&](const char* data, std::size_t n) { return std::fwrite(data, 1, n, spool.f) == n; });
+    if (std::fflush(spool.f) != 0) throw Error(ErrorKind::unexpected, "cannot spool the import to a temporary file");
     const std::string path = "/proc/self/fd/" + std::to_string(fileno(spool.f));
 
     auto run = [path, format, options](engine::Store* s) {
@@ -470,7 +486,7 @@ void post_import(Api& api, const Request& req, Response& res, const httplib::Con
 void post_sweep(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
     check_query(req, {});
     const auto name = caller(req, *api.read_store()).name;
-    const json body = body_object(read_body(reader, api.options.max_body_bytes), true);
+    const json body = body_object(read_body(req, reader, api.options.max_body_bytes), true);
     refuse_agent_key(body);
     std::optional<std::string> now;
     std::int64_t sla_hours = rules::kDefaultSlaHours;

@@ -28,6 +28,13 @@ struct Api {
 // The largest body `path` may carry (an import's limit for the import route, else the default).
 std::size_t body_limit(const Options& options, const std::string& path);
 
+// How much of a body over `limit` is still read (and dropped) so the client can read the 413;
+// past it the server answers at once and closes the connection.
+std::size_t drain_limit(std::size_t limit);
+
+// Asks httplib to close the connection after this answer (the body was not read to its end).
+void close_after(const httplib::Request& req);
+
 void install_api(httplib::Server& svr, Api& api);
 
 }  // namespace tfadesk::serve

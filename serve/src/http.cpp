@@ -114,7 +114,8 @@ std::optional<std::string> bearer_token(const httplib::Request& req) {
 
 std::optional<std::int64_t> if_match_version(const httplib::Request& req) {
     if (!req.has_header("If-Match")) return std::nullopt;
-    std::string_view v = req.get_header_value("If-Match");
+    const std::string header = req.get_header_value("If-Match");  // a copy: get_header_value returns by value
+    std::string_view v = header;
     while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
     while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
     if (v == "*") return std::nullopt;

@@ -9,6 +9,8 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <functional>
+#include <sys/socket.h>
 #include <thread>
 #include <mutex>
 
@@ -31,13 +33,6 @@ constexpr const char* kCsp =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-// Tells the client the connection ends after this answer: the body it was sending was not read.
-void close_after(const httplib::Request& req) {
-    // httplib closes after an answer when the request said "Connection: close". The request object
-    // is ours (httplib's own, not const): marking it is how a handler asks for the close.
-    const_cast<httplib::Request&>(req).set_header("Connection", "close");
-}
-
 bool has_body(const httplib::Request& req) {
     if (req.has_header("Transfer-Encoding")) return true;
     return req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0";
@@ -59,6 +54,19 @@ const char* code_for_status(int status) {
         default: return status >= 500 ? "internal" : "invalid";
     }
 }
+
+// httplib 0.11 listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into the
+// library): a burst of connections overflows it and clients wait for SYN retransmits or fail.
+// Listening again on the bound socket widens the queue (Linux allows it on a listening socket).
+template <class Base>
+class Listener final : public Base {
+public:
+    using Base::Base;
+    void widen_backlog() const {
+        const int fd = this->svr_sock_;
+        if (fd >= 0 && ::listen(fd, SOMAXCONN) != 0) spdlog::warn("cannot widen the listen backlog");
+    }
+};
 
 }  // namespace
 
@@ -88,6 +96,7 @@ void parse_listen(const std::string& text, Options& options) {
 struct Server::Impl {
     Options options;
     std::unique_ptr<httplib::Server> http;
+    std::function<void()> widen_backlog;
     std::unique_ptr<Writer> writer;
     std::unique_ptr<Api> api;
     int port = 0;
@@ -113,12 +122,16 @@ Server::Server(Options options) : impl_(std::make_unique<Impl>()) {
     impl_->writer = std::make_unique<Writer>(std::move(store));
     impl_->api = std::make_unique<Api>(impl_->options, *impl_->writer);
     if (o.tls_cert) {
-        impl_->http = std::make_unique<httplib::SSLServer>(o.tls_cert->c_str(), o.tls_key->c_str());
+        auto tls = std::make_unique<Listener<httplib::SSLServer>>(o.tls_cert->c_str(), o.tls_key->c_str());
+        impl_->widen_backlog = [p = tls.get()] { p->widen_backlog(); };
+        impl_->http = std::move(tls);
         if (!impl_->http->is_valid())
             throw Error(ErrorKind::invalid_input, "--tls-cert " + *o.tls_cert + " / --tls-key " + *o.tls_key +
                                                       ": cannot load the certificate and key (PEM files)");
     } else {
-        impl_->http = std::make_unique<httplib::Server>();
+        auto plain = std::make_unique<Listener<httplib::Server>>();
+        impl_->widen_backlog = [p = plain.get()] { p->widen_backlog(); };
+        impl_->http = std::move(plain);
     }
     impl_->configure();
 }
@@ -138,8 +151,9 @@ void Server::Impl::configure() {
     svr.set_write_timeout(options.write_timeout_seconds, 0);
     svr.set_idle_interval(0, 100000);
     svr.set_tcp_nodelay(true);
-    // httplib's own cap, for bodies framed by Content-Length; the routes count chunked ones.
-    svr.set_payload_max_length(std::max(options.max_body_bytes, options.max_import_bytes));
+    // httplib's own cap, for bodies framed by Content-Length, above ours: the routes count every
+    // body themselves (chunked too) and answer 413 with the JSON error.
+    svr.set_payload_max_length(drain_limit(std::max(options.max_body_bytes, options.max_import_bytes)));
     svr.set_default_headers({{"Content-Security-Policy", kCsp},
                              {"X-Content-Type-Options", "nosniff"},
                              {"Referrer-Policy", "no-referrer"},
@@ -200,7 +214,7 @@ void Server::Impl::install_guards() {
             const std::string text = req.get_header_value("Content-Length");
             const auto limit = body_limit(*o, req.path);
             if (text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos ||
-                std::stoull(text) > limit) {
+                std::stoull(text) > drain_limit(limit)) {
                 close_after(req);
                 send_error(res, 413, "too_large", "the body is larger than " + std::to_string(limit) + " bytes");
                 return R::Handled;
@@ -232,6 +246,7 @@ void Server::bind() {
                                                    " (in use, or not an address of this machine)");
         impl_->port = o.port;
     }
+    impl_->widen_backlog();
 }
 
 std::string Server::url() const {
