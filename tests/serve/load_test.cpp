@@ -74,7 +74,7 @@ TEST_CASE("serve load: N clients race with the same If-Match - exactly one wins,
 
 TEST_CASE("serve load: 16 writers at once - every write lands once, in one chain") {
     Desk d;
-    Server s(d, {"--log-level", "debug"});
+    Server s(d);
     constexpr int kClients = 16, kTickets = 5;
     std::atomic<int> failures{0};
     std::mutex m;
