@@ -100,6 +100,7 @@ public:
     httplib::Client client(std::optional<std::string> token = std::nullopt) const {
         httplib::Client c("127.0.0.1", port_);
         c.set_connection_timeout(5);
+        c.set_tcp_nodelay(true);
         c.set_read_timeout(30);
         c.set_write_timeout(30);
         if (token) c.set_bearer_token_auth(token->c_str());
