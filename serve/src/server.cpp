@@ -197,6 +197,19 @@ void Server::Impl::configure() {
 
 void Server::Impl::install_guards() {
     const Options* o = &options;
+    // A client that asks first (Expect: 100-continue, as curl does for large bodies) hears "too
+    // large" before it sends anything.
+    http->set_expect_100_continue_handler([o](const httplib::Request& req, httplib::Response& res) {
+        const std::string text = req.get_header_value("Content-Length");
+        const auto limit = body_limit(*o, req.path);
+        if (!text.empty() && (text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos ||
+                              std::stoull(text) > limit)) {
+            close_after(req);
+            send_error(res, 413, "too_large", "the body is larger than " + std::to_string(limit) + " bytes");
+            return 413;
+        }
+        return 100;
+    });
     http->set_pre_routing_handler([o](const httplib::Request& req, httplib::Response& res) {
         using R = httplib::Server::HandlerResponse;
         if (req.is_multipart_form_data()) {

@@ -364,6 +364,31 @@ TEST_CASE("serve: export is for auditors; checkpoint is 404 without seals") {
     CHECK(s.stop() == 0);
 }
 
+TEST_CASE("serve: --key seals what the server commits; checkpoint answers the newest seal") {
+    Desk d;
+    const std::string key = d.dir / "desk.key";
+    const Result gen = d.cli({"key", "generate", "--name", "serve-test", "--out", key});
+    if (gen.code != 0) {
+        // This build has no `key generate` (seals, SPEC §8, not merged yet): serve --key must
+        // refuse to start rather than serve unsealed.
+        const Result r = d.cli({"serve", "--listen", "127.0.0.1:0", "--key", key});
+        CHECK_MESSAGE(r.code == 2, r.describe());
+        return;
+    }
+    Server s(d, {"--key", key});
+    open_on_behalf(s, d, "HD-31");
+    auto audrey = s.client(d.tokens.at("audrey"));
+    auto r = audrey.Get("/api/v1/checkpoint");
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(contains(r->get_header_value("Content-Type"), "text/plain"));
+    CHECK(r->body.rfind("tfadesk-chain/serve-test\n", 0) == 0);
+    CHECK(s.stop() == 0);
+    const std::string vkey = gen.out.substr(0, gen.out.find('\n'));
+    const Result v = d.cli({"verify", "--verifier-key", vkey});
+    CHECK_MESSAGE(v.code == 0, v.describe());
+}
+
 TEST_CASE("serve: import - CSV and JSON Lines bodies, counts and errors, dry run, roles, limits") {
     Desk d;
     Server s(d, {"--max-import-mib", "1"});
