@@ -109,9 +109,9 @@ public:
 
     // SIGTERM, then waits (at most `limit`) for the exit; the exit code, 128 + signal, or -1 when
     // it did not stop in time (it is then killed).
-    int stop(std::chrono::seconds limit = std::chrono::seconds(30)) {
+    int stop(std::chrono::seconds limit = std::chrono::seconds(30), int sig = SIGTERM) {
         if (pid_ <= 0) return code_;
-        kill(pid_, SIGTERM);
+        kill(pid_, sig);
         const auto until = std::chrono::steady_clock::now() + limit;
         int status = 0;
         for (;;) {
