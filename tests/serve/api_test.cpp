@@ -560,3 +560,27 @@ TEST_CASE("serve: flags - a bad --listen or --threads is exit 2; the CLI writes 
     CHECK(s.stop() == 0);
     CHECK(d.cli({"verify"}).code == 0);
 }
+
+TEST_CASE("serve: HTTPS with --tls-cert and --tls-key") {
+    Desk d;
+    const std::string cert = d.dir / "cert.pem", key = d.dir / "key.pem";
+    const Result gen = clitest::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                                     "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
+    REQUIRE_MESSAGE(gen.code == 0, gen.describe());
+    const Result bad = d.cli({"serve", "--listen", "127.0.0.1:0", "--tls-cert", key, "--tls-key", cert});
+    CHECK_MESSAGE(bad.code == 2, bad.describe());
+    Server s(d, {"--tls-cert", cert, "--tls-key", key});
+    CHECK(s.listening_line() == "listening on https://127.0.0.1:" + std::to_string(s.port()));
+    httplib::SSLClient tls("127.0.0.1", s.port());
+    tls.enable_server_certificate_verification(false);
+    tls.set_bearer_token_auth(d.tokens.at("bob").c_str());
+    auto r = tls.Get("/api/v1/me");
+    REQUIRE_MESSAGE(r, describe(r));
+    CHECK(r->status == 200);
+    CHECK(body_of(r)["name"] == "bob");
+    auto plain = s.client(d.tokens.at("bob"));
+    plain.set_read_timeout(5);
+    auto p = plain.Get("/api/v1/me");
+    CHECK(!(p && p->status == 200));  // plain HTTP to the TLS port gets no answer
+    CHECK(s.stop() == 0);
+}

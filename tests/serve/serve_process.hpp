@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -78,7 +79,8 @@ public:
         close(out[1]);
         out_ = out[0];
         line_ = read_line(std::chrono::seconds(20));
-        const std::string prefix = "listening on http://127.0.0.1:";
+        const bool tls = std::find(extra.begin(), extra.end(), "--tls-cert") != extra.end();
+        const std::string prefix = std::string("listening on ") + (tls ? "https" : "http") + "://127.0.0.1:";
         if (line_.rfind(prefix, 0) != 0) {
             stop();
             throw std::runtime_error("no listening line; got '" + line_ + "'; stderr: " + clitest::slurp(err_path_));
