@@ -67,18 +67,34 @@ engine::Command command_of(const EventRequest& r, std::string agent) {
 
 }  // namespace
 
-engine::Ticket open_ticket(engine::Store& store, const rules::RawFields& raw, const std::string& raw_agent, bool triage) {
-    const std::string agent = canonical_agent(raw_agent);
+namespace {
+
+rules::Fields valid_fields(const rules::RawFields& raw) {
     auto result = rules::validate_fields(raw, now_utc());
     if (auto* bad = std::get_if<rules::FieldError>(&result)) throw Error(ErrorKind::invalid_input, printable(bad->message()));
-    const auto& fields = std::get<rules::Fields>(result);
-    return engine::in_transaction(store, [&] {
-        authorize(store, agent, "agent", "open tickets");
-        // The entry's time is read under the write lock, so times never go backwards along the log.
-        auto t = engine::open_ticket(store, fields, agent, now_utc(), triage);
-        spdlog::info("opened {} for {} ({}) by {}", fields.ref, mask_phone(fields.phone), mask_email(fields.requester_email), agent);
-        return t;
-    });
+    return std::get<rules::Fields>(std::move(result));
+}
+
+engine::Ticket open_valid(engine::Store& store, const rules::Fields& fields, const std::string& agent, bool triage) {
+    authorize(store, agent, "agent", "open tickets");
+    // The entry's time is read under the write lock, so times never go backwards along the log.
+    auto t = engine::open_ticket(store, fields, agent, now_utc(), triage);
+    spdlog::info("opened {} for {} ({}) by {}", fields.ref, mask_phone(fields.phone), mask_email(fields.requester_email), agent);
+    return t;
+}
+
+}  // namespace
+
+engine::Ticket open_ticket(engine::Store& store, const rules::RawFields& raw, const std::string& raw_agent, bool triage) {
+    const std::string agent = canonical_agent(raw_agent);
+    const rules::Fields fields = valid_fields(raw);
+    return engine::in_transaction(store, [&] { return open_valid(store, fields, agent, triage); });
+}
+
+engine::Ticket open_ticket_in(engine::Store& store, const rules::RawFields& raw, const std::string& raw_agent,
+                              bool triage) {
+    const std::string agent = canonical_agent(raw_agent);
+    return open_valid(store, valid_fields(raw), agent, triage);
 }
 
 engine::Ticket apply_event_in(engine::Store& store, const std::string& ref, const EventRequest& request) {

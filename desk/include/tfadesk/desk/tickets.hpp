@@ -20,6 +20,12 @@ namespace tfadesk::desk {
 engine::Ticket open_ticket(engine::Store& store, const rules::RawFields& raw, const std::string& agent,
                            bool triage = false);
 
+// The same, for a batch judged in one open transaction (the server's group commit): no
+// transaction of its own. Like apply_event_in, it validates, authorizes and checks the ref
+// before it appends anything, so an Error other than unexpected leaves the store untouched.
+engine::Ticket open_ticket_in(engine::Store& store, const rules::RawFields& raw, const std::string& agent,
+                              bool triage = false);
+
 // What the agent asked for, as front ends receive it: the event name and its flags as text.
 struct EventRequest {
     std::string event;

@@ -1,0 +1,171 @@
+# bench/run --serve (sourced by bench/run after its tools are ready): the desk server under
+# N concurrent keep-alive clients (1, 4, 16, 64) walking tickets along the on-behalf path,
+# beside the raw-SQLite floor's durable commits/s in one process (`limit commit DB N`) and the
+# one-process-per-event CLI, in the same run. 127.0.0.1 only; every loop bounded in count and
+# time. Writes DIR/serve.md and prints it.
+#
+# Uses: FLOOR, tfadesk, TOOLS, WORK, out, quick, repeat, say, note, fail, rmdb, csv_for, apt_install.
+
+serve_clients=(1 4 16 64)
+serve_tickets=128      # tickets per client count (8 events each), split over the clients
+serve_floor_commits=500
+serve_cli_events=70    # 10 walks of 7 events, one process each
+if ((quick)); then serve_tickets=32; serve_floor_commits=100; serve_cli_events=35; fi
+serve_max_seconds=60
+SERVE_RAW=$out/serve.tsv
+: >"$SERVE_RAW"
+
+# The driver, built like the floor: from one source file, against the system's cpp-httplib.
+if ! pkg-config --exists cpp-httplib 2>/dev/null; then
+    apt_install libcpp-httplib-dev pkgconf || { echo "bench/run --serve: needs libcpp-httplib-dev" >&2; exit 1; }
+fi
+if [ ! -x "$TOOLS/serve_load" ] || [ "$BENCH/serve_load.cpp" -nt "$TOOLS/serve_load" ]; then
+    # shellcheck disable=SC2046  # pkg-config prints flags meant to split
+    g++ -O2 -std=c++17 "$BENCH/serve_load.cpp" -o "$TOOLS/serve_load" $(pkg-config --cflags --libs cpp-httplib) -pthread \
+        2>"$WORK/serve_load-build.err" || { echo "bench/run --serve: building serve_load failed: $(head -c 400 "$WORK/serve_load-build.err")" >&2; exit 1; }
+fi
+
+# Accounts: `tfadesk agent add` once the desk has it, else the serve tests' seeding helper
+# (the same desk::add_account call).
+seed_bin=$ROOT/build/tests/serve/serve_seed_account
+has_agent_command=0
+"$tfadesk" --help 2>/dev/null | grep -Eq '^  agent ' && has_agent_command=1
+add_account() { # DB NAME ROLES BY -> prints the token
+    local db=$1 name=$2 roles=$3 by=$4 token
+    if ((has_agent_command)); then
+        token=$("$tfadesk" --db "$db" agent add "$name" --role "$roles" --agent "$by") || return 1
+        echo "$token" | tail -n 1
+    elif [ -x "$seed_bin" ]; then
+        "$seed_bin" "$db" "$name" "$roles" "$by"
+    else
+        echo "bench/run --serve: no way to add accounts: build the tests (serve_seed_account) or a tfadesk with 'agent add'" >&2
+        return 1
+    fi
+}
+
+serve_pid=""
+start_serve() { # DB THREADS -> sets serve_port, serve_pid
+    local db=$1 threads=$2 line
+    rm -f "$WORK/serve.fifo"; mkfifo "$WORK/serve.fifo"
+    "$tfadesk" --db "$db" serve --listen 127.0.0.1:0 --threads "$threads" >"$WORK/serve.fifo" 2>"$WORK/serve.err" &
+    serve_pid=$!
+    exec 9<"$WORK/serve.fifo"
+    if ! IFS= read -r -t 20 line <&9 || [[ $line != "listening on http://127.0.0.1:"* ]]; then
+        fail "serve: no listening line ('${line:-}'): $(tail -c 300 "$WORK/serve.err")"
+        kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null || true
+        return 1
+    fi
+    serve_port=${line##*:}
+}
+stop_serve() {
+    local rc=0
+    kill -TERM "$serve_pid" 2>/dev/null || true
+    wait "$serve_pid" || rc=$?
+    exec 9<&-
+    rm -f "$WORK/serve.fifo"
+    ((rc == 0)) || fail "serve: exit $rc after SIGTERM: $(tail -c 300 "$WORK/serve.err")"
+}
+
+json_field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+for ((r = 1; r <= repeat; r++)); do
+    # ---- the server, N clients
+    for n in "${serve_clients[@]}"; do
+        db=$WORK/serve.db; rmdb "$db"
+        admin=$(add_account "$db" boss admin setup) || { fail "serve: seeding accounts"; break; }
+        agent_tok=$(add_account "$db" alice agent boss) && approver_tok=$(add_account "$db" dave approver boss) ||
+            { fail "serve: seeding accounts"; break; }
+        : "$admin"
+        threads=$((n + 16 > 32 ? n + 16 : 32))
+        start_serve "$db" "$threads" || continue
+        per_client=$(((serve_tickets + n - 1) / n))
+        if result=$("$TOOLS/serve_load" --port "$serve_port" --clients "$n" --tickets "$per_client" --max-seconds "$serve_max_seconds" \
+                --agent-token "$agent_tok" --approver-token "$approver_tok" 2>"$WORK/serve_load.err"); then :; else
+            fail "serve $n clients: $result $(tail -c 300 "$WORK/serve_load.err")"
+        fi
+        stop_serve
+        events=$(json_field "$result" events 2>/dev/null || echo 0)
+        want=$((per_client * n * 8))
+        stored=$(sqlite3 "$db" "SELECT count(*) FROM events WHERE ref NOT LIKE 'account:%'")
+        if [ "$events" != "$want" ]; then
+            fail "serve $n clients: $events events acknowledged, wanted $want (bounded by --max-seconds $serve_max_seconds?)"
+        elif [ "$stored" != "$want" ]; then
+            fail "serve $n clients: $stored ticket entries in the log, $want acknowledged"
+        elif ! "$tfadesk" --db "$db" verify >"$WORK/verify.out" 2>&1; then
+            fail "serve $n clients: verify: $(tail -c 300 "$WORK/verify.out")"
+        else
+            printf 'serve\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$events" "$(json_field "$result" seconds)" \
+                "$(json_field "$result" events_per_s)" "$(json_field "$result" p50_ms)" "$(json_field "$result" p99_ms)" >>"$SERVE_RAW"
+            say "serve, $n client(s): $result"
+        fi
+        rmdb "$db"
+    done
+
+    # ---- the floor: durable commits in one process
+    if [ -n "$FLOOR" ]; then
+        db=$WORK/floor-commit.db; rmdb "$db"
+        walk_csv=$(csv_for 100 --walk)
+        if "$FLOOR" import "$db" "$walk_csv" >"$WORK/floor.out" 2>&1 &&
+            "$FLOOR" commit "$db" "$serve_floor_commits" >"$WORK/floor.out" 2>&1; then
+            # "limit commit: N commits in S s = R commits/s"
+            read -r fc fs fr < <(sed -n 's/^limit commit: \([0-9]*\) commits in \([0-9.]*\) s = \([0-9.]*\) commits\/s$/\1 \2 \3/p' "$WORK/floor.out")
+            printf 'floor\t1\t%s\t%s\t%s\t\t\n' "$fc" "$fs" "$fr" >>"$SERVE_RAW"
+            say "floor: limit commit DB $serve_floor_commits: $fr commits/s"
+        else
+            fail "floor commit: $(tail -c 300 "$WORK/floor.out")"
+        fi
+        rmdb "$db"
+    fi
+
+    # ---- the CLI, one process per event (the same walk, by account names)
+    db=$WORK/cli.db; rmdb "$db"
+    add_account "$db" boss admin setup >/dev/null && add_account "$db" alice agent boss >/dev/null &&
+        add_account "$db" dave approver boss >/dev/null || fail "cli: seeding accounts"
+    walks=$(((serve_cli_events + 6) / 7))
+    for ((w = 0; w < walks; w++)); do
+        "$tfadesk" --db "$db" open --ref "CL-$w" --phone +4915123456789 --client-id acme --requester-email ops@acme.example \
+            --role client --access no --agent alice >/dev/null || fail "cli: open CL-$w"
+    done
+    t0=$EPOCHREALTIME
+    done_events=0
+    for ((w = 0; w < walks; w++)); do
+        for ev in "triage --agent alice" "check-passed --check client_of_record --agent alice" \
+                  "check-passed --check number_ownership --agent alice" "check-passed --check lost_access --agent alice" \
+                  "approve --agent dave" "submit-disable --reference WAM-$w --agent alice" "confirm-disabled --agent alice"; do
+            # shellcheck disable=SC2086  # $ev splits into the event and its flags
+            "$tfadesk" --db "$db" event "CL-$w" $ev >/dev/null || { fail "cli: event CL-$w $ev"; break 2; }
+            done_events=$((done_events + 1))
+        done
+    done
+    t1=$EPOCHREALTIME
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+    "$tfadesk" --db "$db" verify >/dev/null 2>&1 || fail "cli: verify"
+    printf 'cli\t1\t%s\t%s\t%s\t\t\n' "$done_events" "$wall" "$(awk -v n="$done_events" -v s="$wall" 'BEGIN { printf "%.1f", n / s }')" >>"$SERVE_RAW"
+    say "cli: $done_events events, one process each, in $wall s"
+    rmdb "$db"
+done
+
+python3 - "$SERVE_RAW" "$CMDLINE" <<'PY' | tee "$out/serve.md"
+import statistics, sys
+rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
+def med(values):
+    values = [float(v) for v in values if v != ""]
+    return statistics.median(values) if values else float("nan")
+print(f"`{sys.argv[2]}`\n")
+print("| what | clients | events (or commits) | events/s (median) | p50 ms | p99 ms | runs |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+groups = {}
+for kind, n, count, secs, rate, p50, p99 in rows:
+    groups.setdefault((kind, int(n)), []).append((count, rate, p50, p99))
+names = {"serve": "tfadesk serve (HTTP, group commit)", "floor": "floor: limit commit DB N (one process, one commit each)",
+         "cli": "tfadesk CLI, one process per event"}
+for (kind, n), runs in sorted(groups.items(), key=lambda kv: (["serve", "floor", "cli"].index(kv[0][0]), kv[0][1])):
+    p50 = med([r[2] for r in runs]); p99 = med([r[3] for r in runs])
+    fmt = lambda v: "" if v != v else f"{v:.2f}"
+    print(f"| {names[kind]} | {n} | {runs[0][0]} | {med([r[1] for r in runs]):.0f} | {fmt(p50)} | {fmt(p99)} | {len(runs)} |")
+PY
+if [ -s "$FAILS" ]; then
+    say "$(wc -l <"$FAILS") command(s) failed, see $FAILS"
+    exit 1
+fi
+exit 0

@@ -1,0 +1,86 @@
+// `tfadesk serve`: the desk server of SPEC §9 (serve/). This file parses the flags, prints the
+// listening line once the socket accepts, and turns SIGTERM/SIGINT into an orderly stop: the
+// signals are blocked in every thread and one thread waits for them with sigwait.
+#include <pthread.h>
+#include <signal.h>
+
+#include <iostream>
+#include <thread>
+
+#include "../command.hpp"
+#include "tfadesk/engine/error.hpp"
+#include "tfadesk/serve/server.hpp"
+
+namespace tfadesk::cli {
+namespace {
+
+class ServeCommand final : public Command {
+public:
+    const char* name() const override { return "serve"; }
+    const char* audience() const override { return "admins"; }
+    const char* description() const override { return "serve the desk over HTTP: the JSON API and the agent page"; }
+    const char* example() const override { return "tfadesk --db /var/lib/tfadesk/desk.db serve --listen 127.0.0.1:8080"; }
+    bool read_only() const override { return false; }
+
+    void setup(CLI::App& app) override {
+        app.add_option("--listen", listen_, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 picks a free one)");
+        app.add_option("--key", key_, "desk key: seal every write transaction (SPEC §8)");
+        app.add_option("--threads", threads_, "request threads (default 32; an idle keep-alive connection holds one)")
+            ->check(CLI::Range(2, 1024));
+        app.add_option("--tls-cert", tls_cert_, "serve HTTPS with this PEM certificate (with --tls-key)");
+        app.add_option("--tls-key", tls_key_, "the certificate's PEM private key");
+        app.add_option("--max-import-mib", max_import_mib_, "largest import body in MiB (default 256)")
+            ->check(CLI::Range(1, 65536));
+        app.add_option("--templates", templates_, "folder of the desk's reply texts (SPEC §11)")->envname("TFADESK_TEMPLATES");
+    }
+
+    int run(Context& ctx) override {
+        serve::Options o;
+        o.db = ctx.db_path;
+        parse_listen(o);
+        o.key_path = key_ ? key_ : ctx.key_path;
+        o.threads = threads_;
+        o.tls_cert = tls_cert_;
+        o.tls_key = tls_key_;
+        o.max_import_bytes = max_import_mib_ << 20;
+        o.templates = templates_;
+
+        // Block the stop signals before any thread starts, so every thread inherits the mask and
+        // only the waiter below receives them.
+        sigset_t stop_signals;
+        sigemptyset(&stop_signals);
+        sigaddset(&stop_signals, SIGTERM);
+        sigaddset(&stop_signals, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+        serve::Server server(o);
+        server.bind();
+        ctx.out << "listening on " << server.url() << std::endl;  // flushed: scripts wait for this line
+        std::thread waiter([&] {
+            int sig = 0;
+            sigwait(&stop_signals, &sig);
+            ctx.err << "tfadesk serve: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+                    << ": finishing the requests in flight\n";
+            server.stop();
+        });
+        server.serve();
+        // serve() returns only after stop(), which only the waiter calls.
+        waiter.join();
+        return 0;
+    }
+
+private:
+    void parse_listen(serve::Options& o) const {
+        if (listen_) serve::parse_listen(*listen_, o);
+    }
+
+    std::optional<std::string> listen_, key_, tls_cert_, tls_key_, templates_;
+    std::size_t threads_ = 32;
+    std::size_t max_import_mib_ = 256;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_serve() { return std::make_unique<ServeCommand>(); }
+
+}  // namespace tfadesk::cli

@@ -1,0 +1,538 @@
+#include "api.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <streambuf>
+
+#include "http.hpp"
+#include "tfadesk/desk/access.hpp"
+#include "tfadesk/desk/accounts.hpp"
+#include "tfadesk/desk/diagram.hpp"
+#include "tfadesk/desk/export.hpp"
+#include "tfadesk/desk/import.hpp"
+#include "tfadesk/desk/text.hpp"
+#include "tfadesk/desk/tickets.hpp"
+#include "tfadesk/desk/verify.hpp"
+#include "tfadesk/desk/views.hpp"
+#include "tfadesk/engine/account.hpp"
+#include "tfadesk/engine/error.hpp"
+#include "tfadesk/engine/machine.hpp"
+#include "tfadesk/rules/fields.hpp"
+#include "tfadesk/rules/policy.hpp"
+#include "tfadesk/rules/time.hpp"
+
+#if __has_include("tfadesk/desk/reply.hpp")
+#include "tfadesk/desk/reply.hpp"
+#define TFADESK_SERVE_REPLIES 1
+#endif
+
+namespace tfadesk::serve {
+
+using engine::Error;
+using engine::ErrorKind;
+using httplib::Request;
+using httplib::Response;
+using nlohmann::json;
+
+#ifdef TFADESK_SERVE_REPLIES
+struct ReplyTexts {
+    desk::Templates templates;
+};
+#else
+struct ReplyTexts {};
+#endif
+
+Api::Api(const Options& o, Writer& w) : options(o), writer(w) {
+#ifdef TFADESK_SERVE_REPLIES
+    replies = std::make_unique<ReplyTexts>(ReplyTexts{desk::Templates::load(o.templates)});
+#endif
+}
+Api::~Api() = default;
+
+std::unique_ptr<engine::Store> Api::read_store() const { return engine::open_store(options.db, engine::Store::Mode::read_only); }
+
+std::size_t body_limit(const Options& options, const std::string& path) {
+    return path == "/api/v1/import" ? options.max_import_bytes : options.max_body_bytes;
+}
+
+std::size_t drain_limit(std::size_t limit) { return limit + (std::size_t{8} << 20); }
+
+void close_after(const Request& req) {
+    // httplib closes after an answer when the request said "Connection: close". The request object
+    // is httplib's own (not const): marking it is how a handler asks for the close.
+    const_cast<Request&>(req).set_header("Connection", "close");
+}
+
+namespace {
+
+constexpr const char* kRef = R"(([A-Za-z0-9._-]{1,64}))";  // SPEC §2: a ref never holds ':', so no account key matches
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+std::string etag(const json& ticket) { return "\"" + std::to_string(ticket.at("version").get<std::int64_t>()) + "\""; }
+
+// The caller's account from the bearer token (401 for none or an unknown one).
+engine::Account caller(const Request& req, engine::Store& store) {
+    const auto token = bearer_token(req);
+    if (!token) throw HttpError(401, "unauthorized", "this route needs 'Authorization: Bearer TOKEN' (an account's API token)");
+    auto account = desk::authenticate(store, *token);
+    if (!account) throw HttpError(401, "unauthorized", "the token is unknown, replaced, or its account is disabled");
+    return *account;
+}
+
+// A handler that turns every exception into its answer, so one failing request fails alone.
+template <class F>
+httplib::Server::Handler guarded(F f) {
+    return [f](const Request& req, Response& res) {
+        try {
+            f(req, res);
+        } catch (...) {
+            send_current_exception(res, req);
+        }
+    };
+}
+
+template <class F>
+httplib::Server::HandlerWithContentReader guarded_body(F f) {
+    return [f](const Request& req, Response& res, const httplib::ContentReader& reader) {
+        try {
+            f(req, res, reader);
+        } catch (...) {
+            send_current_exception(res, req);
+        }
+    };
+}
+
+// Feeds the body to `sink` and refuses it (413) past `limit` bytes, however it is framed (chunked
+// too). Past the limit the rest is read and dropped, up to drain_limit(limit), so that a client
+// still sending can read the answer; beyond that the connection is closed after the answer.
+void read_limited(const Request& req, const httplib::ContentReader& reader, std::size_t limit,
+                  const std::function<bool(const char*, std::size_t)>& sink) {
+    std::size_t size = 0;
+    bool over = false, sink_failed = false;
+    const bool ok = reader([&](const char* data, std::size_t n) {
+        size += n;
+        if (size > limit) over = true;
+        if (over) return size <= drain_limit(limit);
+        return !(sink_failed = !sink(data, n));
+    });
+    if (over) {
+        if (!ok) close_after(req);
+        throw HttpError(413, "too_large", "the body is larger than " + std::to_string(limit) + " bytes");
+    }
+    if (sink_failed) throw Error(ErrorKind::unexpected, "cannot keep the body");
+    if (!ok) {
+        close_after(req);
+        throw HttpError(400, "invalid", "the body could not be read");
+    }
+}
+
+std::string read_body(const Request& req, const httplib::ContentReader& reader, std::size_t limit) {
+    std::string body;
+    read_limited(req, reader, limit, [&](const char* data, std::size_t n) {
+        body.append(data, n);
+        return true;
+    });
+    return body;
+}
+
+std::optional<std::string> string_member(const std::string& key, const json& v) {
+    if (v.is_null()) return std::nullopt;
+    if (!v.is_string()) throw HttpError(400, "invalid", "\"" + key + "\": must be a string");
+    return v.get<std::string>();
+}
+
+void refuse_agent_key(const json& body) {
+    if (body.contains("agent"))
+        throw HttpError(400, "invalid",
+                        "\"agent\": the acting agent is always the token's account; a body must not name one");
+}
+
+// A streambuf that sends what it is given as response chunks (64 KiB at a time).
+class SinkBuf final : public std::streambuf {
+public:
+    explicit SinkBuf(httplib::DataSink& sink) : sink_(sink) { setp(buf_, buf_ + sizeof buf_); }
+    bool flush_all() {
+        const auto n = static_cast<std::size_t>(pptr() - pbase());
+        if (n && !sink_.write(pbase(), n)) return false;
+        setp(buf_, buf_ + sizeof buf_);
+        return true;
+    }
+
+protected:
+    int_type overflow(int_type ch) override {
+        if (!flush_all()) return traits_type::eof();
+        if (ch != traits_type::eof()) {
+            *pptr() = static_cast<char>(ch);
+            pbump(1);
+        }
+        return traits_type::not_eof(ch);
+    }
+    int sync() override { return flush_all() ? 0 : -1; }
+
+private:
+    httplib::DataSink& sink_;
+    char buf_[65536];
+};
+
+// Streams what `write` prints as the chunked body, keeping `store` (its snapshot) alive until the
+// last chunk. A failure part way (the client left) ends the connection: the status line is out.
+void stream(Response& res, const char* content_type, std::shared_ptr<engine::Store> store,
+            std::function<void(engine::Store&, std::ostream&)> write) {
+    res.set_chunked_content_provider(content_type, [store, write](std::size_t, httplib::DataSink& sink) {
+        try {
+            SinkBuf buf(sink);
+            std::ostream out(&buf);
+            write(*store, out);
+            out.flush();
+            if (!out || !buf.flush_all()) return false;
+            sink.done();
+            return true;
+        } catch (const std::exception& e) {
+            spdlog::warn("streamed answer cut short: {}", desk::mask_personal_data(e.what()));
+            return false;
+        }
+    });
+}
+
+std::shared_ptr<engine::Store> shared(std::unique_ptr<engine::Store> s) { return std::shared_ptr<engine::Store>(std::move(s)); }
+
+// ---- reads -------------------------------------------------------------------------------------
+
+void get_me(Api& api, const Request& req, Response& res) {
+    check_query(req, {});
+    const auto a = caller(req, *api.read_store());
+    send_json(res, 200, {{"name", a.name}, {"roles", std::vector<std::string>(a.roles.begin(), a.roles.end())}});
+}
+
+void list_tickets(Api& api, const Request& req, Response& res) {
+    check_query(req, {"state"});
+    const auto state = query_value(req, "state");
+    if (state) {
+        const auto& states = engine::Machine::states();
+        if (std::none_of(states.begin(), states.end(), [&](const auto& s) { return s.first == *state; }))
+            throw Error(ErrorKind::invalid_input, "state: unknown state '" + *state + "'");
+    }
+    auto store = shared(api.read_store());
+    caller(req, *store);
+    stream(res, kJson, store, [state](engine::Store& s, std::ostream& out) {
+        bool first = true;
+        out << "[";
+        s.for_each_ticket(state, [&](const engine::Ticket& t) {
+            out << (first ? "\n" : ",\n") << dump(desk::ticket_view(t));
+            first = false;
+        });
+        out << (first ? "]\n" : "\n]\n");
+    });
+}
+
+void get_ticket(Api& api, const Request& req, Response& res) {
+    check_query(req, {});
+    auto store = api.read_store();
+    caller(req, *store);
+    const json t = desk::ticket_view(desk::get_ticket(*store, req.matches[1]));
+    res.set_header("ETag", etag(t));
+    send_json(res, 200, t);
+}
+
+void get_history(Api& api, const Request& req, Response& res) {
+    check_query(req, {});
+    auto store = api.read_store();
+    caller(req, *store);
+    const std::string ref = req.matches[1];
+    const auto entries = store->entries(ref);
+    if (entries.empty()) throw Error(ErrorKind::not_found, "no such ticket: '" + ref + "'");
+    json all = json::array();
+    for (const auto& e : entries) all.push_back(desk::history_view(e));
+    send_json(res, 200, all);
+}
+
+void get_replay(Api& api, const Request& req, Response& res) {
+    check_query(req, {"as_of"});
+    auto store = api.read_store();
+    caller(req, *store);
+    send_json(res, 200, desk::ticket_view(desk::replay_ticket(*store, req.matches[1], query_value(req, "as_of"))));
+}
+
+void get_reply(Api& api, const Request& req, Response& res) {
+    check_query(req, {"lang"});
+    auto store = api.read_store();
+    const auto a = caller(req, *store);
+    desk::authorize(*store, a.name, "agent", "read replies");
+#ifdef TFADESK_SERVE_REPLIES
+    const auto t = desk::get_ticket(*store, req.matches[1]);
+    const auto reply = api.replies->templates.render(t, query_value(req, "lang").value_or("en"),
+                                                     desk::facts_from_log(store->entries(t.fields.ref)));
+    send_json(res, 200, desk::to_json(reply));
+#else
+    (void)api;
+    (void)res;
+    throw HttpError(501, "not_implemented", "replies (SPEC §11) are not built into this tfadesk");
+#endif
+}
+
+void get_verify(Api& api, const Request& req, Response& res) {
+    check_query(req, {});
+    auto store = api.read_store();
+    caller(req, *store);
+    const auto r = desk::verify(*store, {});
+    send_json(res, 200, {{"ok", r.ok()},
+                         {"tickets", r.tickets},
+                         {"accounts", r.accounts},
+                         {"entries", r.entries},
+                         {"head", std::to_string(r.head.seq) + ":" + r.head.hash},
+                         {"problems", r.problems}});
+}
+
+void get_export(Api& api, const Request& req, Response& res) {
+    check_query(req, {"format"});
+    const std::string format = query_value(req, "format").value_or("jsonl");
+    if (format != "jsonl" && format != "csv") throw Error(ErrorKind::invalid_input, "format: must be jsonl or csv");
+    auto store = shared(api.read_store());
+    desk::authorize(*store, caller(req, *store).name, "auditor", "export");
+    stream(res, format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson", store,
+           [format](engine::Store& s, std::ostream& out) { desk::export_log(s, format, out); });
+}
+
+void get_checkpoint(Api& api, const Request& req, Response& res) {
+    check_query(req, {});
+    auto store = api.read_store();
+    caller(req, *store);
+    const auto seal = store->last_seal();
+    if (!seal) throw Error(ErrorKind::not_found, "the log has no seal yet (run the server or write commands with --key)");
+    res.status = 200;
+    res.set_content(seal->note, "text/plain; charset=utf-8");
+}
+
+void get_stats(Api& api, const Request& req, Response& res) {
+    check_query(req, {"since"});
+    auto since = query_value(req, "since");
+    if (since) {
+        const auto ms = rules::parse_utc(*since);
+        if (!ms) throw Error(ErrorKind::invalid_input, "since: must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z");
+        since = rules::format_utc_ms(*ms);
+    }
+    auto store = api.read_store();
+    caller(req, *store);
+    send_json(res, 200, desk::stats_view(*store, since));
+}
+
+void get_diagram(Api& api, const Request& req, Response& res) {
+    check_query(req, {"format", "ticket"});
+    const std::string format = query_value(req, "format").value_or("dot");
+    if (!desk::is_diagram_format(format)) throw Error(ErrorKind::invalid_input, "format: must be svg, dot or mermaid");
+    const auto ref = query_value(req, "ticket");
+    auto store = api.read_store();
+    caller(req, *store);
+    std::vector<engine::LogEntry> entries;
+    if (ref) {
+        if (!engine::is_account_key(*ref)) entries = store->entries(*ref);
+        if (entries.empty()) throw Error(ErrorKind::not_found, "no such ticket: '" + *ref + "'");
+    }
+    const char* type = format == "svg" ? "image/svg+xml" : format == "dot" ? "text/vnd.graphviz; charset=utf-8" : "text/plain; charset=utf-8";
+    res.status = 200;
+    res.set_content(desk::render_diagram(format, ref.value_or(""), entries), type);
+}
+
+// ---- writes ------------------------------------------------------------------------------------
+
+rules::RawFields ticket_fields(const json& body, bool& triage) {
+    refuse_agent_key(body);
+    rules::RawFields raw;
+    for (const auto& [key, v] : body.items()) {
+        if (key == "triage") {
+            if (!v.is_boolean()) throw HttpError(400, "invalid", "\"triage\": must be true or false");
+            triage = v.get<bool>();
+        } else if (!rules::is_field_name(key)) {
+            std::string names;
+            for (auto f : rules::field_names()) names += (names.empty() ? "" : ", ") + std::string(f);
+            throw HttpError(400, "invalid", "unknown key \"" + key + "\" (expected the §2 fields: " + names + ", or triage)");
+        } else if (v.is_number_unsigned() || v.is_number_integer()) {
+            raw[key] = v.dump();  // as import reads JSON Lines: an integer is its decimal text
+        } else if (auto s = string_member(key, v)) {
+            raw[key] = *s;
+        }
+    }
+    return raw;
+}
+
+void post_ticket(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
+    check_query(req, {});
+    const auto name = caller(req, *api.read_store()).name;
+    bool triage = false;
+    const auto raw = ticket_fields(body_object(read_body(req, reader, api.options.max_body_bytes)), triage);
+    const json t = api.writer.batched(
+        [raw, name, triage](engine::Store& s) { return desk::ticket_view(desk::open_ticket_in(s, raw, name, triage)); });
+    res.set_header("Location", "/api/v1/tickets/" + t.at("ref").get<std::string>());
+    res.set_header("ETag", etag(t));
+    send_json(res, 201, t);
+}
+
+desk::EventRequest event_request(const json& body, const std::string& agent) {
+    refuse_agent_key(body);
+    desk::EventRequest r;
+    r.agent = agent;
+    bool has_event = false;
+    for (const auto& [key, v] : body.items()) {
+        std::optional<std::string>* slot = key == "check"             ? &r.check
+                                           : key == "note"            ? &r.note
+                                           : key == "reference"       ? &r.reference
+                                           : key == "role"            ? &r.role
+                                           : key == "access"          ? &r.access
+                                           : key == "requester_email" ? &r.requester_email
+                                                                      : nullptr;
+        if (key == "event") {
+            if (!v.is_string()) throw HttpError(400, "invalid", "\"event\": must be a string naming the event");
+            r.event = v.get<std::string>();
+            has_event = true;
+        } else if (slot) {
+            *slot = string_member(key, v);
+        } else {
+            throw HttpError(400, "invalid", "unknown key \"" + key +
+                                                "\" (expected event, check, note, reference, role, access, requester_email)");
+        }
+    }
+    if (!has_event) throw HttpError(400, "invalid", "\"event\": required");
+    return r;
+}
+
+void post_event(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
+    check_query(req, {});
+    const auto expect = if_match_version(req);
+    const auto name = caller(req, *api.read_store()).name;
+    auto request = event_request(body_object(read_body(req, reader, api.options.max_body_bytes)), name);
+    desk::validate_event(request);  // invalid input answers at once, without waiting for the writer
+    request.expect_version = expect;
+    const std::string ref = req.matches[1];
+    const json t = api.writer.batched([ref, request](engine::Store& s) {
+        try {
+            return desk::ticket_view(desk::apply_event_in(s, ref, request));
+        } catch (const Error& e) {
+            // The desk's checks keep their order (role, ticket, version, workflow); its conflict
+            // is stale exactly when the ticket's version differs from If-Match's.
+            if (e.kind() != ErrorKind::conflict || !request.expect_version) throw;
+            const auto now = static_cast<std::int64_t>(s.entries(ref).size());
+            if (now == *request.expect_version) throw;
+            throw StaleVersion("ticket '" + ref + "' is at version " + std::to_string(now) + ", not " +
+                               std::to_string(*request.expect_version) + " (If-Match): it changed since you read it");
+        }
+    });
+    res.set_header("ETag", etag(t));
+    send_json(res, 200, t);
+}
+
+// An unlinked temporary file: an import's body lands here first, so a slow upload never holds
+// the write lock, and memory stays flat however large the file.
+struct Spool {
+    std::FILE* f = std::tmpfile();
+    ~Spool() {
+        if (f) std::fclose(f);
+    }
+};
+
+void post_import(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
+    check_query(req, {"triage", "strict", "dry_run"});
+    desk::ImportOptions options;
+    options.triage = query_flag(req, "triage");
+    options.strict = query_flag(req, "strict");
+    options.dry_run = query_flag(req, "dry_run");
+    std::string type = req.get_header_value("Content-Type");
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && type.back() == ' ') type.pop_back();
+    ingest::Format format;
+    if (type == "text/csv") format = ingest::Format::csv;
+    else if (type == "application/x-ndjson" || type == "application/jsonl") format = ingest::Format::jsonl;
+    else throw HttpError(400, "invalid", "Content-Type: must be text/csv or application/x-ndjson (got '" + type + "')");
+    {
+        auto store = api.read_store();
+        options.agent = caller(req, *store).name;
+        desk::authorize(*store, options.agent, "operator", "import");  // before a large body is read
+    }
+    Spool spool;
+    if (!spool.f) throw Error(ErrorKind::unexpected, "cannot create a temporary file for the import");
+    read_limited(req, reader, api.options.max_import_bytes,
+                 [&](const char* data, std::size_t n) { return std::fwrite(data, 1, n, spool.f) == n; });
+    if (std::fflush(spool.f) != 0) throw Error(ErrorKind::unexpected, "cannot spool the import to a temporary file");
+    const std::string path = "/proc/self/fd/" + std::to_string(fileno(spool.f));
+
+    auto run = [path, format, options](engine::Store* s) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) throw Error(ErrorKind::unexpected, "cannot read the spooled import");
+        ingest::RecordReader records(in, format, desk::import_columns());
+        constexpr std::size_t kMaxErrors = 10000;
+        json errors = json::array();
+        std::size_t omitted = 0;
+        desk::ImportHooks hooks;
+        hooks.on_reject = [&](const ingest::Record& rec, const std::string& reason) {
+            if (errors.size() < kMaxErrors) errors.push_back({{"line", rec.line}, {"error", reason}});
+            else ++omitted;
+        };
+        const auto n = desk::import_records(s, records, options, hooks);
+        json out = {{"imported", n.imported}, {"duplicates", n.duplicates}, {"rejected", n.rejected}, {"errors", errors}};
+        if (omitted) out["errors_omitted"] = omitted;
+        if (!n.kept) out["kept"] = false;
+        if (options.dry_run) out["dry_run"] = true;
+        return out;
+    };
+    // A dry run writes nothing: it reads a snapshot of its own, beside the writer.
+    const json out = options.dry_run ? run(api.read_store().get())
+                                     : api.writer.solo([run](engine::Store& s) { return run(&s); });
+    send_json(res, 200, out);
+}
+
+void post_sweep(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
+    check_query(req, {});
+    const auto name = caller(req, *api.read_store()).name;
+    const json body = body_object(read_body(req, reader, api.options.max_body_bytes), true);
+    refuse_agent_key(body);
+    std::optional<std::string> now;
+    std::int64_t sla_hours = rules::kDefaultSlaHours;
+    for (const auto& [key, v] : body.items()) {
+        if (key == "now") now = string_member(key, v);
+        else if (key == "sla_hours") {
+            if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0))
+                throw HttpError(400, "invalid", "\"sla_hours\": must be a whole number of hours, 0 or more");
+            sla_hours = v.get<std::int64_t>();
+        } else
+            throw HttpError(400, "invalid", "unknown key \"" + key + "\" (expected now, sla_hours)");
+    }
+    const json out = api.writer.solo([name, now, sla_hours](engine::Store& s) {
+        return json{{"expired", desk::sweep(s, name, now, sla_hours).expired}};
+    });
+    send_json(res, 200, out);
+}
+
+}  // namespace
+
+void install_api(httplib::Server& svr, Api& api) {
+    Api* a = &api;
+    auto get = [&](const std::string& pattern, void (*fn)(Api&, const Request&, Response&)) {
+        svr.Get(pattern, guarded([a, fn](const Request& req, Response& res) { fn(*a, req, res); }));
+    };
+    auto post = [&](const std::string& pattern, void (*fn)(Api&, const Request&, Response&, const httplib::ContentReader&)) {
+        svr.Post(pattern, guarded_body([a, fn](const Request& req, Response& res, const httplib::ContentReader& r) {
+                     fn(*a, req, res, r);
+                 }));
+    };
+    const std::string tickets = "/api/v1/tickets", ticket = tickets + "/" + kRef;
+    get("/api/v1/me", get_me);
+    get(tickets, list_tickets);
+    post(tickets, post_ticket);
+    get(ticket, get_ticket);
+    post(ticket + "/events", post_event);
+    get(ticket + "/history", get_history);
+    get(ticket + "/replay", get_replay);
+    get(ticket + "/reply", get_reply);
+    post("/api/v1/import", post_import);
+    post("/api/v1/sweep", post_sweep);
+    get("/api/v1/verify", get_verify);
+    get("/api/v1/export", get_export);
+    get("/api/v1/checkpoint", get_checkpoint);
+    get("/api/v1/stats", get_stats);
+    get("/api/v1/diagram", get_diagram);
+}
+
+}  // namespace tfadesk::serve

@@ -1,0 +1,295 @@
+// The desk server's life: the httplib server and its limits, the page, the guards that run before
+// any route (body limits, framing), the JSON error bodies for what httplib answers itself, and
+// the orderly stop.
+#include "tfadesk/serve/server.hpp"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <functional>
+#include <sys/socket.h>
+#include <thread>
+#include <mutex>
+
+#include "api.hpp"
+#include "http.hpp"
+#include "page.hpp"
+#include "tfadesk/desk/seal.hpp"
+#include "tfadesk/engine/error.hpp"
+#include "writer.hpp"
+
+namespace tfadesk::serve {
+
+using engine::Error;
+using engine::ErrorKind;
+
+namespace {
+
+// No file, font or script from elsewhere; the diagram is shown from a blob: URL.
+constexpr const char* kCsp =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+bool has_body(const httplib::Request& req) {
+    if (req.has_header("Transfer-Encoding")) return true;
+    return req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0";
+}
+
+const char* code_for_status(int status) {
+    switch (status) {
+        case 400: return "invalid";
+        case 401: return "unauthorized";
+        case 403: return "forbidden";
+        case 404: return "not_found";
+        case 405: return "method_not_allowed";
+        case 409: return "conflict";
+        case 412: return "stale";
+        case 413: return "too_large";
+        case 414: return "too_large";
+        case 416: return "invalid";
+        case 501: return "not_implemented";
+        default: return status >= 500 ? "internal" : "invalid";
+    }
+}
+
+// httplib 0.11 listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into the
+// library): a burst of connections overflows it and clients wait for SYN retransmits or fail.
+// Listening again on the bound socket widens the queue (Linux allows it on a listening socket).
+template <class Base>
+class Listener final : public Base {
+public:
+    using Base::Base;
+    void widen_backlog() const {
+        const int fd = this->svr_sock_;
+        if (fd >= 0 && ::listen(fd, SOMAXCONN) != 0) spdlog::warn("cannot widen the listen backlog");
+    }
+};
+
+}  // namespace
+
+void parse_listen(const std::string& text, Options& options) {
+    const Error bad(ErrorKind::invalid_input, "--listen: must be HOST:PORT (e.g. 127.0.0.1:8080, [::1]:0), got '" + text + "'");
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) throw bad;
+    std::string host = text.substr(0, colon);
+    const std::string port = text.substr(colon + 1);
+    if (host.front() == '[') {
+        if (host.back() != ']' || host.size() < 3) throw bad;
+        host = host.substr(1, host.size() - 2);
+    } else if (host.find(':') != std::string::npos) {
+        throw bad;
+    }
+    if (port.size() > 5) throw bad;
+    int p = 0;
+    for (char c : port) {
+        if (c < '0' || c > '9') throw bad;
+        p = p * 10 + (c - '0');
+    }
+    if (p > 65535) throw bad;
+    options.host = host;
+    options.port = p;
+}
+
+struct Server::Impl {
+    Options options;
+    std::unique_ptr<httplib::Server> http;
+    std::function<void()> widen_backlog;
+    std::unique_ptr<Writer> writer;
+    std::unique_ptr<Api> api;
+    int port = 0;
+    std::mutex stop_mutex;
+    bool stopped = false;
+    std::atomic<bool> serving{false};
+
+    void configure();
+    void install_guards();
+    void install_page();
+};
+
+Server::Server(Options options) : impl_(std::make_unique<Impl>()) {
+    auto& o = impl_->options;
+    o = std::move(options);
+    if (o.threads < 2 || o.threads > 1024) throw Error(ErrorKind::invalid_input, "--threads: must be from 2 to 1024");
+    if (o.tls_cert.has_value() != o.tls_key.has_value())
+        throw Error(ErrorKind::invalid_input, "--tls-cert and --tls-key go together");
+    // A client that goes away mid-answer must not kill the server (OpenSSL writes with write(2)).
+    std::signal(SIGPIPE, SIG_IGN);
+    auto store = engine::open_store(o.db, engine::Store::Mode::read_write);
+    if (o.key_path) desk::seal_with_key(*store, *o.key_path);
+    impl_->writer = std::make_unique<Writer>(std::move(store));
+    impl_->api = std::make_unique<Api>(impl_->options, *impl_->writer);
+    if (o.tls_cert) {
+        auto tls = std::make_unique<Listener<httplib::SSLServer>>(o.tls_cert->c_str(), o.tls_key->c_str());
+        impl_->widen_backlog = [p = tls.get()] { p->widen_backlog(); };
+        impl_->http = std::move(tls);
+        if (!impl_->http->is_valid())
+            throw Error(ErrorKind::invalid_input, "--tls-cert " + *o.tls_cert + " / --tls-key " + *o.tls_key +
+                                                      ": cannot load the certificate and key (PEM files)");
+    } else {
+        auto plain = std::make_unique<Listener<httplib::Server>>();
+        impl_->widen_backlog = [p = plain.get()] { p->widen_backlog(); };
+        impl_->http = std::move(plain);
+    }
+    impl_->configure();
+}
+
+Server::~Server() {
+    stop();
+    if (impl_->writer) impl_->writer->stop();
+}
+
+void Server::Impl::configure() {
+    auto& svr = *http;
+    const std::size_t threads = options.threads;
+    svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    svr.set_keep_alive_timeout(options.keep_alive_seconds);
+    svr.set_keep_alive_max_count(options.keep_alive_max_requests);
+    svr.set_read_timeout(options.read_timeout_seconds, 0);
+    svr.set_write_timeout(options.write_timeout_seconds, 0);
+    svr.set_idle_interval(0, 100000);
+    svr.set_tcp_nodelay(true);
+    // httplib's own cap, for bodies framed by Content-Length, above ours: the routes count every
+    // body themselves (chunked too) and answer 413 with the JSON error.
+    svr.set_payload_max_length(drain_limit(std::max(options.max_body_bytes, options.max_import_bytes)));
+    svr.set_default_headers({{"Content-Security-Policy", kCsp},
+                             {"X-Content-Type-Options", "nosniff"},
+                             {"Referrer-Policy", "no-referrer"},
+                             {"Cache-Control", "no-store"}});
+    svr.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        try {
+            std::rethrow_exception(ep);
+        } catch (...) {
+            send_current_exception(res, req);
+        }
+    });
+    // httplib answers some requests itself (no route, a malformed request, a body over its cap):
+    // give those the same JSON error body as ours.
+    svr.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        const int status = res.status;
+        const std::string message = status == 404   ? "no such route: " + req.method + " " + req.path
+                                    : status == 413 ? std::string("the body is too large")
+                                    : status == 414 ? std::string("the request line is too long")
+                                                    : "the request could not be served (HTTP " + std::to_string(status) + ")";
+        send_error(res, status, code_for_status(status), message);
+        return httplib::Server::HandlerResponse::Handled;
+    }));
+    svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+        spdlog::debug("{} {} -> {}", req.method, req.path, res.status);
+    });
+    install_guards();
+    install_page();
+    install_api(svr, *api);
+    // Any other body-carrying request: answered without reading the body (httplib would read
+    // it all into memory before finding no route).
+    auto no_route = [](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader&) {
+        close_after(req);
+        send_error(res, 404, "not_found", "no such route: " + req.method + " " + req.path);
+    };
+    svr.Post(".*", no_route);
+    svr.Put(".*", no_route);
+    svr.Patch(".*", no_route);
+    svr.Delete(".*", no_route);
+}
+
+void Server::Impl::install_guards() {
+    const Options* o = &options;
+    // A client that asks first (Expect: 100-continue, as curl does for large bodies) hears "too
+    // large" before it sends anything.
+    http->set_expect_100_continue_handler([o](const httplib::Request& req, httplib::Response& res) {
+        const std::string text = req.get_header_value("Content-Length");
+        const auto limit = body_limit(*o, req.path);
+        if (!text.empty() && (text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos ||
+                              std::stoull(text) > limit)) {
+            close_after(req);
+            send_error(res, 413, "too_large", "the body is larger than " + std::to_string(limit) + " bytes");
+            return 413;
+        }
+        return 100;
+    });
+    http->set_pre_routing_handler([o](const httplib::Request& req, httplib::Response& res) {
+        using R = httplib::Server::HandlerResponse;
+        if (req.is_multipart_form_data()) {
+            close_after(req);
+            send_error(res, 400, "invalid", "multipart bodies are not accepted: send JSON (or the import file as it is)");
+            return R::Handled;
+        }
+        const bool writes = req.method == "POST";
+        if (!writes && has_body(req)) {
+            close_after(req);
+            send_error(res, 400, "invalid", req.method + " takes no body");
+            return R::Handled;
+        }
+        if (writes && req.has_header("Content-Length")) {
+            const std::string text = req.get_header_value("Content-Length");
+            const auto limit = body_limit(*o, req.path);
+            if (text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos ||
+                std::stoull(text) > drain_limit(limit)) {
+                close_after(req);
+                send_error(res, 413, "too_large", "the body is larger than " + std::to_string(limit) + " bytes");
+                return R::Handled;
+            }
+        }
+        return R::Unhandled;
+    });
+}
+
+void Server::Impl::install_page() {
+    for (const PageFile* f = kPageFiles; f->path; ++f) {
+        const PageFile file = *f;
+        http->Get(file.path, [file](const httplib::Request&, httplib::Response& res) {
+            res.set_content(file.body.data(), file.body.size(), file.content_type);
+            res.set_header("Cache-Control", "no-cache");
+        });
+    }
+    http->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, {{"ok", true}}); });
+}
+
+void Server::bind() {
+    auto& o = impl_->options;
+    if (o.port == 0) {
+        impl_->port = impl_->http->bind_to_any_port(o.host);
+        if (impl_->port <= 0) throw Error(ErrorKind::unexpected, "cannot listen on " + o.host + " (any port)");
+    } else {
+        if (!impl_->http->bind_to_port(o.host, o.port))
+            throw Error(ErrorKind::unexpected, "cannot listen on " + o.host + ":" + std::to_string(o.port) +
+                                                   " (in use, or not an address of this machine)");
+        impl_->port = o.port;
+    }
+    impl_->widen_backlog();
+}
+
+std::string Server::url() const {
+    const auto& o = impl_->options;
+    const bool v6 = o.host.find(':') != std::string::npos;
+    return std::string(o.tls_cert ? "https" : "http") + "://" + (v6 ? "[" + o.host + "]" : o.host) + ":" +
+           std::to_string(impl_->port);
+}
+
+void Server::serve() {
+    {
+        std::lock_guard<std::mutex> lock(impl_->stop_mutex);
+        if (!impl_->stopped) impl_->serving = true;
+    }
+    if (impl_->serving) impl_->http->listen_after_bind();  // returns after stop(), once the pool has finished its work
+    impl_->writer->stop();
+    const auto c = impl_->writer->counters();
+    spdlog::info("stopped: {} group commit(s) of {} write(s), {} import/sweep job(s), {} group(s) retried one by one",
+                 c.groups, c.batched_jobs, c.solo_jobs, c.retried_groups);
+}
+
+void Server::stop() {
+    std::lock_guard<std::mutex> lock(impl_->stop_mutex);
+    if (impl_->stopped || !impl_->http) return;
+    impl_->stopped = true;
+    // httplib's stop() does nothing until its accept loop runs: a stop that comes just as serve()
+    // starts waits (briefly) for it, so it is never lost.
+    for (int i = 0; i < 500 && impl_->serving && !impl_->http->is_running(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    impl_->http->stop();
+}
+
+}  // namespace tfadesk::serve

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""The agent page in a real browser (SPEC §9): headless Debian Chromium driven through WebDriver
+(python3-selenium + chromium-driver) against a real `tfadesk serve` on 127.0.0.1.
+
+One agent signs in with a token, opens a ticket from the queue and records the three identity
+checks with the page's buttons; trying to approve, the page shows the refusal and its rule (R6);
+a second account signs in, finds the ticket on the approver's list and approves it.
+
+It FAILS (exit 1) when Chromium, chromedriver or selenium are missing: a browser test that
+skips itself would pass on a machine that never ran it.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                  "--window-size=1280,1600"]
+
+
+def fail(message):
+    print("serve_browser_test: FAILED: " + message, file=sys.stderr)
+    print("0 passed, 1 failed")
+    sys.exit(1)
+
+
+def find_browser():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else None)
+    if not chromium or not driver:
+        fail("Chromium and chromedriver are required (apt-get install chromium chromium-driver); found "
+             f"chromium={chromium}, chromedriver={driver}")
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        fail("python3-selenium is required (apt-get install python3-selenium)")
+    return chromium, driver
+
+
+def seed(seed_bin, db, name, roles, by):
+    out = subprocess.run([seed_bin, db, name, roles, by], check=True, capture_output=True, text=True).stdout
+    return out.strip()
+
+
+def start_server(tfadesk, db, err_path):
+    proc = subprocess.Popen([tfadesk, "--db", db, "serve", "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
+                            stderr=open(err_path, "w"), stdin=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline().strip()
+    prefix = "listening on http://127.0.0.1:"
+    if not line.startswith(prefix):
+        proc.kill()
+        fail("no listening line: " + repr(line) + "\n" + open(err_path).read())
+    return proc, "http://127.0.0.1:" + line[len(prefix):]
+
+
+def api(base, token, method, path, body=None):
+    req = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as res:
+        return res.status, json.loads(res.read())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tfadesk", required=True)
+    ap.add_argument("--seed", required=True)
+    ap.add_argument("--screenshot", help="save a screenshot of the end state here")
+    args = ap.parse_args()
+    chromium, chromedriver = find_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    tmp = tempfile.mkdtemp(prefix="tfadesk-browser-")
+    db = os.path.join(tmp, "desk.db")
+    seed(args.seed, db, "boss", "admin", "setup")
+    tokens = {name: seed(args.seed, db, name, roles, "boss")
+              for name, roles in [("bob", "agent,approver"), ("dave", "approver")]}
+    proc, base = start_server(args.tfadesk, db, os.path.join(tmp, "serve.err"))
+    driver = None
+    checks_done = 0
+    try:
+        status, t = api(base, tokens["bob"], "POST", "/api/v1/tickets",
+                        {"ref": "HD-1042", "phone": "+49 151 2345 6789", "client_id": "acme-gmbh",
+                         "requester_email": "ops@acme.example", "requester_role": "client",
+                         "portfolio_access": "no", "triage": True})
+        assert status == 201 and t["state"] == "identity_check", (status, t)
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = chromium
+        for flag in CHROMIUM_FLAGS + ["--user-data-dir=" + os.path.join(tmp, "profile")]:
+            options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+        wait = WebDriverWait(driver, 15)
+
+        def sign_in(name):
+            driver.get(base + "/")
+            box = wait.until(EC.visibility_of_element_located((By.ID, "token")))
+            box.clear()
+            box.send_keys(tokens[name])
+            driver.find_element(By.ID, "sign-in").click()
+            wait.until(EC.text_to_be_present_in_element((By.ID, "who-name"), name))
+            wait.until(EC.visibility_of_element_located((By.ID, "desk")))
+
+        def text(element_id):
+            return driver.find_element(By.ID, element_id).text
+
+        def apply(event, check=None):
+            wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, f'#events button[data-event="{event}"]'))).click()
+            wait.until(EC.visibility_of_element_located((By.ID, "event-form")))
+            if check:
+                Select(driver.find_element(By.ID, "check")).select_by_value(check)
+            driver.find_element(By.ID, "event-submit").click()
+
+        # One agent records the three checks.
+        sign_in("bob")
+        queue_entry = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, '#queue button[data-ref="HD-1042"]')))
+        assert "identity_check" in text("states"), text("states")
+        queue_entry.click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-state"), "identity_check"))
+        assert "checks" in text("ticket-waiting"), text("ticket-waiting")
+        for n, check in enumerate(["client_of_record", "number_ownership", "lost_access"]):
+            apply("check-passed", check)
+            wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-version"), str(3 + n)))
+            wait.until(EC.text_to_be_present_in_element((By.ID, "message"), "check-passed recorded"))
+            checks_done += 1
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, '#approver-list button[data-ref="HD-1042"]')))
+
+        # The same agent may not approve: the refusal is shown with its rule.
+        apply("approve")
+        wait.until(EC.text_to_be_present_in_element((By.ID, "message"), "Refused by"))
+        rule = driver.find_element(By.CSS_SELECTOR, "#message .rule").text
+        assert rule == "R6", "the refusal should name R6, got " + repr(text("message"))
+        assert text("ticket-state") == "identity_check"
+
+        # Another approver approves from the approver's list.
+        driver.find_element(By.ID, "sign-out").click()
+        wait.until(EC.visibility_of_element_located((By.ID, "token")))
+        sign_in("dave")
+        wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, '#approver-list button[data-ref="HD-1042"]'))).click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-version"), "5"))
+        apply("approve")
+        wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-state"), "approved"))
+        wait.until(lambda d: any("approve" in r.text and "dave" in r.text
+                                 for r in d.find_elements(By.CSS_SELECTOR, "#history tbody tr")))
+        wait.until(lambda d: d.execute_script("const i = document.getElementById('diagram');"
+                                              "return i.complete && i.naturalWidth > 0;"))
+        assert driver.find_element(By.CSS_SELECTOR, '#events button[data-event="submit-disable"]')
+        # Nothing from elsewhere, nothing the CSP had to block.
+        logs = [e for e in driver.get_log("browser") if "Content Security Policy" in e.get("message", "")]
+        assert not logs, logs
+        if args.screenshot:
+            driver.save_screenshot(args.screenshot)
+        status, t = api(base, tokens["dave"], "GET", "/api/v1/tickets/HD-1042")
+        assert t["state"] == "approved" and t["version"] == 6, t
+    except Exception as e:  # noqa: BLE001 - report any failure as the test's failure
+        if driver and args.screenshot:
+            driver.save_screenshot(args.screenshot)
+        fail(f"{type(e).__name__}: {e} (after {checks_done} checks)")
+    finally:
+        if driver:
+            driver.quit()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = -1
+        shutil.rmtree(tmp, ignore_errors=True)
+    if code != 0:
+        fail(f"tfadesk serve exited {code} after SIGTERM")
+    print("1 passed, 0 failed")
+
+
+if __name__ == "__main__":
+    main()

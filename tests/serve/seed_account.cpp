@@ -1,0 +1,23 @@
+// serve_seed_account DB NAME ROLES BY: adds an account through the desk's accounts API (the same
+// call `tfadesk agent add` makes) and prints its token. The serve tests set up their desks with
+// it; the first account of a desk must hold admin.
+#include <iostream>
+
+#include "tfadesk/desk/accounts.hpp"
+#include "tfadesk/engine/error.hpp"
+
+int main(int argc, char** argv) {
+    if (argc != 5) {
+        std::cerr << "usage: serve_seed_account DB NAME ROLES BY\n";
+        return 2;
+    }
+    try {
+        auto store = tfadesk::engine::open_store(argv[1], tfadesk::engine::Store::Mode::read_write);
+        const auto issued = tfadesk::desk::add_account(*store, argv[2], tfadesk::desk::parse_roles(argv[3]), argv[4]);
+        std::cout << issued.token << "\n";
+        return 0;
+    } catch (const tfadesk::engine::Error& e) {
+        std::cerr << "serve_seed_account: " << e.what() << "\n";
+        return e.exit_code();
+    }
+}

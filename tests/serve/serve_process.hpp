@@ -1,0 +1,180 @@
+// A real `tfadesk serve` for the serve tests: a desk in a temp folder with one account per role
+// (seeded through the desk's accounts API by serve_seed_account), the server started on
+// 127.0.0.1 with port 0, its port read from the "listening on" line, and stopped with SIGTERM.
+// httplib::Client talks to it. No doctest assertions here.
+#pragma once
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "../cli/process.hpp"
+
+namespace servetest {
+
+using clitest::Result;
+using clitest::TempDir;
+using nlohmann::json;
+
+// The accounts every test desk has: name -> roles.
+inline const std::vector<std::pair<std::string, std::string>>& accounts() {
+    static const std::vector<std::pair<std::string, std::string>> a = {
+        {"boss", "admin"},          {"alice", "agent"},       {"carol", "agent"},       {"bob", "agent,approver"},
+        {"dave", "approver"},       {"olga", "operator"},     {"audrey", "auditor"},
+    };
+    return a;
+}
+
+// A desk database with the accounts above; tokens by account name.
+struct Desk {
+    TempDir dir;
+    std::string db = dir / "desk.db";
+    std::map<std::string, std::string> tokens;
+
+    Desk() {
+        for (const auto& [name, roles] : accounts()) {
+            const Result r = clitest::run({SEED_BIN, db, name, roles, name == "boss" ? "setup" : "boss"});
+            if (r.code != 0) throw std::runtime_error("seeding " + name + ": " + r.describe());
+            tokens[name] = r.out.substr(0, r.out.find('\n'));
+        }
+    }
+    Result cli(const std::vector<std::string>& args) const { return clitest::tfadesk(db, args); }
+};
+
+// `tfadesk --db DB serve --listen 127.0.0.1:0 EXTRA...`, running until stop().
+class Server {
+public:
+    explicit Server(const Desk& desk, std::vector<std::string> extra = {}) : err_path_(desk.dir / "serve.err") {
+        std::vector<std::string> argv = {TFADESK_BIN, "--db", desk.db, "serve", "--listen", "127.0.0.1:0"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        int out[2];
+        if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
+        std::vector<char*> args;
+        for (auto& a : argv) args.push_back(a.data());
+        args.push_back(nullptr);
+        pid_ = fork();
+        if (pid_ < 0) throw std::runtime_error("fork");
+        if (pid_ == 0) {
+            const int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            const int devnull = open("/dev/null", O_RDONLY);
+            if (err < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err, 2) < 0) _exit(126);
+            execv(args[0], args.data());
+            _exit(127);
+        }
+        close(out[1]);
+        out_ = out[0];
+        line_ = read_line(std::chrono::seconds(20));
+        const bool tls = std::find(extra.begin(), extra.end(), "--tls-cert") != extra.end();
+        const std::string prefix = std::string("listening on ") + (tls ? "https" : "http") + "://127.0.0.1:";
+        if (line_.rfind(prefix, 0) != 0) {
+            stop();
+            throw std::runtime_error("no listening line; got '" + line_ + "'; stderr: " + clitest::slurp(err_path_));
+        }
+        port_ = std::stoi(line_.substr(prefix.size()));
+    }
+    ~Server() {
+        if (pid_ > 0) stop();
+        if (out_ >= 0) close(out_);
+    }
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    int port() const { return port_; }
+    const std::string& listening_line() const { return line_; }
+    pid_t pid() const { return pid_; }
+    std::string stderr_text() const { return clitest::slurp(err_path_); }
+
+    httplib::Client client(std::optional<std::string> token = std::nullopt) const {
+        httplib::Client c("127.0.0.1", port_);
+        c.set_connection_timeout(5);
+        c.set_tcp_nodelay(true);
+        c.set_read_timeout(30);
+        c.set_write_timeout(30);
+        if (token) c.set_bearer_token_auth(token->c_str());
+        return c;
+    }
+
+    // SIGTERM, then waits (at most `limit`) for the exit; the exit code, 128 + signal, or -1 when
+    // it did not stop in time (it is then killed).
+    int stop(std::chrono::seconds limit = std::chrono::seconds(30), int sig = SIGTERM) {
+        if (pid_ <= 0) return code_;
+        kill(pid_, sig);
+        const auto until = std::chrono::steady_clock::now() + limit;
+        int status = 0;
+        for (;;) {
+            const pid_t r = waitpid(pid_, &status, WNOHANG);
+            if (r == pid_) break;
+            if (std::chrono::steady_clock::now() > until) {
+                kill(pid_, SIGKILL);
+                waitpid(pid_, &status, 0);
+                pid_ = -1;
+                return code_ = -1;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        pid_ = -1;
+        code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return code_;
+    }
+
+private:
+    std::string read_line(std::chrono::seconds limit) {
+        std::string line;
+        const auto until = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < until) {
+            pollfd p{out_, POLLIN, 0};
+            if (poll(&p, 1, 100) <= 0) continue;
+            char c = 0;
+            const ssize_t n = read(out_, &c, 1);
+            if (n <= 0) break;
+            if (c == '\n') return line;
+            line += c;
+        }
+        return line;
+    }
+
+    std::string err_path_;
+    pid_t pid_ = -1;
+    int out_ = -1;
+    int port_ = 0;
+    int code_ = -1;
+    std::string line_;
+};
+
+// The JSON of an answer, or null when the body is not JSON.
+inline json body_of(const httplib::Result& r) {
+    if (!r) return nullptr;
+    return json::parse(r->body, nullptr, false);
+}
+
+inline std::string describe(const httplib::Result& r) {
+    if (!r) return "no answer: " + httplib::to_string(r.error());
+    return "HTTP " + std::to_string(r->status) + " " + r->body;
+}
+
+// A ticket object of SPEC §2 for POST /api/v1/tickets.
+inline json ticket_body(const std::string& ref, const std::string& role = "client", const std::string& access = "no") {
+    return json{{"ref", ref},
+                {"phone", "+49 151 2345 6789"},
+                {"client_id", "acme-gmbh"},
+                {"requester_email", "ops@acme.example"},
+                {"requester_role", role},
+                {"portfolio_access", access}};
+}
+
+}  // namespace servetest
