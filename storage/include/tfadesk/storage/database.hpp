@@ -93,6 +93,13 @@ public:
     void for_each_seal(
         const std::function<void(const engine::Seal&, const std::optional<std::string>& log_hash)>& fn) override;
 
+    // verbatim copies (migrate)
+    void append_verbatim(const engine::LogEntry& entry) override;
+    void put_ticket(const engine::Ticket& ticket) override;
+    void put_account(const engine::Account& account, const std::optional<std::string>& token_hash) override;
+    void put_seal(const engine::Seal& seal) override;
+    std::optional<std::string> account_token_hash(std::string_view name) override;
+
     std::string location() const override { return path_; }
     std::string path() const { return path_; }
 
