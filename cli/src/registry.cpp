@@ -13,13 +13,14 @@ std::unique_ptr<Command> make_history();
 std::unique_ptr<Command> make_replay();
 std::unique_ptr<Command> make_verify();
 std::unique_ptr<Command> make_export();
+std::unique_ptr<Command> make_migrate();
 std::unique_ptr<Command> make_diagram();
 std::unique_ptr<Command> make_completion();
 
 std::vector<std::unique_ptr<Command>> make_commands() {
     std::vector<std::unique_ptr<Command>> v;
     for (auto make : {make_open, make_event, make_show, make_list, make_import, make_sweep, make_stats, make_history,
-                      make_replay, make_verify, make_export, make_diagram, make_completion})
+                      make_replay, make_verify, make_export, make_migrate, make_diagram, make_completion})
         v.push_back(make());
     return v;
 }

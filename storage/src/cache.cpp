@@ -149,9 +149,13 @@ std::function<std::optional<Ticket>()> Database::ticket_cursor() {
         impl_->flush();
         auto q = std::make_shared<SQLite::Statement>(impl_->db, std::string("SELECT ") + kTicketColumns +
                                                                     " FROM tickets ORDER BY ref");
-        return [q, path = path_]() {
+        auto done = std::make_shared<bool>(false);
+        return [q, done, path = path_]() {
             return guarded(path, [&]() -> std::optional<Ticket> {
-                if (!q->executeStep()) return std::nullopt;
+                if (*done || !q->executeStep()) {
+                    *done = true;  // SQLite refuses a step after the last row: stay at the end
+                    return std::nullopt;
+                }
                 return ticket_from(*q);
             });
         };

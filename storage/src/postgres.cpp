@@ -14,6 +14,7 @@
 #include "rows.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/rules/time.hpp"
+#include "tfadesk/storage/database.hpp"
 
 namespace tfadesk::storage {
 
@@ -25,8 +26,8 @@ using engine::Ticket;
 
 namespace {
 
-constexpr std::int64_t kApplicationId = 0x54464144;  // "TFAD", as SQLite's application_id
-constexpr int kSchemaVersion = 1;
+constexpr std::int64_t kPgApplicationId = 0x54464144;  // "TFAD", as SQLite's application_id
+constexpr int kPgSchemaVersion = 1;
 constexpr std::int64_t kCreateLock = 0x5446414453434d41;  // advisory lock key while creating the schema
 constexpr std::size_t kBatchRows = 500;                     // rows per multi-row INSERT
 constexpr int kFetchRows = 1000;                            // rows per cursor FETCH
@@ -108,7 +109,7 @@ const char* const kMigrations[] = {
         EXECUTE FUNCTION tfadesk_refuse('R8: seals are append-only; they cannot be deleted');
     )sql",
 };
-static_assert(std::size(kMigrations) == kSchemaVersion);
+static_assert(std::size(kMigrations) == kPgSchemaVersion);
 
 // What the current schema holds: the tfadesk table, and how many tables in all.
 constexpr const char* kInspect =
@@ -562,10 +563,10 @@ void PgStore::Impl::check_schema(bool writing) {
         return;
     }
     const auto r = q.exec("SELECT application_id, schema_version FROM tfadesk_meta");
-    if (r.empty() || number(r[0][0]) != kApplicationId)
+    if (r.empty() || number(r[0][0]) != kPgApplicationId)
         throw Error(ErrorKind::unexpected, shown + " is not a tfadesk desk (tfadesk_meta names another application)");
     schema = r[0][1].as<int>();
-    if (schema > kSchemaVersion)
+    if (schema > kPgSchemaVersion)
         throw Error(ErrorKind::unexpected, shown + " was written by a newer tfadesk (schema " + std::to_string(schema) + ")");
 }
 
@@ -576,13 +577,13 @@ void PgStore::Impl::create_schema() {
     try {
         q.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kCreateLock) + ")");
         check_schema(true);
-        for (int v = schema; v < kSchemaVersion; ++v) q.exec(kMigrations[v]);
-        if (schema < kSchemaVersion)
-            q.exec("INSERT INTO tfadesk_meta (application_id, schema_version) VALUES (" + std::to_string(kApplicationId) +
-                   ", " + std::to_string(kSchemaVersion) + ") ON CONFLICT (one_row) DO UPDATE SET schema_version = " +
-                   std::to_string(kSchemaVersion));
+        for (int v = schema; v < kPgSchemaVersion; ++v) q.exec(kMigrations[v]);
+        if (schema < kPgSchemaVersion)
+            q.exec("INSERT INTO tfadesk_meta (application_id, schema_version) VALUES (" + std::to_string(kPgApplicationId) +
+                   ", " + std::to_string(kPgSchemaVersion) + ") ON CONFLICT (one_row) DO UPDATE SET schema_version = " +
+                   std::to_string(kPgSchemaVersion));
         q.exec("COMMIT");
-        schema = kSchemaVersion;
+        schema = kPgSchemaVersion;
     } catch (...) {
         try {
             q.exec("ROLLBACK");
@@ -649,7 +650,7 @@ PgStore::PgStore(const std::string& uri, Mode mode) : impl_(connect(uri, mode)) 
             impl.check_schema(false);
         } else {
             impl.check_schema(true);
-            if (impl.schema < kSchemaVersion) impl.create_schema();
+            if (impl.schema < kPgSchemaVersion) impl.create_schema();
         }
         impl.prepare_statements();
     });

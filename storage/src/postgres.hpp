@@ -29,8 +29,6 @@ std::string mask_uri(const std::string& uri);
 std::vector<std::string> uri_secrets(const std::string& uri);
 // Whether the database at `uri` holds a tfadesk schema (read-only; creates nothing).
 bool pg_desk_exists(const std::string& uri);
-// The libpq version this build runs on, as "15.20".
-std::string libpq_version();
 
 class PgStore final : public engine::Store {
 public:

@@ -11,7 +11,7 @@ cp -r "$src/samples" "$work/samples"
 cd "$work"
 export PATH="$work/bin:$PATH" TFADESK_DB="$work/desk.db"
 passed=0 failed=0
-for cmd in open event show list import sweep stats history replay verify export diagram completion; do
+for cmd in open event show list import sweep stats history replay verify export migrate diagram completion; do
     example=$(tfadesk "$cmd" --help | awk '/^Example:/ {getline; sub(/^ +/, ""); print; exit}')
     if [ -z "$example" ]; then echo "FAIL $cmd: no example in --help"; failed=$((failed + 1)); continue; fi
     if bash -c "$example" >"$work/out.txt" 2>&1; then

@@ -32,6 +32,8 @@ using engine::sha256_hex;
 
 // The SQLite library version this build runs on.
 std::string sqlite_version();
+// The libpq (PostgreSQL client) version this build runs on, as "15.20".
+std::string libpq_version();
 
 class Database final : public engine::Store {
 public:
