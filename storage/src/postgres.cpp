@@ -405,7 +405,7 @@ struct PgStore::Impl {
     std::unordered_set<std::string> pending_opened; // refs whose first entry is pending
     std::vector<TicketRow> pending_rows;            // ticket rows not sent yet, one per ref
     std::unordered_map<std::string, std::size_t> pending_row_of;
-    bool prepared_batch = false;
+    bool prepared_batch = false, prepared_rows = false;  // the full-batch statements
 
     std::string scrub(std::string s) const { return storage::scrub(std::move(s), secrets); }
 
@@ -470,6 +470,13 @@ struct PgStore::Impl {
     void check_schema(bool writing);
     void create_schema();
     void prepare_statements();
+    // Whether the schema is there to read. A read-write store opened on an empty database creates
+    // it with its first write; until then it reads as an empty desk (asking again each time, as
+    // another process may have created it meanwhile).
+    bool ready() {
+        if (schema == 0 && mode == Mode::read_write && tx != Tx::write) check_schema(true);
+        return schema > 0;
+    }
 
     void queue_ticket(const Ticket& t) {
         const auto [it, fresh] = pending_row_of.try_emplace(t.fields.ref, pending_rows.size());
@@ -570,27 +577,18 @@ void PgStore::Impl::check_schema(bool writing) {
         throw Error(ErrorKind::unexpected, shown + " was written by a newer tfadesk (schema " + std::to_string(schema) + ")");
 }
 
-// Creates or migrates the schema. Processes racing to do so queue on an advisory lock and each
-// judges the schema again once it holds it, so exactly one creates it.
+// Creates or migrates the schema, inside the open write transaction (DDL is transactional: a first
+// write that fails leaves the database as it was). Processes racing to do so queue on an advisory
+// lock and each judges the schema again once it holds it, so exactly one creates it.
 void PgStore::Impl::create_schema() {
-    q.exec("BEGIN");
-    try {
-        q.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kCreateLock) + ")");
-        check_schema(true);
-        for (int v = schema; v < kPgSchemaVersion; ++v) q.exec(kMigrations[v]);
-        if (schema < kPgSchemaVersion)
-            q.exec("INSERT INTO tfadesk_meta (application_id, schema_version) VALUES (" + std::to_string(kPgApplicationId) +
-                   ", " + std::to_string(kPgSchemaVersion) + ") ON CONFLICT (one_row) DO UPDATE SET schema_version = " +
-                   std::to_string(kPgSchemaVersion));
-        q.exec("COMMIT");
-        schema = kPgSchemaVersion;
-    } catch (...) {
-        try {
-            q.exec("ROLLBACK");
-        } catch (...) {
-        }
-        throw;
-    }
+    q.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kCreateLock) + ")");
+    check_schema(true);
+    for (int v = schema; v < kPgSchemaVersion; ++v) q.exec(kMigrations[v]);
+    if (schema < kPgSchemaVersion)
+        q.exec("INSERT INTO tfadesk_meta (application_id, schema_version) VALUES (" + std::to_string(kPgApplicationId) + ", " +
+               std::to_string(kPgSchemaVersion) + ") ON CONFLICT (one_row) DO UPDATE SET schema_version = " +
+               std::to_string(kPgSchemaVersion));
+    schema = kPgSchemaVersion;
 }
 
 void PgStore::Impl::prepare_statements() {
@@ -649,8 +647,7 @@ PgStore::PgStore(const std::string& uri, Mode mode) : impl_(connect(uri, mode)) 
             impl.tx = Impl::Tx::snapshot;
             impl.check_schema(false);
         } else {
-            impl.check_schema(true);
-            if (impl.schema < kPgSchemaVersion) impl.create_schema();
+            impl.check_schema(true);  // refuses a foreign or newer schema now; creates nothing yet
         }
         impl.prepare_statements();
     });
@@ -675,8 +672,9 @@ namespace {
 // The head lock: the first statement of every write transaction. The head is then read again in
 // a statement of its own, whose fresh snapshot (READ COMMITTED) sees what the writer before us
 // committed; durability is forced on for this transaction if the server was told to skip it.
+constexpr const char* kBegin = "BEGIN ISOLATION LEVEL READ COMMITTED; ";
 constexpr const char* kLockHead =
-    "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT 1 FROM head FOR UPDATE; "
+    "SELECT 1 FROM head FOR UPDATE; "
     "SELECT h.seq, h.hash, l.seq, l.hash, CASE WHEN current_setting('synchronous_commit') = 'off' "
     "THEN set_config('synchronous_commit', 'on', true) END "
     "FROM head h LEFT JOIN LATERAL (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1) l ON true";
@@ -690,9 +688,15 @@ public:
         if (impl_.tx != Tx::none)
             throw Error(ErrorKind::unexpected, impl_.shown + ": a write transaction cannot begin inside another transaction");
         impl_.guard([&] {
+            const bool create = impl_.schema < kPgSchemaVersion;
+            if (create) impl_.q.exec(kBegin);
             impl_.tx = Tx::write;
             try {
-                lock_head();
+                if (create) {
+                    creating_ = true;
+                    impl_.create_schema();
+                }
+                lock_head(!create);
             } catch (...) {
                 rollback();
                 throw;
@@ -725,8 +729,9 @@ public:
     }
 
 private:
-    void lock_head() {
-        const auto r = impl_.q.exec(kLockHead);
+    // The first statements of the transaction: `begin` sends BEGIN with them (one round trip).
+    void lock_head(bool begin) {
+        const auto r = impl_.q.exec(begin ? std::string(kBegin) + kLockHead : std::string(kLockHead));
         if (r.empty()) throw Error(ErrorKind::unexpected, impl_.shown + " has lost the head row of its log (table head)");
         impl_.locked = Head{number(r[0][0]), text(r[0][1])};
         const Head last = r[0][2].is_null() ? Head{} : Head{number(r[0][2]), text(r[0][3])};
@@ -746,6 +751,7 @@ private:
     }
     void rollback() noexcept {
         reset();
+        if (creating_) impl_.schema = 0;  // the schema it created is rolled back with it
         try {
             impl_.end_transaction("ROLLBACK");
         } catch (...) {  // never throw from a destructor; the server rolls back on disconnect
@@ -754,6 +760,7 @@ private:
 
     PgStore::Impl& impl_;
     bool done_ = false;
+    bool creating_ = false;  // this transaction creates the schema
 };
 
 }  // namespace
@@ -796,12 +803,18 @@ void PgStore::Impl::flush_rows() {
         }
         return " ON CONFLICT (ref) DO UPDATE SET " + set;
     }();
+    const std::string sql = std::string("INSERT INTO tickets (") + kTicketColumns + ") VALUES ";
     for (std::size_t start = 0; start < pending_rows.size(); start += kBatchRows) {
         const std::size_t n = std::min(kBatchRows, pending_rows.size() - start);
         Params p;
         for (std::size_t i = start; i < start + n; ++i) pending_rows[i].add_to(p);
-        q.exec_params(std::string("INSERT INTO tickets (") + kTicketColumns + ") VALUES " + placeholders(n, kTicketCount) + upsert,
-                      p.dynamic());
+        if (n == kBatchRows) {
+            if (!prepared_rows) conn.prepare("upsert_tickets", sql + placeholders(kBatchRows, kTicketCount) + upsert);
+            prepared_rows = true;
+            q.exec_prepared("upsert_tickets", p.dynamic());
+        } else {
+            q.exec_params(sql + placeholders(n, kTicketCount) + upsert, p.dynamic());
+        }
     }
     pending_rows.clear();
     pending_row_of.clear();
@@ -813,6 +826,7 @@ std::vector<LogEntry> PgStore::entries(std::string_view ref) {
     auto& impl = *impl_;
     return impl.guard([&] {
         std::vector<LogEntry> out;
+        if (!impl.ready()) return out;
         for (const auto& row : impl.q.exec_prepared("entries", std::string(ref))) out.push_back(entry_from(row));
         for (const auto& e : impl.pending)
             if (e.ref == ref) out.push_back(e);
@@ -824,7 +838,7 @@ bool PgStore::exists(std::string_view ref) {
     auto& impl = *impl_;
     const std::string key(ref);
     if (impl.pending_opened.count(key)) return true;
-    return impl.guard([&] { return !impl.q.exec_prepared("exists", key).empty(); });
+    return impl.guard([&] { return impl.ready() && !impl.q.exec_prepared("exists", key).empty(); });
 }
 
 void PgStore::append(LogEntry& e, const Ticket& t) {
@@ -863,6 +877,7 @@ void PgStore::append_verbatim(const LogEntry& e) {
 void PgStore::for_each_entry(const std::function<void(const LogEntry&)>& fn) {
     auto& impl = *impl_;
     impl.guard([&] {
+        if (!impl.ready()) return;
         impl.flush();
         impl.scan(std::string("SELECT ") + kEntryColumns + " FROM events ORDER BY seq",
                   [&](const pqxx::row& r) { fn(entry_from(r)); });
@@ -873,6 +888,7 @@ void PgStore::for_each_entry_by_ticket(
     const std::function<void(const LogEntry&, const std::optional<engine::PrevEntry>&)>& fn) {
     auto& impl = *impl_;
     impl.guard([&] {
+        if (!impl.ready()) return;
         impl.flush();
         std::optional<engine::PrevEntry> prev;
         impl.scan("SELECT e.seq, e.ref, e.tseq, e.event, e.details, e.agent, e.at, e.state, e.policy_version, "
@@ -889,6 +905,7 @@ void PgStore::for_each_entry_by_ticket(
 std::optional<LogEntry> PgStore::entry_at(std::int64_t seq) {
     auto& impl = *impl_;
     return impl.guard([&]() -> std::optional<LogEntry> {
+        if (!impl.ready()) return std::nullopt;
         impl.flush();
         const auto r = impl.q.exec_prepared("entry_at", seq);
         if (r.empty()) return std::nullopt;
@@ -900,6 +917,7 @@ Head PgStore::head() {
     auto& impl = *impl_;
     if (impl.tx == Impl::Tx::write) return impl.head;
     return impl.guard([&] {
+        if (!impl.ready()) return Head{};
         const auto r = impl.q.exec_prepared("head");
         if (r.empty()) return Head{};
         return Head{number(r[0][0]), text(r[0][1])};
@@ -922,6 +940,7 @@ std::optional<Ticket> PgStore::ticket(std::string_view ref) {
     const auto queued = impl.pending_row_of.find(std::string(ref));
     if (queued != impl.pending_row_of.end()) return impl.pending_rows[queued->second].t;
     return impl.guard([&]() -> std::optional<Ticket> {
+        if (!impl.ready()) return std::nullopt;
         const auto r = impl.q.exec_prepared("ticket", std::string(ref));
         if (r.empty()) return std::nullopt;
         return ticket_from(r[0]);
@@ -931,6 +950,7 @@ std::optional<Ticket> PgStore::ticket(std::string_view ref) {
 void PgStore::for_each_ticket(const std::optional<std::string>& state, const std::function<void(const Ticket&)>& fn) {
     auto& impl = *impl_;
     impl.guard([&] {
+        if (!impl.ready()) return;
         impl.flush();
         std::string sql = std::string("SELECT ") + kTicketColumns + " FROM tickets";
         if (state) sql += " WHERE state = " + impl.q.quote(*state);
@@ -941,6 +961,7 @@ void PgStore::for_each_ticket(const std::optional<std::string>& state, const std
 std::function<std::optional<Ticket>()> PgStore::ticket_cursor() {
     auto& impl = *impl_;
     return impl.guard([&]() -> std::function<std::optional<Ticket>()> {
+        if (!impl.ready()) return [] { return std::optional<Ticket>(); };
         impl.flush();
         struct State {
             explicit State(Impl& i) : impl(i), cursor(i, std::string("SELECT ") + kTicketColumns + " FROM tickets ORDER BY ref") {}
@@ -970,8 +991,9 @@ std::function<std::optional<Ticket>()> PgStore::ticket_cursor() {
 std::vector<std::string> PgStore::refs_in_state(std::string_view state) {
     auto& impl = *impl_;
     return impl.guard([&] {
-        impl.flush();
         std::vector<std::string> out;
+        if (!impl.ready()) return out;
+        impl.flush();
         for (const auto& row : impl.q.exec_prepared("refs_in_state", std::string(state))) out.push_back(text(row[0]));
         return out;
     });
@@ -980,8 +1002,9 @@ std::vector<std::string> PgStore::refs_in_state(std::string_view state) {
 engine::DeskStats PgStore::stats(const std::optional<std::string>& since) {
     auto& impl = *impl_;
     return impl.guard([&] {
-        impl.flush();
         engine::DeskStats out;
+        if (!impl.ready()) return out;
+        impl.flush();
         const std::string opened = "(SELECT at FROM events o WHERE o.ref = t.ref AND o.tseq = 1)";
         const std::string where = since ? " WHERE " + opened + " >= $1" : std::string();
         auto run = [&](const std::string& sql) { return since ? impl.q.exec_params(sql, *since) : impl.q.exec(sql); };
@@ -1005,12 +1028,13 @@ engine::DeskStats PgStore::stats(const std::optional<std::string>& since) {
 
 bool PgStore::has_accounts() {
     auto& impl = *impl_;
-    return impl.guard([&] { return !impl.q.exec_prepared("has_accounts").empty(); });
+    return impl.guard([&] { return impl.ready() && !impl.q.exec_prepared("has_accounts").empty(); });
 }
 
 std::optional<engine::Account> PgStore::account(std::string_view name) {
     auto& impl = *impl_;
     return impl.guard([&]() -> std::optional<engine::Account> {
+        if (!impl.ready()) return std::nullopt;
         const auto r = impl.q.exec_prepared("account", std::string(name));
         if (r.empty()) return std::nullopt;
         return account_from(r[0]);
@@ -1020,6 +1044,7 @@ std::optional<engine::Account> PgStore::account(std::string_view name) {
 std::optional<engine::Account> PgStore::account_by_token(std::string_view token_hash) {
     auto& impl = *impl_;
     return impl.guard([&]() -> std::optional<engine::Account> {
+        if (!impl.ready()) return std::nullopt;
         const auto r = impl.q.exec_prepared("account_by_token", std::string(token_hash));
         if (r.empty()) return std::nullopt;
         return account_from(r[0]);
@@ -1029,6 +1054,7 @@ std::optional<engine::Account> PgStore::account_by_token(std::string_view token_
 std::optional<std::string> PgStore::account_token_hash(std::string_view name) {
     auto& impl = *impl_;
     return impl.guard([&]() -> std::optional<std::string> {
+        if (!impl.ready()) return std::nullopt;
         const auto r = impl.q.exec_prepared("account_token_hash", std::string(name));
         if (r.empty()) return std::nullopt;
         return opt_text(r[0][0]);
@@ -1038,6 +1064,7 @@ std::optional<std::string> PgStore::account_token_hash(std::string_view name) {
 void PgStore::for_each_account(const std::function<void(const engine::Account&)>& fn) {
     auto& impl = *impl_;
     impl.guard([&] {
+        if (!impl.ready()) return;
         for (const auto& r : impl.q.exec(std::string("SELECT ") + kAccountColumns + " FROM accounts ORDER BY name"))
             fn(account_from(r));
     });
@@ -1054,6 +1081,7 @@ void PgStore::put_account(const engine::Account& a, const std::optional<std::str
 std::optional<engine::Seal> PgStore::last_seal() {
     auto& impl = *impl_;
     return impl.guard([&]() -> std::optional<engine::Seal> {
+        if (!impl.ready()) return std::nullopt;
         const auto r = impl.q.exec_prepared("last_seal");
         if (r.empty()) return std::nullopt;
         return engine::Seal{number(r[0][0]), text(r[0][1]), text(r[0][2])};
@@ -1063,6 +1091,7 @@ std::optional<engine::Seal> PgStore::last_seal() {
 void PgStore::for_each_seal(const std::function<void(const engine::Seal&, const std::optional<std::string>&)>& fn) {
     auto& impl = *impl_;
     impl.guard([&] {
+        if (!impl.ready()) return;
         impl.flush();
         impl.scan("SELECT s.seq, s.hash, s.note, e.hash FROM seals s LEFT JOIN events e ON e.seq = s.seq ORDER BY s.seq",
                   [&](const pqxx::row& r) { fn(engine::Seal{number(r[0]), text(r[1]), text(r[2])}, opt_text(r[3])); });

@@ -33,10 +33,11 @@ bool pg_desk_exists(const std::string& uri);
 class PgStore final : public engine::Store {
 public:
     // Connects to `uri`. read_only: one READ ONLY snapshot; a database without the schema is
-    // Error(unexpected) and nothing is created. read_write: creates the schema on first use under
-    // an advisory lock (processes may race to create it). Either refuses a database whose current
-    // schema holds other tables but no tfadesk desk, or a newer schema. Connection failures are
-    // Error(unexpected) on one line, the password masked.
+    // Error(unexpected) and nothing is created. read_write: the schema is created by the first
+    // write transaction, inside it (a first write that fails leaves nothing), under an advisory
+    // lock (processes may race to create it); until then the store reads as an empty desk.
+    // Either refuses a database whose current schema holds other tables but no tfadesk desk, or
+    // a newer schema. Connection failures are Error(unexpected) on one line, password masked.
     PgStore(const std::string& uri, Mode mode);
     ~PgStore() override;
     PgStore(const PgStore&) = delete;

@@ -227,9 +227,9 @@ TEST_CASE("read-only: a missing desk is an error and nothing is created") {
     CHECK(std::string(e.what()).find('\n') == std::string::npos);
     CHECK_FALSE(backend().holds_anything(desk.location()));
     CHECK_FALSE(engine::store_exists(desk.location()));
-    open_rw(desk.location());  // a writer creates it
+    open(*open_rw(desk.location()), fields("HD-1"), 1);  // a writer creates it
     CHECK(engine::store_exists(desk.location()));
-    CHECK(open_ro(desk.location())->head().seq == 0);
+    CHECK(open_ro(desk.location())->head().seq == 1);
 }
 
 TEST_CASE("read-only: every write is refused and one snapshot is kept") {
@@ -596,6 +596,13 @@ TEST_CASE("migrate copies a desk verbatim to and from this store: caches rebuilt
     check_same(original, snapshot(*open_ro(back)));
 }
 
+// Nothing at all, or a desk without entries, rows or seals.
+bool empty_desk(const std::string& location) {
+    if (!engine::store_exists(location)) return true;
+    auto s = open_ro(location);
+    return s->head().seq == 0 && !s->ticket_cursor()() && !s->has_accounts() && !s->last_seal();
+}
+
 TEST_CASE("migrate refuses a destination that is not empty, and a source that does not verify") {
     Desk desk;
     {
@@ -628,10 +635,7 @@ TEST_CASE("migrate refuses a destination that is not empty, and a source that do
         CHECK(e.kind() == ErrorKind::integrity);
         CHECK(contains(e.what(), "entry seq 8"));
         CHECK(contains(e.what(), "hash does not match"));
-        auto d = open_ro(dst.location());
-        CHECK(d->head().seq == 0);
-        CHECK_FALSE(d->ticket_cursor()());
-        CHECK(b.raw_value(dst.location(), "SELECT count(*) FROM events") == "0");
+        CHECK(empty_desk(dst.location()));
     }
     SUBCASE("an entry deleted from the source: integrity at the gap") {
         auto& b = backend();
@@ -640,7 +644,7 @@ TEST_CASE("migrate refuses a destination that is not empty, and a source that do
         const auto e = error_of([&] { desk::migrate(*open_ro(desk.location()), *open_rw(dst.location())); });
         CHECK(e.kind() == ErrorKind::integrity);
         CHECK(contains(e.what(), "entry seq 6"));
-        CHECK(open_ro(dst.location())->head().seq == 0);
+        CHECK(empty_desk(dst.location()));
     }
 }
 
@@ -659,7 +663,7 @@ TEST_CASE("a store that is not a tfadesk desk, or from a newer tfadesk, is refus
         if (b.is_postgres()) CHECK_FALSE(engine::store_exists(desk.location()));
     }
     SUBCASE("a newer schema") {
-        open_rw(desk.location());
+        open(*open_rw(desk.location()), fields("HD-1"), 1);
         REQUIRE_FALSE(b.raw_exec(desk.location(), b.is_postgres() ? "UPDATE tfadesk_meta SET schema_version = 99"
                                                                   : "PRAGMA user_version = 99"));
         for (auto mode : {Store::Mode::read_write, Store::Mode::read_only}) {
@@ -733,8 +737,8 @@ TEST_CASE("postgres: a password in the URI never appears in a message or in loca
         auto s = open_rw(uri);
         CHECK_FALSE(contains(s->location(), secret));
         CHECK(contains(s->location(), "tfadesk:***@"));
-        REQUIRE_FALSE(pg.raw_exec(desk.location(), "CREATE UNIQUE INDEX no_second_open ON events (agent, event)"));
         open(*s, fields("HD-1"), 1);
+        REQUIRE_FALSE(pg.raw_exec(desk.location(), "CREATE UNIQUE INDEX no_second_open ON events (agent, event)"));
         const auto e = error_of([&] { open(*s, fields("HD-2"), 2); });  // the index refuses it
         CHECK_FALSE(contains(e.what(), secret));
         CHECK(contains(e.what(), "tfadesk:***@"));
@@ -791,13 +795,38 @@ TEST_CASE("postgres: a role granted only SELECT reads everything and writes noth
 TEST_CASE("postgres: every text column compares in byte order (COLLATE \"C\"), whatever the database's default") {
     if (!backend().is_postgres()) return;
     Desk desk;
-    open_rw(desk.location());
+    open(*open_rw(desk.location()), fields("HD-1"), 1);
     auto& b = backend();
     CHECK(b.raw_value(desk.location(),
                       "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' "
                       "AND data_type = 'text' AND collation_name IS DISTINCT FROM 'C'") == "0");
     CHECK(b.raw_value(desk.location(), "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' "
                                        "AND column_name = 'ref'") == "2");
+}
+
+TEST_CASE("postgres: the schema is created by the first write, inside its transaction") {
+    if (!backend().is_postgres()) return;
+    Desk desk;
+    auto& b = backend();
+    auto s = open_rw(desk.location());
+    CHECK_FALSE(b.holds_anything(desk.location()));  // opening creates nothing
+    CHECK(s->head().seq == 0);                      // and reads as an empty desk
+    CHECK_FALSE(s->exists("HD-1"));
+    CHECK_FALSE(s->ticket_cursor()());
+    CHECK_THROWS_AS(engine::in_transaction(*s,
+                                           [&] {
+                                               engine::open_ticket(*s, fields("HD-1"), "a1", at(1));
+                                               throw Error(ErrorKind::unexpected, "the command fails");
+                                           }),
+                    Error);
+    CHECK_FALSE(b.holds_anything(desk.location()));  // the failed first write left nothing
+    CHECK_FALSE(engine::store_exists(desk.location()));
+    // Another process creates it meanwhile: this store sees it without reopening.
+    open(*open_rw(desk.location()), fields("HD-2"), 2);
+    CHECK(s->exists("HD-2"));
+    open(*s, fields("HD-1"), 3);
+    CHECK(b.raw_value(desk.location(), "SELECT schema_version FROM tfadesk_meta") == "1");
+    CHECK(s->head().seq == 2);
 }
 
 TEST_CASE("postgres: processes racing to create the schema: exactly one creates it, all succeed") {
