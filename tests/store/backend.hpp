@@ -233,6 +233,19 @@ public:
         if (auto err = raw_exec(location, grants)) throw std::runtime_error(grants + ": " + *err);
         return with_user(location, role);
     }
+    // A role that may write the desk at `location` (whose tables exist) but does not own them,
+    // granted exactly as docs/postgresql.md says; returns the URI to connect as it.
+    std::string writer(const std::string& location) {
+        const std::string db = database_of(location), role = "writer_" + db;
+        roles_.push_back(role);
+        for (const std::string& sql : {"CREATE ROLE " + role + " LOGIN", "GRANT CONNECT ON DATABASE " + db + " TO " + role})
+            if (auto err = raw_exec(admin_, sql)) throw std::runtime_error(sql + ": " + *err);
+        const std::string grants = "GRANT USAGE ON SCHEMA public TO " + role + "; GRANT SELECT ON tfadesk_meta TO " + role +
+                                   "; GRANT SELECT, INSERT ON events, seals TO " + role +
+                                   "; GRANT SELECT, INSERT, UPDATE ON head, tickets, accounts TO " + role + ";";
+        if (auto err = raw_exec(location, grants)) throw std::runtime_error(grants + ": " + *err);
+        return with_user(location, role);
+    }
     const std::string& admin() const { return admin_; }
 
 private:

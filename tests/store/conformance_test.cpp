@@ -792,6 +792,31 @@ TEST_CASE("postgres: a role granted only SELECT reads everything and writes noth
     CHECK(contains(denied.what(), "permission denied for table events"));
 }
 
+TEST_CASE("postgres: a writer role that does not own the tables writes everything but cannot switch the triggers off") {
+    if (!backend().is_postgres()) return;
+    auto& pg = static_cast<PgBackend&>(backend());
+    Desk desk;
+    open(*open_rw(desk.location()), fields("FIRST"), 0);  // the owner creates the schema
+    const std::string writer = pg.writer(desk.location());
+    {
+        auto s = open_rw(writer);
+        s->set_sealer([](const engine::Head& h) { return "note " + std::to_string(h.seq); });
+        populate(*s);
+        account_change(*s, engine::AccountChange::token, "admin", {}, 20, std::string(64, 'c'));
+    }
+    auto r = open_ro(writer);
+    CHECK(r->head().seq == kPopulated + 2);
+    CHECK(r->account_by_token(std::string(64, 'c')));
+    CHECK(r->last_seal()->seq == kPopulated + 2);
+    CHECK(r->ticket("b-1")->state == "approved");
+    for (const char* sql : {"ALTER TABLE events DISABLE TRIGGER USER", "DROP TRIGGER events_no_update ON events",
+                            "UPDATE events SET agent = 'mallory'", "DELETE FROM seals", "TRUNCATE events"}) {
+        CAPTURE(sql);
+        CHECK(pg.raw_exec(writer, sql));
+    }
+    CHECK(pg.raw_value(desk.location(), "SELECT count(*) FROM events WHERE agent = 'mallory'") == "0");
+}
+
 TEST_CASE("postgres: every text column compares in byte order (COLLATE \"C\"), whatever the database's default") {
     if (!backend().is_postgres()) return;
     Desk desk;
