@@ -39,6 +39,7 @@ struct Context {
 
 private:
     std::unique_ptr<engine::Store> store_;
+    mutable std::optional<bool> exists_;
 };
 
 class Command {

@@ -1,5 +1,3 @@
-#include <filesystem>
-
 #include "command.hpp"
 #include "tfadesk/desk/seal.hpp"
 #include "tfadesk/desk/text.hpp"
@@ -21,14 +19,13 @@ engine::Store& Context::store() {
 }
 
 bool Context::store_exists() const {
-    if (db_path.rfind("postgres", 0) == 0) return true;
-    std::error_code ec;
-    return std::filesystem::exists(db_path, ec);
+    if (!exists_) exists_ = engine::store_exists(db_path);
+    return *exists_;
 }
 
 std::vector<std::string> Context::protected_paths() const {
     std::vector<std::string> paths = inputs;
-    if (db_path.rfind("postgres", 0) != 0)
+    if (!engine::is_postgres_location(db_path))
         for (auto& p : ingest::database_files(db_path)) paths.push_back(std::move(p));
     return paths;
 }

@@ -19,7 +19,8 @@ namespace {
 
 std::string version_text() {
     return std::string("tfadesk ") + TFADESK_VERSION + " (policy version " +
-           std::to_string(tfadesk::rules::kPolicyVersion) + ", SQLite " + tfadesk::storage::sqlite_version() + ")";
+           std::to_string(tfadesk::rules::kPolicyVersion) + ", SQLite " + tfadesk::storage::sqlite_version() +
+           ", libpq " + tfadesk::storage::libpq_version() + ")";
 }
 
 // CLI11 says "A subcommand is required" for a mistyped command; name the word instead.

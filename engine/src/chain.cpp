@@ -4,6 +4,7 @@
 
 #include <nettle/sha2.h>
 
+#include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/json_text.hpp"
 
 namespace tfadesk::engine {
@@ -65,6 +66,17 @@ std::string entry_hash(const LogEntry& e) {
     unsigned char digest[SHA256_DIGEST_SIZE];
     sha256_digest(&ctx, SHA256_DIGEST_SIZE, digest);
     return to_hex(digest, sizeof digest);
+}
+
+void check_follows(std::int64_t head_seq, const std::string& head_hash, const LogEntry& e) {
+    const std::string name = "entry seq " + std::to_string(e.seq) + " (" + e.ref + " #" + std::to_string(e.tseq) + ")";
+    if (e.seq != head_seq + 1)
+        throw Error(ErrorKind::integrity, name + ": expected seq " + std::to_string(head_seq + 1) + " after seq " +
+                                              std::to_string(head_seq) + " (a gap or a reordering)");
+    if (e.prev_hash != head_hash)
+        throw Error(ErrorKind::integrity, name + ": prev_hash does not match the hash of " +
+                                              (head_seq == 0 ? std::string("the genesis") : "entry seq " + std::to_string(head_seq)));
+    if (entry_hash(e) != e.hash) throw Error(ErrorKind::integrity, name + ": hash does not match its content");
 }
 
 }  // namespace tfadesk::engine

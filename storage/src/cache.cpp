@@ -1,15 +1,12 @@
 // The caches on SQLite: ticket rows and account rows, rebuilt from the log by every append and
 // compared with it by verify.
-#include <nlohmann/json.hpp>
-
+#include "rows.hpp"
 #include "sqlite_impl.hpp"
-#include "tfadesk/engine/json_text.hpp"
 #include "tfadesk/rules/time.hpp"
 
 namespace tfadesk::storage {
 
 using engine::Ticket;
-using nlohmann::json;
 
 namespace {
 
@@ -30,14 +27,7 @@ Ticket ticket_from(SQLite::Statement& q) {
     f.phone = q.getColumn(1).getString();
     f.client_id = q.getColumn(2).getString();
     f.requester_email = q.getColumn(3).getString();
-    // A value the rules do not know is kept as a problem for verify, never read as `unknown`.
-    const std::string role = q.getColumn(4).getString(), access = q.getColumn(5).getString();
-    const auto parsed_role = rules::parse_role(role);
-    const auto parsed_access = rules::parse_access(access);
-    if (!parsed_role) t.unreadable.push_back("requester_role '" + role + "'");
-    if (!parsed_access) t.unreadable.push_back("portfolio_access '" + access + "'");
-    f.requester_role = parsed_role.value_or(rules::Role::unknown);
-    f.portfolio_access = parsed_access.value_or(rules::Access::unknown);
+    rows::read_role_access(t, q.getColumn(4).getString(), q.getColumn(5).getString());
     f.reason = q.getColumn(6).getString();
     f.waba_id = opt_text(q.getColumn(7));
     f.portfolio_id = opt_text(q.getColumn(8));
@@ -45,15 +35,7 @@ Ticket ticket_from(SQLite::Statement& q) {
     f.note = opt_text(q.getColumn(10));
     t.state = q.getColumn(11).getString();
     t.version = q.getColumn(12).getInt64();
-    try {
-        const json checks = json::parse(q.getColumn(13).getString());
-        for (const auto& [check, agent] : checks.items()) t.checks.emplace(check, agent.get<std::string>());
-        const json agents = json::parse(q.getColumn(14).getString());
-        for (const auto& agent : agents)
-            t.check_agents.insert(agent.get<std::string>());
-    } catch (const json::exception&) {
-        t.unreadable.emplace_back("checks");
-    }
+    rows::read_checks(t, q.getColumn(13).getString(), q.getColumn(14).getString());
     t.updated_at = q.getColumn(15).getString();
     return t;
 }
@@ -61,13 +43,7 @@ Ticket ticket_from(SQLite::Statement& q) {
 engine::Account account_from(SQLite::Statement& q) {
     engine::Account a;
     a.name = q.getColumn(0).getString();
-    const std::string roles = q.getColumn(1).getString();
-    for (std::size_t start = 0; start < roles.size();) {
-        const auto comma = roles.find(',', start);
-        a.roles.insert(roles.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-    }
+    a.roles = rows::roles_from(q.getColumn(1).getString());
     a.enabled = q.getColumn(2).getInt() != 0;
     a.created_at = q.getColumn(3).getString();
     a.updated_at = q.getColumn(4).getString();
@@ -82,20 +58,7 @@ void Database::Impl::write_ticket(const Ticket& t) {
     if (!up) up.emplace(db, std::string("INSERT OR REPLACE INTO tickets (") + kTicketColumns +
                                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     const auto& f = t.fields;
-    std::string checks = "{";
-    for (const auto& [check, agent] : t.checks) {
-        if (checks.size() > 1) checks += ',';
-        engine::append_json_string(checks, check);
-        checks += ':';
-        engine::append_json_string(checks, agent);
-    }
-    checks += '}';
-    std::string agents = "[";
-    for (const auto& agent : t.check_agents) {
-        if (agents.size() > 1) agents += ',';
-        engine::append_json_string(agents, agent);
-    }
-    agents += ']';
+    const std::string checks = rows::checks_text(t), agents = rows::check_agents_text(t);
     const std::string role(rules::to_string(f.requester_role)), access(rules::to_string(f.portfolio_access));
     up->reset();
     up->bindNoCopy(1, f.ref);
@@ -115,6 +78,45 @@ void Database::Impl::write_ticket(const Ticket& t) {
     up->bindNoCopy(15, agents);
     up->bindNoCopy(16, t.updated_at);
     up->exec();
+}
+
+void Database::Impl::write_account(const engine::Account& a, const std::optional<std::string>& token_hash) {
+    const std::string roles = rows::roles_text(a);
+    SQLite::Statement q(db,
+                        "INSERT INTO accounts (name, roles, enabled, created_at, updated_at, version, token_hash) "
+                        "VALUES (?,?,?,?,?,?,?) ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, "
+                        "enabled = excluded.enabled, created_at = excluded.created_at, updated_at = excluded.updated_at, "
+                        "version = excluded.version, token_hash = coalesce(excluded.token_hash, accounts.token_hash)");
+    q.bind(1, a.name);
+    q.bind(2, roles);
+    q.bind(3, a.enabled ? 1 : 0);
+    q.bind(4, a.created_at);
+    q.bind(5, a.updated_at);
+    q.bind(6, static_cast<int64_t>(a.version));
+    if (token_hash) q.bind(7, *token_hash);
+    else q.bind(7);
+    q.exec();
+}
+
+void Database::put_ticket(const Ticket& t) {
+    guarded(path_, [&] {
+        impl_->flush();
+        impl_->write_ticket(t);
+    });
+}
+
+void Database::put_account(const engine::Account& a, const std::optional<std::string>& token_hash) {
+    guarded(path_, [&] { impl_->write_account(a, token_hash); });
+}
+
+std::optional<std::string> Database::account_token_hash(std::string_view name) {
+    if (impl_->schema < 2) return std::nullopt;
+    return guarded(path_, [&]() -> std::optional<std::string> {
+        SQLite::Statement q(impl_->db, "SELECT token_hash FROM accounts WHERE name = ?");
+        q.bind(1, std::string(name));
+        if (!q.executeStep()) return std::nullopt;
+        return opt_text(q.getColumn(0));
+    });
 }
 
 std::optional<Ticket> Database::ticket(std::string_view ref) {
@@ -147,9 +149,13 @@ std::function<std::optional<Ticket>()> Database::ticket_cursor() {
         impl_->flush();
         auto q = std::make_shared<SQLite::Statement>(impl_->db, std::string("SELECT ") + kTicketColumns +
                                                                     " FROM tickets ORDER BY ref");
-        return [q, path = path_]() {
+        auto done = std::make_shared<bool>(false);
+        return [q, done, path = path_]() {
             return guarded(path, [&]() -> std::optional<Ticket> {
-                if (!q->executeStep()) return std::nullopt;
+                if (*done || !q->executeStep()) {
+                    *done = true;  // SQLite refuses a step after the last row: stay at the end
+                    return std::nullopt;
+                }
                 return ticket_from(*q);
             });
         };

@@ -26,13 +26,7 @@ LogEntry entry_from(SQLite::Statement& q) {
     return e;
 }
 
-// Assigns the entry its place at the head and inserts it.
-void insert_entry(Database::Impl& impl, Database& db, LogEntry& e) {
-    if (!impl.head) impl.head = db.head();
-    if (!impl.head_before) impl.head_before = impl.head;
-    e.seq = impl.head->seq + 1;
-    e.prev_hash = impl.head->hash;
-    e.hash = engine::entry_hash(e);
+void insert_row(Database::Impl& impl, const LogEntry& e) {
     auto& ins = impl.insert_event;
     if (!ins) ins.emplace(impl.db, std::string("INSERT INTO events (") + kEntryColumns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)");
     ins->reset();
@@ -49,6 +43,16 @@ void insert_entry(Database::Impl& impl, Database& db, LogEntry& e) {
     ins->bindNoCopy(11, e.hash);
     ins->exec();
     impl.head = Head{e.seq, e.hash};
+}
+
+// Assigns the entry its place at the head and inserts it.
+void insert_entry(Database::Impl& impl, Database& db, LogEntry& e) {
+    if (!impl.head) impl.head = db.head();
+    if (!impl.head_before) impl.head_before = impl.head;
+    e.seq = impl.head->seq + 1;
+    e.prev_hash = impl.head->hash;
+    e.hash = engine::entry_hash(e);
+    insert_row(impl, e);
     impl.appended = true;
 }
 
@@ -152,21 +156,24 @@ void Database::append_account(LogEntry& e, const engine::Account& a, const std::
     guarded(path_, [&] {
         impl_->flush();
         insert_entry(*impl_, *this, e);
-        std::string roles;
-        for (const auto& r : a.roles) roles += (roles.empty() ? "" : ",") + r;
-        SQLite::Statement q(impl_->db,
-                            "INSERT INTO accounts (name, roles, enabled, created_at, updated_at, version, token_hash) "
-                            "VALUES (?,?,?,?,?,?,?) ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, "
-                            "enabled = excluded.enabled, created_at = excluded.created_at, updated_at = excluded.updated_at, "
-                            "version = excluded.version, token_hash = coalesce(excluded.token_hash, accounts.token_hash)");
-        q.bind(1, a.name);
-        q.bind(2, roles);
-        q.bind(3, a.enabled ? 1 : 0);
-        q.bind(4, a.created_at);
-        q.bind(5, a.updated_at);
-        q.bind(6, static_cast<int64_t>(a.version));
-        if (token_hash) q.bind(7, *token_hash);
-        else q.bind(7);
+        impl_->write_account(a, token_hash);
+    });
+}
+
+void Database::append_verbatim(const LogEntry& e) {
+    guarded(path_, [&] {
+        if (!impl_->head) impl_->head = head();
+        engine::check_follows(impl_->head->seq, impl_->head->hash, e);
+        insert_row(*impl_, e);
+    });
+}
+
+void Database::put_seal(const engine::Seal& seal) {
+    guarded(path_, [&] {
+        SQLite::Statement q(impl_->db, "INSERT INTO seals (seq, hash, note) VALUES (?, ?, ?)");
+        q.bind(1, static_cast<int64_t>(seal.seq));
+        q.bind(2, seal.hash);
+        q.bind(3, seal.note);
         q.exec();
     });
 }

@@ -58,6 +58,7 @@ struct Database::Impl {
     Impl(const std::string& path, int flags, std::unique_ptr<PrivateCopy> c = nullptr)
         : copy(std::move(c)), db(path, flags) {}
     void write_ticket(const engine::Ticket& t);
+    void write_account(const engine::Account& a, const std::optional<std::string>& token_hash);
     void flush() {
         if (!pending) return;
         write_ticket(*pending);

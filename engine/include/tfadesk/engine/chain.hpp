@@ -7,6 +7,7 @@
 // it must stay byte for byte the same, or existing desks stop verifying.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,10 @@ inline const std::string kGenesisHash(64, '0');
 std::string canonical(const LogEntry& e);
 // The entry's hash from its prev_hash and canonical content.
 std::string entry_hash(const LogEntry& e);
+// Checks that `e` may follow the head (head_seq, head_hash) verbatim, as a copy keeps it: seq is
+// head_seq + 1, prev_hash is head_hash (the genesis hash at seq 1) and hash is entry_hash(e).
+// Throws Error(integrity) naming the entry and what is wrong otherwise.
+void check_follows(std::int64_t head_seq, const std::string& head_hash, const LogEntry& e);
 // Lowercase hex SHA-256 of `data`.
 std::string sha256_hex(std::string_view data);
 // Raw SHA-256 of `data` into `out` (32 bytes).

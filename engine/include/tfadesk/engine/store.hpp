@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -109,6 +110,21 @@ public:
     // the log has no such entry).
     virtual void for_each_seal(const std::function<void(const Seal&, const std::optional<std::string>& log_hash)>& fn) = 0;
 
+    // --- verbatim copies (migrate) -------------------------------------------------------------
+    // Appends `entry` exactly as another store holds it: its seq, prev_hash and hash are kept, not
+    // assigned. Refuses with Error(integrity), naming the seq, an entry that does not follow the
+    // head (seq is not head + 1, prev_hash is not the head's hash) or whose hash is not
+    // entry_hash(entry). Writes no cache row and does not count as an append for the sealer (the
+    // copied seals come with put_seal). Must run inside a write transaction.
+    virtual void append_verbatim(const LogEntry& entry) = 0;
+    // Writes a cache row as given (migrate rebuilds them by replaying the copied entries).
+    virtual void put_ticket(const Ticket& ticket) = 0;
+    virtual void put_account(const Account& account, const std::optional<std::string>& token_hash) = 0;
+    // Stores a seal as it is (it signs a seq and hash, which a verbatim copy keeps).
+    virtual void put_seal(const Seal& seal) = 0;
+    // The token hash an account row holds (it is never in the log), or nothing.
+    virtual std::optional<std::string> account_token_hash(std::string_view name) = 0;
+
     // Where the store lives, as the user named it (passwords masked).
     virtual std::string location() const = 0;
 };
@@ -116,6 +132,11 @@ public:
 // Opens the store at `location`: a PostgreSQL URI (postgresql://, postgres://) or a SQLite file
 // path. read_only never creates anything and refuses every write. Defined by storage/.
 std::unique_ptr<Store> open_store(const std::string& location, Store::Mode mode);
+// Whether a desk exists at `location` (a SQLite file; a PostgreSQL database holding the tfadesk
+// schema), without creating anything. Error(unexpected) when a PostgreSQL server cannot be asked.
+bool store_exists(const std::string& location);
+// Whether `location` names a PostgreSQL database (postgresql:// or postgres://).
+bool is_postgres_location(const std::string& location);
 
 // Runs `fn` in one write transaction on `store` and commits it when `fn` returns normally.
 template <class Fn>

@@ -32,6 +32,8 @@ using engine::sha256_hex;
 
 // The SQLite library version this build runs on.
 std::string sqlite_version();
+// The libpq (PostgreSQL client) version this build runs on, as "15.20".
+std::string libpq_version();
 
 class Database final : public engine::Store {
 public:
@@ -92,6 +94,13 @@ public:
     std::optional<engine::Seal> last_seal() override;
     void for_each_seal(
         const std::function<void(const engine::Seal&, const std::optional<std::string>& log_hash)>& fn) override;
+
+    // verbatim copies (migrate)
+    void append_verbatim(const engine::LogEntry& entry) override;
+    void put_ticket(const engine::Ticket& ticket) override;
+    void put_account(const engine::Account& account, const std::optional<std::string>& token_hash) override;
+    void put_seal(const engine::Seal& seal) override;
+    std::optional<std::string> account_token_hash(std::string_view name) override;
 
     std::string location() const override { return path_; }
     std::string path() const { return path_; }

@@ -1,0 +1,1113 @@
+// The PostgreSQL store (SPEC §10), through libpqxx: connection and messages (passwords masked),
+// the schema and its creation, the write transaction (the head lock, batched inserts, the seal),
+// the read snapshot and cursors, then the log, the caches and the seals. See postgres.hpp for the
+// tables and the invariants.
+#include "postgres.hpp"
+
+#include <libpq-fe.h>
+
+#include <deque>
+#include <pqxx/pqxx>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "rows.hpp"
+#include "tfadesk/engine/error.hpp"
+#include "tfadesk/rules/time.hpp"
+#include "tfadesk/storage/database.hpp"
+
+namespace tfadesk::storage {
+
+using engine::Error;
+using engine::ErrorKind;
+using engine::Head;
+using engine::LogEntry;
+using engine::Ticket;
+
+namespace {
+
+constexpr std::int64_t kPgApplicationId = 0x54464144;  // "TFAD", as SQLite's application_id
+constexpr int kPgSchemaVersion = 1;
+constexpr std::int64_t kCreateLock = 0x5446414453434d41;  // advisory lock key while creating the schema
+constexpr std::size_t kBatchRows = 500;                     // rows per multi-row INSERT
+constexpr int kFetchRows = 1000;                            // rows per cursor FETCH
+
+// Each step brings the schema from version (index) to version (index + 1).
+const char* const kMigrations[] = {
+    R"sql(
+    CREATE TABLE tfadesk_meta (
+        one_row        BOOLEAN PRIMARY KEY DEFAULT true CHECK (one_row),
+        application_id BIGINT  NOT NULL,
+        schema_version INTEGER NOT NULL
+    );
+    CREATE FUNCTION tfadesk_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$;
+    CREATE TABLE events (
+        seq            BIGINT  PRIMARY KEY,
+        ref            TEXT    COLLATE "C" NOT NULL,
+        tseq           BIGINT  NOT NULL,
+        event          TEXT    COLLATE "C" NOT NULL,
+        details        TEXT    COLLATE "C" NOT NULL,
+        agent          TEXT    COLLATE "C" NOT NULL,
+        at             TEXT    COLLATE "C" NOT NULL,
+        state          TEXT    COLLATE "C" NOT NULL,
+        policy_version INTEGER NOT NULL,
+        prev_hash      TEXT    COLLATE "C" NOT NULL,
+        hash           TEXT    COLLATE "C" NOT NULL,
+        UNIQUE (ref, tseq)
+    );
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events FOR EACH STATEMENT
+        EXECUTE FUNCTION tfadesk_refuse('R8: the event log is append-only; entries cannot be changed');
+    CREATE TRIGGER events_no_delete BEFORE DELETE ON events FOR EACH STATEMENT
+        EXECUTE FUNCTION tfadesk_refuse('R8: the event log is append-only; entries cannot be deleted');
+    CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events FOR EACH STATEMENT
+        EXECUTE FUNCTION tfadesk_refuse('R8: the event log is append-only; entries cannot be deleted');
+    CREATE TABLE head (
+        one_row BOOLEAN PRIMARY KEY DEFAULT true CHECK (one_row),
+        seq     BIGINT NOT NULL,
+        hash    TEXT   COLLATE "C" NOT NULL
+    );
+    INSERT INTO head (seq, hash) VALUES (0, repeat('0', 64));
+    CREATE TRIGGER head_no_delete BEFORE DELETE OR TRUNCATE ON head FOR EACH STATEMENT
+        EXECUTE FUNCTION tfadesk_refuse('the head row of the log cannot be deleted');
+    CREATE TABLE tickets (
+        ref              TEXT COLLATE "C" PRIMARY KEY,
+        phone            TEXT COLLATE "C" NOT NULL,
+        client_id        TEXT COLLATE "C" NOT NULL,
+        requester_email  TEXT COLLATE "C" NOT NULL,
+        requester_role   TEXT COLLATE "C" NOT NULL,
+        portfolio_access TEXT COLLATE "C" NOT NULL,
+        reason           TEXT COLLATE "C" NOT NULL,
+        waba_id          TEXT COLLATE "C",
+        portfolio_id     TEXT COLLATE "C",
+        submitted_at     TEXT COLLATE "C" NOT NULL,
+        note             TEXT COLLATE "C",
+        state            TEXT COLLATE "C" NOT NULL,
+        version          BIGINT NOT NULL,
+        checks           TEXT COLLATE "C" NOT NULL,
+        check_agents     TEXT COLLATE "C" NOT NULL,
+        updated_at       TEXT COLLATE "C" NOT NULL
+    );
+    CREATE INDEX tickets_by_state ON tickets (state, updated_at);
+    CREATE TABLE accounts (
+        name       TEXT    COLLATE "C" PRIMARY KEY,
+        roles      TEXT    COLLATE "C" NOT NULL,
+        enabled    BOOLEAN NOT NULL,
+        created_at TEXT    COLLATE "C" NOT NULL,
+        updated_at TEXT    COLLATE "C" NOT NULL,
+        version    BIGINT  NOT NULL,
+        token_hash TEXT    COLLATE "C" UNIQUE
+    );
+    CREATE TABLE seals (
+        seq  BIGINT PRIMARY KEY,
+        hash TEXT   COLLATE "C" NOT NULL,
+        note TEXT   COLLATE "C" NOT NULL
+    );
+    CREATE TRIGGER seals_no_update BEFORE UPDATE ON seals FOR EACH STATEMENT
+        EXECUTE FUNCTION tfadesk_refuse('R8: seals are append-only; they cannot be changed');
+    CREATE TRIGGER seals_no_delete BEFORE DELETE OR TRUNCATE ON seals FOR EACH STATEMENT
+        EXECUTE FUNCTION tfadesk_refuse('R8: seals are append-only; they cannot be deleted');
+    )sql",
+};
+static_assert(std::size(kMigrations) == kPgSchemaVersion);
+
+// What the current schema holds: the tfadesk table, and how many tables in all.
+constexpr const char* kInspect =
+    "SELECT count(*) FILTER (WHERE c.relname = 'tfadesk_meta'), count(*) FROM pg_catalog.pg_class c "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f')";
+
+constexpr const char* kEntryColumns = "seq, ref, tseq, event, details, agent, at, state, policy_version, prev_hash, hash";
+constexpr std::size_t kEntryCount = 11;
+constexpr const char* kTicketColumns =
+    "ref, phone, client_id, requester_email, requester_role, portfolio_access, reason, waba_id, "
+    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at";
+constexpr std::size_t kTicketCount = 16;
+constexpr const char* kAccountColumns = "name, roles, enabled, created_at, updated_at, version";
+
+// --- URIs and messages -------------------------------------------------------------------------
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+std::string percent_decode(const std::string& s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+            out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+            i += 2;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+// The parts of a URI that hold a password: [begin, end) ranges of the password in the user info
+// and of every password= value in the query.
+std::vector<std::pair<std::size_t, std::size_t>> password_ranges(const std::string& uri) {
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    const auto scheme = uri.find("://");
+    if (scheme == std::string::npos) return out;
+    const std::size_t start = scheme + 3;
+    const std::size_t authority_end = std::min(uri.find_first_of("/?", start), uri.size());
+    const auto at = uri.rfind('@', authority_end == 0 ? 0 : authority_end - 1);
+    if (at != std::string::npos && at >= start) {
+        const auto colon = uri.find(':', start);
+        if (colon != std::string::npos && colon < at) out.emplace_back(colon + 1, at);
+    }
+    const auto query = uri.find('?', start);
+    if (query == std::string::npos) return out;
+    for (std::size_t p = query + 1; p < uri.size();) {
+        std::size_t end = uri.find('&', p);
+        if (end == std::string::npos) end = uri.size();
+        const auto eq = uri.find('=', p);
+        if (eq != std::string::npos && eq < end && percent_decode(uri.substr(p, eq - p)) == "password")
+            out.emplace_back(eq + 1, end);
+        p = end + 1;
+    }
+    return out;
+}
+
+// A message as one line: runs of white space (libpq's messages span lines) become one space.
+std::string one_line(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+        if (space) {
+            if (!out.empty() && out.back() != ' ') out += ' ';
+        } else {
+            out += c;
+        }
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
+}
+
+// The server's message without its severity prefix and the LINE/caret context lines.
+std::string server_message(const std::string& what) {
+    std::string first = what.substr(0, what.find('\n'));
+    for (const char* prefix : {"ERROR:  ", "FATAL:  "})
+        if (first.rfind(prefix, 0) == 0) first = first.substr(std::char_traits<char>::length(prefix));
+    return one_line(first);
+}
+
+// The string libpq is given: the URI, with a connect timeout unless it names one (a server that
+// does not answer must not hang a command for ever).
+std::string connect_string(const std::string& uri) {
+    if (uri.find("connect_timeout=") != std::string::npos) return uri;
+    return uri + (uri.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=10";
+}
+
+// `s` with every secret replaced by ***.
+std::string scrub(std::string s, const std::vector<std::string>& secrets) {
+    for (const auto& secret : secrets) {
+        if (secret.empty()) continue;
+        for (auto p = s.find(secret); p != std::string::npos; p = s.find(secret, p + 3)) s.replace(p, secret.size(), "***");
+    }
+    return s;
+}
+
+class QuietNotices final : public pqxx::errorhandler {
+public:
+    using pqxx::errorhandler::errorhandler;
+    // NOTICEs and WARNINGs are not the command's output; results go to stdout, errors are thrown.
+    bool operator()(const char[]) noexcept override { return false; }
+};
+
+// Statement parameters for a dynamic number of values. Strings are referenced, not copied, so
+// they must outlive the statement; numbers are kept here.
+class Params {
+public:
+    void add(const std::string& s) {
+        if (s.find('\0') != std::string::npos)
+            throw Error(ErrorKind::unexpected, "a value holds a NUL byte, which PostgreSQL text cannot store");
+        values_.push_back(s.c_str());
+    }
+    void add(const std::optional<std::string>& s) {
+        if (s) add(*s);
+        else values_.push_back(nullptr);
+    }
+    void add(std::int64_t n) { values_.push_back(numbers_.emplace_back(std::to_string(n)).c_str()); }
+    void add(bool b) { values_.push_back(b ? "true" : "false"); }
+    auto dynamic() const { return pqxx::prepare::make_dynamic_params(values_); }
+
+private:
+    std::vector<const char*> values_;
+    std::deque<std::string> numbers_;  // stable addresses
+};
+
+// "($1,$2,$3),($4,$5,$6)" for `rows` rows of `cols` values.
+std::string placeholders(std::size_t rows, std::size_t cols) {
+    std::string out;
+    std::size_t n = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+        out += r ? ",(" : "(";
+        for (std::size_t c = 0; c < cols; ++c) out += (c ? ",$" : "$") + std::to_string(++n);
+        out += ')';
+    }
+    return out;
+}
+
+std::string text(const pqxx::field& f) { return std::string(f.c_str(), f.size()); }
+std::optional<std::string> opt_text(const pqxx::field& f) {
+    if (f.is_null()) return std::nullopt;
+    return text(f);
+}
+std::int64_t number(const pqxx::field& f) { return f.as<std::int64_t>(); }
+
+LogEntry entry_from(const pqxx::row& r) {
+    LogEntry e;
+    e.seq = number(r[0]);
+    e.ref = text(r[1]);
+    e.tseq = number(r[2]);
+    e.event = text(r[3]);
+    e.details = text(r[4]);
+    e.agent = text(r[5]);
+    e.at = text(r[6]);
+    e.state = text(r[7]);
+    e.policy_version = r[8].as<int>();
+    e.prev_hash = text(r[9]);
+    e.hash = text(r[10]);
+    return e;
+}
+
+Ticket ticket_from(const pqxx::row& r) {
+    Ticket t;
+    auto& f = t.fields;
+    f.ref = text(r[0]);
+    f.phone = text(r[1]);
+    f.client_id = text(r[2]);
+    f.requester_email = text(r[3]);
+    rows::read_role_access(t, text(r[4]), text(r[5]));
+    f.reason = text(r[6]);
+    f.waba_id = opt_text(r[7]);
+    f.portfolio_id = opt_text(r[8]);
+    f.submitted_at = text(r[9]);
+    f.note = opt_text(r[10]);
+    t.state = text(r[11]);
+    t.version = number(r[12]);
+    rows::read_checks(t, text(r[13]), text(r[14]));
+    t.updated_at = text(r[15]);
+    return t;
+}
+
+engine::Account account_from(const pqxx::row& r) {
+    engine::Account a;
+    a.name = text(r[0]);
+    a.roles = rows::roles_from(text(r[1]));
+    a.enabled = r[2].as<bool>();
+    a.created_at = text(r[3]);
+    a.updated_at = text(r[4]);
+    a.version = number(r[5]);
+    return a;
+}
+
+void add_entry(Params& p, const LogEntry& e) {
+    p.add(e.seq);
+    p.add(e.ref);
+    p.add(e.tseq);
+    p.add(e.event);
+    p.add(e.details);
+    p.add(e.agent);
+    p.add(e.at);
+    p.add(e.state);
+    p.add(static_cast<std::int64_t>(e.policy_version));
+    p.add(e.prev_hash);
+    p.add(e.hash);
+}
+
+// A ticket row's values, kept alive for the statement that sends them.
+struct TicketRow {
+    explicit TicketRow(const Ticket& ticket)
+        : t(ticket),
+          role(rules::to_string(t.fields.requester_role)),
+          access(rules::to_string(t.fields.portfolio_access)),
+          checks(rows::checks_text(t)),
+          agents(rows::check_agents_text(t)) {}
+    void add_to(Params& p) const {
+        const auto& f = t.fields;
+        p.add(f.ref);
+        p.add(f.phone);
+        p.add(f.client_id);
+        p.add(f.requester_email);
+        p.add(role);
+        p.add(access);
+        p.add(f.reason);
+        p.add(f.waba_id);
+        p.add(f.portfolio_id);
+        p.add(f.submitted_at);
+        p.add(f.note);
+        p.add(t.state);
+        p.add(t.version);
+        p.add(checks);
+        p.add(agents);
+        p.add(t.updated_at);
+    }
+    Ticket t;
+    std::string role, access, checks, agents;
+};
+
+}  // namespace
+
+std::string mask_uri(const std::string& uri) {
+    std::string out = uri;
+    const auto ranges = password_ranges(uri);
+    for (auto it = ranges.rbegin(); it != ranges.rend(); ++it) out.replace(it->first, it->second - it->first, "***");
+    return out;
+}
+
+std::vector<std::string> uri_secrets(const std::string& uri) {
+    std::vector<std::string> out;
+    for (const auto& [begin, end] : password_ranges(uri)) {
+        if (end <= begin) continue;
+        out.push_back(uri.substr(begin, end - begin));
+        out.push_back(percent_decode(out.back()));
+    }
+    return out;
+}
+
+std::string libpq_version() {
+    const int v = PQlibVersion();
+    return std::to_string(v / 10000) + "." + std::to_string(v % 10000);
+}
+
+// --- the store's state -------------------------------------------------------------------------
+
+struct PgStore::Impl {
+    Impl(const std::string& uri, Mode m, std::string masked, std::vector<std::string> hidden)
+        : shown(std::move(masked)), secrets(std::move(hidden)), mode(m), conn(connect_string(uri)), quiet(conn), q(conn) {}
+
+    std::string shown;                 // the URI, passwords masked: every message names this
+    std::vector<std::string> secrets;  // never in a message
+    Mode mode;
+    pqxx::connection conn;
+    QuietNotices quiet;
+    pqxx::nontransaction q;  // the one statement channel; transactions are BEGIN/COMMIT on it
+
+    enum class Tx { none, snapshot, read, write };
+    Tx tx = Tx::none;
+    std::uint64_t generation = 0;  // counts ended transactions (a cursor must not outlive its own)
+    int readers = 0;               // open scans that share the current read transaction
+    std::uint64_t cursors = 0;
+    int schema = 0;
+
+    // Inside a write transaction.
+    Head head;          // including the pending entries
+    Head locked;        // as the head row stood when locked
+    bool appended = false;
+    Sealer sealer;
+    std::vector<LogEntry> pending;                  // entries not sent yet, in seq order
+    std::unordered_set<std::string> pending_opened; // refs whose first entry is pending
+    std::vector<TicketRow> pending_rows;            // ticket rows not sent yet, one per ref
+    std::unordered_map<std::string, std::size_t> pending_row_of;
+    bool prepared_batch = false, prepared_rows = false;  // the full-batch statements
+
+    std::string scrub(std::string s) const { return storage::scrub(std::move(s), secrets); }
+
+    [[noreturn]] void fail(const std::exception& e) const {
+        if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
+            const std::string& code = sql->sqlstate();
+            std::string what = shown + ": " + server_message(sql->what());
+            if (code == "42501") what += " (SQLSTATE 42501: this role may not do that; see docs/postgresql.md for the roles)";
+            else if (code != "P0001") what += " (SQLSTATE " + code + ")";
+            throw Error(ErrorKind::unexpected, scrub(what));
+        }
+        if (dynamic_cast<const pqxx::broken_connection*>(&e))
+            throw Error(ErrorKind::unexpected, scrub(shown + ": the connection to the server was lost: " + one_line(e.what())));
+        throw Error(ErrorKind::unexpected, scrub(shown + ": " + one_line(e.what())));
+    }
+
+    // Runs `fn`, turning any libpqxx failure into an engine::Error naming the masked URI.
+    template <class Fn>
+    auto guard(Fn&& fn) -> decltype(fn()) {
+        try {
+            return fn();
+        } catch (const Error&) {
+            throw;
+        } catch (const std::exception& e) {
+            fail(e);
+        }
+    }
+
+    void end_transaction(const char* sql) {
+        tx = Tx::none;
+        ++generation;
+        q.exec(sql);
+    }
+
+    // Scans outside a write transaction of a read-write store share one short read transaction.
+    void acquire_read() {
+        if (tx == Tx::none) {
+            q.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+            tx = Tx::read;
+        }
+        ++readers;
+    }
+    void release_read() noexcept {
+        if (--readers > 0 || tx != Tx::read) return;
+        try {
+            end_transaction("COMMIT");
+        } catch (...) {  // nothing was written; the server ends it with the connection anyway
+        }
+    }
+
+    void require_write(const char* what) const {
+        if (tx != Tx::write)
+            throw Error(ErrorKind::unexpected, shown + ": " + what + " outside a write transaction" +
+                                                   (mode == Mode::read_only ? " (the store is open read-only)" : ""));
+    }
+
+    void inspect_schema(bool& has_meta, bool& has_tables) {
+        const auto r = q.exec(kInspect);
+        has_meta = number(r[0][0]) > 0;
+        has_tables = number(r[0][1]) > 0;
+    }
+    void check_schema(bool writing);
+    void create_schema();
+    void prepare_statements();
+    // Whether the schema is there to read. A read-write store opened on an empty database creates
+    // it with its first write; until then it reads as an empty desk (asking again each time, as
+    // another process may have created it meanwhile).
+    bool ready() {
+        if (schema == 0 && mode == Mode::read_write && tx != Tx::write) check_schema(true);
+        return schema > 0;
+    }
+
+    void queue_ticket(const Ticket& t) {
+        const auto [it, fresh] = pending_row_of.try_emplace(t.fields.ref, pending_rows.size());
+        if (fresh) pending_rows.emplace_back(t);
+        else pending_rows[it->second] = TicketRow(t);
+    }
+    void queue_entry(const LogEntry& e) {
+        pending.push_back(e);
+        if (e.tseq == 1) pending_opened.insert(e.ref);
+        head = Head{e.seq, e.hash};
+        if (pending.size() >= kBatchRows) flush();
+    }
+    void flush();
+    void flush_entries();
+    void flush_rows();
+    void write_account(const engine::Account& a, const std::optional<std::string>& token_hash) {
+        Params p;
+        const std::string roles = rows::roles_text(a);
+        p.add(a.name);
+        p.add(roles);
+        p.add(a.enabled);
+        p.add(a.created_at);
+        p.add(a.updated_at);
+        p.add(a.version);
+        p.add(token_hash);
+        q.exec_prepared("upsert_account", p.dynamic());
+    }
+
+    // Streams the rows of `select` through a server-side cursor, kFetchRows at a time.
+    void scan(const std::string& select, const std::function<void(const pqxx::row&)>& fn);
+};
+
+// A server-side cursor over one SELECT, inside the store's transaction (a read-write store
+// outside a write transaction opens a read transaction for as long as a cursor is open).
+class PgCursor {
+public:
+    PgCursor(PgStore::Impl& impl, const std::string& select) : impl_(impl) {
+        impl_.acquire_read();
+        try {
+            name_ = "tfadesk_cursor_" + std::to_string(++impl_.cursors);
+            impl_.q.exec("DECLARE " + name_ + " NO SCROLL CURSOR FOR " + select);
+            generation_ = impl_.generation;
+        } catch (...) {
+            impl_.release_read();
+            throw;
+        }
+    }
+    ~PgCursor() {
+        if (impl_.generation == generation_ && impl_.tx != PgStore::Impl::Tx::none) {
+            try {
+                impl_.q.exec("CLOSE " + name_);
+            } catch (...) {  // the transaction failed already; it ends the cursor
+            }
+        }
+        impl_.release_read();
+    }
+    PgCursor(const PgCursor&) = delete;
+    PgCursor& operator=(const PgCursor&) = delete;
+
+    pqxx::result fetch() {
+        if (impl_.generation != generation_)
+            throw Error(ErrorKind::unexpected, impl_.shown + ": a cursor was read after its transaction ended");
+        return impl_.q.exec("FETCH " + std::to_string(kFetchRows) + " FROM " + name_);
+    }
+
+private:
+    PgStore::Impl& impl_;
+    std::string name_;
+    std::uint64_t generation_ = 0;
+};
+
+void PgStore::Impl::scan(const std::string& select, const std::function<void(const pqxx::row&)>& fn) {
+    PgCursor cursor(*this, select);
+    for (;;) {
+        const pqxx::result batch = cursor.fetch();
+        for (const auto& row : batch) fn(row);
+        if (batch.size() < static_cast<pqxx::result::size_type>(kFetchRows)) return;
+    }
+}
+
+// --- opening: the schema -----------------------------------------------------------------------
+
+void PgStore::Impl::check_schema(bool writing) {
+    bool has_meta = false, has_tables = false;
+    inspect_schema(has_meta, has_tables);
+    if (!has_meta) {
+        if (has_tables) throw Error(ErrorKind::unexpected, shown + " is not a tfadesk desk (its schema holds other tables)");
+        if (!writing)
+            throw Error(ErrorKind::unexpected, shown + " holds no tfadesk desk (read-only commands never create one)");
+        schema = 0;
+        return;
+    }
+    const auto r = q.exec("SELECT application_id, schema_version FROM tfadesk_meta");
+    if (r.empty() || number(r[0][0]) != kPgApplicationId)
+        throw Error(ErrorKind::unexpected, shown + " is not a tfadesk desk (tfadesk_meta names another application)");
+    schema = r[0][1].as<int>();
+    if (schema > kPgSchemaVersion)
+        throw Error(ErrorKind::unexpected, shown + " was written by a newer tfadesk (schema " + std::to_string(schema) + ")");
+}
+
+// Creates or migrates the schema, inside the open write transaction (DDL is transactional: a first
+// write that fails leaves the database as it was). Processes racing to do so queue on an advisory
+// lock and each judges the schema again once it holds it, so exactly one creates it.
+void PgStore::Impl::create_schema() {
+    q.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kCreateLock) + ")");
+    check_schema(true);
+    for (int v = schema; v < kPgSchemaVersion; ++v) q.exec(kMigrations[v]);
+    if (schema < kPgSchemaVersion)
+        q.exec("INSERT INTO tfadesk_meta (application_id, schema_version) VALUES (" + std::to_string(kPgApplicationId) + ", " +
+               std::to_string(kPgSchemaVersion) + ") ON CONFLICT (one_row) DO UPDATE SET schema_version = " +
+               std::to_string(kPgSchemaVersion));
+    schema = kPgSchemaVersion;
+}
+
+void PgStore::Impl::prepare_statements() {
+    const std::string entries = std::string("SELECT ") + kEntryColumns + " FROM events";
+    conn.prepare("entries", entries + " WHERE ref = $1 ORDER BY tseq");
+    conn.prepare("exists", "SELECT 1 FROM events WHERE ref = $1 AND tseq = 1");
+    conn.prepare("entry_at", entries + " WHERE seq = $1");
+    conn.prepare("head", "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
+    conn.prepare("set_head", "UPDATE head SET seq = $1, hash = $2");
+    conn.prepare("insert_seal", "INSERT INTO seals (seq, hash, note) VALUES ($1, $2, $3)");
+    conn.prepare("last_seal", "SELECT seq, hash, note FROM seals ORDER BY seq DESC LIMIT 1");
+    conn.prepare("ticket", std::string("SELECT ") + kTicketColumns + " FROM tickets WHERE ref = $1");
+    conn.prepare("refs_in_state", "SELECT ref FROM tickets WHERE state = $1 ORDER BY ref");
+    conn.prepare("has_accounts", "SELECT 1 FROM accounts LIMIT 1");
+    conn.prepare("account", std::string("SELECT ") + kAccountColumns + " FROM accounts WHERE name = $1");
+    conn.prepare("account_by_token", std::string("SELECT ") + kAccountColumns + " FROM accounts WHERE token_hash = $1");
+    conn.prepare("account_token_hash", "SELECT token_hash FROM accounts WHERE name = $1");
+    conn.prepare("upsert_account",
+                 "INSERT INTO accounts (name, roles, enabled, created_at, updated_at, version, token_hash) "
+                 "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, "
+                 "enabled = excluded.enabled, created_at = excluded.created_at, updated_at = excluded.updated_at, "
+                 "version = excluded.version, token_hash = coalesce(excluded.token_hash, accounts.token_hash)");
+}
+
+namespace {
+
+// Connects; a failure is one line naming the masked URI, with whatever libpq said scrubbed of the
+// password (libpq can echo parts of the connection string, e.g. a malformed percent-escape).
+std::unique_ptr<PgStore::Impl> connect(const std::string& uri, engine::Store::Mode mode) {
+    std::string shown = mask_uri(uri);
+    std::vector<std::string> secrets = uri_secrets(uri);
+    try {
+        return std::make_unique<PgStore::Impl>(uri, mode, shown, secrets);
+    } catch (const std::exception& e) {
+        throw Error(ErrorKind::unexpected, scrub("cannot connect to " + shown + ": " + one_line(e.what()), secrets));
+    }
+}
+
+}  // namespace
+
+bool pg_desk_exists(const std::string& uri) {
+    auto impl = connect(uri, engine::Store::Mode::read_only);
+    return impl->guard([&] {
+        bool has_meta = false, has_tables = false;
+        impl->inspect_schema(has_meta, has_tables);
+        return has_meta;
+    });
+}
+
+PgStore::PgStore(const std::string& uri, Mode mode) : impl_(connect(uri, mode)) {
+    auto& impl = *impl_;
+    impl.guard([&] {
+        if (mode == Mode::read_only) {
+            // One snapshot for the store's life: verify compares several queries.
+            impl.q.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+            impl.tx = Impl::Tx::snapshot;
+            impl.check_schema(false);
+        } else {
+            impl.check_schema(true);  // refuses a foreign or newer schema now; creates nothing yet
+        }
+        impl.prepare_statements();
+    });
+}
+
+PgStore::~PgStore() {
+    if (impl_->tx == Impl::Tx::none) return;
+    try {
+        impl_->end_transaction("ROLLBACK");
+    } catch (...) {  // never throw from a destructor; the server rolls back with the connection
+    }
+}
+
+std::string PgStore::location() const { return impl_->shown; }
+
+void PgStore::set_sealer(Sealer sealer) { impl_->sealer = std::move(sealer); }
+
+// --- the write transaction ---------------------------------------------------------------------
+
+namespace {
+
+// The head lock: the first statement of every write transaction. The head is then read again in
+// a statement of its own, whose fresh snapshot (READ COMMITTED) sees what the writer before us
+// committed; durability is forced on for this transaction if the server was told to skip it.
+constexpr const char* kBegin = "BEGIN ISOLATION LEVEL READ COMMITTED; ";
+constexpr const char* kLockHead =
+    "SELECT 1 FROM head FOR UPDATE; "
+    "SELECT h.seq, h.hash, l.seq, l.hash, CASE WHEN current_setting('synchronous_commit') = 'off' "
+    "THEN set_config('synchronous_commit', 'on', true) END "
+    "FROM head h LEFT JOIN LATERAL (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1) l ON true";
+
+class PgWriteTransaction final : public engine::Store::Transaction {
+public:
+    explicit PgWriteTransaction(PgStore::Impl& impl) : impl_(impl) {
+        using Tx = PgStore::Impl::Tx;
+        if (impl_.mode == engine::Store::Mode::read_only)
+            throw Error(ErrorKind::unexpected, "cannot write " + impl_.shown + ": it is open read-only");
+        if (impl_.tx != Tx::none)
+            throw Error(ErrorKind::unexpected, impl_.shown + ": a write transaction cannot begin inside another transaction");
+        impl_.guard([&] {
+            const bool create = impl_.schema < kPgSchemaVersion;
+            if (create) impl_.q.exec(kBegin);
+            impl_.tx = Tx::write;
+            try {
+                if (create) {
+                    creating_ = true;
+                    impl_.create_schema();
+                }
+                lock_head(!create);
+            } catch (...) {
+                rollback();
+                throw;
+            }
+        });
+    }
+    ~PgWriteTransaction() override {
+        if (!done_) rollback();
+    }
+    PgWriteTransaction(const PgWriteTransaction&) = delete;
+    PgWriteTransaction& operator=(const PgWriteTransaction&) = delete;
+
+    void commit() override {
+        auto& impl = impl_;
+        impl.guard([&] {
+            impl.flush();
+            if (impl.appended && impl.sealer) {
+                const std::string note = impl.sealer(impl.head);
+                Params p;
+                p.add(impl.head.seq);
+                p.add(impl.head.hash);
+                p.add(note);
+                impl.q.exec_prepared("insert_seal", p.dynamic());
+            }
+            if (impl.head.seq != impl.locked.seq) impl.q.exec_prepared("set_head", impl.head.seq, impl.head.hash);
+            done_ = true;
+            reset();
+            impl.end_transaction("COMMIT");
+        });
+    }
+
+private:
+    // The first statements of the transaction: `begin` sends BEGIN with them (one round trip).
+    void lock_head(bool begin) {
+        const auto r = impl_.q.exec(begin ? std::string(kBegin) + kLockHead : std::string(kLockHead));
+        if (r.empty()) throw Error(ErrorKind::unexpected, impl_.shown + " has lost the head row of its log (table head)");
+        impl_.locked = Head{number(r[0][0]), text(r[0][1])};
+        const Head last = r[0][2].is_null() ? Head{} : Head{number(r[0][2]), text(r[0][3])};
+        if (last.seq != impl_.locked.seq || last.hash != impl_.locked.hash)
+            throw Error(ErrorKind::unexpected, impl_.shown + ": the head row (seq " + std::to_string(impl_.locked.seq) +
+                                                   ") disagrees with the log's last entry (seq " + std::to_string(last.seq) +
+                                                   "); nothing was written - run tfadesk verify");
+        impl_.head = impl_.locked;
+        impl_.appended = false;
+    }
+    void reset() {
+        impl_.pending.clear();
+        impl_.pending_opened.clear();
+        impl_.pending_rows.clear();
+        impl_.pending_row_of.clear();
+        impl_.appended = false;
+    }
+    void rollback() noexcept {
+        reset();
+        if (creating_) impl_.schema = 0;  // the schema it created is rolled back with it
+        try {
+            impl_.end_transaction("ROLLBACK");
+        } catch (...) {  // never throw from a destructor; the server rolls back on disconnect
+        }
+    }
+
+    PgStore::Impl& impl_;
+    bool done_ = false;
+    bool creating_ = false;  // this transaction creates the schema
+};
+
+}  // namespace
+
+std::unique_ptr<engine::Store::Transaction> PgStore::begin_write() { return std::make_unique<PgWriteTransaction>(*impl_); }
+
+void PgStore::Impl::flush() {
+    flush_entries();
+    flush_rows();
+}
+
+void PgStore::Impl::flush_entries() {
+    for (std::size_t start = 0; start < pending.size(); start += kBatchRows) {
+        const std::size_t n = std::min(kBatchRows, pending.size() - start);
+        Params p;
+        for (std::size_t i = start; i < start + n; ++i) add_entry(p, pending[i]);
+        const std::string sql = std::string("INSERT INTO events (") + kEntryColumns + ") VALUES ";
+        if (n == kBatchRows) {
+            if (!prepared_batch) conn.prepare("insert_entries", sql + placeholders(kBatchRows, kEntryCount));
+            prepared_batch = true;
+            q.exec_prepared("insert_entries", p.dynamic());
+        } else {
+            q.exec_params(sql + placeholders(n, kEntryCount), p.dynamic());
+        }
+    }
+    pending.clear();
+    pending_opened.clear();
+}
+
+void PgStore::Impl::flush_rows() {
+    static const std::string upsert = [] {
+        std::string set;
+        const std::string cols = kTicketColumns;
+        for (std::size_t p = cols.find(',') + 2; p < cols.size();) {
+            auto end = cols.find(',', p);
+            if (end == std::string::npos) end = cols.size();
+            const std::string c = cols.substr(p, end - p);
+            set += (set.empty() ? "" : ", ") + c + " = excluded." + c;
+            p = end + 2;
+        }
+        return " ON CONFLICT (ref) DO UPDATE SET " + set;
+    }();
+    const std::string sql = std::string("INSERT INTO tickets (") + kTicketColumns + ") VALUES ";
+    for (std::size_t start = 0; start < pending_rows.size(); start += kBatchRows) {
+        const std::size_t n = std::min(kBatchRows, pending_rows.size() - start);
+        Params p;
+        for (std::size_t i = start; i < start + n; ++i) pending_rows[i].add_to(p);
+        if (n == kBatchRows) {
+            if (!prepared_rows) conn.prepare("upsert_tickets", sql + placeholders(kBatchRows, kTicketCount) + upsert);
+            prepared_rows = true;
+            q.exec_prepared("upsert_tickets", p.dynamic());
+        } else {
+            q.exec_params(sql + placeholders(n, kTicketCount) + upsert, p.dynamic());
+        }
+    }
+    pending_rows.clear();
+    pending_row_of.clear();
+}
+
+// --- the log -----------------------------------------------------------------------------------
+
+std::vector<LogEntry> PgStore::entries(std::string_view ref) {
+    auto& impl = *impl_;
+    return impl.guard([&] {
+        std::vector<LogEntry> out;
+        if (!impl.ready()) return out;
+        for (const auto& row : impl.q.exec_prepared("entries", std::string(ref))) out.push_back(entry_from(row));
+        for (const auto& e : impl.pending)
+            if (e.ref == ref) out.push_back(e);
+        return out;
+    });
+}
+
+bool PgStore::exists(std::string_view ref) {
+    auto& impl = *impl_;
+    const std::string key(ref);
+    if (impl.pending_opened.count(key)) return true;
+    return impl.guard([&] { return impl.ready() && !impl.q.exec_prepared("exists", key).empty(); });
+}
+
+void PgStore::append(LogEntry& e, const Ticket& t) {
+    auto& impl = *impl_;
+    impl.require_write("append");
+    impl.guard([&] {
+        e.seq = impl.head.seq + 1;
+        e.prev_hash = impl.head.hash;
+        e.hash = engine::entry_hash(e);
+        impl.queue_ticket(t);
+        impl.queue_entry(e);
+        impl.appended = true;
+    });
+}
+
+void PgStore::append_account(LogEntry& e, const engine::Account& a, const std::optional<std::string>& token_hash) {
+    auto& impl = *impl_;
+    impl.require_write("append");
+    impl.guard([&] {
+        e.seq = impl.head.seq + 1;
+        e.prev_hash = impl.head.hash;
+        e.hash = engine::entry_hash(e);
+        impl.write_account(a, token_hash);
+        impl.queue_entry(e);
+        impl.appended = true;
+    });
+}
+
+void PgStore::append_verbatim(const LogEntry& e) {
+    auto& impl = *impl_;
+    impl.require_write("append");
+    engine::check_follows(impl.head.seq, impl.head.hash, e);
+    impl.guard([&] { impl.queue_entry(e); });
+}
+
+void PgStore::for_each_entry(const std::function<void(const LogEntry&)>& fn) {
+    auto& impl = *impl_;
+    impl.guard([&] {
+        if (!impl.ready()) return;
+        impl.flush();
+        impl.scan(std::string("SELECT ") + kEntryColumns + " FROM events ORDER BY seq",
+                  [&](const pqxx::row& r) { fn(entry_from(r)); });
+    });
+}
+
+void PgStore::for_each_entry_by_ticket(
+    const std::function<void(const LogEntry&, const std::optional<engine::PrevEntry>&)>& fn) {
+    auto& impl = *impl_;
+    impl.guard([&] {
+        if (!impl.ready()) return;
+        impl.flush();
+        std::optional<engine::PrevEntry> prev;
+        impl.scan("SELECT e.seq, e.ref, e.tseq, e.event, e.details, e.agent, e.at, e.state, e.policy_version, "
+                  "e.prev_hash, e.hash, p.hash, p.at FROM events e LEFT JOIN events p ON p.seq = e.seq - 1 "
+                  "ORDER BY e.ref, e.tseq",
+                  [&](const pqxx::row& r) {
+                      if (r[11].is_null()) prev.reset();
+                      else prev = engine::PrevEntry{text(r[11]), text(r[12])};
+                      fn(entry_from(r), prev);
+                  });
+    });
+}
+
+std::optional<LogEntry> PgStore::entry_at(std::int64_t seq) {
+    auto& impl = *impl_;
+    return impl.guard([&]() -> std::optional<LogEntry> {
+        if (!impl.ready()) return std::nullopt;
+        impl.flush();
+        const auto r = impl.q.exec_prepared("entry_at", seq);
+        if (r.empty()) return std::nullopt;
+        return entry_from(r[0]);
+    });
+}
+
+Head PgStore::head() {
+    auto& impl = *impl_;
+    if (impl.tx == Impl::Tx::write) return impl.head;
+    return impl.guard([&] {
+        if (!impl.ready()) return Head{};
+        const auto r = impl.q.exec_prepared("head");
+        if (r.empty()) return Head{};
+        return Head{number(r[0][0]), text(r[0][1])};
+    });
+}
+
+// --- the ticket cache --------------------------------------------------------------------------
+
+void PgStore::put_ticket(const Ticket& t) {
+    auto& impl = *impl_;
+    impl.require_write("put_ticket");
+    impl.guard([&] {
+        impl.queue_ticket(t);
+        if (impl.pending_rows.size() >= kBatchRows) impl.flush();
+    });
+}
+
+std::optional<Ticket> PgStore::ticket(std::string_view ref) {
+    auto& impl = *impl_;
+    const auto queued = impl.pending_row_of.find(std::string(ref));
+    if (queued != impl.pending_row_of.end()) return impl.pending_rows[queued->second].t;
+    return impl.guard([&]() -> std::optional<Ticket> {
+        if (!impl.ready()) return std::nullopt;
+        const auto r = impl.q.exec_prepared("ticket", std::string(ref));
+        if (r.empty()) return std::nullopt;
+        return ticket_from(r[0]);
+    });
+}
+
+void PgStore::for_each_ticket(const std::optional<std::string>& state, const std::function<void(const Ticket&)>& fn) {
+    auto& impl = *impl_;
+    impl.guard([&] {
+        if (!impl.ready()) return;
+        impl.flush();
+        std::string sql = std::string("SELECT ") + kTicketColumns + " FROM tickets";
+        if (state) sql += " WHERE state = " + impl.q.quote(*state);
+        impl.scan(sql + " ORDER BY ref", [&](const pqxx::row& r) { fn(ticket_from(r)); });
+    });
+}
+
+std::function<std::optional<Ticket>()> PgStore::ticket_cursor() {
+    auto& impl = *impl_;
+    return impl.guard([&]() -> std::function<std::optional<Ticket>()> {
+        if (!impl.ready()) return [] { return std::optional<Ticket>(); };
+        impl.flush();
+        struct State {
+            explicit State(Impl& i) : impl(i), cursor(i, std::string("SELECT ") + kTicketColumns + " FROM tickets ORDER BY ref") {}
+            Impl& impl;
+            PgCursor cursor;
+            pqxx::result batch;
+            pqxx::result::size_type next = 0;
+            bool done = false;
+        };
+        auto state = std::make_shared<State>(impl);
+        return [state]() -> std::optional<Ticket> {
+            auto& s = *state;
+            return s.impl.guard([&]() -> std::optional<Ticket> {
+                if (s.next == s.batch.size()) {
+                    if (s.done) return std::nullopt;
+                    s.batch = s.cursor.fetch();
+                    s.next = 0;
+                    s.done = s.batch.size() < static_cast<pqxx::result::size_type>(kFetchRows);
+                    if (s.batch.empty()) return std::nullopt;
+                }
+                return ticket_from(s.batch[s.next++]);
+            });
+        };
+    });
+}
+
+std::vector<std::string> PgStore::refs_in_state(std::string_view state) {
+    auto& impl = *impl_;
+    return impl.guard([&] {
+        std::vector<std::string> out;
+        if (!impl.ready()) return out;
+        impl.flush();
+        for (const auto& row : impl.q.exec_prepared("refs_in_state", std::string(state))) out.push_back(text(row[0]));
+        return out;
+    });
+}
+
+engine::DeskStats PgStore::stats(const std::optional<std::string>& since) {
+    auto& impl = *impl_;
+    return impl.guard([&] {
+        engine::DeskStats out;
+        if (!impl.ready()) return out;
+        impl.flush();
+        const std::string opened = "(SELECT at FROM events o WHERE o.ref = t.ref AND o.tseq = 1)";
+        const std::string where = since ? " WHERE " + opened + " >= $1" : std::string();
+        auto run = [&](const std::string& sql) { return since ? impl.q.exec_params(sql, *since) : impl.q.exec(sql); };
+        for (const auto& r : run("SELECT state, count(*) FROM tickets t" + where + " GROUP BY state ORDER BY state"))
+            out.per_state.emplace_back(text(r[0]), number(r[1]));
+        for (const auto& r : run("SELECT " + opened + ", updated_at FROM tickets t WHERE state = 'completed'" +
+                                 (since ? " AND " + opened + " >= $1" : std::string()))) {
+            const auto a = r[0].is_null() ? std::nullopt : rules::parse_utc(text(r[0]));
+            const auto b = rules::parse_utc(text(r[1]));
+            if (a && b) out.open_to_completed_ms.push_back(*b - *a);
+        }
+        // SQLite's min() names the first row holding the minimum: ties go to the smallest ref.
+        for (const auto& r : run("SELECT DISTINCT ON (state) state, ref, updated_at FROM tickets t" + where +
+                                 " ORDER BY state, updated_at, ref"))
+            out.oldest.push_back({text(r[0]), {text(r[1]), text(r[2])}});
+        return out;
+    });
+}
+
+// --- the account cache -------------------------------------------------------------------------
+
+bool PgStore::has_accounts() {
+    auto& impl = *impl_;
+    return impl.guard([&] { return impl.ready() && !impl.q.exec_prepared("has_accounts").empty(); });
+}
+
+std::optional<engine::Account> PgStore::account(std::string_view name) {
+    auto& impl = *impl_;
+    return impl.guard([&]() -> std::optional<engine::Account> {
+        if (!impl.ready()) return std::nullopt;
+        const auto r = impl.q.exec_prepared("account", std::string(name));
+        if (r.empty()) return std::nullopt;
+        return account_from(r[0]);
+    });
+}
+
+std::optional<engine::Account> PgStore::account_by_token(std::string_view token_hash) {
+    auto& impl = *impl_;
+    return impl.guard([&]() -> std::optional<engine::Account> {
+        if (!impl.ready()) return std::nullopt;
+        const auto r = impl.q.exec_prepared("account_by_token", std::string(token_hash));
+        if (r.empty()) return std::nullopt;
+        return account_from(r[0]);
+    });
+}
+
+std::optional<std::string> PgStore::account_token_hash(std::string_view name) {
+    auto& impl = *impl_;
+    return impl.guard([&]() -> std::optional<std::string> {
+        if (!impl.ready()) return std::nullopt;
+        const auto r = impl.q.exec_prepared("account_token_hash", std::string(name));
+        if (r.empty()) return std::nullopt;
+        return opt_text(r[0][0]);
+    });
+}
+
+void PgStore::for_each_account(const std::function<void(const engine::Account&)>& fn) {
+    auto& impl = *impl_;
+    impl.guard([&] {
+        if (!impl.ready()) return;
+        for (const auto& r : impl.q.exec(std::string("SELECT ") + kAccountColumns + " FROM accounts ORDER BY name"))
+            fn(account_from(r));
+    });
+}
+
+void PgStore::put_account(const engine::Account& a, const std::optional<std::string>& token_hash) {
+    auto& impl = *impl_;
+    impl.require_write("put_account");
+    impl.guard([&] { impl.write_account(a, token_hash); });
+}
+
+// --- seals -------------------------------------------------------------------------------------
+
+std::optional<engine::Seal> PgStore::last_seal() {
+    auto& impl = *impl_;
+    return impl.guard([&]() -> std::optional<engine::Seal> {
+        if (!impl.ready()) return std::nullopt;
+        const auto r = impl.q.exec_prepared("last_seal");
+        if (r.empty()) return std::nullopt;
+        return engine::Seal{number(r[0][0]), text(r[0][1]), text(r[0][2])};
+    });
+}
+
+void PgStore::for_each_seal(const std::function<void(const engine::Seal&, const std::optional<std::string>&)>& fn) {
+    auto& impl = *impl_;
+    impl.guard([&] {
+        if (!impl.ready()) return;
+        impl.flush();
+        impl.scan("SELECT s.seq, s.hash, s.note, e.hash FROM seals s LEFT JOIN events e ON e.seq = s.seq ORDER BY s.seq",
+                  [&](const pqxx::row& r) { fn(engine::Seal{number(r[0]), text(r[1]), text(r[2])}, opt_text(r[3])); });
+    });
+}
+
+void PgStore::put_seal(const engine::Seal& seal) {
+    auto& impl = *impl_;
+    impl.require_write("put_seal");
+    impl.guard([&] {
+        Params p;
+        p.add(seal.seq);
+        p.add(seal.hash);
+        p.add(seal.note);
+        impl.q.exec_prepared("insert_seal", p.dynamic());
+    });
+}
+
+}  // namespace tfadesk::storage

@@ -1,0 +1,90 @@
+// Private to storage/: the PostgreSQL store (SPEC §10). A tfadesk desk on PostgreSQL holds, in
+// the connection's current schema:
+//   tfadesk_meta - one row: the application id ("TFAD") and the schema version;
+//   events       - the append-only, hash-chained log; triggers refuse UPDATE, DELETE, TRUNCATE;
+//   head         - one row, the log's head (seq, hash): every write transaction locks it FOR
+//                  UPDATE first, so appends from any number of processes and machines are
+//                  serialised, seq has no gaps and the chain stays linear;
+//   tickets, accounts - caches of the log, as on SQLite (accounts.token_hash UNIQUE);
+//   seals        - signed checkpoints of the head, append-only like events.
+// Every text column is COLLATE "C", so ORDER BY ref is byte order, as on SQLite (verify merge-
+// joins the log and the ticket rows on it). Writers: one READ COMMITTED transaction per unit of
+// work, starting with the head lock; the entries and cache rows it appends are sent in batches.
+// Readers: one READ ONLY REPEATABLE READ transaction for the store's life (one snapshot); they
+// need nothing but SELECT. Scans stream through server-side cursors.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tfadesk/engine/store.hpp"
+
+namespace tfadesk::storage {
+
+// `uri` with any password (in the user info or a password= parameter) replaced by ***.
+std::string mask_uri(const std::string& uri);
+// The strings that must never appear in a message about `uri`: its passwords, as written and
+// percent-decoded.
+std::vector<std::string> uri_secrets(const std::string& uri);
+// Whether the database at `uri` holds a tfadesk schema (read-only; creates nothing).
+bool pg_desk_exists(const std::string& uri);
+
+class PgStore final : public engine::Store {
+public:
+    // Connects to `uri`. read_only: one READ ONLY snapshot; a database without the schema is
+    // Error(unexpected) and nothing is created. read_write: the schema is created by the first
+    // write transaction, inside it (a first write that fails leaves nothing), under an advisory
+    // lock (processes may race to create it); until then the store reads as an empty desk.
+    // Either refuses a database whose current schema holds other tables but no tfadesk desk, or
+    // a newer schema. Connection failures are Error(unexpected) on one line, password masked.
+    PgStore(const std::string& uri, Mode mode);
+    ~PgStore() override;
+    PgStore(const PgStore&) = delete;
+    PgStore& operator=(const PgStore&) = delete;
+
+    std::unique_ptr<Transaction> begin_write() override;
+    void set_sealer(Sealer sealer) override;
+
+    std::vector<engine::LogEntry> entries(std::string_view ref) override;
+    bool exists(std::string_view ref) override;
+    void append(engine::LogEntry& entry, const engine::Ticket& after) override;
+    void append_account(engine::LogEntry& entry, const engine::Account& after,
+                        const std::optional<std::string>& token_hash) override;
+    void for_each_entry(const std::function<void(const engine::LogEntry&)>& fn) override;
+    void for_each_entry_by_ticket(
+        const std::function<void(const engine::LogEntry&, const std::optional<engine::PrevEntry>& prev)>& fn) override;
+    std::optional<engine::LogEntry> entry_at(std::int64_t seq) override;
+    engine::Head head() override;
+
+    std::optional<engine::Ticket> ticket(std::string_view ref) override;
+    void for_each_ticket(const std::optional<std::string>& state,
+                         const std::function<void(const engine::Ticket&)>& fn) override;
+    std::function<std::optional<engine::Ticket>()> ticket_cursor() override;
+    std::vector<std::string> refs_in_state(std::string_view state) override;
+    engine::DeskStats stats(const std::optional<std::string>& since) override;
+
+    bool has_accounts() override;
+    std::optional<engine::Account> account(std::string_view name) override;
+    std::optional<engine::Account> account_by_token(std::string_view token_hash) override;
+    void for_each_account(const std::function<void(const engine::Account&)>& fn) override;
+
+    std::optional<engine::Seal> last_seal() override;
+    void for_each_seal(
+        const std::function<void(const engine::Seal&, const std::optional<std::string>& log_hash)>& fn) override;
+
+    void append_verbatim(const engine::LogEntry& entry) override;
+    void put_ticket(const engine::Ticket& ticket) override;
+    void put_account(const engine::Account& account, const std::optional<std::string>& token_hash) override;
+    void put_seal(const engine::Seal& seal) override;
+    std::optional<std::string> account_token_hash(std::string_view name) override;
+
+    std::string location() const override;
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tfadesk::storage

@@ -1,0 +1,26 @@
+// Private to storage/: the text form of the cache rows, shared by every store so that a ticket or
+// an account reads back the same from SQLite and from PostgreSQL.
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "tfadesk/engine/account.hpp"
+#include "tfadesk/engine/ticket.hpp"
+
+namespace tfadesk::storage::rows {
+
+// `checks` as a JSON object {check: agent} and `check_agents` as a JSON array, both sorted.
+std::string checks_text(const engine::Ticket& t);
+std::string check_agents_text(const engine::Ticket& t);
+// The stored role and access; a value the rules do not know is kept as a problem for verify
+// (Ticket::unreadable), never read as `unknown`.
+void read_role_access(engine::Ticket& t, const std::string& role, const std::string& access);
+// The stored checks; text that is not the JSON written above is a problem for verify.
+void read_checks(engine::Ticket& t, const std::string& checks, const std::string& agents);
+
+// Account roles as one comma-separated, sorted list, and back.
+std::string roles_text(const engine::Account& a);
+std::set<std::string, std::less<>> roles_from(const std::string& text);
+
+}  // namespace tfadesk::storage::rows
