@@ -714,7 +714,7 @@ public:
         impl.guard([&] {
             impl.flush();
             if (impl.appended && impl.sealer) {
-                const std::string note = impl.sealer(impl.head);
+                const std::string note = impl.sealer(impl.locked, impl.head);
                 Params p;
                 p.add(impl.head.seq);
                 p.add(impl.head.hash);

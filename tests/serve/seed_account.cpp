@@ -1,6 +1,8 @@
 // serve_seed_account DB NAME ROLES BY: adds an account through the desk's accounts API (the same
 // call `tfadesk agent add` makes) and prints its token. The serve tests set up their desks with
 // it; the first account of a desk must hold admin.
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 
 #include "tfadesk/desk/accounts.hpp"
@@ -11,6 +13,7 @@ int main(int argc, char** argv) {
         std::cerr << "usage: serve_seed_account DB NAME ROLES BY\n";
         return 2;
     }
+    spdlog::set_level(spdlog::level::off);  // stdout carries the token alone
     try {
         auto store = tfadesk::engine::open_store(argv[1], tfadesk::engine::Store::Mode::read_write);
         const auto issued = tfadesk::desk::add_account(*store, argv[2], tfadesk::desk::parse_roles(argv[3]), argv[4]);

@@ -126,7 +126,7 @@ TEST_CASE("the log and the seals are append-only in the database itself") {
     Desk desk;
     {
         auto s = open_rw(desk.location());
-        s->set_sealer([](const engine::Head& h) { return "note " + std::to_string(h.seq); });
+        s->set_sealer([](const engine::Head&, const engine::Head& h) { return "note " + std::to_string(h.seq); });
         populate(*s);
     }
     auto& b = backend();
@@ -264,7 +264,7 @@ TEST_CASE("the sealer: called once per transaction that appended, its note store
     auto s = open_rw(desk.location());
     int calls = 0;
     engine::Head sealed;
-    s->set_sealer([&](const engine::Head& h) {
+    s->set_sealer([&](const engine::Head&, const engine::Head& h) {
         ++calls;
         sealed = h;
         return "seal of " + std::to_string(h.seq) + ":" + h.hash;
@@ -484,7 +484,7 @@ TEST_CASE("append_verbatim keeps seq and hashes, and refuses what does not follo
     const auto log = all_entries(*src);
     auto dst = open_rw(dst_desk.location());
     int sealed = 0;
-    dst->set_sealer([&](const engine::Head&) { return std::to_string(++sealed); });
+    dst->set_sealer([&](const engine::Head&, const engine::Head&) { return std::to_string(++sealed); });
 
     auto refused = [&](LogEntry e) {
         const auto before = dst->head();
@@ -568,7 +568,7 @@ TEST_CASE("migrate copies a desk verbatim to and from this store: caches rebuilt
     const std::string other = files.fresh(), back = files.fresh();
     {
         auto s = open_rw(desk.location());
-        s->set_sealer([](const engine::Head& h) { return "note " + std::to_string(h.seq) + " " + h.hash; });
+        s->set_sealer([](const engine::Head&, const engine::Head& h) { return "note " + std::to_string(h.seq) + " " + h.hash; });
         populate(*s);
         account_change(*s, engine::AccountChange::token, "admin", {}, 20, std::string(64, 'b'));
     }
@@ -752,7 +752,7 @@ TEST_CASE("postgres: a role granted only SELECT reads everything and writes noth
     Desk desk;
     {
         auto s = open_rw(desk.location());
-        s->set_sealer([](const engine::Head& h) { return "note " + std::to_string(h.seq); });
+        s->set_sealer([](const engine::Head&, const engine::Head& h) { return "note " + std::to_string(h.seq); });
         populate(*s);
     }
     const std::string auditor = pg.reader(desk.location());
@@ -800,7 +800,7 @@ TEST_CASE("postgres: a writer role that does not own the tables writes everythin
     const std::string writer = pg.writer(desk.location());
     {
         auto s = open_rw(writer);
-        s->set_sealer([](const engine::Head& h) { return "note " + std::to_string(h.seq); });
+        s->set_sealer([](const engine::Head&, const engine::Head& h) { return "note " + std::to_string(h.seq); });
         populate(*s);
         account_change(*s, engine::AccountChange::token, "admin", {}, 20, std::string(64, 'c'));
     }
