@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
     } catch (const tfadesk::engine::Error& e) {
         std::cout.flush();
         std::cerr << "tfadesk: " << (e.kind() == tfadesk::engine::ErrorKind::refused ? "refused: " : "error: ")
-                  << tfadesk::desk::printable(e.what()) << "\n";
+                  << tfadesk::desk::printable(tfadesk::desk::mask_personal_data(e.what())) << "\n";
         return e.exit_code();
     } catch (const tfadesk::ingest::PathError& e) {  // an output path refused before writing (SPEC §4)
         std::cout.flush();

@@ -22,7 +22,7 @@ void authorize(engine::Store& store, const std::string& agent, std::string_view 
     if (!account)
         throw Error(ErrorKind::forbidden, who + " has no account on this desk, so it may not " + std::string(what));
     if (!account->enabled)
-        throw Error(ErrorKind::forbidden, who + "'s account is disabled, so it may not " + std::string(what));
+        throw Error(ErrorKind::forbidden, "the account of agent '" + agent + "' is disabled, so it may not " + std::string(what));
     if (!account->has(role))
         throw Error(ErrorKind::forbidden,
                     who + " may not " + std::string(what) + ": the account lacks the role '" + std::string(role) + "'");

@@ -147,16 +147,16 @@ std::optional<std::string> check_email(std::string_view e) {
     if (e.size() > 254) return "must be at most 254 characters";
     const auto at = e.find('@');
     if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos)
-        return "must be an email address like local@domain.tld";
+        return "must be an email address: a local part, @, and a domain such as example.com";
     const std::string_view local = e.substr(0, at), domain = e.substr(at + 1);
     const bool local_ok = local.size() <= 64 && std::all_of(local.begin(), local.end(), [](char c) {
         const auto u = static_cast<unsigned char>(c);
         return u > 0x20 && u < 0x7F && std::string_view("(),:;<>[\\]\"").find(c) == std::string_view::npos;
     });
     if (!local_ok || local.front() == '.' || local.back() == '.')
-        return "must be an email address like local@domain.tld (bad local part)";
+        return "must be an email address: a local part, @, and a domain such as example.com (bad local part)";
     const auto last_dot = domain.rfind('.');
-    if (last_dot == std::string_view::npos) return "must be an email address like local@domain.tld (no domain)";
+    if (last_dot == std::string_view::npos) return "must be an email address: a local part, @, and a domain such as example.com (no domain)";
     std::size_t start = 0;
     while (start <= domain.size()) {
         auto end = domain.find('.', start);
@@ -166,12 +166,12 @@ std::optional<std::string> check_email(std::string_view e) {
                         label.back() != '-' && std::all_of(label.begin(), label.end(), [](char c) {
                             return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
                         });
-        if (!ok) return "must be an email address like local@domain.tld (bad domain)";
+        if (!ok) return "must be an email address: a local part, @, and a domain such as example.com (bad domain)";
         start = end + 1;
     }
     const std::string_view tld = domain.substr(last_dot + 1);
     if (tld.size() < 2 || !std::all_of(tld.begin(), tld.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }))
-        return "must be an email address like local@domain.tld (bad top-level domain)";
+        return "must be an email address: a local part, @, and a domain such as example.com (bad top-level domain)";
     return std::nullopt;
 }
 

@@ -74,6 +74,7 @@ public:
         app.require_subcommand(1);
         auto sub = [&](const char* n, const char* what, const char* example) {
             CLI::App* s = app.add_subcommand(n, what);
+            s->group("Subcommands");  // the top level hides its own list (main.cpp); these are shown
             s->footer(std::string("Example:\n  ") + example);
             return s;
         };

@@ -30,6 +30,7 @@ public:
             "generate",
             "write a new Ed25519 secret key to FILE (mode 0600; never overwrites) and print the "
             "desk's verifier key NAME+KEYID+BASE64 on stdout");
+        generate_->group("Subcommands");  // the top level hides its own list (main.cpp); this one is shown
         generate_->add_option("--name", name_,
                               "the key's name: 1-64 of A-Z a-z 0-9 . _ - / (a URL-like name such "
                               "as desk.example/helpdesk is a good choice)")
