@@ -24,10 +24,7 @@
 #include "tfadesk/rules/policy.hpp"
 #include "tfadesk/rules/time.hpp"
 
-#if __has_include("tfadesk/desk/reply.hpp")
 #include "tfadesk/desk/reply.hpp"
-#define TFADESK_SERVE_REPLIES 1
-#endif
 
 namespace tfadesk::serve {
 
@@ -37,18 +34,12 @@ using httplib::Request;
 using httplib::Response;
 using nlohmann::json;
 
-#ifdef TFADESK_SERVE_REPLIES
 struct ReplyTexts {
-    desk::Templates templates;
+    desk::Templates templates;  // loaded and checked once, when the server starts
 };
-#else
-struct ReplyTexts {};
-#endif
 
 Api::Api(const Options& o, Writer& w) : options(o), writer(w) {
-#ifdef TFADESK_SERVE_REPLIES
     replies = std::make_unique<ReplyTexts>(ReplyTexts{desk::Templates::load(o.templates)});
-#endif
 }
 Api::~Api() = default;
 
@@ -262,16 +253,8 @@ void get_reply(Api& api, const Request& req, Response& res) {
     auto store = api.read_store();
     const auto a = caller(req, *store);
     desk::authorize(*store, a.name, "agent", "read replies");
-#ifdef TFADESK_SERVE_REPLIES
-    const auto t = desk::get_ticket(*store, req.matches[1]);
-    const auto reply = api.replies->templates.render(t, query_value(req, "lang").value_or("en"),
-                                                     desk::facts_from_log(store->entries(t.fields.ref)));
+    const auto reply = desk::reply_for(*store, req.matches[1], query_value(req, "lang").value_or("en"), api.replies->templates);
     send_json(res, 200, desk::to_json(reply));
-#else
-    (void)api;
-    (void)res;
-    throw HttpError(501, "not_implemented", "replies (SPEC §11) are not built into this tfadesk");
-#endif
 }
 
 void get_verify(Api& api, const Request& req, Response& res) {
