@@ -136,6 +136,8 @@ std::unique_ptr<Store> open_store(const std::string& location, Store::Mode mode)
 bool store_exists(const std::string& location);
 // Whether `location` names a PostgreSQL database (postgresql:// or postgres://).
 bool is_postgres_location(const std::string& location);
+// `location` as messages may show it: a URI's password masked (as Store::location() does).
+std::string shown_location(const std::string& location);
 
 // Runs `fn` in one write transaction on `store` and commits it when `fn` returns normally.
 template <class Fn>
