@@ -1,4 +1,4 @@
-// The store interface: what the desk layer needs from a backend (SQLite today, PostgreSQL next),
+// The store interface: what the desk layer needs from a backend (SQLite, PostgreSQL),
 // declared here so neither the engine nor the desk ever includes a database library.
 //
 // A store holds the append-only, hash-chained log (tickets' and accounts' entries), the caches
