@@ -10,7 +10,9 @@ deb=$(ls "$work"/out/*.deb)
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "package: $(basename "$deb")"
 echo "depends: $depends"
-for lib in libsqlite3 libsodium; do
+# The libraries the binary really links: SQLite, Nettle (the chain's SHA-256; libsodium is no
+# longer used since the hash moved to Nettle) and libpqxx (the PostgreSQL store).
+for lib in libsqlite3 libnettle libsodium libpqxx libcpp-httplib; do
     grep -q "$lib" <<<"$depends" || { echo "FAIL: Depends lacks $lib"; exit 1; }
 done
 dpkg -x "$deb" "$work/root"

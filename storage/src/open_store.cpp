@@ -13,6 +13,10 @@ bool is_postgres_location(const std::string& location) {
     return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
 }
 
+std::string shown_location(const std::string& location) {
+    return is_postgres_location(location) ? storage::mask_uri(location) : location;
+}
+
 bool store_exists(const std::string& location) {
     if (is_postgres_location(location)) return storage::pg_desk_exists(location);
     std::error_code ec;

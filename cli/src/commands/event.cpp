@@ -39,7 +39,7 @@ public:
     int run(Context& ctx) override {
         req_.expect_version = parse_count(expect_version_, "--expect-version");
         if (!ctx.store_exists()) desk::validate_event(req_);  // exit 2 first, then 4 without creating a database
-        if (!ctx.store_exists()) throw engine::Error(engine::ErrorKind::not_found, "no such ticket: '" + ref_ + "' (no database at " + ctx.db_path + ")");
+        if (!ctx.store_exists()) throw engine::Error(engine::ErrorKind::not_found, "no such ticket: '" + ref_ + "' (no database at " + engine::shown_location(ctx.db_path) + ")");
         ctx.out << desk::apply_event(ctx.store(), ref_, req_).state << "\n";
         return 0;
     }

@@ -1,4 +1,4 @@
-// The store interface: what the desk layer needs from a backend (SQLite today, PostgreSQL next),
+// The store interface: what the desk layer needs from a backend (SQLite, PostgreSQL),
 // declared here so neither the engine nor the desk ever includes a database library.
 //
 // A store holds the append-only, hash-chained log (tickets' and accounts' entries), the caches
@@ -137,6 +137,8 @@ std::unique_ptr<Store> open_store(const std::string& location, Store::Mode mode)
 bool store_exists(const std::string& location);
 // Whether `location` names a PostgreSQL database (postgresql:// or postgres://).
 bool is_postgres_location(const std::string& location);
+// `location` as messages may show it: a URI's password masked (as Store::location() does).
+std::string shown_location(const std::string& location);
 
 // Runs `fn` in one write transaction on `store` and commits it when `fn` returns normally.
 template <class Fn>
