@@ -169,8 +169,10 @@ std::optional<Account> authenticate(engine::Store& store, std::string_view token
     const std::string hash = token_hash(token);
     auto a = store.account_by_token(hash);
     // The index finds the row; the stored hash is compared again in constant time.
-    if (!a || !a->enabled || a->token_hash.size() != hash.size()) return std::nullopt;
-    if (sodium_memcmp(a->token_hash.data(), hash.data(), hash.size()) != 0) return std::nullopt;
+    if (!a || !a->enabled) return std::nullopt;
+    const auto stored = store.account_token_hash(a->name);
+    if (!stored || stored->size() != hash.size() || sodium_memcmp(stored->data(), hash.data(), hash.size()) != 0)
+        return std::nullopt;
     return a;
 }
 

@@ -219,12 +219,10 @@ std::optional<engine::Account> Database::account(std::string_view name) {
 std::optional<engine::Account> Database::account_by_token(std::string_view token_hash) {
     if (impl_->schema < 2) return std::nullopt;
     return guarded(path_, [&]() -> std::optional<engine::Account> {
-        SQLite::Statement q(impl_->db, std::string("SELECT ") + kAccountColumns + ", token_hash FROM accounts WHERE token_hash = ?");
+        SQLite::Statement q(impl_->db, std::string("SELECT ") + kAccountColumns + " FROM accounts WHERE token_hash = ?");
         q.bind(1, std::string(token_hash));
         if (!q.executeStep()) return std::nullopt;
-        auto a = account_from(q);
-        a.token_hash = q.getColumn(6).getString();
-        return a;
+        return account_from(q);
     });
 }
 

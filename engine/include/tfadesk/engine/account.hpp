@@ -35,7 +35,6 @@ struct Account {
     std::string created_at;
     std::string updated_at;
     std::int64_t version = 0;  // its number of log entries
-    std::string token_hash;    // filled only by Store::account_by_token; never in the log
     bool has(std::string_view role) const { return roles.count(role) != 0; }
 };
 
