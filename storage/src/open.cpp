@@ -133,6 +133,8 @@ PrivateCopy::~PrivateCopy() {
 
 Database::Database(const std::string& path, Mode mode) : path_(path) {
     namespace fs = std::filesystem;
+    std::error_code dir_ec;
+    if (fs::is_directory(path, dir_ec)) throw Error(ErrorKind::unexpected, path + " is a folder, not a tfadesk database");
     try {
         if (mode == Mode::read_only) {
             std::error_code ec;
