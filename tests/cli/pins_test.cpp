@@ -358,3 +358,34 @@ TEST_CASE("pins: a database that is not a file on disk is refused for writes (ex
     }
     CHECK(fs::is_empty(dir.path()));  // nothing was created, anywhere
 }
+
+TEST_CASE("pins: diagram --ticket highlights exactly the path the ticket took") {
+    Desk d;
+    ok(d.open("D-1", "partner", "no"));
+    ok(d.event("D-1", "triage", "alice"));
+    const Result r = d({"diagram", "--ticket", "D-1"});
+    INFO(r.describe());
+    REQUIRE(r.code == 0);
+    // SPEC §3: a partner's request goes from received straight to partner_rejected at triage.
+    std::vector<std::string> highlighted;
+    for (const auto& line : r.out_lines())
+        if (line.find("->") != std::string::npos && line.find("penwidth=2.5") != std::string::npos)
+            highlighted.push_back(line.substr(0, line.find(" [")));
+    const std::vector<std::string> expected = {"    start -> received", "    received -> partner_rejected"};
+    CHECK(highlighted == expected);
+    CHECK(d({"diagram", "--ticket", "NOPE"}).code == 4);
+}
+
+TEST_CASE("pins: the completion script offers the commands, events, checks and states of the spec") {
+    const Result r = tfadesk_bare({"completion"});
+    INFO(r.describe());
+    REQUIRE(r.code == 0);
+    for (const char* word : {"open", "event", "import", "verify", "agent", "checkpoint", "serve", "reply", "migrate"})
+        CHECK_MESSAGE(has_word(r.out, word), word);
+    CHECK(r.out.find("client_of_record number_ownership lost_access") != std::string::npos);
+    CHECK(r.out.find("triage update check-passed check-failed partner-detected approve submit-disable "
+                     "confirm-disabled disable-failed cancel expire") != std::string::npos);
+    for (const char* state : {"received", "awaiting_requester", "identity_check", "self_service_advised", "partner_rejected",
+                              "identity_rejected", "approved", "disable_submitted", "completed", "cancelled", "expired"})
+        CHECK_MESSAGE(has_word(r.out, state), state);
+}
