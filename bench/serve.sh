@@ -25,22 +25,9 @@ if [ ! -x "$TOOLS/serve_load" ] || [ "$BENCH/serve_load.cpp" -nt "$TOOLS/serve_l
         2>"$WORK/serve_load-build.err" || { echo "bench/run --serve: building serve_load failed: $(head -c 400 "$WORK/serve_load-build.err")" >&2; exit 1; }
 fi
 
-# Accounts: `tfadesk agent add` once the desk has it, else the serve tests' seeding helper
-# (the same desk::add_account call).
-seed_bin=$ROOT/build/tests/serve/serve_seed_account
-has_agent_command=0
-"$tfadesk" --help 2>/dev/null | grep -Eq '^  agent ' && has_agent_command=1
+# Accounts through `tfadesk agent add`, which prints the new token alone on stdout.
 add_account() { # DB NAME ROLES BY -> prints the token
-    local db=$1 name=$2 roles=$3 by=$4 token
-    if ((has_agent_command)); then
-        token=$("$tfadesk" --db "$db" agent add "$name" --role "$roles" --agent "$by") || return 1
-        echo "$token" | tail -n 1
-    elif [ -x "$seed_bin" ]; then
-        "$seed_bin" "$db" "$name" "$roles" "$by"
-    else
-        echo "bench/run --serve: no way to add accounts: build the tests (serve_seed_account) or a tfadesk with 'agent add'" >&2
-        return 1
-    fi
+    "$tfadesk" --db "$1" agent add "$2" --role "$3" --agent "$4"
 }
 
 serve_pid=""

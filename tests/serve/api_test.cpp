@@ -368,13 +368,7 @@ TEST_CASE("serve: --key seals what the server commits; checkpoint answers the ne
     Desk d;
     const std::string key = d.dir / "desk.key";
     const Result gen = d.cli({"key", "generate", "--name", "serve-test", "--out", key});
-    if (gen.code != 0) {
-        // This build has no `key generate` (seals, SPEC §8, not merged yet): serve --key must
-        // refuse to start rather than serve unsealed.
-        const Result r = d.cli({"serve", "--listen", "127.0.0.1:0", "--key", key});
-        CHECK_MESSAGE(r.code == 2, r.describe());
-        return;
-    }
+    REQUIRE_MESSAGE(gen.code == 0, gen.describe());
     Server s(d, {"--key", key});
     open_on_behalf(s, d, "HD-31");
     auto audrey = s.client(d.tokens.at("audrey"));
