@@ -49,11 +49,29 @@ bool operator==(const Fields& a, const Fields& b) {
     return tie(a) == tie(b);
 }
 
+const std::vector<FieldInfo>& field_table() {
+    static const std::vector<FieldInfo> table = {
+        {"ref", "--ref", true, "the helpdesk's ticket reference: 1-64 of A-Z a-z 0-9 . _ -"},
+        {"phone", "--phone", true, "the number, E.164 (+ and 8-15 digits; spaces, dashes, dots, parentheses dropped)"},
+        {"client_id", "--client-id", true, "the client's account id: 1-64 printable characters"},
+        {"requester_email", "--requester-email", true, "the requester's email address"},
+        {"requester_role", "--role", true, "client, portfolio_admin, partner or unknown"},
+        {"portfolio_access", "--access", false, "does the requester still have portfolio access: yes, no or unknown"},
+        {"reason", "--reason", false, "migrate_waba, migrate_portfolio, lost_access or other (default)"},
+        {"waba_id", "--waba-id", false, "the WhatsApp Business Account id: digits"},
+        {"portfolio_id", "--portfolio-id", false, "the Meta business portfolio id: digits"},
+        {"submitted_at", "--submitted-at", false, "when the request came in, ISO 8601 UTC (default: now)"},
+        {"note", "--note", false, "free text, at most 2,000 characters"},
+    };
+    return table;
+}
+
 const std::vector<std::string_view>& field_names() {
-    static const std::vector<std::string_view> names = {
-        "ref",         "phone",         "client_id", "requester_email", "requester_role",
-        "portfolio_access", "reason",   "waba_id",   "portfolio_id",    "submitted_at",
-        "note"};
+    static const std::vector<std::string_view> names = [] {
+        std::vector<std::string_view> out;
+        for (const auto& f : field_table()) out.push_back(f.name);
+        return out;
+    }();
     return names;
 }
 

@@ -3,6 +3,7 @@
 // workflow (3). A refused event writes nothing.
 #include "../command.hpp"
 #include "tfadesk/desk/tickets.hpp"
+#include "tfadesk/engine/command.hpp"
 #include "tfadesk/engine/error.hpp"
 
 
@@ -21,10 +22,9 @@ public:
 
     void setup(CLI::App& app) override {
         app.add_option("ref", ref_, "the ticket's ref")->required();
-        app.add_option("event", req_.event,
-                       "triage, update, check-passed, check-failed, partner-detected, approve, "
-                       "submit-disable, confirm-disabled, disable-failed, cancel, expire")
-            ->required();
+        std::string events;
+        for (auto k : engine::all_events()) events += (events.empty() ? "" : ", ") + std::string(engine::to_string(k));
+        app.add_option("event", req_.event, events)->required();
         add_agent_option(app, req_.agent);
         app.add_option("--check", req_.check, "client_of_record, number_ownership or lost_access");
         app.add_option("--note", req_.note, "why (required by check-failed, disable-failed, cancel)");

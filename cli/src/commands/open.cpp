@@ -2,6 +2,7 @@
 // the same function `import` calls for every row.
 #include "../command.hpp"
 #include "tfadesk/desk/tickets.hpp"
+#include "tfadesk/rules/fields.hpp"
 
 
 namespace tfadesk::cli {
@@ -20,26 +21,9 @@ public:
     bool read_only() const override { return false; }
 
     void setup(CLI::App& app) override {
-        // Flag name -> §2 field name.
-        static const std::pair<const char*, const char*> kFlags[] = {
-            {"--ref", "ref"},
-            {"--phone", "phone"},
-            {"--client-id", "client_id"},
-            {"--requester-email", "requester_email"},
-            {"--role", "requester_role"},
-            {"--access", "portfolio_access"},
-            {"--reason", "reason"},
-            {"--waba-id", "waba_id"},
-            {"--portfolio-id", "portfolio_id"},
-            {"--submitted-at", "submitted_at"},
-            {"--note", "note"},
-        };
-        for (const auto& [flag, field] : kFlags) {
-            auto* opt = app.add_option(flag, values_[field], std::string("the ticket's ") + field);
-            const std::string f = field;
-            if (f == "ref" || f == "phone" || f == "client_id" || f == "requester_email" ||
-                f == "requester_role")
-                opt->required();
+        for (const auto& f : rules::field_table()) {
+            auto* opt = app.add_option(std::string(f.flag), values_[std::string(f.name)], std::string(f.help));
+            if (f.required) opt->required();
         }
         add_agent_option(app, agent_);
     }

@@ -33,7 +33,16 @@ std::string_view to_string(Access a);
 std::optional<Role> parse_role(std::string_view s);
 std::optional<Access> parse_access(std::string_view s);
 
-// The §2 field names, in the order the spec lists them.
+// The §2 fields, in the order the spec lists them: the one list that the field names, `open`'s
+// flags and their help are derived from.
+struct FieldInfo {
+    std::string_view name;  // "requester_role"
+    std::string_view flag;  // "--role" (open's flag)
+    bool required;
+    std::string_view help;  // the format, in a few words
+};
+const std::vector<FieldInfo>& field_table();
+// The §2 field names, in the order the spec lists them (from field_table()).
 const std::vector<std::string_view>& field_names();
 bool is_field_name(std::string_view name);
 
