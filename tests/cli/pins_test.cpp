@@ -389,3 +389,31 @@ TEST_CASE("pins: the completion script offers the commands, events, checks and s
                               "identity_rejected", "approved", "disable_submitted", "completed", "cancelled", "expired"})
         CHECK_MESSAGE(has_word(r.out, state), state);
 }
+
+TEST_CASE("pins: output paths never replace the database, the input or a non-file, and --dry-run writes none (SPEC §4)") {
+    Desk d;
+    ok(d.open("P-1", "client", "no"));
+    const std::string db_bytes = slurp(d.db);
+    const fs::path folder = fs::path(d.db).parent_path();
+    const std::string input = d.dir / "in.csv";
+    spit(input, "ref,phone,client_id,requester_email,requester_role\nP-2,12,c,a@b.example,client\n");
+    fs::create_symlink(d.db, d.dir / "link.jsonl");
+    auto refused = [&](const Result& r) {
+        INFO(r.describe());
+        CHECK(r.code == 2);
+        CHECK(r.err.find("refusing to write") != std::string::npos);
+    };
+    refused(d({"export", "--out", d.db}));
+    refused(d({"export", "--out", d.db + "-wal"}));
+    refused(d({"export", "--out", d.dir / "link.jsonl"}));
+    refused(d({"export", "--out", "/dev/null"}));
+    refused(d({"export", "--out", folder.string()}));
+    refused(d({"import", input, "--agent", "ops", "--rejects", input}));
+    CHECK(slurp(d.db) == db_bytes);
+    CHECK(slurp(input).find("P-2,12") != std::string::npos);  // the input is untouched
+    const Result dry = d({"import", input, "--agent", "ops", "--dry-run", "--rejects", d.dir / "r.csv"});
+    CHECK(dry.code == 2);  // the row is bad: counted as rejected
+    CHECK_FALSE(fs::exists(d.dir / "r.csv"));
+    for (const auto& e : fs::directory_iterator(folder))
+        CHECK_MESSAGE(e.path().string().find(".partial") == std::string::npos, e.path().string());
+}
