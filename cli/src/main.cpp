@@ -4,7 +4,10 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "command.hpp"
@@ -20,7 +23,7 @@ namespace {
 std::string version_text() {
     return std::string("tfadesk ") + TFADESK_VERSION + " (policy version " +
            std::to_string(tfadesk::rules::kPolicyVersion) + ", SQLite " + tfadesk::storage::sqlite_version() +
-           ", libpq " + tfadesk::storage::libpq_version() + ")";
+           (tfadesk::storage::libpq_version ? ", libpq " + tfadesk::storage::libpq_version() : std::string()) + ")";
 }
 
 // CLI11 says "A subcommand is required" for a mistyped command; name the word instead.
@@ -108,7 +111,57 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
+#ifndef TFADESK_FULL
+// The light `tfadesk` links neither the server nor the PostgreSQL store, whose libraries cost a
+// one-event command ~6 ms to load (bench/README). A command that needs them - `serve`, or any
+// postgresql:// location (--db, $TFADESK_DB, migrate's --from/--to) - is handed, before anything
+// is parsed or written, to `tfadesk-full` beside this program: the same commands, all built in.
+namespace {
+
+bool needs_full(int argc, char** argv) {
+    auto pg = [](std::string_view v) { return tfadesk::engine::is_postgres_location(std::string(v)); };
+    bool command_seen = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        bool valued = false;
+        for (std::string_view flag : {"--db", "--from", "--to"}) {
+            if (a == flag) {
+                if (i + 1 < argc && pg(argv[i + 1])) return true;
+                valued = true;
+            } else if (a.size() > flag.size() && a.substr(0, flag.size()) == flag && a[flag.size()] == '=' &&
+                       pg(a.substr(flag.size() + 1))) {
+                return true;
+            }
+        }
+        if (valued || (!command_seen && (a == "--log-level" || a == "--key"))) {
+            ++i;
+            continue;
+        }
+        if (!command_seen && !a.empty() && a[0] != '-') {
+            command_seen = true;
+            if (a == "serve") return true;
+        }
+    }
+    const char* env = std::getenv("TFADESK_DB");
+    return env && pg(env);
+}
+
+[[noreturn]] void run_full(char** argv) {
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    const std::string full = (ec ? std::filesystem::path(argv[0]).parent_path() : self.parent_path()) / "tfadesk-full";
+    ::execv(full.c_str(), argv);
+    std::cerr << "tfadesk: error: cannot run " << full << ": " << std::strerror(errno) << "\n";
+    std::exit(1);
+}
+
+}  // namespace
+#endif
+
 int main(int argc, char** argv) {
+#ifndef TFADESK_FULL
+    if (needs_full(argc, argv)) run_full(argv);
+#endif
     try {
         const int code = run(argc, argv);
         std::cout.flush();

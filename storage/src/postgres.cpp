@@ -371,6 +371,10 @@ std::vector<std::string> uri_secrets(const std::string& uri) {
     return out;
 }
 
+std::unique_ptr<engine::Store> open_pg_store(const std::string& uri, engine::Store::Mode mode) {
+    return std::make_unique<PgStore>(uri, mode);
+}
+
 std::string libpq_version() {
     const int v = PQlibVersion();
     return std::to_string(v / 10000) + "." + std::to_string(v % 10000);

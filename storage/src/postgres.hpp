@@ -29,6 +29,8 @@ std::string mask_uri(const std::string& uri);
 std::vector<std::string> uri_secrets(const std::string& uri);
 // Whether the database at `uri` holds a tfadesk schema (read-only; creates nothing).
 bool pg_desk_exists(const std::string& uri);
+// A PgStore behind the interface (what open_store calls for a postgresql:// location).
+std::unique_ptr<engine::Store> open_pg_store(const std::string& uri, engine::Store::Mode mode);
 
 class PgStore final : public engine::Store {
 public:

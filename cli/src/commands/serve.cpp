@@ -34,6 +34,7 @@ public:
         app.add_option("--templates", templates_, "folder of the desk's reply texts (SPEC §11)")->envname("TFADESK_TEMPLATES");
     }
 
+#ifdef TFADESK_FULL
     int run(Context& ctx) override {
         serve::Options o;
         o.db = ctx.db_path;
@@ -68,11 +69,17 @@ public:
         waiter.join();
         return 0;
     }
+#else
+    // The light tfadesk hands `serve` to tfadesk-full before parsing (main.cpp): never reached.
+    int run(Context&) override { throw engine::Error(engine::ErrorKind::unexpected, "serve runs in tfadesk-full"); }
+#endif
 
 private:
+#ifdef TFADESK_FULL
     void parse_listen(serve::Options& o) const {
         if (listen_) serve::parse_listen(*listen_, o);
     }
+#endif
 
     std::optional<std::string> listen_, key_, tls_cert_, tls_key_, templates_;
     std::size_t threads_ = 32;

@@ -135,6 +135,9 @@ std::unique_ptr<Store> open_store(const std::string& location, Store::Mode mode)
 // Whether a desk exists at `location` (a SQLite file; a PostgreSQL database holding the tfadesk
 // schema), without creating anything. Error(unexpected) when a PostgreSQL server cannot be asked.
 bool store_exists(const std::string& location);
+// Whether this program has the PostgreSQL store built in (tfadesk-full does; tfadesk hands
+// PostgreSQL locations to it).
+bool has_postgres_store();
 // Whether `location` names a PostgreSQL database (postgresql:// or postgres://).
 bool is_postgres_location(const std::string& location);
 // `location` as messages may show it: a URI's password masked (as Store::location() does).
