@@ -108,7 +108,7 @@ bool is_lang(std::string_view lang) {
                        [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
 }
 
-std::string mask_phone(std::string_view phone) {
+std::string mask_phone_last4(std::string_view phone) {
     std::string digits;
     for (char c : phone)
         if (c >= '0' && c <= '9') digits += c;
@@ -163,7 +163,7 @@ Values scalar_values(const engine::Ticket& t) {
             {"state", t.state},
             {"submitted_at", t.fields.submitted_at},
             {"client_id", t.fields.client_id},
-            {"phone_masked", mask_phone(t.fields.phone)}};
+            {"phone_masked", mask_phone_last4(t.fields.phone)}};
 }
 
 // Every placeholder with a harmless value: what load() formats each text with, once.

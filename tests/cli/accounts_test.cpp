@@ -15,6 +15,7 @@
 #include <set>
 
 #include "log_forge.hpp"
+#include "spec_words.hpp"
 
 namespace {
 
@@ -22,7 +23,6 @@ using namespace clitest;
 using nlohmann::json;
 
 const std::vector<std::string> kRoles = {"agent", "approver", "operator", "auditor", "admin"};
-const std::vector<std::string> kChecks = {"client_of_record", "number_ownership", "lost_access"};
 
 // The invalid spellings of an agent name (SPEC §2): inner space, an invisible zero-width space, a
 // byte that is not UTF-8, 65 characters, empty, only white space, a letter outside a-z.

@@ -11,27 +11,12 @@
 #include <tuple>
 
 #include "log_forge.hpp"
+#include "spec_words.hpp"
 
 namespace {
 
 using namespace clitest;
 using nlohmann::json;
-
-const std::vector<std::string> kChecks = {"client_of_record", "number_ownership", "lost_access"};
-const std::vector<std::string> kEvents = {
-    "triage",           "update",  "check-passed",   "check-failed",
-    "partner-detected", "approve", "submit-disable", "confirm-disabled",
-    "disable-failed",   "cancel",  "expire"};
-
-// Flags that make each event's input well-formed, so that only the workflow can refuse it.
-std::vector<std::string> valid_flags(const std::string& ev) {
-    if (ev == "update") return {"--note", "the requester called back"};
-    if (ev == "check-passed") return {"--check", "lost_access"};
-    if (ev == "check-failed") return {"--check", "lost_access", "--note", "could not prove it"};
-    if (ev == "submit-disable") return {"--reference", "WA-REQ-9"};
-    if (ev == "disable-failed" || ev == "cancel") return {"--note", "why"};
-    return {};
-}
 
 json show_json(const Desk& d, const std::string& ref) {
     const Result r = d({"show", ref, "--json"});

@@ -11,33 +11,12 @@
 #include <tuple>
 
 #include "process.hpp"
+#include "spec_words.hpp"
 
 namespace {
 
 using namespace clitest;
 using nlohmann::json;
-
-const std::vector<std::string> kChecks = {"client_of_record", "number_ownership", "lost_access"};
-
-const std::vector<std::string> kStates = {
-    "received",         "awaiting_requester", "identity_check", "self_service_advised",
-    "partner_rejected", "identity_rejected",  "approved",       "disable_submitted",
-    "completed",        "cancelled",          "expired"};
-
-const std::vector<std::string> kEvents = {
-    "triage",           "update",  "check-passed",   "check-failed",
-    "partner-detected", "approve", "submit-disable", "confirm-disabled",
-    "disable-failed",   "cancel",  "expire"};
-
-// Flags that make each event's input well-formed (so that only the workflow can refuse it).
-std::vector<std::string> valid_flags(const std::string& ev) {
-    if (ev == "update") return {"--note", "the requester called back"};
-    if (ev == "check-passed") return {"--check", "lost_access"};
-    if (ev == "check-failed") return {"--check", "lost_access", "--note", "could not prove it"};
-    if (ev == "submit-disable") return {"--reference", "WA-REQ-9"};
-    if (ev == "disable-failed" || ev == "cancel") return {"--note", "why"};
-    return {};
-}
 
 // `word` occurs in `text` delimited by characters that cannot be part of a state or event name.
 bool has_token(const std::string& text, const std::string& word) {

@@ -97,9 +97,9 @@ TEST_CASE("every state of SPEC §3 has a built-in English reply, filled in compl
 }
 
 TEST_CASE("the phone is masked but for its last 4 digits, and the email never appears") {
-    CHECK(tfadesk::desk::mask_phone("+4915123456789") == "**** 6789");
-    CHECK(tfadesk::desk::mask_phone("+12025550123") == "**** 0123");
-    CHECK(tfadesk::desk::mask_phone("+1234") == "****");
+    CHECK(tfadesk::desk::mask_phone_last4("+4915123456789") == "**** 6789");
+    CHECK(tfadesk::desk::mask_phone_last4("+12025550123") == "**** 0123");
+    CHECK(tfadesk::desk::mask_phone_last4("+1234") == "****");
     for (const auto& state : kStates) {
         CAPTURE(state);
         const auto r = builtin(ticket(state, rules::Role::unknown, rules::Access::unknown));

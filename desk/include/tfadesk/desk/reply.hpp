@@ -79,7 +79,7 @@ struct ReplyFacts {
 ReplyFacts facts_from_log(const std::vector<engine::LogEntry>& entries);
 
 // "+4915123456789" -> "**** 6789". Fewer than 5 digits: all masked ("****").
-std::string mask_phone(std::string_view phone);
+std::string mask_phone_last4(std::string_view phone);
 
 // One checked text: a state's subject and body, or a snippet (subject empty, the text in body).
 struct TemplateText {
