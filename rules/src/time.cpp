@@ -79,16 +79,32 @@ std::optional<std::int64_t> parse_utc(std::string_view s) {
 
 std::string format_utc_ms(std::int64_t ms) {
     std::int64_t days = ms >= 0 ? ms / 86400000 : (ms - 86399999) / 86400000;
-    std::int64_t rem = ms - days * 86400000;
+    const std::int64_t rem = ms - days * 86400000;
     std::int64_t y = 0;
     unsigned m = 0, d = 0;
     civil_from_days(days, y, m, d);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
-                  static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600000),
-                  static_cast<long long>(rem / 60000 % 60), static_cast<long long>(rem / 1000 % 60),
-                  static_cast<long long>(rem % 1000));
-    return buf;
+    if (y < 0 || y > 9999) {  // outside what parse_utc reads back: spelled out, never hot
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
+                      static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600000),
+                      static_cast<long long>(rem / 60000 % 60), static_cast<long long>(rem / 1000 % 60),
+                      static_cast<long long>(rem % 1000));
+        return buf;
+    }
+    // Written digit by digit: this runs for every entry that is written or verified, and
+    // snprintf cost more than hashing the entry (callgrind, bench/README.md).
+    std::string out = "0000-00-00T00:00:00.000Z";
+    auto put = [&out](std::size_t end, std::int64_t value, int width) {
+        for (int k = 1; k <= width; ++k, value /= 10) out[end - static_cast<std::size_t>(k)] = static_cast<char>('0' + value % 10);
+    };
+    put(4, y, 4);
+    put(7, m, 2);
+    put(10, d, 2);
+    put(13, rem / 3600000, 2);
+    put(16, rem / 60000 % 60, 2);
+    put(19, rem / 1000 % 60, 2);
+    put(23, rem % 1000, 3);
+    return out;
 }
 
 std::string format_utc(std::int64_t ms) {

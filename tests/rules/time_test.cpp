@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <ctime>
 #include <string>
 
 #include "tfadesk/rules/time.hpp"
@@ -111,5 +113,21 @@ TEST_CASE("round trips") {
             // The day after the last is the next year's first of January.
             CHECK(format_utc(t0 + std::int64_t{days} * 86400000).substr(5, 5) == "01-01");
         }
+    }
+}
+
+TEST_CASE("format_utc_ms agrees with gmtime across the calendar") {
+    // The digit-by-digit writer against the C library, every 7,919,999,937 ms (about 92 days
+    // and an odd remainder, so hours, minutes, seconds and milliseconds all vary) from 1900 to 2400.
+    for (std::int64_t ms = -2208988800000; ms < 13569465600000; ms += 7919999937) {
+        const std::int64_t seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+        const std::time_t t = static_cast<std::time_t>(seconds);
+        std::tm tm{};
+        REQUIRE(gmtime_r(&t, &tm) != nullptr);
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms - seconds * 1000));
+        CAPTURE(ms);
+        CHECK(format_utc_ms(ms) == buf);
     }
 }
