@@ -470,6 +470,22 @@ inline bool same_command(const engine::Command& a, const engine::Command& b) {
            a.sla_hours == b.sla_hours;
 }
 
+// parse_flat_object is a fast path in front of nlohmann: whatever it accepts, nlohmann must read
+// as an object with the same members (same keys in the same order, same kinds, same values).
+inline void flat_json_one(std::string_view text) {
+    const auto flat = engine::parse_flat_object(text);
+    if (!flat) return;
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    require(!j.is_discarded() && j.is_object(), "parse_flat_object accepted what nlohmann refuses");
+    const auto reference = engine::flat_members(j);
+    require(reference.size() == flat->size(), "parse_flat_object: another number of members");
+    for (std::size_t i = 0; i < flat->size(); ++i) {
+        const auto &a = (*flat)[i], &b = reference[i];
+        require(a.key == b.key && a.kind == b.kind && a.text == b.text && a.integer == b.integer,
+                "parse_flat_object: member '" + std::string(b.key) + "' differs from nlohmann's");
+    }
+}
+
 // Input: byte 0 picks the event (index into all_events(); past the end, the name is read up to
 // the first newline instead), the rest is the details JSON as a log entry would hold it.
 // command_from_entry must either throw engine::Error or return a command that validates, whose
@@ -486,6 +502,7 @@ inline void command_one(const std::uint8_t* data, std::size_t size) {
         event = std::string(rest.substr(0, nl));
         rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
     }
+    flat_json_one(rest);
     const auto details = nlohmann::json::parse(rest, nullptr, false);
     if (details.is_discarded()) return;
     engine::Command c;

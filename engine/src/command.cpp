@@ -93,26 +93,26 @@ json details_of(const Command& c) {
     return d;
 }
 
-Command command_from_entry(std::string_view event, const json& d, const std::string& agent,
+Command command_from_entry(std::string_view event, const FlatObject& d, const std::string& agent,
                            const std::string& at) {
     auto fail = [&](const std::string& why) -> Error {
         return Error(ErrorKind::integrity, "entry '" + std::string(event) + "': " + why);
     };
     auto kind = parse_event(event);
     if (!kind) throw fail("unknown event name");
-    if (!d.is_object()) throw fail("details are not an object");
     Command c;
     c.kind = *kind;
     c.agent = agent;
     c.at = at;
-    for (const auto& [key, value] : d.items()) {
+    for (const auto& m : d) {
+        const std::string_view key = m.key;
         if (key == "sla_hours") {
-            if (!value.is_number_integer()) throw fail("sla_hours is not an integer");
-            c.sla_hours = value.get<std::int64_t>();
+            if (m.kind != FlatMember::Kind::integer) throw fail("sla_hours is not an integer");
+            c.sla_hours = m.integer;
             continue;
         }
-        if (!value.is_string()) throw fail("detail '" + key + "' is not text");
-        std::string v = value.get<std::string>();
+        if (m.kind != FlatMember::Kind::text) throw fail("detail '" + std::string(key) + "' is not text");
+        const std::string& v = m.text;
         if (key == "check") c.check = v;
         else if (key == "note") c.note = v;
         else if (key == "reference") c.reference = v;
@@ -125,7 +125,7 @@ Command command_from_entry(std::string_view event, const json& d, const std::str
             c.access = rules::parse_access(v);
             if (!c.access) throw fail("bad portfolio_access");
         } else {
-            throw fail("unknown detail '" + key + "'");
+            throw fail("unknown detail '" + std::string(key) + "'");
         }
     }
     try {
@@ -134,6 +134,14 @@ Command command_from_entry(std::string_view event, const json& d, const std::str
         throw fail(e.what());
     }
     return c;
+}
+
+Command command_from_entry(std::string_view event, const json& d, const std::string& agent,
+                           const std::string& at) {
+    if (!parse_event(event)) return command_from_entry(event, FlatObject{}, agent, at);  // names the event
+    if (!d.is_object())
+        throw Error(ErrorKind::integrity, "entry '" + std::string(event) + "': details are not an object");
+    return command_from_entry(event, flat_members(d), agent, at);
 }
 
 }  // namespace tfadesk::engine

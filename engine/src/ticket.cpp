@@ -24,21 +24,30 @@ json fields_to_json(const rules::Fields& f) {
     return j;
 }
 
-rules::Fields fields_from_json(const json& j) {
-    if (!j.is_object()) throw Error(ErrorKind::integrity, "open details are not an object");
-    rules::RawFields raw;
-    for (const auto& [key, value] : j.items()) {
-        if (!rules::is_field_name(key) || !value.is_string())
-            throw Error(ErrorKind::integrity, "open details hold an unknown or non-text field '" + key + "'");
-        raw.emplace(key, value.get<std::string>());
+rules::Fields fields_from_members(const FlatObject& members) {
+    bool submitted = false;
+    for (const auto& m : members) {
+        if (!rules::is_field_name(m.key) || m.kind != FlatMember::Kind::text)
+            throw Error(ErrorKind::integrity, "open details hold an unknown or non-text field '" + std::string(m.key) + "'");
+        submitted = submitted || m.key == "submitted_at";
     }
-    if (!j.contains("submitted_at"))
-        throw Error(ErrorKind::integrity, "open details lack submitted_at");
+    if (!submitted) throw Error(ErrorKind::integrity, "open details lack submitted_at");
     // The fields as they were accepted when the ticket was opened, under the rules of that day.
-    auto result = rules::validate_fields(raw, "", rules::Origin::log);
+    // (Keys are distinct: nlohmann's objects and parse_flat_object's both are.)
+    auto lookup = [&members](std::string_view key) -> std::optional<std::string_view> {
+        for (const auto& m : members)
+            if (m.key == key) return m.text;
+        return std::nullopt;
+    };
+    auto result = rules::validate_fields(lookup, "", rules::Origin::log);
     if (auto* bad = std::get_if<rules::FieldError>(&result))
         throw Error(ErrorKind::integrity, "open details are invalid: " + bad->message());
     return std::get<rules::Fields>(std::move(result));
+}
+
+rules::Fields fields_from_json(const json& j) {
+    if (!j.is_object()) throw Error(ErrorKind::integrity, "open details are not an object");
+    return fields_from_members(flat_members(j));
 }
 
 json to_json(const Ticket& t) {

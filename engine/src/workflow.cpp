@@ -103,13 +103,17 @@ Machine replay(const std::vector<LogEntry>& entries, const std::optional<std::st
     if (first.state != "received")
         throw Error(ErrorKind::integrity, where(first) + ": stored state '" + first.state +
                                               "' but an opened ticket is 'received'");
-    nlohmann::json details;
-    try {
-        details = nlohmann::json::parse(first.details);
-    } catch (const nlohmann::json::exception&) {
-        throw Error(ErrorKind::integrity, where(first) + ": details are not JSON");
-    }
-    Machine m(fields_from_json(details), first.at);
+    // Stored details are canonical JSON: read by the fast path, and by nlohmann (whose values
+    // and errors are the reference) only when they are not (an edited entry, or old text).
+    auto parsed = [&](const LogEntry& e) {
+        try {
+            return nlohmann::json::parse(e.details);
+        } catch (const nlohmann::json::exception&) {
+            throw Error(ErrorKind::integrity, where(e) + ": details are not JSON");
+        }
+    };
+    auto flat = parse_flat_object(first.details);
+    Machine m(flat ? fields_from_members(*flat) : fields_from_json(parsed(first)), first.at);
     const auto limit = as_of ? rules::parse_utc(*as_of) : std::nullopt;
     for (std::size_t i = 1; i < entries.size(); ++i) {
         const LogEntry& e = entries[i];
@@ -119,12 +123,10 @@ Machine replay(const std::vector<LogEntry>& entries, const std::optional<std::st
         }
         if (e.tseq != m.ticket().version + 1)
             throw Error(ErrorKind::integrity, where(e) + ": expected #" + std::to_string(m.ticket().version + 1));
-        try {
-            details = nlohmann::json::parse(e.details);
-        } catch (const nlohmann::json::exception&) {
-            throw Error(ErrorKind::integrity, where(e) + ": details are not JSON");
-        }
-        const Outcome o = m.fire(command_from_entry(e.event, details, e.agent, e.at));
+        flat = parse_flat_object(e.details);
+        const Command c = flat ? command_from_entry(e.event, *flat, e.agent, e.at)
+                               : command_from_entry(e.event, parsed(e), e.agent, e.at);
+        const Outcome o = m.fire(c);
         if (!o.accepted)
             throw Error(ErrorKind::integrity, where(e) + ": the workflow refuses it: " + o.message(e.event));
         if (o.state != e.state)

@@ -86,6 +86,10 @@ namespace {
 std::optional<std::size_t> count_chars(std::string_view s) {
     std::size_t count = 0;
     for (std::size_t i = 0; i < s.size(); ++count) {
+        if (static_cast<unsigned char>(s[i]) < 0x80) {
+            ++i;
+            continue;
+        }
         char32_t cp = 0;
         const std::size_t n = utf8::decode(s, i, cp);
         if (n == 0) return std::nullopt;
@@ -134,11 +138,11 @@ bool has_c0_c1(std::string_view s) {
 // Origin::log: as version 1 stored them: blank is empty or only spaces and tabs, a single-line
 // value loses the spaces and tabs around it, a note is kept unless empty, control characters are
 // left to the field's own check.
-std::optional<std::string_view> get(const RawFields& raw, Origin origin, std::string_view key,
+std::optional<std::string_view> get(const FieldLookup& raw, Origin origin, std::string_view key,
                                     bool multiline = false) {
-    auto it = raw.find(key);
-    if (it == raw.end()) return std::nullopt;
-    const std::string_view value = it->second;
+    const auto found = raw(key);
+    if (!found) return std::nullopt;
+    const std::string_view value = *found;
     if (!utf8::is_valid(value)) throw BadText{{std::string(key), "is not valid UTF-8"}};
     if (origin == Origin::log) {
         const std::string_view v = multiline ? value : trim_space_tab(value);
@@ -151,7 +155,7 @@ std::optional<std::string_view> get(const RawFields& raw, Origin origin, std::st
     return v;
 }
 
-std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view now_utc,
+std::variant<Fields, FieldError> validate(const FieldLookup& raw, std::string_view now_utc,
                                           Origin origin);
 
 }  // namespace
@@ -218,6 +222,17 @@ std::optional<std::string> check_note(std::string_view note, Origin origin) {
 
 std::variant<Fields, FieldError> validate_fields(const RawFields& raw, std::string_view now_utc,
                                                  Origin origin) {
+    return validate_fields(
+        [&raw](std::string_view key) -> std::optional<std::string_view> {
+            const auto it = raw.find(key);
+            if (it == raw.end()) return std::nullopt;
+            return it->second;
+        },
+        now_utc, origin);
+}
+
+std::variant<Fields, FieldError> validate_fields(const FieldLookup& raw, std::string_view now_utc,
+                                                 Origin origin) {
     try {
         return validate(raw, now_utc, origin);
     } catch (const BadText& bad) {
@@ -227,7 +242,7 @@ std::variant<Fields, FieldError> validate_fields(const RawFields& raw, std::stri
 
 namespace {
 
-std::variant<Fields, FieldError> validate(const RawFields& raw, std::string_view now_utc,
+std::variant<Fields, FieldError> validate(const FieldLookup& raw, std::string_view now_utc,
                                           Origin origin) {
     Fields f;
 

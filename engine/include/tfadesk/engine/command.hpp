@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tfadesk/engine/json_text.hpp"
 #include "tfadesk/rules/fields.hpp"
 
 namespace tfadesk::engine {
@@ -60,6 +61,9 @@ nlohmann::json details_of(const Command& c);
 // Rebuilds the command from a log entry. Throws Error(integrity) when the details do not make a
 // valid command for `event` (an edited entry).
 Command command_from_entry(std::string_view event, const nlohmann::json& details,
+                           const std::string& agent, const std::string& at);
+// The same from details read by parse_flat_object (the fast path of replay).
+Command command_from_entry(std::string_view event, const FlatObject& details,
                            const std::string& agent, const std::string& at);
 
 }  // namespace tfadesk::engine

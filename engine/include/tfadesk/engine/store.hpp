@@ -80,8 +80,9 @@ public:
     virtual void for_each_entry(const std::function<void(const LogEntry&)>& fn) = 0;
     // Every entry ordered by (ref, tseq) in byte order, each with the hash and time of the entry
     // just before it in global order (nothing when that entry is missing): verify's single pass.
+    // The entry is handed over (fn may keep it by moving from it).
     virtual void for_each_entry_by_ticket(
-        const std::function<void(const LogEntry&, const std::optional<PrevEntry>& prev)>& fn) = 0;
+        const std::function<void(LogEntry&&, const std::optional<PrevEntry>& prev)>& fn) = 0;
     virtual std::optional<LogEntry> entry_at(std::int64_t seq) = 0;
     virtual Head head() = 0;
 

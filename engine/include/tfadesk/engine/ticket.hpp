@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tfadesk/engine/json_text.hpp"
 #include "tfadesk/rules/fields.hpp"
 
 namespace tfadesk::engine {
@@ -32,6 +33,8 @@ struct Ticket {
 nlohmann::json fields_to_json(const rules::Fields& f);
 // The inverse; throws Error(integrity) when `j` is not a valid §2 object.
 rules::Fields fields_from_json(const nlohmann::json& j);
+// The same from members read by parse_flat_object (the fast path of replay).
+rules::Fields fields_from_members(const FlatObject& members);
 
 // `show --json`: the §2 fields plus state, version, checks, updated_at (SPEC §4).
 nlohmann::json to_json(const Ticket& t);

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -99,6 +100,11 @@ using RawFields = std::map<std::string, std::string, std::less<>>;
 // check_text()'s reason (in a note, LF and CRLF are allowed). Then the field's own format.
 // With Origin::log (the open entry of a ticket being replayed), the rules of version 1 instead.
 std::variant<Fields, FieldError> validate_fields(const RawFields& raw, std::string_view now_utc,
+                                                 Origin origin = Origin::input);
+// The same over any source of raw values (a replayed entry's details, without building a map):
+// `lookup(name)` gives the field's raw text, or nothing when it is absent.
+using FieldLookup = std::function<std::optional<std::string_view>(std::string_view name)>;
+std::variant<Fields, FieldError> validate_fields(const FieldLookup& lookup, std::string_view now_utc,
                                                  Origin origin = Origin::input);
 
 // Single-field checks, shared with `event` flags. Each returns an error reason, or nothing. A
