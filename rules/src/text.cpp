@@ -53,6 +53,11 @@ std::string_view trim_blank(std::string_view text) {
 std::optional<std::string> check_text(std::string_view text, bool allow_newlines) {
     std::size_t chars = 0;
     for (std::size_t i = 0; i < text.size(); ++chars) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        if (byte >= 0x20 && byte < 0x7F) {  // printable ASCII: the common case, nothing to decode
+            ++i;
+            continue;
+        }
         char32_t cp = 0;
         const std::size_t n = utf8::decode(text, i, cp);
         if (n == 0) return "is not valid UTF-8";
