@@ -96,7 +96,7 @@ void Database::for_each_entry(const std::function<void(const LogEntry&)>& fn) {
 }
 
 void Database::for_each_entry_by_ticket(
-    const std::function<void(const LogEntry&, const std::optional<engine::PrevEntry>&)>& fn) {
+    const std::function<void(LogEntry&&, const std::optional<engine::PrevEntry>&)>& fn) {
     guarded(path_, [&] {
         SQLite::Statement q(impl_->db,
                             "SELECT e.seq, e.ref, e.tseq, e.event, e.details, e.agent, e.at, e.state, "

@@ -889,7 +889,7 @@ void PgStore::for_each_entry(const std::function<void(const LogEntry&)>& fn) {
 }
 
 void PgStore::for_each_entry_by_ticket(
-    const std::function<void(const LogEntry&, const std::optional<engine::PrevEntry>&)>& fn) {
+    const std::function<void(LogEntry&&, const std::optional<engine::PrevEntry>&)>& fn) {
     auto& impl = *impl_;
     impl.guard([&] {
         if (!impl.ready()) return;

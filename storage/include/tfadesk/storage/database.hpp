@@ -72,7 +72,7 @@ public:
                         const std::optional<std::string>& token_hash) override;
     void for_each_entry(const std::function<void(const engine::LogEntry&)>& fn) override;
     void for_each_entry_by_ticket(
-        const std::function<void(const engine::LogEntry&, const std::optional<engine::PrevEntry>& prev)>& fn) override;
+        const std::function<void(engine::LogEntry&&, const std::optional<engine::PrevEntry>& prev)>& fn) override;
     std::optional<engine::LogEntry> entry_at(std::int64_t seq) override;
     Head head() override;
     std::int64_t entry_count();
