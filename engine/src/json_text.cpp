@@ -1,14 +1,33 @@
 #include "tfadesk/engine/json_text.hpp"
 
+#include <cstring>
+
 #include "tfadesk/rules/fields.hpp"
 
 namespace tfadesk::engine {
+
+namespace {
+
+// True when none of the 8 bytes at `p` needs escaping (a control character, '"' or '\\'):
+// the usual bit tricks, so that long clean runs (notes, addresses) are skipped a word at a time.
+bool clean_word(const char* p) {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, 8);
+    auto has_zero = [&](std::uint64_t v) { return (v - ones) & ~v & highs; };
+    const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+    return (below_space | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\'))) == 0;
+}
+
+}  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
     static constexpr char kHex[] = "0123456789abcdef";
     out += '"';
     std::size_t clean = 0;  // start of the run not yet copied
     for (std::size_t i = 0; i < s.size(); ++i) {
+        while (i + 8 <= s.size() && clean_word(s.data() + i)) i += 8;
+        if (i == s.size()) break;
         const auto c = static_cast<unsigned char>(s[i]);
         if (c >= 0x20 && c != '"' && c != '\\') continue;
         out.append(s.data() + clean, i - clean);

@@ -66,3 +66,25 @@ TEST_CASE("parse_flat_object leaves everything else to nlohmann") {
         CHECK_FALSE(parse_flat_object(text).has_value());
     }
 }
+
+TEST_CASE("append_json_string writes what nlohmann's dump writes") {
+    // Every character that needs escaping, and some that do not, at every offset of runs longer
+    // than a word, so that the word-at-a-time skipping meets them in every position.
+    const std::string specials[] = {"\"", "\\", "\n", "\r", "\t", std::string(1, '\0'), "\x01", "\x1f", "\x7f",
+                                    " ", "/", "\xC3\xBC", "\xE2\x82\xAC", "\xF0\x9F\x98\x80"};
+    for (const auto& special : specials) {
+        for (std::size_t before = 0; before < 20; ++before) {
+            for (std::size_t after : {0, 1, 7, 8, 9, 17}) {
+                const std::string s = std::string(before, 'a') + special + std::string(after, 'z') + special;
+                std::string out = "x";
+                tfadesk::engine::append_json_string(out, s);
+                CAPTURE(before);
+                CAPTURE(after);
+                CHECK(out == "x" + nlohmann::json(s).dump());
+            }
+        }
+    }
+    std::string empty;
+    tfadesk::engine::append_json_string(empty, "");
+    CHECK(empty == "\"\"");
+}
