@@ -1,7 +1,6 @@
 #include "tfadesk/rules/fields.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <tuple>
 
 #include "tfadesk/rules/text.hpp"
@@ -102,6 +101,19 @@ bool all_digits(std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// ASCII classes without the C locale's function calls (std::isalnum is one per character).
+bool is_ascii_alpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+bool is_ascii_alnum(char c) { return is_ascii_alpha(c) || (c >= '0' && c <= '9'); }
+// The specials an unquoted local part may not hold: ( ) , : ; < > [ \ ] "
+bool is_email_special(char c) {
+    switch (c) {
+        case '(': case ')': case ',': case ':': case ';': case '<': case '>': case '[': case '\\': case ']': case '"':
+            return true;
+        default:
+            return false;
+    }
+}
+
 bool is_ref_char(char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
            c == '_' || c == '-';
@@ -149,8 +161,8 @@ std::optional<std::string_view> get(const FieldLookup& raw, Origin origin, std::
         if (v.empty()) return std::nullopt;
         return v;
     }
-    if (is_blank(value)) return std::nullopt;
     const std::string_view v = multiline ? value : trim_blank(value);
+    if (multiline ? is_blank(value) : v.empty()) return std::nullopt;
     if (auto bad = check_text(v, multiline)) throw BadText{{std::string(key), *bad}};
     return v;
 }
@@ -173,7 +185,7 @@ std::optional<std::string> check_email(std::string_view e) {
     const std::string_view local = e.substr(0, at), domain = e.substr(at + 1);
     const bool local_ok = local.size() <= 64 && std::all_of(local.begin(), local.end(), [](char c) {
         const auto u = static_cast<unsigned char>(c);
-        return u > 0x20 && u < 0x7F && std::string_view("(),:;<>[\\]\"").find(c) == std::string_view::npos;
+        return u > 0x20 && u < 0x7F && !is_email_special(c);
     });
     if (!local_ok || local.front() == '.' || local.back() == '.')
         return "must be an email address: a local part, @, and a domain such as example.com (bad local part)";
@@ -186,13 +198,13 @@ std::optional<std::string> check_email(std::string_view e) {
         const std::string_view label = domain.substr(start, end - start);
         const bool ok = !label.empty() && label.size() <= 63 && label.front() != '-' &&
                         label.back() != '-' && std::all_of(label.begin(), label.end(), [](char c) {
-                            return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+                            return is_ascii_alnum(c) || c == '-';
                         });
         if (!ok) return "must be an email address: a local part, @, and a domain such as example.com (bad domain)";
         start = end + 1;
     }
     const std::string_view tld = domain.substr(last_dot + 1);
-    if (tld.size() < 2 || !std::all_of(tld.begin(), tld.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }))
+    if (tld.size() < 2 || !std::all_of(tld.begin(), tld.end(), [](char c) { return is_ascii_alpha(c); }))
         return "must be an email address: a local part, @, and a domain such as example.com (bad top-level domain)";
     return std::nullopt;
 }
