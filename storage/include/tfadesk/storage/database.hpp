@@ -22,7 +22,7 @@
 
 namespace tfadesk::storage {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 using engine::canonical;
 using engine::DeskStats;
 using engine::entry_hash;
@@ -68,6 +68,7 @@ public:
     std::vector<engine::LogEntry> entries(std::string_view ref) override;
     bool exists(std::string_view ref) override;
     void append(engine::LogEntry& entry, const engine::Ticket& after) override;
+    bool append_open(engine::LogEntry& entry, const engine::Ticket& after) override;
     void append_account(engine::LogEntry& entry, const engine::Account& after,
                         const std::optional<std::string>& token_hash) override;
     void for_each_entry(const std::function<void(const engine::LogEntry&)>& fn) override;
