@@ -29,15 +29,18 @@ ImportCounts import_records(engine::Store* store, ingest::RecordReader& reader, 
     ImportCounts n;
     std::unordered_set<std::string> seen;  // dry run only: refs "imported" so far
     ingest::Record rec;
-    rules::RawFields raw;
+    // The record's own cells, looked up in place (a record has at most one cell per field).
+    const rules::FieldLookup cell = [&rec](std::string_view key) -> std::optional<std::string_view> {
+        for (const auto& [name, value] : rec.fields)
+            if (name == key) return value;
+        return std::nullopt;
+    };
     while (reader.next(rec)) {
         std::string error = rec.error;
         const std::string now = now_utc();
         std::optional<rules::Fields> fields;
         if (error.empty()) {
-            raw.clear();
-            for (auto& [key, value] : rec.fields) raw.emplace(key, value);
-            auto result = rules::validate_fields(raw, now);
+            auto result = rules::validate_fields(cell, now);
             if (auto* bad = std::get_if<rules::FieldError>(&result)) error = bad->message();
             else fields = std::move(std::get<rules::Fields>(result));
         }
@@ -46,7 +49,7 @@ ImportCounts import_records(engine::Store* store, ingest::RecordReader& reader, 
             if (hooks.on_reject) hooks.on_reject(rec, printable(mask_personal_data(error)));
         } else {
             const bool fresh = options.dry_run ? !(store && store->exists(fields->ref)) && seen.insert(fields->ref).second
-                                               : engine::open_if_new(*store, *fields, agent, now, options.triage);
+                                               : engine::open_if_new(*store, std::move(*fields), agent, now, options.triage);
             ++(fresh ? n.imported : n.duplicates);
         }
         if (hooks.on_progress) hooks.on_progress(n);

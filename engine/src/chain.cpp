@@ -32,9 +32,11 @@ std::string sha256_hex(std::string_view data) {
     return to_hex(digest, sizeof digest);
 }
 
-std::string canonical(const LogEntry& e) {
-    std::string s;
-    s.reserve(e.details.size() + e.ref.size() + e.agent.size() + 128);
+namespace {
+
+// Appends the canonical form of `e` to `s`.
+void append_canonical(std::string& s, const LogEntry& e) {
+    s.reserve(s.size() + e.details.size() + e.ref.size() + e.agent.size() + 128);
     s += '[';
     s += std::to_string(e.seq);
     s += ',';
@@ -54,11 +56,21 @@ std::string canonical(const LogEntry& e) {
     s += ',';
     s += e.details;
     s += ']';
+}
+
+}  // namespace
+
+std::string canonical(const LogEntry& e) {
+    std::string s;
+    append_canonical(s, e);
     return s;
 }
 
 std::string entry_hash(const LogEntry& e) {
-    const std::string content = canonical(e);
+    // One buffer per thread, reused: this runs for every entry written or verified.
+    thread_local std::string content;
+    content.clear();
+    append_canonical(content, e);
     sha256_ctx ctx;
     sha256_init(&ctx);
     sha256_update(&ctx, e.prev_hash.size(), reinterpret_cast<const std::uint8_t*>(e.prev_hash.data()));

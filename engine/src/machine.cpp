@@ -308,9 +308,9 @@ std::string Outcome::message(std::string_view event) const {
     return refusal->message() + " (state " + state + ", event " + std::string(event) + ")";
 }
 
-Machine::Machine(const rules::Fields& opened, const std::string& opened_at)
+Machine::Machine(rules::Fields opened, const std::string& opened_at)
     : impl_(std::make_unique<Impl>()) {
-    impl_->ticket.fields = opened;
+    impl_->ticket.fields = std::move(opened);
     impl_->ticket.version = 1;
     impl_->ticket.updated_at = opened_at;
     impl_->desk.ticket_ = &impl_->ticket;

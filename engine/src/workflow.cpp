@@ -66,12 +66,11 @@ LogEntry event_entry(const Machine& machine, const Command& c) {
     return e;
 }
 
-bool open_if_new(Journal& journal, const rules::Fields& fields, const std::string& agent,
+bool open_if_new(Journal& journal, rules::Fields fields, const std::string& agent,
                  const std::string& at, bool triage) {
-    if (journal.exists(fields.ref)) return false;
     LogEntry e = open_entry(fields, agent, at);
-    Machine m(fields, at);
-    journal.append(e, m.ticket());
+    Machine m(std::move(fields), at);
+    if (!journal.append_open(e, m.ticket())) return false;
     if (triage) {
         Command c;
         c.kind = EventKind::triage;

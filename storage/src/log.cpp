@@ -26,9 +26,12 @@ LogEntry entry_from(SQLite::Statement& q) {
     return e;
 }
 
-void insert_row(Database::Impl& impl, const LogEntry& e) {
-    auto& ins = impl.insert_event;
-    if (!ins) ins.emplace(impl.db, std::string("INSERT INTO events (") + kEntryColumns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+// Inserts `e`; with `if_new`, only when its (ref, tseq) is not taken (false, nothing written).
+bool insert_row(Database::Impl& impl, const LogEntry& e, bool if_new = false) {
+    auto& ins = if_new ? impl.insert_open : impl.insert_event;
+    if (!ins)
+        ins.emplace(impl.db, std::string("INSERT INTO events (") + kEntryColumns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)" +
+                                 (if_new ? " ON CONFLICT (ref, tseq) DO NOTHING" : ""));
     ins->reset();
     ins->bind(1, static_cast<int64_t>(e.seq));
     ins->bindNoCopy(2, e.ref);
@@ -41,19 +44,21 @@ void insert_row(Database::Impl& impl, const LogEntry& e) {
     ins->bind(9, e.policy_version);
     ins->bindNoCopy(10, e.prev_hash);
     ins->bindNoCopy(11, e.hash);
-    ins->exec();
+    if (ins->exec() == 0) return false;
     impl.head = Head{e.seq, e.hash};
+    return true;
 }
 
-// Assigns the entry its place at the head and inserts it.
-void insert_entry(Database::Impl& impl, Database& db, LogEntry& e) {
+// Assigns the entry its place at the head and inserts it (see insert_row for `if_new`).
+bool insert_entry(Database::Impl& impl, Database& db, LogEntry& e, bool if_new = false) {
     if (!impl.head) impl.head = db.head();
     if (!impl.head_before) impl.head_before = impl.head;
     e.seq = impl.head->seq + 1;
     e.prev_hash = impl.head->hash;
     e.hash = engine::entry_hash(e);
-    insert_row(impl, e);
+    if (!insert_row(impl, e, if_new)) return false;
     impl.appended = true;
+    return true;
 }
 
 }  // namespace
@@ -83,8 +88,15 @@ bool Database::exists(std::string_view ref) {
 void Database::append(LogEntry& e, const engine::Ticket& t) {
     guarded(path_, [&] {
         insert_entry(*impl_, *this, e);
-        if (impl_->pending && impl_->pending->fields.ref != t.fields.ref) impl_->flush();
-        impl_->pending = t;
+        impl_->keep_row(t);
+    });
+}
+
+bool Database::append_open(LogEntry& e, const engine::Ticket& t) {
+    return guarded(path_, [&] {
+        if (!insert_entry(*impl_, *this, e, true)) return false;
+        impl_->keep_row(t);
+        return true;
     });
 }
 

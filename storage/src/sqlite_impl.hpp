@@ -44,7 +44,7 @@ struct Database::Impl {
     std::unique_ptr<PrivateCopy> copy;  // declared first: removed after the connection closes
     SQLite::Database db;
     int schema = 0;  // the file's schema version (a read-only v1 file has no accounts or seals)
-    std::optional<SQLite::Statement> insert_event, upsert_ticket, select_entries, select_exists, select_ticket,
+    std::optional<SQLite::Statement> insert_event, insert_open, upsert_ticket, select_entries, select_exists, select_ticket,
         select_account;
     std::optional<Head> head;  // cached inside a write transaction
     std::optional<Head> head_before;  // the head when the open write transaction began (for seals)
@@ -53,16 +53,24 @@ struct Database::Impl {
     // The last appended ticket's new cache row. Written when another ticket is appended, before
     // any read of the ticket table and at commit, so an import that opens and triages a ticket
     // writes its row once; every read path goes through flush(), so no caller must remember it.
-    std::optional<engine::Ticket> pending;
+    // Kept (not destroyed) between tickets so that its strings' buffers are reused.
+    engine::Ticket pending;
+    bool has_pending = false;
 
     Impl(const std::string& path, int flags, std::unique_ptr<PrivateCopy> c = nullptr)
         : copy(std::move(c)), db(path, flags) {}
     void write_ticket(const engine::Ticket& t);
     void write_account(const engine::Account& a, const std::optional<std::string>& token_hash);
+    // Holds `t` as the pending row, writing the one held before when it is another ticket's.
+    void keep_row(const engine::Ticket& t) {
+        if (has_pending && pending.fields.ref != t.fields.ref) flush();
+        pending = t;
+        has_pending = true;
+    }
     void flush() {
-        if (!pending) return;
-        write_ticket(*pending);
-        pending.reset();
+        if (!has_pending) return;
+        write_ticket(pending);
+        has_pending = false;
     }
 };
 

@@ -37,6 +37,14 @@ public:
     // Appends `entry` (assigning seq, prev_hash and hash) and rewrites the ticket's cache row
     // from `after`. Must run inside the caller's write transaction.
     virtual void append(LogEntry& entry, const Ticket& after) = 0;
+    // Appends a ticket's `open` entry as append() does, unless the ticket exists already: then
+    // nothing is written and the answer is false. A store may do both in one statement (SQLite:
+    // the (ref, tseq) key refuses the second `open`), which saves an import a lookup a row.
+    virtual bool append_open(LogEntry& entry, const Ticket& after) {
+        if (exists(entry.ref)) return false;
+        append(entry, after);
+        return true;
+    }
 };
 
 }  // namespace tfadesk::engine

@@ -39,7 +39,7 @@ struct Transition {
 class Machine {
 public:
     // A new ticket in `received`, as its `open` entry made it.
-    Machine(const rules::Fields& opened, const std::string& opened_at);
+    Machine(rules::Fields opened, const std::string& opened_at);
     ~Machine();
     Machine(Machine&&) noexcept;
     Machine& operator=(Machine&&) noexcept;

@@ -28,7 +28,7 @@ Ticket open_ticket(Journal& journal, const rules::Fields& fields, const std::str
 
 // As open_ticket, but a ref that exists already is not an error: returns false and writes nothing
 // (import counts such rows as duplicates).
-bool open_if_new(Journal& journal, const rules::Fields& fields, const std::string& agent,
+bool open_if_new(Journal& journal, rules::Fields fields, const std::string& agent,
                  const std::string& at, bool triage = false);
 
 // Rebuilds a ticket from its entries alone (in tseq order), re-judging every event. Entries after
