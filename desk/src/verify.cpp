@@ -59,6 +59,15 @@ public:
         batch_.emplace_back(std::move(e), std::move(prev));
         if (batch_.size() >= kBatch) flush();
     }
+    // An entry and a previous-entry from a hashed batch, to be overwritten with the next ones
+    // read (their strings keep their buffers); nothing when none is waiting.
+    std::optional<Item> spare() {
+        if (spare_.empty()) return std::nullopt;
+        Item item = std::move(spare_.back());
+        spare_.pop_back();
+        return item;
+    }
+
     // Waits for the worker; returns its problem lines.
     std::vector<std::string> finish() {
         if (worker_.joinable()) {
@@ -88,7 +97,10 @@ private:
         }
         batch_.clear();
         batch_.reserve(kBatch);
-    }  // `hashed` is freed here, on this thread
+        for (auto& items : hashed)
+            for (auto& item : items)
+                if (spare_.size() < kBatch) spare_.push_back(std::move(item));
+    }  // the rest of `hashed` is freed here, on this thread
 
     void work() {
         for (;;) {
@@ -108,7 +120,7 @@ private:
         }
     }
 
-    std::vector<Item> batch_;
+    std::vector<Item> batch_, spare_;
     std::deque<std::vector<Item>> queue_, hashed_;
     std::mutex mutex_;
     std::condition_variable ready_, room_;
@@ -154,8 +166,19 @@ public:
         store_.for_each_entry_by_ticket([&](LogEntry&& e, const std::optional<engine::PrevEntry>& prev) {
             ++report_.entries;
             if (!group.empty() && group.front().ref != e.ref) judge();
-            group.push_back(std::move(e));
-            prevs.push_back(prev);
+            // Swapped with a hashed entry, not moved: the store reads the next row into its
+            // buffers; the previous-entry is copied into a hashed one's likewise.
+            auto used = chain.spare();
+            group.emplace_back();
+            prevs.emplace_back();
+            if (used) {
+                group.back() = std::move(used->first);
+                prevs.back() = std::move(used->second);
+            }
+            std::swap(group.back(), e);
+            if (!prev) prevs.back().reset();
+            else if (prevs.back()) *prevs.back() = *prev;
+            else prevs.back() = prev;
         });
         judge();
         rows_before("");

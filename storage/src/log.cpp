@@ -109,17 +109,48 @@ void Database::for_each_entry(const std::function<void(const LogEntry&)>& fn) {
 
 void Database::for_each_entry_by_ticket(
     const std::function<void(LogEntry&&, const std::optional<engine::PrevEntry>&)>& fn) {
+    // verify's scan reads every row of the log, so it reads them through SQLite's own API into
+    // one entry and one previous-entry that keep their buffers (SQLiteCpp makes a string, and
+    // copies a shared pointer, per value read): the 2M-event verify spent a fifth of its time
+    // in malloc. A callback that keeps the entry swaps it out with one whose buffers it reuses.
     guarded(path_, [&] {
-        SQLite::Statement q(impl_->db,
-                            "SELECT e.seq, e.ref, e.tseq, e.event, e.details, e.agent, e.at, e.state, "
-                            "e.policy_version, e.prev_hash, e.hash, p.hash, p.at FROM events e "
-                            "LEFT JOIN events p ON p.seq = e.seq - 1 ORDER BY e.ref, e.tseq");
+        sqlite3* db = impl_->db.getHandle();
+        sqlite3_stmt* raw = nullptr;
+        const char* sql =
+            "SELECT e.seq, e.ref, e.tseq, e.event, e.details, e.agent, e.at, e.state, "
+            "e.policy_version, e.prev_hash, e.hash, p.hash, p.at FROM events e "
+            "LEFT JOIN events p ON p.seq = e.seq - 1 ORDER BY e.ref, e.tseq";
+        if (const int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr); rc != SQLITE_OK) throw SQLite::Exception(db, rc);
+        const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> q(raw, sqlite3_finalize);
+        auto text = [&](int column, std::string& out) {
+            const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(raw, column));
+            out.assign(p ? p : "", p ? static_cast<std::size_t>(sqlite3_column_bytes(raw, column)) : 0);
+        };
+        LogEntry e;
         std::optional<engine::PrevEntry> prev;
-        while (q.executeStep()) {
-            if (q.getColumn(11).isNull()) prev.reset();
-            else prev = engine::PrevEntry{q.getColumn(11).getString(), q.getColumn(12).getString()};
-            fn(entry_from(q), prev);
+        int rc = SQLITE_ROW;
+        while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+            e.seq = sqlite3_column_int64(raw, 0);
+            text(1, e.ref);
+            e.tseq = sqlite3_column_int64(raw, 2);
+            text(3, e.event);
+            text(4, e.details);
+            text(5, e.agent);
+            text(6, e.at);
+            text(7, e.state);
+            e.policy_version = sqlite3_column_int(raw, 8);
+            text(9, e.prev_hash);
+            text(10, e.hash);
+            if (sqlite3_column_type(raw, 11) == SQLITE_NULL) {
+                prev.reset();
+            } else {
+                if (!prev) prev.emplace();
+                text(11, prev->hash);
+                text(12, prev->at);
+            }
+            fn(std::move(e), prev);
         }
+        if (rc != SQLITE_DONE) throw SQLite::Exception(db, rc);
     });
 }
 
