@@ -1,12 +1,30 @@
 #include "tfadesk/engine/json_text.hpp"
 
 #include <cstring>
+#include <utility>
 
 #include "tfadesk/rules/fields.hpp"
 
 namespace tfadesk::engine {
 
 namespace {
+
+// JSON's two-character escapes, both ways: the character, and the letter after the backslash.
+constexpr std::pair<char, char> kEscapes[] = {{'"', '"'}, {'\\', '\\'}, {'\b', 'b'}, {'\f', 'f'},
+                                              {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'}};
+
+char escape_letter(char c) {
+    for (const auto& [plain, letter] : kEscapes)
+        if (plain == c) return letter;
+    return 0;
+}
+
+// The character an escape letter stands for; 0 for none ('\0' has no two-character escape).
+char escaped_char(char letter) {
+    for (const auto& [plain, l] : kEscapes)
+        if (l == letter) return plain;
+    return 0;
+}
 
 // True when none of the 8 bytes at `p` needs escaping (a control character, '"' or '\\'):
 // the usual bit tricks, so that long clean runs (notes, addresses) are skipped a word at a time.
@@ -32,18 +50,13 @@ void append_json_string(std::string& out, std::string_view s) {
         if (c >= 0x20 && c != '"' && c != '\\') continue;
         out.append(s.data() + clean, i - clean);
         clean = i + 1;
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                out += "\\u00";
-                out += kHex[c >> 4];
-                out += kHex[c & 0xF];
+        out += '\\';
+        if (const char letter = escape_letter(static_cast<char>(c))) {
+            out += letter;
+        } else {
+            out += "u00";
+            out += kHex[c >> 4];
+            out += kHex[c & 0xF];
         }
     }
     out.append(s.data() + clean, s.size() - clean);
@@ -68,16 +81,12 @@ bool read_string(std::string_view json, std::size_t& pos, std::string& out) {
         if (c != '\\') continue;
         out.append(json.data() + clean, pos - clean);
         if (++pos == json.size()) return false;
-        switch (json[pos]) {
-            case '"': out += '"'; break;
-            case '\\': out += '\\'; break;
-            case '/': out += '/'; break;
-            case 'b': out += '\b'; break;
-            case 'f': out += '\f'; break;
-            case 'n': out += '\n'; break;
-            case 'r': out += '\r'; break;
-            case 't': out += '\t'; break;
-            default: return false;  // \u (and anything invalid): nlohmann decides
+        if (json[pos] == '/') {
+            out += '/';
+        } else if (const char plain = escaped_char(json[pos])) {
+            out += plain;
+        } else {
+            return false;  // \u (and anything invalid): nlohmann decides
         }
         clean = pos + 1;
     }
