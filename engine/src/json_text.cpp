@@ -113,7 +113,10 @@ bool read_integer(std::string_view json, std::size_t& pos, std::int64_t& out) {
     if (negative) ++pos;
     const std::size_t start = pos;
     std::int64_t value = 0;
-    while (pos < json.size() && json[pos] >= '0' && json[pos] <= '9') value = value * 10 + (json[pos++] - '0');
+    while (pos < json.size() && json[pos] >= '0' && json[pos] <= '9') {
+        if (pos - start == 18) return false;  // a 19th digit: nlohmann's integer kinds decide
+        value = value * 10 + (json[pos++] - '0');
+    }
     const std::size_t digits = pos - start;
     if (digits == 0 || digits > 18 || (json[start] == '0' && (digits > 1 || negative))) return false;
     if (pos < json.size() && (json[pos] == '.' || json[pos] == 'e' || json[pos] == 'E')) return false;

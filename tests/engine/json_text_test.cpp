@@ -56,6 +56,7 @@ TEST_CASE("parse_flat_object leaves everything else to nlohmann") {
              "{\"a\":true}", "{\"a\":null}", "{\"a\":1.5}", "{\"a\":1e3}", "{\"a\":[1]}", "{\"a\":{}}",
              "{\"a\":-0}", "{\"a\":01}", "{\"a\":-}", "{\"a\":+1}",
              "{\"a\":1234567890123456789}",  // 19 digits: nlohmann's integer kinds decide
+             "{\"a\":-98765432109876543210987654321}",  // far past int64 (no overflow on the way)
              "{\"a\":\"\\u0041\"}",          // \u escapes
              "{\"a\\u0041\":\"x\"}", "{\"a\\n\":\"x\"}",  // escapes in a key
              "{\"a\":\"\\x\"}", "{\"a\":\"x\\\"}", "{\"a\":\"x}",
