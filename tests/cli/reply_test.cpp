@@ -7,21 +7,13 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "expect.hpp"
 #include "process.hpp"
 
 namespace {
 
 using namespace clitest;
 using nlohmann::json;
-
-// An error: the code, nothing on stdout, one line on stderr starting "tfadesk: error: ".
-void expect_error(const Result& r, int code) {
-    INFO("expected exit ", code, "\n", r.describe());
-    CHECK(r.code == code);
-    CHECK(r.out.empty());
-    CHECK(r.err.rfind("tfadesk: error: ", 0) == 0);
-    CHECK(r.err_lines().size() == 1);
-}
 
 void ok(const Result& r) { REQUIRE_MESSAGE(r.code == 0, r.describe()); }
 

@@ -10,6 +10,7 @@
 #include <set>
 #include <tuple>
 
+#include "expect.hpp"
 #include "process.hpp"
 #include "spec_words.hpp"
 
@@ -60,15 +61,6 @@ void expect_refused(const Result& r, const std::string& rule, const std::string&
     else
         CHECK(names_a_rule(r.err));
     CHECK(contains(r.err, "(state " + state + ", event " + ev + ")"));
-}
-
-// An error (not a refusal): the exit code and one line on stderr starting "tfadesk: error: ".
-void expect_error(const Result& r, int code) {
-    INFO("expected exit ", code, "\n", r.describe());
-    CHECK(r.code == code);
-    CHECK(r.out.empty());
-    CHECK(r.err.rfind("tfadesk: error: ", 0) == 0);
-    CHECK(r.err_lines().size() == 1);
 }
 
 json show_json(const Desk& d, const std::string& ref) {

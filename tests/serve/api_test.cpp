@@ -27,6 +27,25 @@ httplib::Result post_json(httplib::Client& c, const std::string& path, const jso
     return c.Post(path.c_str(), headers, body.dump(), "application/json");
 }
 
+// POSTs `body` chunked (64 KiB at a time, no Content-Length for the server to judge up front).
+httplib::Result post_chunked(httplib::Client& c, const std::string& path, const std::string& body,
+                             const char* content_type) {
+    std::size_t sent = 0;
+    return c.Post(
+        path.c_str(),
+        [&](std::size_t, httplib::DataSink& sink) {
+            if (sent < body.size()) {
+                const std::size_t n = std::min<std::size_t>(65536, body.size() - sent);
+                sink.write(body.data() + sent, n);
+                sent += n;
+            } else {
+                sink.done();
+            }
+            return true;
+        },
+        content_type);
+}
+
 httplib::Result event(httplib::Client& c, const std::string& ref, const json& body, const httplib::Headers& h = {}) {
     return post_json(c, "/api/v1/tickets/" + ref + "/events", body, h);
 }
@@ -444,21 +463,7 @@ TEST_CASE("serve: import - CSV and JSON Lines bodies, counts and errors, dry run
         while (big.size() <= (1u << 20)) big += "BIG-1,+4915123456789,acme,a@acme.example,client\n";
         check_error(olga.Post("/api/v1/import", big, "text/csv"), 413, "too_large");
         // Chunked, with no Content-Length for the server to judge up front.
-        std::size_t sent = 0;
-        auto chunked = olga.Post(
-            "/api/v1/import",
-            [&](std::size_t, httplib::DataSink& sink) {
-                if (sent < big.size()) {
-                    const std::size_t n = std::min<std::size_t>(65536, big.size() - sent);
-                    sink.write(big.data() + sent, n);
-                    sent += n;
-                } else {
-                    sink.done();
-                }
-                return true;
-            },
-            "text/csv");
-        check_error(chunked, 413, "too_large");
+        check_error(post_chunked(olga, "/api/v1/import", big, "text/csv"), 413, "too_large");
         CHECK(d.cli({"show", "BIG-1"}).code == 4);
     }
     CHECK(s.stop() == 0);
@@ -495,22 +500,7 @@ TEST_CASE("serve: bodies over 1 MiB are 413 (Content-Length or chunked); a GET w
     json t = ticket_body("HD-40");
     t["note"] = std::string((1u << 20) + 10, 'x');
     check_error(post_json(alice, "/api/v1/tickets", t), 413, "too_large");
-    const std::string big = t.dump();
-    std::size_t sent = 0;
-    auto chunked = alice.Post(
-        "/api/v1/tickets",
-        [&](std::size_t, httplib::DataSink& sink) {
-            if (sent < big.size()) {
-                const std::size_t n = std::min<std::size_t>(65536, big.size() - sent);
-                sink.write(big.data() + sent, n);
-                sent += n;
-            } else {
-                sink.done();
-            }
-            return true;
-        },
-        "application/json");
-    check_error(chunked, 413, "too_large");
+    check_error(post_chunked(alice, "/api/v1/tickets", t.dump(), "application/json"), 413, "too_large");
     // The server is still there and the ticket was never opened.
     auto fresh = s.client(d.tokens.at("alice"));
     check_error(fresh.Get("/api/v1/tickets/HD-40"), 404, "not_found");

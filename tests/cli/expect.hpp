@@ -1,0 +1,20 @@
+// Assertions the process-level suites share (process.hpp itself asserts nothing).
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include "process.hpp"
+
+namespace clitest {
+
+// An error (not a refusal), as SPEC §4 has it: the exit code, nothing on stdout, and one line
+// on stderr starting "tfadesk: error: ".
+inline void expect_error(const Result& r, int code) {
+    INFO("expected exit ", code, "\n", r.describe());
+    CHECK(r.code == code);
+    CHECK(r.out.empty());
+    CHECK(r.err.rfind("tfadesk: error: ", 0) == 0);
+    CHECK(r.err_lines().size() == 1);
+}
+
+}  // namespace clitest
