@@ -118,7 +118,7 @@ bool read_integer(std::string_view json, std::size_t& pos, std::int64_t& out) {
         value = value * 10 + (json[pos++] - '0');
     }
     const std::size_t digits = pos - start;
-    if (digits == 0 || digits > 18 || (json[start] == '0' && (digits > 1 || negative))) return false;
+    if (digits == 0 || (json[start] == '0' && (digits > 1 || negative))) return false;
     if (pos < json.size() && (json[pos] == '.' || json[pos] == 'e' || json[pos] == 'E')) return false;
     out = negative ? -value : value;
     return true;
