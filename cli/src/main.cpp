@@ -134,27 +134,15 @@ int run(int argc, char** argv) {
 namespace {
 
 bool needs_full(int argc, char** argv) {
+    if (command_word(argc, argv) == "serve") return true;
     auto pg = [](std::string_view v) { return tfadesk::engine::is_postgres_location(std::string(v)); };
-    bool command_seen = false;
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
-        bool valued = false;
         for (std::string_view flag : {"--db", "--from", "--to"}) {
-            if (a == flag) {
-                if (i + 1 < argc && pg(argv[i + 1])) return true;
-                valued = true;
-            } else if (a.size() > flag.size() && a.substr(0, flag.size()) == flag && a[flag.size()] == '=' &&
-                       pg(a.substr(flag.size() + 1))) {
+            if (a == flag && i + 1 < argc && pg(argv[i + 1])) return true;
+            if (a.size() > flag.size() && a.substr(0, flag.size()) == flag && a[flag.size()] == '=' &&
+                pg(a.substr(flag.size() + 1)))
                 return true;
-            }
-        }
-        if (valued || (!command_seen && (a == "--log-level" || a == "--key"))) {
-            ++i;
-            continue;
-        }
-        if (!command_seen && !a.empty() && a[0] != '-') {
-            command_seen = true;
-            if (a == "serve") return true;
         }
     }
     const char* env = std::getenv("TFADESK_DB");
