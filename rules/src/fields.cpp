@@ -172,6 +172,10 @@ std::variant<Fields, FieldError> validate(const FieldLookup& raw, std::string_vi
 
 }  // namespace
 
+bool is_valid_ref(std::string_view ref) {
+    return !ref.empty() && ref.size() <= 64 && std::all_of(ref.begin(), ref.end(), is_ref_char);
+}
+
 std::optional<std::string> check_utf8(std::string_view text) {
     if (!utf8::is_valid(text)) return "is not valid UTF-8";
     return std::nullopt;
@@ -260,7 +264,7 @@ std::variant<Fields, FieldError> validate(const FieldLookup& raw, std::string_vi
 
     auto ref = get(raw, origin, "ref");
     if (!ref) return FieldError{"ref", "is required"};
-    if (ref->size() > 64 || !std::all_of(ref->begin(), ref->end(), is_ref_char))
+    if (!is_valid_ref(*ref))
         return FieldError{"ref", "must be 1-64 characters of A-Z a-z 0-9 . _ -"};
     f.ref = *ref;
 

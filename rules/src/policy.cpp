@@ -5,7 +5,7 @@
 
 namespace tfadesk::rules {
 
-bool knows_policy_version(int version) { return version == 1; }
+bool knows_policy_version(int version) { return version == 1 || version == 2; }
 
 bool is_check_name(std::string_view name) {
     return std::find(kChecks.begin(), kChecks.end(), name) != kChecks.end();
@@ -82,6 +82,22 @@ std::optional<Refusal> role_change_allowed(Role current, const std::optional<Rol
 Refusal partner_request() {
     return Refusal{"R3", "requests made by a partner are always rejected, whoever the partner says "
                          "it is for"};
+}
+
+std::optional<Refusal> partner_memory(const std::vector<std::string>& rejected,
+                                      const std::set<std::string, std::less<>>& acknowledged) {
+    std::string missing;
+    for (const auto& ref : rejected)
+        if (!acknowledged.count(ref)) missing += (missing.empty() ? "" : ", ") + ref;
+    if (missing.empty()) return std::nullopt;
+    return Refusal{"R9", "the same phone number or requester email was rejected as a partner's request on " + missing +
+                             "; the approver must name every such ticket (ack_related) after checking that this "
+                             "request really comes from the client"};
+}
+
+std::optional<Refusal> privilege_four_eyes(std::string_view by, std::string_view name, bool self_raising) {
+    if (!self_raising || by != name) return std::nullopt;
+    return Refusal{"R10", "no account grants a role to itself or enables itself: another admin must make this change"};
 }
 
 }  // namespace tfadesk::rules

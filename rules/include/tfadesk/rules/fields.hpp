@@ -117,6 +117,9 @@ std::optional<std::string> check_utf8(std::string_view text);
 // read back from the log), UTF-8 and the length only, as version 1 checked it.
 std::optional<std::string> check_note(std::string_view note, Origin origin = Origin::input);
 
+// SPEC §2's ref format: 1-64 chars of A-Z a-z 0-9 . _ -
+bool is_valid_ref(std::string_view ref);
+
 // Phone normalisation: drops spaces, dashes, dots and parentheses, then checks E.164.
 std::optional<std::string> normalize_phone(std::string_view raw);
 

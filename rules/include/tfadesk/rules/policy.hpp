@@ -1,4 +1,4 @@
-// The policy R1-R8 of SPEC §1 as pure functions. Every refusal carries the id of the rule that
+// The policy R1-R10 of SPEC §1 as pure functions. Every refusal carries the id of the rule that
 // refused and one sentence a support agent understands. Nothing here knows about Boost.MSM,
 // SQLite or the command line: the engine's guards call these functions.
 #pragma once
@@ -9,13 +9,16 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tfadesk/rules/fields.hpp"
 
 namespace tfadesk::rules {
 
 // Goes up whenever a rule below changes meaning; stored with every log entry.
-inline constexpr int kPolicyVersion = 1;
+// 2 (version 3 of the product): R9 and R10, and every entry written by an account records the
+// token that authenticated it (SPEC §12).
+inline constexpr int kPolicyVersion = 2;
 // Policy versions this build can judge events under (verify names any other).
 bool knows_policy_version(int version);
 
@@ -23,7 +26,7 @@ inline constexpr std::int64_t kDefaultSlaHours = 168;  // R7: 7 days
 inline constexpr std::int64_t kMaxSlaHours = 1000000;  // ~114 years: keeps the arithmetic exact
 
 struct Refusal {
-    std::string rule;    // "R1".."R8"
+    std::string rule;    // "R1".."R10"
     std::string reason;  // one sentence, without the rule id
     std::string message() const { return rule + ": " + reason; }
 };
@@ -63,5 +66,14 @@ Refusal partner_request();
 // R3: once a request is known to come from a partner, an answer cannot make it someone else's:
 // the role may not change away from partner (the client must make their own request).
 std::optional<Refusal> role_change_allowed(Role current, const std::optional<Role>& answered);
+
+// R9: an approval names every related ticket that was rejected under R3 (same phone, or same
+// requester email). `rejected` are those tickets' refs, `acknowledged` the refs the approver named.
+std::optional<Refusal> partner_memory(const std::vector<std::string>& rejected,
+                                      const std::set<std::string, std::less<>>& acknowledged);
+
+// R10: no account grants a role to itself or enables itself. `self_raising` is whether the
+// change grants a role or enables; `by` made it, on account `name`.
+std::optional<Refusal> privilege_four_eyes(std::string_view by, std::string_view name, bool self_raising);
 
 }  // namespace tfadesk::rules
