@@ -527,8 +527,10 @@ inline void command_one(const std::uint8_t* data, std::size_t size) {
         if (which == 1 && c.kind == engine::EventKind::expire) {
             // R7, judged here without overflow: accepted iff the wait exceeds the SLA.
             const auto last = rules::parse_utc(before.updated_at);
-            const auto now = rules::parse_utc(c.now.value_or(c.at));
-            require(last && now, "fuzz setup: unreadable time");
+            const auto at = rules::parse_utc(c.at);
+            auto now = rules::parse_utc(c.now.value_or(c.at));
+            require(last && now && at, "fuzz setup: unreadable time");
+            if (*now > *at) now = at;  // SPEC §12: never judged later than the entry's own time
             const std::int64_t waited = *now - *last;
             const std::int64_t sla = c.sla_hours.value_or(rules::kDefaultSlaHours);
             const bool elapsed = waited >= 1 && sla <= (waited - 1) / 3600000;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/engine/json_text.hpp"
 #include "tfadesk/rules/policy.hpp"
 
 namespace tfadesk::engine {
@@ -18,6 +19,30 @@ std::string where(const LogEntry& e) {
 }
 
 }  // namespace
+
+std::string token_id_of(std::string_view token_hash) { return std::string(token_hash.substr(0, 16)); }
+
+bool is_token_id(std::string_view id) {
+    return id.size() == 16 && id.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+std::string recorded_by_token(const LogEntry& e) {
+    if (e.details.find(kByTokenKey) == std::string::npos) return {};
+    auto flat = parse_flat_object(e.details);
+    if (!flat) {
+        try {
+            const auto j = nlohmann::json::parse(e.details);
+            if (!j.is_object()) return {};
+            const auto it = j.find(kByTokenKey);
+            return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+        } catch (const nlohmann::json::exception&) {
+            return {};
+        }
+    }
+    for (const auto& m : *flat)
+        if (m.key == kByTokenKey && m.kind == FlatMember::Kind::text) return m.text;
+    return {};
+}
 
 const std::vector<std::string>& all_roles() {
     static const std::vector<std::string> roles = {"admin", "agent", "approver", "auditor", "operator"};
@@ -46,7 +71,8 @@ bool operator==(const Account& a, const Account& b) {
 }
 
 LogEntry account_entry(const std::optional<Account>& before, AccountChange change, const std::string& name,
-                       const std::set<std::string, std::less<>>& roles, const std::string& by, const std::string& at) {
+                       const std::set<std::string, std::less<>>& roles, const std::string& by, const std::string& at,
+                       const std::string& issued, const std::string& by_token) {
     LogEntry e;
     e.ref = account_key(name);
     e.tseq = before ? before->version + 1 : 1;
@@ -54,6 +80,8 @@ LogEntry account_entry(const std::optional<Account>& before, AccountChange chang
     nlohmann::json details = nlohmann::json::object();
     if (change == AccountChange::add) details["roles"] = nlohmann::json(std::vector<std::string>(roles.begin(), roles.end()));
     if (change == AccountChange::grant || change == AccountChange::revoke) details["role"] = *roles.begin();
+    if (!issued.empty()) details[std::string(kTokenIdKey)] = issued;
+    if (!by_token.empty()) details[std::string(kByTokenKey)] = by_token;
     e.details = details.dump();
     e.agent = by;
     e.at = at;
@@ -84,7 +112,24 @@ Account apply_account_entry(const std::optional<Account>& before, const LogEntry
         if (!v.is_string() || !is_role(v.get<std::string>())) throw Error(ErrorKind::integrity, where(e) + ": not a role: " + v.dump());
         return v.get<std::string>();
     };
-    const std::size_t keys = details.is_object() ? details.size() : 0;
+    if (!details.is_object()) throw Error(ErrorKind::integrity, where(e) + ": details are not an object");
+    // The token ids (SPEC §12) are checked here and taken out; the change's own keys remain.
+    auto take_id = [&](std::string_view key) {
+        const auto it = details.find(key);
+        if (it == details.end()) return std::string();
+        if (!it->is_string() || !is_token_id(it->get<std::string>()))
+            throw Error(ErrorKind::integrity, where(e) + ": " + std::string(key) + " is not a token id");
+        std::string id = it->get<std::string>();
+        details.erase(it);
+        return id;
+    };
+    take_id(kByTokenKey);
+    const std::string issued = take_id(kTokenIdKey);
+    if (!issued.empty() && *change != AccountChange::add && *change != AccountChange::token)
+        throw Error(ErrorKind::integrity, where(e) + ": only add and token issue a token");
+    if (!issued.empty()) a.token_id = issued;
+    else if (*change == AccountChange::add || *change == AccountChange::token) a.token_id.clear();
+    const std::size_t keys = details.size();
     switch (*change) {
         case AccountChange::add:
             if (!details.is_object() || keys != 1 || !details.contains("roles") || !details["roles"].is_array() ||

@@ -122,8 +122,12 @@ struct is_past_sla {
     template <class Evt, class Fsm, class S, class T>
     bool operator()(const Evt& e, Fsm& fsm, S&, T&) const {
         const auto last = rules::parse_utc(fsm.ticket_->updated_at);
-        const auto now = rules::parse_utc(e.cmd.now.value_or(e.cmd.at));
-        if (!last || !now) throw Error(ErrorKind::invalid_input, "expire: unreadable time");
+        const auto at = rules::parse_utc(e.cmd.at);
+        auto now = rules::parse_utc(e.cmd.now.value_or(e.cmd.at));
+        if (!last || !now || !at) throw Error(ErrorKind::invalid_input, "expire: unreadable time");
+        // SPEC §12: the SLA is judged at the entry's own time, never later (a `now` in the future
+        // would expire every waiting ticket at once).
+        if (*now > *at) now = at;
         return allow(fsm, rules::sla_elapsed(*last, *now, e.cmd.sla_hours.value_or(rules::kDefaultSlaHours)));
     }
 };

@@ -10,7 +10,7 @@ namespace tfadesk::engine {
 namespace {
 
 // fields_to_json(f).dump(), without the DOM: the keys in byte order, optional ones when present.
-std::string fields_details(const rules::Fields& f) {
+std::string fields_details(const rules::Fields& f, const std::string& by_token) {
     std::string out;
     out.reserve(256 + (f.note ? f.note->size() : 0));
     char sep = '{';
@@ -22,6 +22,7 @@ std::string fields_details(const rules::Fields& f) {
         out += "\":";
         append_json_string(out, value);
     };
+    if (!by_token.empty()) field("by_token", by_token);
     field("client_id", f.client_id);
     if (f.note) field("note", *f.note);
     field("phone", f.phone);
@@ -39,12 +40,13 @@ std::string fields_details(const rules::Fields& f) {
 
 }  // namespace
 
-LogEntry open_entry(const rules::Fields& fields, const std::string& agent, const std::string& at) {
+LogEntry open_entry(const rules::Fields& fields, const std::string& agent, const std::string& at,
+                    const std::string& by_token) {
     LogEntry e;
     e.ref = fields.ref;
     e.tseq = 1;
     e.event = "open";
-    e.details = fields_details(fields);
+    e.details = fields_details(fields, by_token);
     e.agent = agent;
     e.at = at;
     e.state = "received";
@@ -67,8 +69,8 @@ LogEntry event_entry(const Machine& machine, const Command& c) {
 }
 
 bool open_if_new(Journal& journal, rules::Fields fields, const std::string& agent,
-                 const std::string& at, bool triage) {
-    LogEntry e = open_entry(fields, agent, at);
+                 const std::string& at, bool triage, const std::string& by_token) {
+    LogEntry e = open_entry(fields, agent, at, by_token);
     Machine m(std::move(fields), at);
     if (!journal.append_open(e, m.ticket())) return false;
     if (triage) {
@@ -76,6 +78,7 @@ bool open_if_new(Journal& journal, rules::Fields fields, const std::string& agen
         c.kind = EventKind::triage;
         c.agent = agent;
         c.at = at;
+        c.by_token = by_token;
         m.fire(c);  // triage's guards partition every (role, access): it is always accepted
         LogEntry t = event_entry(m, c);
         journal.append(t, m.ticket());
@@ -84,8 +87,8 @@ bool open_if_new(Journal& journal, rules::Fields fields, const std::string& agen
 }
 
 Ticket open_ticket(Journal& journal, const rules::Fields& fields, const std::string& agent,
-                   const std::string& at, bool triage) {
-    if (!open_if_new(journal, fields, agent, at, triage))
+                   const std::string& at, bool triage, const std::string& by_token) {
+    if (!open_if_new(journal, fields, agent, at, triage, by_token))
         throw Error(ErrorKind::conflict, "ticket '" + fields.ref + "' already exists");
     return replay(journal.entries(fields.ref)).ticket();
 }

@@ -19,6 +19,18 @@ inline constexpr std::string_view kAccountPrefix = "account:";
 inline bool is_account_key(std::string_view ref) { return ref.substr(0, kAccountPrefix.size()) == kAccountPrefix; }
 inline std::string account_key(std::string_view name) { return std::string(kAccountPrefix) + std::string(name); }
 
+// SPEC §12: a token's id is the first 16 hex digits of its SHA-256. An account entry that issues a
+// token records its id under "token_id"; every entry written by an authenticated account records
+// the id of the token that authenticated it under "by_token" (in its details, so in its hash).
+inline constexpr std::string_view kTokenIdKey = "token_id";
+inline constexpr std::string_view kByTokenKey = "by_token";
+// The id of the token whose SHA-256 is `token_hash` (lowercase hex).
+std::string token_id_of(std::string_view token_hash);
+bool is_token_id(std::string_view id);
+// The token id an entry's details record under "by_token", or "" (none, or details that are not
+// a flat object).
+std::string recorded_by_token(const LogEntry& e);
+
 // SPEC §7's roles, sorted.
 const std::vector<std::string>& all_roles();
 bool is_role(std::string_view role);
@@ -35,15 +47,21 @@ struct Account {
     std::string created_at;
     std::string updated_at;
     std::int64_t version = 0;  // its number of log entries
+    // The id of its token of record, as the log says (SPEC §12); "" when the entry that issued it
+    // was written before token ids were recorded. Never part of the cached row's comparison.
+    std::string token_id;
     bool has(std::string_view role) const { return roles.count(role) != 0; }
 };
 
 bool operator==(const Account& a, const Account& b);
 inline bool operator!=(const Account& a, const Account& b) { return !(a == b); }
 
-// The log entry of one change (not yet appended): `role` for grant/revoke, `roles` for add.
+// The log entry of one change (not yet appended): `role` for grant/revoke, `roles` for add;
+// `issued` the id of the token an add or token change issues; `by_token` the id of the token
+// that authenticated `by` ("" when the desk had no accounts).
 LogEntry account_entry(const std::optional<Account>& before, AccountChange change, const std::string& name,
-                       const std::set<std::string, std::less<>>& roles, const std::string& by, const std::string& at);
+                       const std::set<std::string, std::less<>>& roles, const std::string& by, const std::string& at,
+                       const std::string& issued = {}, const std::string& by_token = {});
 
 // Applies one change entry to the account as it was before it (nothing for `add`). Throws
 // Error(integrity) naming the entry when it does not apply (edited, reordered, inserted).

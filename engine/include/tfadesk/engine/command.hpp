@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,7 +47,14 @@ struct Command {
     std::optional<std::string> requester_email;
     std::optional<std::string> now;        // expire: the time the SLA is judged at
     std::optional<std::int64_t> sla_hours;  // expire: the SLA it is judged by
+    // approve: the related tickets rejected under R3 that the approver names (R9), sorted.
+    std::set<std::string, std::less<>> ack_related;
+    // The id of the token that authenticated the agent (SPEC §12), "" on a desk without accounts.
+    std::string by_token;
 };
+
+// The details key of ack_related: the refs, sorted, joined by commas (a ref never holds one).
+inline constexpr std::string_view kAckRelatedKey = "ack_related";
 
 // SPEC §3's "malformed before the workflow is asked" checks: a missing or unknown --check, a
 // missing --note where one is required, a bad --requester-email, an `update` that changes

@@ -65,8 +65,9 @@ public:
 
     // Called inside every write transaction that appended entries, just before it commits, with
     // the head as the transaction found it and the new head; the note it returns is stored as the
-    // new head's seal (one per transaction). It may throw to refuse the whole transaction.
-    using Sealer = std::function<std::string(const Head& before, const Head& after)>;
+    // new head's seal (one per transaction), nothing means no seal. It may throw to refuse the
+    // whole transaction.
+    using Sealer = std::function<std::optional<std::string>(const Head& before, const Head& after)>;
     virtual void set_sealer(Sealer sealer) = 0;
 
     // --- the log -----------------------------------------------------------------------------
@@ -85,6 +86,9 @@ public:
         const std::function<void(LogEntry&&, const std::optional<PrevEntry>& prev)>& fn) = 0;
     virtual std::optional<LogEntry> entry_at(std::int64_t seq) = 0;
     virtual Head head() = 0;
+    // Every account change (key `account:NAME`) in global order: who may act is replayed from
+    // these (SPEC §12). One range of the (ref, tseq) key.
+    virtual std::vector<LogEntry> account_entries() = 0;
 
     // --- the ticket cache ---------------------------------------------------------------------
     virtual std::optional<Ticket> ticket(std::string_view ref) = 0;
@@ -94,10 +98,19 @@ public:
     // A cursor over the cached rows in ref order: each call gives the next, nothing at the end.
     virtual std::function<std::optional<Ticket>()> ticket_cursor() = 0;
     virtual std::vector<std::string> refs_in_state(std::string_view state) = 0;
+    // The cached tickets, other than `ref`, whose phone is `phone` or whose requester email is
+    // `email` (ASCII case-insensitively): R9's related tickets, partner-rejected ones first, then
+    // the most recently updated; at most `limit`, and the total.
+    struct Related {
+        std::string ref, state, match;  // match: "phone" or "email"
+    };
+    virtual std::pair<std::vector<Related>, std::int64_t> related(std::string_view ref, std::string_view phone,
+                                                                  std::string_view email, std::size_t limit) = 0;
     // Counts over tickets opened at or after `since` (all when empty).
     virtual DeskStats stats(const std::optional<std::string>& since) = 0;
 
     // --- the account cache --------------------------------------------------------------------
+    // Whether the log holds any account change (asked of the log, not of the account rows).
     virtual bool has_accounts() = 0;
     virtual std::optional<Account> account(std::string_view name) = 0;
     // The account whose token hashes to `token_hash` (one indexed lookup).
