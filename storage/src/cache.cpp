@@ -127,7 +127,9 @@ std::optional<Ticket> Database::ticket(std::string_view ref) {
         q->reset();
         q->bind(1, std::string(ref));
         if (!q->executeStep()) return std::nullopt;
-        return ticket_from(*q);
+        auto t = ticket_from(*q);
+        q->reset();  // a statement left mid-step keeps its read snapshot open past the transaction
+        return t;
     });
 }
 
@@ -173,6 +175,27 @@ std::vector<std::string> Database::refs_in_state(std::string_view state) {
     });
 }
 
+std::pair<std::vector<engine::Store::Related>, std::int64_t> Database::related(std::string_view ref, std::string_view phone,
+                                                                             std::string_view email, std::size_t limit) {
+    return guarded(path_, [&] {
+        impl_->flush();
+        constexpr const char* kWhere = " FROM tickets WHERE (phone = ?2 OR requester_email = ?3 COLLATE NOCASE) AND ref <> ?1";
+        SQLite::Statement q(impl_->db, std::string("SELECT ref, state, CASE WHEN phone = ?2 THEN 'phone' ELSE 'email' END") + kWhere +
+                                           " ORDER BY state = 'partner_rejected' DESC, updated_at DESC, ref LIMIT ?4");
+        SQLite::Statement n(impl_->db, std::string("SELECT count(*)") + kWhere);
+        for (auto* s : {&q, &n}) {
+            s->bind(1, std::string(ref));
+            s->bind(2, std::string(phone));
+            s->bind(3, std::string(email));
+        }
+        q.bind(4, static_cast<int64_t>(limit));
+        std::vector<engine::Store::Related> out;
+        while (q.executeStep()) out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString()});
+        n.executeStep();
+        return std::pair(std::move(out), static_cast<std::int64_t>(n.getColumn(0).getInt64()));
+    });
+}
+
 DeskStats Database::stats(const std::optional<std::string>& since) {
     return guarded(path_, [&]() -> DeskStats {
         impl_->flush();
@@ -203,7 +226,10 @@ DeskStats Database::stats(const std::optional<std::string>& since) {
 
 bool Database::has_accounts() {
     if (impl_->schema < 2) return false;
-    return guarded(path_, [&] { return SQLite::Statement(impl_->db, "SELECT 1 FROM accounts LIMIT 1").executeStep(); });
+    return guarded(path_, [&] {
+        impl_->flush();
+        return SQLite::Statement(impl_->db, "SELECT 1 FROM events WHERE ref >= 'account:' AND ref < 'account;' LIMIT 1").executeStep();
+    });
 }
 
 std::optional<engine::Account> Database::account(std::string_view name) {

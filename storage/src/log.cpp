@@ -81,7 +81,9 @@ bool Database::exists(std::string_view ref) {
         if (!q) q.emplace(impl_->db, "SELECT 1 FROM events WHERE ref = ? AND tseq = 1");
         q->reset();
         q->bind(1, std::string(ref));
-        return q->executeStep();
+        const bool found = q->executeStep();
+        q->reset();  // a statement left mid-step keeps its read snapshot open past the transaction
+        return found;
     });
 }
 
@@ -160,6 +162,18 @@ std::optional<LogEntry> Database::entry_at(std::int64_t seq) {
         q.bind(1, static_cast<int64_t>(seq));
         if (!q.executeStep()) return std::nullopt;
         return entry_from(q);
+    });
+}
+
+std::vector<LogEntry> Database::account_entries() {
+    if (impl_->schema < 2) return {};
+    return guarded(path_, [&] {
+        impl_->flush();
+        SQLite::Statement q(impl_->db, std::string("SELECT ") + kEntryColumns +
+                                           " FROM events WHERE ref >= 'account:' AND ref < 'account;' ORDER BY seq");
+        std::vector<LogEntry> out;
+        while (q.executeStep()) out.push_back(entry_from(q));
+        return out;
     });
 }
 

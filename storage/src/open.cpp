@@ -84,6 +84,11 @@ const char* const kMigrations[] = {
     DROP INDEX tickets_by_state;
     CREATE INDEX tickets_by_state ON tickets (state);
     )sql",
+    // Schema 4: R9's related tickets (SPEC §12) are found by phone and by email, case-insensitively.
+    R"sql(
+    CREATE INDEX tickets_by_phone ON tickets (phone);
+    CREATE INDEX tickets_by_email ON tickets (requester_email COLLATE NOCASE);
+    )sql",
 };
 
 // 16 MiB of page cache for a writing connection instead of SQLite's 2 MiB. A big import is one
@@ -275,12 +280,13 @@ void Database::WriteTransaction::commit() {
         impl.flush();
         if (impl.appended && impl.sealer) {
             const Head h = db_.head();
-            const std::string note = impl.sealer(impl.head_before.value_or(Head{}), h);
-            SQLite::Statement q(impl.db, "INSERT INTO seals (seq, hash, note) VALUES (?, ?, ?)");
-            q.bind(1, static_cast<int64_t>(h.seq));
-            q.bind(2, h.hash);
-            q.bind(3, note);
-            q.exec();
+            if (const auto note = impl.sealer(impl.head_before.value_or(Head{}), h)) {
+                SQLite::Statement q(impl.db, "INSERT INTO seals (seq, hash, note) VALUES (?, ?, ?)");
+                q.bind(1, static_cast<int64_t>(h.seq));
+                q.bind(2, h.hash);
+                q.bind(3, *note);
+                q.exec();
+            }
         }
         impl.db.exec("COMMIT");
     });

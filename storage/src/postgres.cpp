@@ -27,7 +27,7 @@ using engine::Ticket;
 namespace {
 
 constexpr std::int64_t kPgApplicationId = 0x54464144;  // "TFAD", as SQLite's application_id
-constexpr int kPgSchemaVersion = 1;
+constexpr int kPgSchemaVersion = 2;
 constexpr std::int64_t kCreateLock = 0x5446414453434d41;  // advisory lock key while creating the schema
 constexpr std::size_t kBatchRows = 500;                     // rows per multi-row INSERT
 constexpr int kFetchRows = 1000;                            // rows per cursor FETCH
@@ -107,6 +107,12 @@ const char* const kMigrations[] = {
         EXECUTE FUNCTION tfadesk_refuse('R8: seals are append-only; they cannot be changed');
     CREATE TRIGGER seals_no_delete BEFORE DELETE OR TRUNCATE ON seals FOR EACH STATEMENT
         EXECUTE FUNCTION tfadesk_refuse('R8: seals are append-only; they cannot be deleted');
+    )sql",
+    // Schema 2: R9's related tickets (SPEC §12) are found by phone and by email, case-insensitively
+    // (ASCII, as SQLite's NOCASE: the columns are COLLATE "C").
+    R"sql(
+    CREATE INDEX tickets_by_phone ON tickets (phone);
+    CREATE INDEX tickets_by_email ON tickets (lower(requester_email));
     )sql",
 };
 static_assert(std::size(kMigrations) == kPgSchemaVersion);
@@ -606,7 +612,14 @@ void PgStore::Impl::prepare_statements() {
     conn.prepare("last_seal", "SELECT seq, hash, note FROM seals ORDER BY seq DESC LIMIT 1");
     conn.prepare("ticket", std::string("SELECT ") + kTicketColumns + " FROM tickets WHERE ref = $1");
     conn.prepare("refs_in_state", "SELECT ref FROM tickets WHERE state = $1 ORDER BY ref");
-    conn.prepare("has_accounts", "SELECT 1 FROM accounts LIMIT 1");
+    conn.prepare("has_accounts", "SELECT 1 FROM events WHERE ref >= 'account:' AND ref < 'account;' LIMIT 1");
+    conn.prepare("account_entries", entries + " WHERE ref >= 'account:' AND ref < 'account;' ORDER BY seq");
+    {
+        const std::string where = " FROM tickets WHERE (phone = $2 OR lower(requester_email) = lower($3)) AND ref <> $1";
+        conn.prepare("related", "SELECT ref, state, CASE WHEN phone = $2 THEN 'phone' ELSE 'email' END" + where +
+                                    " ORDER BY state = 'partner_rejected' DESC, updated_at DESC, ref LIMIT $4");
+        conn.prepare("related_count", "SELECT count(*)" + where);
+    }
     conn.prepare("account", std::string("SELECT ") + kAccountColumns + " FROM accounts WHERE name = $1");
     conn.prepare("account_by_token", std::string("SELECT ") + kAccountColumns + " FROM accounts WHERE token_hash = $1");
     conn.prepare("account_token_hash", "SELECT token_hash FROM accounts WHERE name = $1");
@@ -718,12 +731,13 @@ public:
         impl.guard([&] {
             impl.flush();
             if (impl.appended && impl.sealer) {
-                const std::string note = impl.sealer(impl.locked, impl.head);
-                Params p;
-                p.add(impl.head.seq);
-                p.add(impl.head.hash);
-                p.add(note);
-                impl.q.exec_prepared("insert_seal", p.dynamic());
+                if (const auto note = impl.sealer(impl.locked, impl.head)) {
+                    Params p;
+                    p.add(impl.head.seq);
+                    p.add(impl.head.hash);
+                    p.add(*note);
+                    impl.q.exec_prepared("insert_seal", p.dynamic());
+                }
             }
             if (impl.head.seq != impl.locked.seq) impl.q.exec_prepared("set_head", impl.head.seq, impl.head.hash);
             done_ = true;
@@ -917,6 +931,17 @@ std::optional<LogEntry> PgStore::entry_at(std::int64_t seq) {
     });
 }
 
+std::vector<LogEntry> PgStore::account_entries() {
+    auto& impl = *impl_;
+    return impl.guard([&] {
+        std::vector<LogEntry> out;
+        if (!impl.ready()) return out;
+        impl.flush();
+        for (const auto& row : impl.q.exec_prepared("account_entries")) out.push_back(entry_from(row));
+        return out;
+    });
+}
+
 Head PgStore::head() {
     auto& impl = *impl_;
     if (impl.tx == Impl::Tx::write) return impl.head;
@@ -1003,6 +1028,21 @@ std::vector<std::string> PgStore::refs_in_state(std::string_view state) {
     });
 }
 
+std::pair<std::vector<engine::Store::Related>, std::int64_t> PgStore::related(std::string_view ref, std::string_view phone,
+                                                                            std::string_view email, std::size_t limit) {
+    auto& impl = *impl_;
+    return impl.guard([&] {
+        std::pair<std::vector<Related>, std::int64_t> out{{}, 0};
+        if (!impl.ready()) return out;
+        impl.flush();
+        const std::string r(ref), p(phone), e(email);
+        for (const auto& row : impl.q.exec_prepared("related", r, p, e, static_cast<std::int64_t>(limit)))
+            out.first.push_back({text(row[0]), text(row[1]), text(row[2])});
+        out.second = number(impl.q.exec_prepared("related_count", r, p, e)[0][0]);
+        return out;
+    });
+}
+
 engine::DeskStats PgStore::stats(const std::optional<std::string>& since) {
     auto& impl = *impl_;
     return impl.guard([&] {
@@ -1032,7 +1072,11 @@ engine::DeskStats PgStore::stats(const std::optional<std::string>& since) {
 
 bool PgStore::has_accounts() {
     auto& impl = *impl_;
-    return impl.guard([&] { return impl.ready() && !impl.q.exec_prepared("has_accounts").empty(); });
+    return impl.guard([&] {
+        if (!impl.ready()) return false;
+        impl.flush();
+        return !impl.q.exec_prepared("has_accounts").empty();
+    });
 }
 
 std::optional<engine::Account> PgStore::account(std::string_view name) {

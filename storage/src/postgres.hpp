@@ -57,6 +57,7 @@ public:
     void for_each_entry_by_ticket(
         const std::function<void(engine::LogEntry&&, const std::optional<engine::PrevEntry>& prev)>& fn) override;
     std::optional<engine::LogEntry> entry_at(std::int64_t seq) override;
+    std::vector<engine::LogEntry> account_entries() override;
     engine::Head head() override;
 
     std::optional<engine::Ticket> ticket(std::string_view ref) override;
@@ -64,6 +65,8 @@ public:
                          const std::function<void(const engine::Ticket&)>& fn) override;
     std::function<std::optional<engine::Ticket>()> ticket_cursor() override;
     std::vector<std::string> refs_in_state(std::string_view state) override;
+    std::pair<std::vector<Related>, std::int64_t> related(std::string_view ref, std::string_view phone,
+                                                          std::string_view email, std::size_t limit) override;
     engine::DeskStats stats(const std::optional<std::string>& since) override;
 
     bool has_accounts() override;

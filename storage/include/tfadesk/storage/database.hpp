@@ -22,7 +22,7 @@
 
 namespace tfadesk::storage {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 using engine::canonical;
 using engine::DeskStats;
 using engine::entry_hash;
@@ -75,6 +75,7 @@ public:
     void for_each_entry_by_ticket(
         const std::function<void(engine::LogEntry&&, const std::optional<engine::PrevEntry>& prev)>& fn) override;
     std::optional<engine::LogEntry> entry_at(std::int64_t seq) override;
+    std::vector<engine::LogEntry> account_entries() override;
     Head head() override;
     std::int64_t entry_count();
 
@@ -84,6 +85,8 @@ public:
                          const std::function<void(const engine::Ticket&)>& fn) override;
     std::function<std::optional<engine::Ticket>()> ticket_cursor() override;
     std::vector<std::string> refs_in_state(std::string_view state) override;
+    std::pair<std::vector<Related>, std::int64_t> related(std::string_view ref, std::string_view phone,
+                                                          std::string_view email, std::size_t limit) override;
     DeskStats stats(const std::optional<std::string>& since) override;
 
     // the account cache
