@@ -10,6 +10,7 @@
 #include "tfadesk/desk/views.hpp"
 #include "tfadesk/engine/chain.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/rules/policy.hpp"
 
 namespace tfadesk::desk {
 
@@ -31,16 +32,21 @@ std::string new_token() {
 }
 
 Account existing(engine::Store& store, const std::string& name) {
-    auto a = store.account(name);
+    auto a = account_from_log(store, name);
     if (!a) throw Error(ErrorKind::not_found, "no such account: '" + name + "'");
     return *a;
 }
 
-// Whether another enabled admin than `name` exists.
+// Whether another enabled admin than `name` exists (as the log says).
 bool other_admin(engine::Store& store, const std::string& name) {
-    bool found = false;
-    store.for_each_account([&](const Account& a) { found = found || (a.name != name && a.enabled && a.has("admin")); });
-    return found;
+    for (const auto& [other, a] : accounts_from_log(store))
+        if (other != name && a.enabled && a.has("admin")) return true;
+    return false;
+}
+
+void refuse_self_raising(const std::string& by, const Account& a, bool self_raising) {
+    if (auto r = rules::privilege_four_eyes(by, a.name, self_raising))
+        throw Error(ErrorKind::refused, "account '" + a.name + "': " + r->message(), r->rule, a.enabled ? "enabled" : "disabled");
 }
 
 void refuse_last_admin(engine::Store& store, const Account& a, const char* what) {
@@ -53,19 +59,20 @@ void refuse_last_admin(engine::Store& store, const Account& a, const char* what)
 
 // Appends one change by `by` (who must be an admin) and returns the account after it.
 Account change(engine::Store& store, const std::optional<Account>& before, AccountChange kind, const std::string& name,
-               const Roles& roles, const std::string& by, const std::optional<std::string>& token_hash = {}) {
-    engine::LogEntry e = engine::account_entry(before, kind, name, roles, by, now_utc());
+               const Roles& roles, const Actor& by, const std::optional<std::string>& token_hash = {}) {
+    const std::string issued = token_hash ? engine::token_id_of(*token_hash) : std::string();
+    engine::LogEntry e = engine::account_entry(before, kind, name, roles, by.name, now_utc(), issued, by.token_id);
     const Account after = engine::apply_account_entry(before, e);
     store.append_account(e, after, token_hash);
-    spdlog::info("account {} {} by {}", name, to_string(kind), by);
+    spdlog::info("account {} {} by {}", name, to_string(kind), by.name);
     return after;
 }
 
 // Runs one account change: canonical names, the admin check, one transaction.
 template <class Fn>
-auto admin_change(engine::Store& store, const std::string& raw_name, const std::string& raw_by, Fn&& fn) {
+auto admin_change(engine::Store& store, const std::string& raw_name, const Actor& raw_by, Fn&& fn) {
     const std::string name = canonical_agent(raw_name, "NAME");
-    const std::string by = canonical_agent(raw_by);
+    const Actor by{canonical_agent(raw_by.name), raw_by.token_id};
     return engine::in_transaction(store, [&] {
         authorize(store, by, "admin", "manage accounts");
         return fn(name, by);
@@ -96,19 +103,19 @@ Roles parse_roles(std::string_view list) {
 
 std::string token_hash(std::string_view token) { return engine::sha256_hex(token); }
 
-IssuedToken add_account(engine::Store& store, const std::string& raw_name, const Roles& roles, const std::string& raw_by) {
+IssuedToken add_account(engine::Store& store, const std::string& raw_name, const Roles& roles, const Actor& raw_by) {
     if (roles.empty()) throw Error(ErrorKind::invalid_input, "--role: an account needs at least one role");
     for (const auto& r : roles)
         if (!engine::is_role(r)) throw Error(ErrorKind::invalid_input, "--role: unknown role '" + r + "'");
     const std::string name = canonical_agent(raw_name, "NAME");
-    const std::string by = canonical_agent(raw_by);
+    const Actor by{canonical_agent(raw_by.name), raw_by.token_id};
     return engine::in_transaction(store, [&] {
         if (store.has_accounts()) authorize(store, by, "admin", "manage accounts");
         else if (!roles.count("admin"))
             throw Error(ErrorKind::refused,
                         "the first account of a desk must hold the role 'admin' (SPEC §7): otherwise nobody could manage the desk",
                         "accounts", "no accounts");
-        if (store.account(name) || store.exists(engine::account_key(name)))
+        if (store.exists(engine::account_key(name)) || store.account(name))
             throw Error(ErrorKind::conflict, "account '" + name + "' already exists");
         IssuedToken out{{}, new_token()};
         out.account = change(store, std::nullopt, AccountChange::add, name, roles, by, token_hash(out.token));
@@ -116,22 +123,23 @@ IssuedToken add_account(engine::Store& store, const std::string& raw_name, const
     });
 }
 
-Account grant_role(engine::Store& store, const std::string& raw_name, const std::string& role, const std::string& raw_by) {
+Account grant_role(engine::Store& store, const std::string& raw_name, const std::string& role, const Actor& raw_by) {
     const auto roles = parse_roles(role);
     if (roles.size() != 1) throw Error(ErrorKind::invalid_input, "ROLE: give one role");
-    return admin_change(store, raw_name, raw_by, [&](const std::string& name, const std::string& by) {
+    return admin_change(store, raw_name, raw_by, [&](const std::string& name, const Actor& by) {
         const Account a = existing(store, name);
         if (a.has(*roles.begin()))
             throw Error(ErrorKind::refused, "account '" + name + "' already holds the role '" + *roles.begin() + "'", "accounts",
                         a.enabled ? "enabled" : "disabled");
+        refuse_self_raising(by.name, a, true);
         return change(store, a, AccountChange::grant, name, roles, by);
     });
 }
 
-Account revoke_role(engine::Store& store, const std::string& raw_name, const std::string& role, const std::string& raw_by) {
+Account revoke_role(engine::Store& store, const std::string& raw_name, const std::string& role, const Actor& raw_by) {
     const auto roles = parse_roles(role);
     if (roles.size() != 1) throw Error(ErrorKind::invalid_input, "ROLE: give one role");
-    return admin_change(store, raw_name, raw_by, [&](const std::string& name, const std::string& by) {
+    return admin_change(store, raw_name, raw_by, [&](const std::string& name, const Actor& by) {
         const Account a = existing(store, name);
         if (!a.has(*roles.begin()))
             throw Error(ErrorKind::refused, "account '" + name + "' does not hold the role '" + *roles.begin() + "'", "accounts",
@@ -144,19 +152,20 @@ Account revoke_role(engine::Store& store, const std::string& raw_name, const std
     });
 }
 
-Account set_enabled(engine::Store& store, const std::string& raw_name, bool enabled, const std::string& raw_by) {
-    return admin_change(store, raw_name, raw_by, [&](const std::string& name, const std::string& by) {
+Account set_enabled(engine::Store& store, const std::string& raw_name, bool enabled, const Actor& raw_by) {
+    return admin_change(store, raw_name, raw_by, [&](const std::string& name, const Actor& by) {
         const Account a = existing(store, name);
         if (a.enabled == enabled)
             throw Error(ErrorKind::refused, "account '" + name + "' is already " + (enabled ? "enabled" : "disabled"), "accounts",
                         a.enabled ? "enabled" : "disabled");
         if (!enabled) refuse_last_admin(store, a, "be disabled");
+        refuse_self_raising(by.name, a, enabled);
         return change(store, a, enabled ? AccountChange::enable : AccountChange::disable, name, {}, by);
     });
 }
 
-IssuedToken issue_token(engine::Store& store, const std::string& raw_name, const std::string& raw_by) {
-    return admin_change(store, raw_name, raw_by, [&](const std::string& name, const std::string& by) {
+IssuedToken issue_token(engine::Store& store, const std::string& raw_name, const Actor& raw_by) {
+    return admin_change(store, raw_name, raw_by, [&](const std::string& name, const Actor& by) {
         const Account a = existing(store, name);
         IssuedToken out{{}, new_token()};
         out.account = change(store, a, AccountChange::token, name, {}, by, token_hash(out.token));
@@ -164,16 +173,30 @@ IssuedToken issue_token(engine::Store& store, const std::string& raw_name, const
     });
 }
 
+std::string token_id(std::string_view token) { return engine::token_id_of(token_hash(token)); }
+
 std::optional<Account> authenticate(engine::Store& store, std::string_view token) {
     if (token.size() != 68 || token.substr(0, 4) != "tfa_") return std::nullopt;
     const std::string hash = token_hash(token);
-    auto a = store.account_by_token(hash);
-    // The index finds the row; the stored hash is compared again in constant time.
+    // The row's index finds the candidate; the log decides (SPEC §12).
+    const auto row = store.account_by_token(hash);
+    if (!row) return std::nullopt;
+    auto a = account_from_log(store, row->name);
     if (!a || !a->enabled) return std::nullopt;
+    if (!a->token_id.empty() && a->token_id != engine::token_id_of(hash)) {
+        spdlog::warn("account {}: its row holds a token that its log never issued (an edited row?); refused", a->name);
+        return std::nullopt;
+    }
     const auto stored = store.account_token_hash(a->name);
     if (!stored || stored->size() != hash.size() || sodium_memcmp(stored->data(), hash.data(), hash.size()) != 0)
         return std::nullopt;
     return a;
+}
+
+std::optional<Actor> authenticate_actor(engine::Store& store, std::string_view token) {
+    auto a = authenticate(store, token);
+    if (!a) return std::nullopt;
+    return Actor{a->name, token_id(token)};
 }
 
 nlohmann::json list_accounts(engine::Store& store) {

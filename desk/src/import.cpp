@@ -23,7 +23,7 @@ ImportCounts import_records(engine::Store* store, ingest::RecordReader& reader, 
     const std::string agent = canonical_agent(options.agent);
     std::unique_ptr<engine::Store::Transaction> tx;
     if (store) {
-        authorize(*store, agent, "operator", "import");
+        authorize(*store, Actor{agent, options.token_id}, "operator", "import");
         if (!options.dry_run) tx = store->begin_write();
     }
     ImportCounts n;
@@ -49,7 +49,7 @@ ImportCounts import_records(engine::Store* store, ingest::RecordReader& reader, 
             if (hooks.on_reject) hooks.on_reject(rec, printable(mask_personal_data(error)));
         } else {
             const bool fresh = options.dry_run ? !(store && store->exists(fields->ref)) && seen.insert(fields->ref).second
-                                               : engine::open_if_new(*store, std::move(*fields), agent, now, options.triage);
+                                               : engine::open_if_new(*store, std::move(*fields), agent, now, options.triage, options.token_id);
             ++(fresh ? n.imported : n.duplicates);
         }
         if (hooks.on_progress) hooks.on_progress(n);

@@ -24,6 +24,17 @@ void seal_with_key(engine::Store& store, const std::string& key_path) {
     });
 }
 
+void refuse_unsealed_writes(engine::Store& store) {
+    engine::Store* s = &store;
+    store.set_sealer([s](const engine::Head&, const engine::Head&) -> std::optional<std::string> {
+        if (const auto last = s->last_seal())
+            throw engine::Error(engine::ErrorKind::forbidden,
+                                "this desk is sealed (its last seal is at seq " + std::to_string(last->seq) +
+                                    "): a write needs the desk key, and nothing was written");
+        return std::nullopt;
+    });
+}
+
 std::optional<std::string> seal_problem(const VerifierKey& key, const engine::Seal& seal) {
     try {
         const Checkpoint cp = parse_checkpoint(seal.note);

@@ -4,10 +4,13 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "tfadesk/desk/text.hpp"
+#include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/engine/json_text.hpp"
 #include "tfadesk/engine/workflow.hpp"
 #include "tfadesk/rules/policy.hpp"
 #include "tfadesk/rules/numbers.hpp"
@@ -142,6 +145,7 @@ public:
         next_row_ = store_.ticket_cursor();
         row_ = next_row_();
         collect_accounts();
+        collect_timeline();
         // One ticket's (or account's) entries, judged together, then handed to the chain check.
         std::vector<LogEntry> group;
         std::vector<std::optional<engine::PrevEntry>> prevs;
@@ -182,6 +186,7 @@ public:
         });
         judge();
         rows_before("");
+        judge_partner_memory();
         for (const auto& [name, account] : accounts_)
             if (!ref) report("account " + printable(name) + ": the account row has no log entries");
         for (auto& line : chain.finish()) report(line);
@@ -244,6 +249,142 @@ private:
                 report("ticket " + printable(row_->fields.ref) + ": the ticket row has no log entries");
     }
 
+    // --- who acted (SPEC §12): every entry's agent against the accounts as the log had them ----
+
+    // The account changes in log order, each account's states after each of its changes.
+    void collect_timeline() {
+        std::map<std::string, engine::Account, std::less<>> now;
+        std::set<std::string, std::less<>> broken;
+        for (const auto& e : store_.account_entries()) {
+            const std::string name = e.ref.substr(engine::kAccountPrefix.size());
+            if (first_account_seq_ == 0) first_account_seq_ = e.seq;
+            if (broken.count(name)) continue;
+            try {
+                const auto it = now.find(name);
+                auto after = engine::apply_account_entry(it == now.end() ? std::nullopt : std::optional(it->second), e);
+                timeline_[name].emplace_back(e.seq, after);
+                now.insert_or_assign(name, std::move(after));
+            } catch (const Error&) {
+                broken.insert(name);  // judge_account names it; its later changes grant nothing
+            }
+        }
+    }
+
+    // The account `name` as it stood just before global seq `seq`, or nothing.
+    const engine::Account* account_before(std::string_view name, std::int64_t seq) const {
+        const auto it = timeline_.find(name);
+        if (it == timeline_.end()) return nullptr;
+        const engine::Account* found = nullptr;
+        for (const auto& [at, a] : it->second) {
+            if (at >= seq) break;
+            found = &a;
+        }
+        return found;
+    }
+
+    bool desk_had_accounts(std::int64_t seq) const { return first_account_seq_ != 0 && first_account_seq_ < seq; }
+
+    // Checks that `e`'s agent could write it: an enabled account holding one of `roles` at that
+    // point of the log, authenticated (policy 2 on) by its token of record then.
+    void judge_actor(const LogEntry& e, std::initializer_list<std::string_view> roles) {
+        if (!desk_had_accounts(e.seq)) return;
+        const engine::Account* a = account_before(e.agent, e.seq);
+        auto problem = [&](const std::string& what) { report(entry_name(e) + ": " + what); };
+        if (!a) return problem("agent '" + printable(e.agent) + "' had no account on the desk at that point");
+        if (!a->enabled) return problem("the account of agent '" + e.agent + "' was disabled at that point");
+        bool holds = false;
+        std::string wanted;
+        for (auto r : roles) {
+            holds = holds || a->has(r);
+            wanted += (wanted.empty() ? "" : " or ") + std::string(r);
+        }
+        if (!holds) return problem("agent '" + e.agent + "' did not hold the role " + wanted + " at that point");
+        if (e.policy_version < 2) return;  // token ids are recorded from policy version 2 on
+        const std::string by = engine::recorded_by_token(e);
+        if (by.empty()) return problem("it records no token: every entry written by an account names the token that authenticated it");
+        if (!a->token_id.empty() && by != a->token_id)
+            return problem("it was written with token " + by + ", but the token of record of account '" + e.agent +
+                           "' at that point was " + a->token_id);
+    }
+
+    // Who may write a ticket entry: SPEC §7's role for the command that writes it.
+    void judge_ticket_actors(const std::vector<LogEntry>& entries) {
+        if (first_account_seq_ == 0) return;
+        for (const auto& e : entries) {
+            if (e.event == "open" || e.event == "triage") judge_actor(e, {"agent", "operator"});  // open, or import
+            else if (e.event == "approve") judge_actor(e, {"approver"});
+            else if (e.event == "expire") judge_actor(e, {"operator", "agent"});  // sweep, or `event expire`
+            else judge_actor(e, {"agent"});
+        }
+    }
+
+    // Account changes: made by an enabled admin (but the desk's first), R10 from policy 2 on.
+    void judge_account_actors(const std::vector<LogEntry>& entries, const engine::Account& after) {
+        for (const auto& e : entries) {
+            if (e.seq == first_account_seq_) continue;  // SPEC §7: the first account is added by whoever sets the desk up
+            judge_actor(e, {"admin"});
+            if (e.policy_version < 2) continue;
+            const auto change = engine::parse_account_change(e.event);
+            const bool raising = change == engine::AccountChange::grant || change == engine::AccountChange::enable;
+            if (auto r = rules::privilege_four_eyes(e.agent, after.name, raising)) report(entry_name(e) + ": " + r->message());
+        }
+        if (!after.token_id.empty()) {
+            const auto row_hash = store_.account_token_hash(after.name);
+            if (row_hash && engine::token_id_of(*row_hash) != after.token_id)
+                report("account " + printable(after.name) + ": the account row's token_hash is not the token its log issued (" +
+                       after.token_id + ")");
+        }
+    }
+
+    // --- R9, re-judged once every ticket was read ----------------------------------------------
+
+    static std::string lower_ascii(std::string s) {
+        for (auto& c : s)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        return s;
+    }
+
+    void note_partner_memory(const std::vector<LogEntry>& entries, const engine::Ticket& t) {
+        const std::string email = lower_ascii(t.fields.requester_email);
+        for (const auto& e : entries) {
+            if (e.event == "approve" && e.policy_version >= 2) {
+                LogEntry named;  // what entry_name() needs, without the details
+                named.seq = e.seq;
+                named.ref = e.ref;
+                named.tseq = e.tseq;
+                named.event = e.event;
+                Approval a{std::move(named), t.fields.phone, email, {}};
+                if (auto flat = engine::parse_flat_object(e.details))
+                    for (const auto& m : *flat)
+                        if (m.key == engine::kAckRelatedKey) a.acked = "," + m.text + ",";
+                approvals_.push_back(std::move(a));
+            }
+            if (e.state == "partner_rejected") {
+                rejected_by_phone_.emplace(t.fields.phone, std::pair(e.seq, e.ref));
+                rejected_by_email_.emplace(email, std::pair(e.seq, e.ref));
+            }
+        }
+    }
+
+    void judge_partner_memory() {
+        for (const auto& a : approvals_) {
+            std::set<std::string> missing;
+            auto check = [&](const auto& index, const std::string& key) {
+                const auto [from, to] = index.equal_range(key);
+                for (auto it = from; it != to; ++it)
+                    if (it->second.first < a.entry.seq && it->second.second != a.entry.ref &&
+                        a.acked.find("," + it->second.second + ",") == std::string::npos)
+                        missing.insert(it->second.second);
+            };
+            check(rejected_by_phone_, a.phone);
+            check(rejected_by_email_, a.email);
+            if (!missing.empty()) {
+                if (auto r = rules::partner_memory({missing.begin(), missing.end()}, {}))
+                    report(entry_name(a.entry) + ": " + r->message());
+            }
+        }
+    }
+
     void collect_accounts() {
         // Accounts are few (a desk's staff): kept in memory for the comparison.
         store_.for_each_account([&](const engine::Account& a) { accounts_.emplace(a.name, a); });
@@ -264,8 +405,10 @@ private:
         ++report_.tickets;
         const std::string ref = printable(entries.front().ref);
         if (!known_policy(entries)) return;
+        judge_ticket_actors(entries);
         try {
             const engine::Machine m = engine::replay(entries);
+            note_partner_memory(entries, m.ticket());
             if (!stored) {
                 report("ticket " + ref + ": the log has " + std::to_string(entries.size()) +
                        " entries but there is no ticket row (last entry seq " + std::to_string(entries.back().seq) + ")");
@@ -286,6 +429,7 @@ private:
         const auto stored = accounts_.find(name);
         try {
             const engine::Account a = engine::replay_account(entries);
+            judge_account_actors(entries, a);
             if (stored == accounts_.end()) {
                 report("account " + printable(name) + ": the log has " + std::to_string(entries.size()) +
                        " changes but there is no account row (last entry seq " + std::to_string(entries.back().seq) + ")");
@@ -307,6 +451,14 @@ private:
     std::function<std::optional<engine::Ticket>()> next_row_;
     std::optional<engine::Ticket> row_;
     std::map<std::string, engine::Account, std::less<>> accounts_;
+    std::int64_t first_account_seq_ = 0;  // 0: the desk has no accounts
+    std::map<std::string, std::vector<std::pair<std::int64_t, engine::Account>>, std::less<>> timeline_;
+    struct Approval {
+        LogEntry entry;
+        std::string phone, email, acked;  // acked: ",REF,REF,"
+    };
+    std::vector<Approval> approvals_;
+    std::multimap<std::string, std::pair<std::int64_t, std::string>> rejected_by_phone_, rejected_by_email_;
 };
 
 }  // namespace

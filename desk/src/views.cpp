@@ -1,5 +1,7 @@
 #include "tfadesk/desk/views.hpp"
 
+#include "tfadesk/desk/tickets.hpp"
+
 #include <algorithm>
 
 #include "tfadesk/engine/machine.hpp"
@@ -29,6 +31,16 @@ json ticket_view(const engine::Ticket& t) {
     json j = engine::to_json(t);
     j["waiting_for"] = waiting_for(t);
     j["next_events"] = engine::Machine::events_from(t.state);
+    return j;
+}
+
+json ticket_view(engine::Store& store, const engine::Ticket& t) {
+    json j = ticket_view(t);
+    const auto [related, total] = related_tickets(store, t);
+    json list = json::array();
+    for (const auto& r : related) list.push_back({{"ref", r.ref}, {"state", r.state}, {"match", r.match}});
+    j["related"] = std::move(list);
+    j["related_total"] = total;
     return j;
 }
 

@@ -1,8 +1,11 @@
-// Who may do what (SPEC §7), checked in one place for every front end. A desk with no accounts
-// lets any valid agent name write, as version 1 did; once an account exists, every write must
-// come from an enabled account holding the role it needs.
+// Who may do what (SPEC §7, §12), checked in one place for every front end. A desk with no
+// accounts lets any valid agent name write, as version 1 did; once an account exists, every write
+// must come from an enabled account holding the role it needs, authenticated by its token of
+// record. Every answer comes from the account entries of the log, never from a cached row alone.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,9 +17,23 @@ namespace tfadesk::desk {
 // a-z 0-9 . _ - @. Throws Error(invalid_input) naming `flag` otherwise.
 std::string canonical_agent(std::string_view raw, std::string_view flag = "--agent");
 
-// Throws Error(forbidden) naming the account and the missing role, unless the desk has no
-// accounts or `agent` is an enabled account holding `role`. `what` names the action
-// ("open", "event approve", ...).
-void authorize(engine::Store& store, const std::string& agent, std::string_view role, std::string_view what);
+// Who is acting: a name and, when a token authenticated it, that token's id (SPEC §12), which
+// every entry it writes records. A bare name (a desk without accounts) converts implicitly.
+struct Actor {
+    Actor(std::string n = {}, std::string token = {}) : name(std::move(n)), token_id(std::move(token)) {}
+    Actor(const char* n) : name(n) {}
+    std::string name;
+    std::string token_id;
+};
+
+// The account as its log entries make it now (SPEC §12), or nothing when it has none.
+std::optional<engine::Account> account_from_log(engine::Store& store, std::string_view name);
+// Every account as the log makes it, by name.
+std::map<std::string, engine::Account, std::less<>> accounts_from_log(engine::Store& store);
+
+// Throws Error(forbidden) naming the account and what it lacks, unless the desk has no accounts
+// or `actor` is an enabled account holding `role` whose token of record authenticated it.
+// `what` names the action ("open tickets", "approve tickets", ...).
+void authorize(engine::Store& store, const Actor& actor, std::string_view role, std::string_view what);
 
 }  // namespace tfadesk::desk

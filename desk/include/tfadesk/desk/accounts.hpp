@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tfadesk/desk/access.hpp"
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/store.hpp"
 
@@ -22,20 +23,33 @@ struct IssuedToken {
 // Roles from a comma-separated list ("agent,approver"): Error(invalid_input) naming an unknown one.
 std::set<std::string, std::less<>> parse_roles(std::string_view list);
 
+// Every change is made by `by`, an admin authenticated by its token (SPEC §12), whose token id
+// the entry records; only the first account of a desk is added by someone without an account.
+// R10: no account grants a role to itself or enables itself (refused, exit 3).
+
 // `agent add`: Error(conflict) for a duplicate name; the first account must hold admin (refused).
 IssuedToken add_account(engine::Store& store, const std::string& name, const std::set<std::string, std::less<>>& roles,
-                        const std::string& by);
+                        const Actor& by);
 // `agent grant` / `agent revoke`: Error(not_found) for an unknown account; the last enabled admin
 // cannot lose admin (refused, exit 3).
-engine::Account grant_role(engine::Store& store, const std::string& name, const std::string& role, const std::string& by);
-engine::Account revoke_role(engine::Store& store, const std::string& name, const std::string& role, const std::string& by);
+engine::Account grant_role(engine::Store& store, const std::string& name, const std::string& role, const Actor& by);
+engine::Account revoke_role(engine::Store& store, const std::string& name, const std::string& role, const Actor& by);
 // `agent disable` / `agent enable`: the last enabled admin cannot be disabled (refused).
-engine::Account set_enabled(engine::Store& store, const std::string& name, bool enabled, const std::string& by);
+engine::Account set_enabled(engine::Store& store, const std::string& name, bool enabled, const Actor& by);
 // `agent token`: a new token replaces the old one at once.
-IssuedToken issue_token(engine::Store& store, const std::string& name, const std::string& by);
+IssuedToken issue_token(engine::Store& store, const std::string& name, const Actor& by);
 
-// The enabled account a token belongs to, or nothing (one indexed lookup, constant-time compare).
+// The enabled account a token belongs to, as the log says (SPEC §12): the token's hash finds the
+// cached row, and the account's log must name that token (its id) as its token of record and
+// leave the account enabled; the row's full hash is compared in constant time. Nothing
+// otherwise. An account whose token was issued before token ids were recorded is answered by
+// its row alone (docs/admin-guide.md: re-issue such tokens).
 std::optional<engine::Account> authenticate(engine::Store& store, std::string_view token);
+// The Actor a token authenticates (its account's name and the token's id), or nothing.
+std::optional<Actor> authenticate_actor(engine::Store& store, std::string_view token);
+
+// The id of a token (SPEC §12: the first 16 hex digits of its SHA-256).
+std::string token_id(std::string_view token);
 
 // `agent list --json` and `agent history [NAME] --json` (SPEC §7).
 nlohmann::json list_accounts(engine::Store& store);

@@ -18,6 +18,7 @@ namespace tfadesk::desk {
 
 struct ImportOptions {
     std::string agent;
+    std::string token_id;  // the id of the token that authenticated the agent (SPEC §12), if any
     bool triage = false, strict = false, dry_run = false;
 };
 

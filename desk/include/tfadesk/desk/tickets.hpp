@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tfadesk/desk/access.hpp"
 #include "tfadesk/engine/command.hpp"
 #include "tfadesk/engine/store.hpp"
 #include "tfadesk/engine/workflow.hpp"
@@ -17,20 +18,22 @@ namespace tfadesk::desk {
 
 // Validates the §2 fields (Error(invalid_input) naming the first bad one) and opens the ticket,
 // triaging it too when asked. Error(conflict) when the ref exists (the log decides).
-engine::Ticket open_ticket(engine::Store& store, const rules::RawFields& raw, const std::string& agent,
+engine::Ticket open_ticket(engine::Store& store, const rules::RawFields& raw, const Actor& agent,
                            bool triage = false);
 
 // The same, for a batch judged in one open transaction (the server's group commit): no
 // transaction of its own. Like apply_event_in, it validates, authorizes and checks the ref
 // before it appends anything, so an Error other than unexpected leaves the store untouched.
-engine::Ticket open_ticket_in(engine::Store& store, const rules::RawFields& raw, const std::string& agent,
+engine::Ticket open_ticket_in(engine::Store& store, const rules::RawFields& raw, const Actor& agent,
                               bool triage = false);
 
 // What the agent asked for, as front ends receive it: the event name and its flags as text.
 struct EventRequest {
     std::string event;
     std::string agent;
+    std::string token_id;  // the id of the token that authenticated the agent (SPEC §12), if any
     std::optional<std::string> check, note, reference, role, access, requester_email;
+    std::vector<std::string> ack_related;  // approve: R9's acknowledged refs
     std::optional<std::int64_t> expect_version;
 };
 
@@ -51,8 +54,13 @@ struct SweepResult {
     std::size_t waiting = 0;
 };
 // Expires every ticket that waited on the requester past the SLA (R7), in one transaction.
-SweepResult sweep(engine::Store& store, const std::string& agent, const std::optional<std::string>& now,
+// `now` (the time the SLA is judged at) may not be later than the time of the write (exit 2).
+SweepResult sweep(engine::Store& store, const Actor& agent, const std::optional<std::string>& now,
                   std::int64_t sla_hours);
+
+// R9's related tickets of `t` (same phone, or same requester email case-insensitively): those
+// rejected under R3 first, then the newest; at most 50, and how many there are.
+std::pair<std::vector<engine::Store::Related>, std::int64_t> related_tickets(engine::Store& store, const engine::Ticket& t);
 
 // The ticket rebuilt from its log alone (as it stood at `as_of`); Error(not_found).
 engine::Ticket replay_ticket(engine::Store& store, const std::string& ref, const std::optional<std::string>& as_of);
