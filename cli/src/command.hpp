@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tfadesk/desk/access.hpp"
 #include "tfadesk/engine/store.hpp"
 
 namespace tfadesk::cli {
@@ -25,6 +26,15 @@ struct Context {
     bool err_is_terminal = false;
     engine::Store::Mode mode = engine::Store::Mode::read_only;  // from the command's read_only()
     std::optional<std::string> key_path;                          // --key / $TFADESK_KEY: seal writes
+    std::optional<std::string> token_file;                        // --token-file: the account's token
+
+    // Who runs this write command (SPEC §12). On a desk with accounts: the account whose token is in
+    // --token-file or $TFADESK_TOKEN (none, or one the log does not know: exit 7); `agent`, when
+    // given, must name that account (exit 7). On a desk without accounts: `agent` (exit 2 when
+    // empty). `agent` is the --agent flag as typed; `desk` the store to ask (default: store()), or
+    // null for a desk that does not exist yet.
+    desk::Actor actor(const std::string& agent);
+    desk::Actor actor(const std::string& agent, engine::Store* desk);
 
     // The store for this command, opened on first use in the command's mode (read-only commands
     // never create it; write commands seal what they commit when a key is given).

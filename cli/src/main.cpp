@@ -32,7 +32,7 @@ std::string command_word(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string word = argv[i];
         if (word.rfind("-", 0) != 0) return word;
-        if ((word == "--db" || word == "--key" || word == "--log-level") && i + 1 < argc) ++i;
+        if ((word == "--db" || word == "--key" || word == "--token-file" || word == "--log-level") && i + 1 < argc) ++i;
     }
     return "";
 }
@@ -66,6 +66,10 @@ int run(int argc, char** argv) {
     app.add_option("--db", db, "database file (default ./tfadesk.db)")->envname("TFADESK_DB");
     std::optional<std::string> key;
     app.add_option("--key", key, "desk key: seal what write commands commit (SPEC §8)")->envname("TFADESK_KEY");
+    std::optional<std::string> token_file, token;
+    app.add_option("--token-file", token_file,
+                   "a file holding your account's API token: writes on a desk with accounts need it (or $TFADESK_TOKEN)");
+    app.add_option("--token", token, "refused: a token on the command line shows in ps")->group("");
     app.add_option("--log-level", level, "log level on stderr")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 
@@ -109,6 +113,12 @@ int run(int argc, char** argv) {
         return 2;
     }
 
+    if (token) {
+        std::cerr << "tfadesk: error: --token: a token on the command line shows in ps; use --token-file FILE or "
+                     "$TFADESK_TOKEN\n";
+        return 2;
+    }
+
     auto logger = spdlog::stderr_color_mt("tfadesk");
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
     spdlog::set_default_logger(logger);
@@ -116,6 +126,7 @@ int run(int argc, char** argv) {
 
     cli::Context ctx{db, std::cout, std::cerr, isatty(STDOUT_FILENO) != 0, isatty(STDERR_FILENO) != 0};
     ctx.key_path = key;
+    ctx.token_file = token_file;
     for (auto& [sub, command] : subs)
         if (sub->parsed()) {
             ctx.mode = command->read_only() ? engine::Store::Mode::read_only : engine::Store::Mode::read_write;

@@ -65,13 +65,19 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 
 std::string etag(const json& ticket) { return "\"" + std::to_string(ticket.at("version").get<std::int64_t>()) + "\""; }
 
-// The caller's account from the bearer token (401 for none or an unknown one).
-engine::Account caller(const Request& req, engine::Store& store) {
+// The caller from the bearer token (401 for none or an unknown one): its account as the log says
+// it is, and the Actor its writes are recorded as (the name and the token's id, SPEC §12).
+struct Caller {
+    engine::Account account;
+    desk::Actor actor;
+};
+
+Caller caller(const Request& req, engine::Store& store) {
     const auto token = bearer_token(req);
     if (!token) throw HttpError(401, "unauthorized", "this route needs 'Authorization: Bearer TOKEN' (an account's API token)");
     auto account = desk::authenticate(store, *token);
     if (!account) throw HttpError(401, "unauthorized", "the token is unknown, replaced, or its account is disabled");
-    return *account;
+    return {*account, desk::Actor{account->name, desk::token_id(*token)}};
 }
 
 // A handler that turns every exception into its answer, so one failing request fails alone.
@@ -195,7 +201,7 @@ std::shared_ptr<engine::Store> shared(std::unique_ptr<engine::Store> s) { return
 
 void get_me(Api& api, const Request& req, Response& res) {
     check_query(req, {});
-    const auto a = caller(req, *api.read_store());
+    const auto a = caller(req, *api.read_store()).account;
     send_json(res, 200, {{"name", a.name}, {"roles", std::vector<std::string>(a.roles.begin(), a.roles.end())}});
 }
 
@@ -224,7 +230,7 @@ void get_ticket(Api& api, const Request& req, Response& res) {
     check_query(req, {});
     auto store = api.read_store();
     caller(req, *store);
-    const json t = desk::ticket_view(desk::get_ticket(*store, req.matches[1]));
+    const json t = desk::ticket_view(*store, desk::get_ticket(*store, req.matches[1]));
     res.set_header("ETag", etag(t));
     send_json(res, 200, t);
 }
@@ -251,8 +257,7 @@ void get_replay(Api& api, const Request& req, Response& res) {
 void get_reply(Api& api, const Request& req, Response& res) {
     check_query(req, {"lang"});
     auto store = api.read_store();
-    const auto a = caller(req, *store);
-    desk::authorize(*store, a.name, "agent", "read replies");
+    desk::authorize(*store, caller(req, *store).actor, "agent", "read replies");
     const auto reply = desk::reply_for(*store, req.matches[1], query_value(req, "lang").value_or("en"), api.replies->templates);
     send_json(res, 200, desk::to_json(reply));
 }
@@ -275,7 +280,7 @@ void get_export(Api& api, const Request& req, Response& res) {
     const std::string format = query_value(req, "format").value_or("jsonl");
     if (format != "jsonl" && format != "csv") throw Error(ErrorKind::invalid_input, "format: must be jsonl or csv");
     auto store = shared(api.read_store());
-    desk::authorize(*store, caller(req, *store).name, "auditor", "export");
+    desk::authorize(*store, caller(req, *store).actor, "auditor", "export");
     stream(res, format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson", store,
            [format](engine::Store& s, std::ostream& out) { desk::export_log(s, format, out); });
 }
@@ -344,20 +349,21 @@ rules::RawFields ticket_fields(const json& body, bool& triage) {
 
 void post_ticket(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
     check_query(req, {});
-    const auto name = caller(req, *api.read_store()).name;
+    const auto who = caller(req, *api.read_store()).actor;
     bool triage = false;
     const auto raw = ticket_fields(body_object(read_body(req, reader, api.options.max_body_bytes)), triage);
     const json t = api.writer.batched(
-        [raw, name, triage](engine::Store& s) { return desk::ticket_view(desk::open_ticket_in(s, raw, name, triage)); });
+        [raw, who, triage](engine::Store& s) { return desk::ticket_view(s, desk::open_ticket_in(s, raw, who, triage)); });
     res.set_header("Location", "/api/v1/tickets/" + t.at("ref").get<std::string>());
     res.set_header("ETag", etag(t));
     send_json(res, 201, t);
 }
 
-desk::EventRequest event_request(const json& body, const std::string& agent) {
+desk::EventRequest event_request(const json& body, const desk::Actor& who) {
     refuse_agent_key(body);
     desk::EventRequest r;
-    r.agent = agent;
+    r.agent = who.name;
+    r.token_id = who.token_id;
     bool has_event = false;
     for (const auto& [key, v] : body.items()) {
         std::optional<std::string>* slot = key == "check"             ? &r.check
@@ -373,9 +379,16 @@ desk::EventRequest event_request(const json& body, const std::string& agent) {
             has_event = true;
         } else if (slot) {
             *slot = string_member(key, v);
+        } else if (key == "ack_related") {
+            if (!v.is_array()) throw HttpError(400, "invalid", "\"ack_related\": must be an array of ticket refs");
+            for (const auto& ref : v) {
+                if (!ref.is_string()) throw HttpError(400, "invalid", "\"ack_related\": must be an array of ticket refs");
+                r.ack_related.push_back(ref.get<std::string>());
+            }
         } else {
             throw HttpError(400, "invalid", "unknown key \"" + key +
-                                                "\" (expected event, check, note, reference, role, access, requester_email)");
+                                                "\" (expected event, check, note, reference, role, access, requester_email, "
+                                                "ack_related)");
         }
     }
     if (!has_event) throw HttpError(400, "invalid", "\"event\": required");
@@ -385,14 +398,14 @@ desk::EventRequest event_request(const json& body, const std::string& agent) {
 void post_event(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
     check_query(req, {});
     const auto expect = if_match_version(req);
-    const auto name = caller(req, *api.read_store()).name;
-    auto request = event_request(body_object(read_body(req, reader, api.options.max_body_bytes)), name);
+    const auto who = caller(req, *api.read_store()).actor;
+    auto request = event_request(body_object(read_body(req, reader, api.options.max_body_bytes)), who);
     desk::validate_event(request);  // invalid input answers at once, without waiting for the writer
     request.expect_version = expect;
     const std::string ref = req.matches[1];
     const json t = api.writer.batched([ref, request](engine::Store& s) {
         try {
-            return desk::ticket_view(desk::apply_event_in(s, ref, request));
+            return desk::ticket_view(s, desk::apply_event_in(s, ref, request));
         } catch (const Error& e) {
             // The desk's checks keep their order (role, ticket, version, workflow); its conflict
             // is stale exactly when the ticket's version differs from If-Match's.
@@ -431,8 +444,10 @@ void post_import(Api& api, const Request& req, Response& res, const httplib::Con
     else throw HttpError(400, "invalid", "Content-Type: must be text/csv or application/x-ndjson (got '" + type + "')");
     {
         auto store = api.read_store();
-        options.agent = caller(req, *store).name;
-        desk::authorize(*store, options.agent, "operator", "import");  // before a large body is read
+        const auto who = caller(req, *store).actor;
+        options.agent = who.name;
+        options.token_id = who.token_id;
+        desk::authorize(*store, who, "operator", "import");  // before a large body is read
     }
     Spool spool;
     if (!spool.f) throw Error(ErrorKind::unexpected, "cannot create a temporary file for the import");
@@ -468,7 +483,7 @@ void post_import(Api& api, const Request& req, Response& res, const httplib::Con
 
 void post_sweep(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
     check_query(req, {});
-    const auto name = caller(req, *api.read_store()).name;
+    const auto who = caller(req, *api.read_store()).actor;
     const json body = body_object(read_body(req, reader, api.options.max_body_bytes), true);
     refuse_agent_key(body);
     std::optional<std::string> now;
@@ -482,8 +497,8 @@ void post_sweep(Api& api, const Request& req, Response& res, const httplib::Cont
         } else
             throw HttpError(400, "invalid", "unknown key \"" + key + "\" (expected now, sla_hours)");
     }
-    const json out = api.writer.solo([name, now, sla_hours](engine::Store& s) {
-        return json{{"expired", desk::sweep(s, name, now, sla_hours).expired}};
+    const json out = api.writer.solo([who, now, sla_hours](engine::Store& s) {
+        return json{{"expired", desk::sweep(s, who, now, sla_hours).expired}};
     });
     send_json(res, 200, out);
 }

@@ -114,18 +114,19 @@ public:
     int run(Context& ctx) override {
         const std::string verb = app_->get_subcommands().front()->get_name();
         if (verb == "list" || verb == "history") return read(ctx, verb);
-        auto store = ctx.open(engine::Store::Mode::read_write);
+        engine::Store* store = &ctx.store();
+        const desk::Actor by = ctx.actor(by_);
         if (verb == "add" || verb == "token") {
             TokenFile file(token_out_);
-            const auto issued = verb == "add" ? desk::add_account(*store, name_, desk::parse_roles(roles_), by_)
-                                              : desk::issue_token(*store, name_, by_);
+            const auto issued = verb == "add" ? desk::add_account(*store, name_, desk::parse_roles(roles_), by)
+                                              : desk::issue_token(*store, name_, by);
             file.deliver(issued.token, ctx.out, ctx.err, issued.account.name);
             return 0;
         }
         engine::Account a;
-        if (verb == "grant") a = desk::grant_role(*store, name_, role_, by_);
-        else if (verb == "revoke") a = desk::revoke_role(*store, name_, role_, by_);
-        else a = desk::set_enabled(*store, name_, verb == "enable", by_);
+        if (verb == "grant") a = desk::grant_role(*store, name_, role_, by);
+        else if (verb == "revoke") a = desk::revoke_role(*store, name_, role_, by);
+        else a = desk::set_enabled(*store, name_, verb == "enable", by);
         std::string roles;
         for (const auto& r : a.roles) roles += (roles.empty() ? "" : ",") + r;
         ctx.out << a.name << " " << (a.enabled ? "enabled" : "disabled") << " " << roles << "\n";

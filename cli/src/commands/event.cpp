@@ -32,6 +32,8 @@ public:
         app.add_option("--role", req_.role, "update: client, portfolio_admin, partner or unknown");
         app.add_option("--access", req_.access, "update: yes, no or unknown");
         app.add_option("--requester-email", req_.requester_email, "update: the requester's email");
+        app.add_option("--ack-related", req_.ack_related,
+                       "approve: a related ticket rejected as a partner's request, checked and named (R9; repeatable)");
         app.add_option("--expect-version", expect_version_,
                        "refuse (exit 5) unless the ticket is at this version");
     }
@@ -40,6 +42,9 @@ public:
         req_.expect_version = parse_count(expect_version_, "--expect-version");
         if (!ctx.store_exists()) desk::validate_event(req_);  // exit 2 first, then 4 without creating a database
         if (!ctx.store_exists()) throw engine::Error(engine::ErrorKind::not_found, "no such ticket: '" + ref_ + "' (no database at " + engine::shown_location(ctx.db_path) + ")");
+        const auto who = ctx.actor(req_.agent);
+        req_.agent = who.name;
+        req_.token_id = who.token_id;
         ctx.out << desk::apply_event(ctx.store(), ref_, req_).state << "\n";
         return 0;
     }

@@ -27,7 +27,7 @@ public:
 
     int run(Context& ctx) override {
         auto& store = ctx.store();
-        if (agent_) desk::authorize(store, desk::canonical_agent(*agent_), "auditor", "export the log");
+        if (agent_) desk::authorize(store, ctx.actor(*agent_, &store), "auditor", "export the log");
         if (!out_path_) {
             desk::export_log(store, format_, ctx.out);
             return 0;

@@ -71,7 +71,7 @@ public:
         const auto format = ingest::pick_format(format_, file_);
         if (!format)
             throw Error(ErrorKind::invalid_input, file_ + ": cannot tell the format from the name; give --format csv|jsonl");
-        desk::canonical_agent(agent_);
+        if (!agent_.empty()) desk::canonical_agent(agent_);
         ctx.inputs.push_back(file_);
         std::optional<ingest::OutputFile> rejects_file;
         if (rejects_path_ && !dry_run_) rejects_file.emplace(*rejects_path_, ctx.protected_paths());
@@ -92,7 +92,8 @@ public:
                 if (rejects) rejects->write(rec, reason);
             };
             hooks.on_progress = [&](const desk::ImportCounts& n) { progress.tick(n.imported + n.duplicates + n.rejected, n.rejected); };
-            const auto n = desk::import_records(store, reader, {agent_, triage_, strict_, dry_run_}, hooks);
+            const auto who = ctx.actor(agent_, store);
+            const auto n = desk::import_records(store, reader, {who.name, who.token_id, triage_, strict_, dry_run_}, hooks);
             if (rejects_file) rejects_file->commit();
             if (!n.kept) ctx.err << file_ << ": --strict: " << n.rejected << " invalid row(s); nothing imported\n";
             if (dry_run_) ctx.err << file_ << ": --dry-run: nothing was written\n";

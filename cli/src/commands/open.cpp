@@ -29,7 +29,7 @@ public:
     }
 
     int run(Context& ctx) override {
-        const auto t = desk::open_ticket(ctx.store(), values_, agent_);
+        const auto t = desk::open_ticket(ctx.store(), values_, ctx.actor(agent_));
         ctx.out << t.fields.ref << "\n";
         return 0;
     }
