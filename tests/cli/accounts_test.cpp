@@ -756,12 +756,21 @@ TEST_CASE("accounts: verify rebuilds the accounts from the log and catches tampe
     for (const auto& e : log) CHECK(entry_hash(e) == e.hash);  // our canonical form is right
     REQUIRE(log[1].ref == "account:alice");
     REQUIRE(log[1].event == "account-add");
-    REQUIRE(log[1].details == R"({"roles":["agent"]})");
+    // SPEC §12: the add records the id of the token it issued, and the token that authenticated
+    // the admin who made it (both 16 hex digits).
+    const json add = json::parse(log[1].details);
+    REQUIRE(add.at("roles") == json::array({"agent"}));
+    REQUIRE(std::regex_match(add.at("token_id").get<std::string>(), std::regex("[0-9a-f]{16}")));
+    REQUIRE(std::regex_match(add.at("by_token").get<std::string>(), std::regex("[0-9a-f]{16}")));
+    REQUIRE(add.size() == 3);
     REQUIRE(log[3].event == "account-grant");
-    REQUIRE(log[3].details == R"({"role":"approver"})");
+    const json grant = json::parse(log[3].details);
+    REQUIRE(grant.at("role") == "approver");
+    REQUIRE(grant.at("by_token") == add.at("by_token"));  // the same admin's token
+    REQUIRE(grant.size() == 2);
     REQUIRE(log[5].ref == "account:bob");
     REQUIRE(log[5].event == "account-disable");
-    REQUIRE(log[5].details == "{}");
+    REQUIRE(json::parse(log[5].details) == json{{"by_token", add.at("by_token")}});
     REQUIRE(log[5].state == "disabled");
     CHECK(c({"verify"}).code == 0);
 

@@ -20,6 +20,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -80,6 +81,9 @@ struct RunOptions {
     std::vector<std::pair<std::string, std::string>> env;  // added to the clean environment
     std::optional<uid_t> uid;                              // run as this user (needs root)
     std::optional<gid_t> gid;
+    // tfadesk(): hand the program no token for --agent (see keychain() below), as someone who
+    // types a name without holding its token would.
+    bool no_token = false;
 };
 
 // Runs argv[0] (a path) with argv and waits for it. stdin is /dev/null; stdout and stderr are read
@@ -150,12 +154,78 @@ inline Result run(const std::vector<std::string>& argv, const RunOptions& opt = 
     return r;
 }
 
+// ---- a command run later than now ------------------------------------------------------------
+// The SLA is judged at the time an entry is written (SPEC §12: `sweep --now` may not be later), so
+// a test that needs an expiry runs the command as if it ran `offset` from now ("+8d", "+2h"),
+// through libfaketime (Debian's faketime package), which shifts the clock the process reads.
+inline const char* kFakeTimeLib = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+inline RunOptions later(const std::string& offset) {
+    if (!fs::exists(kFakeTimeLib)) throw std::runtime_error(std::string(kFakeTimeLib) + " is missing: install faketime");
+    RunOptions o;
+    o.env = {{"LD_PRELOAD", kFakeTimeLib}, {"FAKETIME", offset}, {"FAKETIME_DONT_RESET", "1"}};
+    return o;
+}
+
+// ---- each person's token ----------------------------------------------------------------------
+// On a desk with accounts the program authenticates every write by the account's token (SPEC §12).
+// The tests keep what each account's holder keeps: the token printed by `agent add` / `agent
+// token` (or written to --token-out), per database and account name. tfadesk() hands it over as
+// $TFADESK_TOKEN whenever a command names that account with --agent, so "--agent bob" in a test
+// means "bob, with his own token". RunOptions::no_token runs the command without it.
+inline std::map<std::string, std::map<std::string, std::string>>& keychain() {
+    static std::map<std::string, std::map<std::string, std::string>> tokens;
+    return tokens;
+}
+
+inline std::string lower_name(std::string s) {
+    for (auto& c : s)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    const auto first = s.find_first_not_of(" \t");
+    const auto last = s.find_last_not_of(" \t");
+    return first == std::string::npos ? std::string() : s.substr(first, last - first + 1);
+}
+
+// The value after `flag` in args, or nothing.
+inline std::optional<std::string> flag_value(const std::vector<std::string>& args, const std::string& flag) {
+    for (std::size_t i = 0; i + 1 < args.size(); ++i)
+        if (args[i] == flag) return args[i + 1];
+    return std::nullopt;
+}
+
+// Keeps the token an `agent add NAME` / `agent token NAME` run printed or wrote.
+inline void keep_token(const std::string& db, const std::vector<std::string>& args, const Result& r, const fs::path& cwd) {
+    if (r.code != 0) return;
+    for (std::size_t i = 0; i + 2 < args.size(); ++i) {
+        if (args[i] != "agent" || (args[i + 1] != "add" && args[i + 1] != "token")) continue;
+        std::string token;
+        if (const auto out = flag_value(args, "--token-out")) {
+            fs::path p(*out);
+            if (p.is_relative() && !cwd.empty()) p = cwd / p;
+            token = slurp(p);
+        } else {
+            token = r.out;
+        }
+        while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+        if (token.rfind("tfa_", 0) == 0) keychain()[db][lower_name(args[i + 2])] = token;
+        return;
+    }
+}
+
 // `tfadesk --db DB ARGS...`
 inline Result tfadesk(const std::string& db, const std::vector<std::string>& args,
                       const RunOptions& opt = {}) {
     std::vector<std::string> v = {TFADESK_BIN, "--db", db};
     v.insert(v.end(), args.begin(), args.end());
-    return run(v, opt);
+    RunOptions o = opt;
+    if (!opt.no_token)
+        if (const auto agent = flag_value(args, "--agent")) {
+            const auto& tokens = keychain()[db];
+            const auto it = tokens.find(lower_name(*agent));
+            if (it != tokens.end()) o.env.emplace_back("TFADESK_TOKEN", it->second);
+        }
+    Result r = run(v, o);
+    keep_token(db, args, r, opt.cwd);
+    return r;
 }
 
 // `tfadesk ARGS...` with no --db: the database comes from $TFADESK_DB or ./tfadesk.db.

@@ -128,7 +128,7 @@ void expect_write_denied(const std::string& source, const RunOptions& opt) {
              {"event", "RO-2", "cancel", "--note", "withdrawn", "--agent", "alice"},
              {"open", "--ref", "RO-9", "--phone", "+4915123456789", "--client-id", "c",
               "--requester-email", "a@b.example", "--role", "client", "--agent", "alice"},
-             {"sweep", "--now", "2099-01-01T00:00:00Z", "--agent", "ops"}}) {
+             {"sweep", "--agent", "ops"}}) {
         CAPTURE(args[0]);
         const Result r = tfadesk(db, args, opt);
         INFO(r.describe());

@@ -241,9 +241,18 @@ TEST_CASE("seals: a write with --key or $TFADESK_KEY stores exactly one seal per
     CHECK(count_seals(d.db) == 3);  // four entries (two opens, two triages), one seal
     last_seal_matches_head();
 
-    // Without a key nothing is sealed; a refused write with a key stores nothing at all.
-    REQUIRE(d.event("HD-1", "triage", "alice").code == 0);
-    CHECK(count_seals(d.db) == 3);
+    // SPEC §12: once the desk holds a seal, a write without the key is refused (exit 7, naming the
+    // key) and writes nothing; a refused write with a key stores nothing at all.
+    {
+        const DbBytes unsealed(d.db);
+        const Result r = d.event("HD-1", "triage", "alice");
+        INFO(r.describe());
+        CHECK(r.code == 7);
+        CHECK(contains(r.err, "key"));
+        CHECK(DbBytes(d.db) == unsealed);
+    }
+    REQUIRE(d({"event", "HD-1", "triage", "--agent", "alice", "--key", key.file}).code == 0);
+    CHECK(count_seals(d.db) == 4);
     const DbBytes before(d.db);
     CHECK(d({"event", "HD-1", "approve", "--agent", "bob", "--key", key.file}).code == 3);
     CHECK(DbBytes(d.db) == before);
@@ -255,7 +264,7 @@ TEST_CASE("seals: a write with --key or $TFADESK_KEY stores exactly one seal per
         CHECK(r.code == 2);
         CHECK(DbBytes(d.db) == before);
     }
-    CHECK(count_seals(d.db) == 3);
+    CHECK(count_seals(d.db) == 4);
 }
 
 TEST_CASE("seals: checkpoint prints the newest seal as a signed note that verifies here") {
@@ -371,12 +380,15 @@ TEST_CASE("seals: a whole chain rewritten passes plain verify but not verify --v
 }
 
 TEST_CASE("seals: entries appended without the key fail verify --verifier-key at the first") {
-    SUBCASE("a write without --key") {
+    SUBCASE("a write without --key is refused before anything is written (SPEC §12)") {
         Copy c;
-        REQUIRE(c({"event", "S-2", "check-passed", "--check", "lost_access", "--agent", "alice"}).code == 0);
-        REQUIRE(c({"event", "S-2", "check-passed", "--check", "client_of_record", "--agent", "alice"}).code == 0);
-        CHECK(c({"verify"}).code == 0);
-        expect_caught(c.verify_sealed(), "seq 8");
+        const std::string before = slurp(c.db);
+        const Result r = c({"event", "S-2", "check-passed", "--check", "lost_access", "--agent", "alice"});
+        INFO(r.describe());
+        CHECK(r.code == 7);
+        CHECK(contains(r.err, "sealed"));
+        CHECK(slurp(c.db) == before);
+        CHECK(c.verify_sealed().code == 0);
     }
     SUBCASE("a forged entry with a correct hash, the ticket row made to match") {
         Copy c;
@@ -403,7 +415,18 @@ TEST_CASE("seals: entries appended without the key fail verify --verifier-key at
 
 TEST_CASE("seals: a sealed write refuses to seal over entries written after the last seal without the key") {
     Copy c;
-    REQUIRE(c({"event", "S-2", "check-passed", "--check", "lost_access", "--agent", "alice"}).code == 0);
+    // An entry appended without the key (an older version, or someone with the file): forged here,
+    // with a correct hash, as version 3 refuses such a write itself.
+    const auto log = read_log(c.db);
+    Entry e = log.back();
+    REQUIRE(e.ref == "S-2");
+    e.seq = 8;
+    e.tseq = 3;
+    e.event = "check-passed";
+    e.details = R"({"check":"lost_access"})";
+    e.prev_hash = log.back().hash;
+    e.hash = entry_hash(e);
+    tamper_db(c.db, insert_sql(e));
     const std::string before = slurp(c.db);
     const Result r = c({"event", "S-2", "check-passed", "--check", "client_of_record", "--agent", "alice", "--key",
                         sealed().key.file});

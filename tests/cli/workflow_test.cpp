@@ -359,14 +359,23 @@ TEST_CASE("sweep expires only tickets waiting on the requester past the SLA (R7)
     // Asking for it directly is refused by R7 as well.
     expect_refused(d.event("W-1", "expire", "ops-bot"), "R7", "awaiting_requester", "expire");
 
+    // The SLA is judged at the time of the write: a --now later than that is invalid (SPEC §12).
+    r = d({"sweep", "--agent", "ops-bot", "--now", "2099-01-01T00:00:00Z"});
+    CHECK(r.code == 2);
+    CHECK(contains(r.err, "--now"));
+    CHECK(states() == fresh);
+
     // Six days on: still within the default 7-day SLA.
-    r = d(
-        {"sweep", "--agent", "ops-bot", "--now", format_utc_ms(now_ms() + 6LL * 24 * 3600 * 1000)});
+    r = d({"sweep", "--agent", "ops-bot"}, later("+6d"));
+    CHECK(r.code == 0);
+    CHECK(states() == fresh);
+    // ... and a --now before the write's own time judges by that earlier time.
+    r = d({"sweep", "--agent", "ops-bot", "--now", format_utc_ms(now_ms() + 3LL * 3600 * 1000)}, later("+9d"));
     CHECK(r.code == 0);
     CHECK(states() == fresh);
 
-    // Far in the future: exactly the two waiting tickets expire.
-    r = d({"sweep", "--agent", "ops-bot", "--now", "2099-01-01T00:00:00Z"});
+    // Nine days on: exactly the two waiting tickets expire.
+    r = d({"sweep", "--agent", "ops-bot"}, later("+9d"));
     CHECK(r.code == 0);
     CHECK(has_token(r.out, "W-1"));
     CHECK(has_token(r.out, "W-2"));
@@ -383,7 +392,7 @@ TEST_CASE("sweep expires only tickets waiting on the requester past the SLA (R7)
     CHECK(h[2].at("state") == "expired");
 
     // Sweeping again finds nothing more to do.
-    r = d({"sweep", "--agent", "ops-bot", "--now", "2099-01-02T00:00:00Z"});
+    r = d({"sweep", "--agent", "ops-bot"}, later("+10d"));
     CHECK(r.code == 0);
     CHECK(version_of(d, "W-1") == 3);
     CHECK(version_of(d, "R-1") == 1);
@@ -391,10 +400,9 @@ TEST_CASE("sweep expires only tickets waiting on the requester past the SLA (R7)
     // --sla-hours sets the SLA: two hours on, a one-hour SLA has run out, a three-hour one has not.
     REQUIRE(d.open("W-3", "unknown", "").code == 0);
     REQUIRE(d.event("W-3", "triage", "alice").out == "awaiting_requester\n");
-    const std::string later = format_utc_ms(now_ms() + 2LL * 3600 * 1000);
-    CHECK(d({"sweep", "--agent", "ops-bot", "--now", later, "--sla-hours", "3"}).code == 0);
+    CHECK(d({"sweep", "--agent", "ops-bot", "--sla-hours", "3"}, later("+2h")).code == 0);
     CHECK(state_of(d, "W-3") == "awaiting_requester");
-    CHECK(d({"sweep", "--agent", "ops-bot", "--now", later, "--sla-hours", "1"}).code == 0);
+    CHECK(d({"sweep", "--agent", "ops-bot", "--sla-hours", "1"}, later("+2h")).code == 0);
     CHECK(state_of(d, "W-3") == "expired");
 }
 

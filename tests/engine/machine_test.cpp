@@ -86,7 +86,7 @@ Command passing(EventKind kind, const std::string& at) {
         case EventKind::submit_disable: c.reference = "WAM-2026-0042"; break;
         case EventKind::disable_failed: c.note = "the provider bounced it"; break;
         case EventKind::cancel: c.note = "withdrawn by the requester"; break;
-        case EventKind::expire: c.now = kFarFuture; break;
+        case EventKind::expire: c.at = kFarFuture; break;  // SPEC §12: judged at the entry's own time
         default: break;
     }
     return c;
@@ -489,14 +489,16 @@ TEST_CASE("expire only after the SLA (R7)") {
     Machine m = machine_in("awaiting_requester", clock);
     const std::string last = m.ticket().updated_at;
     REQUIRE(last == "2026-03-01T10:00:01.000Z");
+    // The expiry is written later than any `now` below: `now` may name an earlier time to judge by.
+    const std::string kLaterWrite = "2026-04-01T00:00:00.000Z";
 
     SUBCASE("exactly 168 hours later is too early") {
-        Command c = cmd(EventKind::expire, "sweeper", clock.next());
+        Command c = cmd(EventKind::expire, "sweeper", kLaterWrite);
         c.now = "2026-03-08T10:00:01.000Z";
         check_refused(m, c, "R7");
     }
     SUBCASE("168 hours and 1 ms later expires") {
-        Command c = cmd(EventKind::expire, "sweeper", clock.next());
+        Command c = cmd(EventKind::expire, "sweeper", kLaterWrite);
         c.now = "2026-03-08T10:00:01.001Z";
         must_accept(m, c, "expired");
     }
@@ -505,18 +507,25 @@ TEST_CASE("expire only after the SLA (R7)") {
         must_accept(m, cmd(EventKind::expire, "sweeper", "2026-03-09T10:00:00.000Z"), "expired");
     }
     SUBCASE("a custom SLA") {
-        Command c = cmd(EventKind::expire, "sweeper", clock.next());
+        Command c = cmd(EventKind::expire, "sweeper", kLaterWrite);
         c.now = "2026-03-01T12:00:01.000Z";
         c.sla_hours = 2;
         check_refused(m, c, "R7");
         c.now = "2026-03-01T12:00:01.001Z";
         must_accept(m, c, "expired");
     }
+    SUBCASE("a `now` later than the entry's own time is judged at the entry's time (SPEC §12)") {
+        Command c = cmd(EventKind::expire, "sweeper", clock.next());
+        c.now = "9999-12-31T23:59:59.000Z";
+        check_refused(m, c, "R7");
+        c.at = "2026-03-08T10:00:01.001Z";  // the SLA has passed at the entry's own time
+        must_accept(m, c, "expired");
+    }
     SUBCASE("activity restarts the SLA") {
         Command answer = cmd(EventKind::update, "a1", "2026-03-05T10:00:00.000Z");
         answer.note = "still thinking";
         must_accept(m, answer, "awaiting_requester");
-        Command c = cmd(EventKind::expire, "sweeper", clock.next());
+        Command c = cmd(EventKind::expire, "sweeper", kLaterWrite);
         c.now = "2026-03-09T10:00:00.000Z";  // 8 days after triage, 4 after the update
         check_refused(m, c, "R7");
     }

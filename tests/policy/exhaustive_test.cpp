@@ -7,7 +7,7 @@
 // check names, three agents (a1, a2, a3), `update` with every role and access alone and in
 // every combination plus email-only and note-only answers, `submit-disable` with no, an empty,
 // a blank and a real reference, `expire` judged at the event's own time, at an explicit `now`
-// equal to it, and far in the future; notes wherever §3 requires one. 40 commands per agent,
+// equal to it, and far in the future (written then: the SLA is judged at the entry's time); notes wherever §3 requires one. 40 commands per agent,
 // 120 per step, every one valid for engine::validate (the malformed ones are exit 2 before the
 // machine is asked, so they are not the machine's business).
 //
@@ -175,6 +175,9 @@ std::vector<Command> all_commands() {
 Command at_step(Command c, int step) {
     c.at = time_of_step(step);
     if (c.now && c.now->empty()) c.now = c.at;
+    // An expire judged far in the future is written then too: SPEC §12 judges the SLA at the
+    // entry's own time, never at a later `now`.
+    if (c.now && *c.now == kFarFuture) c.at = kFarFuture;
     return c;
 }
 

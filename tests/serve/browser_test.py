@@ -44,8 +44,12 @@ def find_browser():
     return chromium, driver
 
 
-def seed(seed_bin, db, name, roles, by):
-    out = subprocess.run([seed_bin, db, name, roles, by], check=True, capture_output=True, text=True).stdout
+def seed(seed_bin, db, name, roles, by, by_token=None):
+    """Adds an account; every account after the first is added by `by` with its token (SPEC §12)."""
+    env = dict(os.environ)
+    if by_token:
+        env["TFADESK_TOKEN"] = by_token
+    out = subprocess.run([seed_bin, db, name, roles, by], check=True, capture_output=True, text=True, env=env).stdout
     return out.strip()
 
 
@@ -82,8 +86,8 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="tfadesk-browser-")
     db = os.path.join(tmp, "desk.db")
-    seed(args.seed, db, "boss", "admin", "setup")
-    tokens = {name: seed(args.seed, db, name, roles, "boss")
+    boss = seed(args.seed, db, "boss", "admin", "setup")
+    tokens = {name: seed(args.seed, db, name, roles, "boss", boss)
               for name, roles in [("bob", "agent,approver"), ("dave", "approver")]}
     proc, base = start_server(args.tfadesk, db, os.path.join(tmp, "serve.err"))
     driver = None

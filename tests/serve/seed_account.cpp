@@ -1,8 +1,10 @@
 // serve_seed_account DB NAME ROLES BY: adds an account through the desk's accounts API (the same
 // call `tfadesk agent add` makes) and prints its token. The serve tests set up their desks with
-// it; the first account of a desk must hold admin.
+// it; the first account of a desk must hold admin, and every later one is added by an admin
+// authenticated by its token ($TFADESK_TOKEN, SPEC §12).
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "tfadesk/desk/accounts.hpp"
@@ -16,7 +18,9 @@ int main(int argc, char** argv) {
     spdlog::set_level(spdlog::level::off);  // stdout carries the token alone
     try {
         auto store = tfadesk::engine::open_store(argv[1], tfadesk::engine::Store::Mode::read_write);
-        const auto issued = tfadesk::desk::add_account(*store, argv[2], tfadesk::desk::parse_roles(argv[3]), argv[4]);
+        const char* token = std::getenv("TFADESK_TOKEN");
+        const tfadesk::desk::Actor by{argv[4], token ? tfadesk::desk::token_id(token) : std::string()};
+        const auto issued = tfadesk::desk::add_account(*store, argv[2], tfadesk::desk::parse_roles(argv[3]), by);
         std::cout << issued.token << "\n";
         return 0;
     } catch (const tfadesk::engine::Error& e) {

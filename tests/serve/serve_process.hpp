@@ -48,9 +48,12 @@ struct Desk {
 
     Desk() {
         for (const auto& [name, roles] : accounts()) {
-            const Result r = clitest::run({SEED_BIN, db, name, roles, name == "boss" ? "setup" : "boss"});
+            clitest::RunOptions as_boss;
+            if (name != "boss") as_boss.env.emplace_back("TFADESK_TOKEN", tokens.at("boss"));
+            const Result r = clitest::run({SEED_BIN, db, name, roles, name == "boss" ? "setup" : "boss"}, as_boss);
             if (r.code != 0) throw std::runtime_error("seeding " + name + ": " + r.describe());
             tokens[name] = r.out.substr(0, r.out.find('\n'));
+            clitest::keychain()[db][name] = tokens[name];  // each person's own token, for cli()
         }
     }
     Result cli(const std::vector<std::string>& args) const { return clitest::tfadesk(db, args); }
