@@ -22,6 +22,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Outputs hold personal data (SPEC §12): owner read and write, nothing for group or others.
+constexpr mode_t kPrivateMode = 0600;
+
 std::string shown(const std::string& path) { return "'" + detail::printable(path, 4096) + "'"; }
 
 [[noreturn]] void fail(const std::string& what, const std::string& path, int err) {
@@ -159,8 +162,11 @@ struct OutputFile::Impl {
     std::unique_ptr<FdBuf> buf;
     std::unique_ptr<std::ostream> out;
 
-    // Throws PathError when the target, as it is now, must not be replaced.
-    void check_target() const {
+    // Throws PathError when the target, as it is now, must not be replaced. Otherwise returns the
+    // mode the new file gets (SPEC §12, personal data is private): kPrivateMode, or the existing
+    // target's mode narrowed to it, so that a replaced file is never made wider (0644 or 0660
+    // become 0600, 0400 stays 0400).
+    mode_t check_target() const {
         struct stat lst {};
         bool exists = true;
         if (::fstatat(dir_fd, name.c_str(), &lst, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -175,12 +181,13 @@ struct OutputFile::Impl {
                 throw PathError(target, "it is " + shown(p.path) +
                                             ", which this command reads or writes");
         }
-        if (!exists) return;
+        if (!exists) return kPrivateMode;
         if (S_ISLNK(lst.st_mode))
             throw PathError(target, "it is a symbolic link, which an output never follows");
         if (!S_ISREG(lst.st_mode))
             throw PathError(target, std::string("it is ") + kind_of(lst.st_mode) +
                                         ", not a regular file");
+        return lst.st_mode & kPrivateMode;
     }
 
     void create_temp(const std::function<std::string()>& suffix) {
@@ -190,8 +197,13 @@ struct OutputFile::Impl {
             if (temp_name.size() > NAME_MAX) temp_name = ".tfadesk-" + s + ".partial";
             temp_path = prefix + temp_name;
             fd = ::openat(dir_fd, temp_name.c_str(),
-                          O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0644);
-            if (fd >= 0) return;
+                          O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, kPrivateMode);
+            if (fd >= 0) {
+                // open() applied the umask, which is not ours to rely on (0277 would leave the
+                // owner unable to write): the mode is set exactly.
+                if (::fchmod(fd, kPrivateMode) != 0) fail("set the mode of", temp_path, errno);
+                return;
+            }
             if (errno != EEXIST && errno != EINTR) fail("create", temp_path, errno);
         }
         fail("create", temp_path, EEXIST);
@@ -257,6 +269,7 @@ void OutputFile::commit() {
     m.out->flush();
     if (m.buf->error() != 0) fail("write", m.temp_path, m.buf->error());
     if (!*m.out) fail("write", m.temp_path, EIO);
+    if (::fchmod(m.fd, m.check_target()) != 0) fail("set the mode of", m.temp_path, errno);
     if (::fsync(m.fd) != 0) fail("fsync", m.temp_path, errno);
     const int fd = m.fd;
     m.fd = -1;

@@ -1,10 +1,16 @@
 // Opening a SQLite store: the schema and its migrations, the file checks, and the write
 // transaction (BEGIN IMMEDIATE; the seal is stored just before COMMIT).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <thread>
-#include <unistd.h>
+#include <vector>
 
 #include "sqlite_impl.hpp"
 
@@ -110,6 +116,33 @@ std::string uri_path(const std::string& path) {
     return out;
 }
 
+// SPEC §12: a new database is mode 0600 whatever the umask, and so are its -wal and -shm, which
+// SQLite creates with the database file's own permission bits. SQLite would create the file
+// 0644 less the umask, so it is created here first, exactly 0600, at the path SQLite will open
+// (the default VFS's full path name: relative to the current folder, symbolic links resolved,
+// so a link to a database not made yet makes a private file too). Only a file that does not
+// exist is created (O_EXCL); an existing one keeps its mode. An empty file is a new database to
+// the open below: it gets the schema. When the path cannot be resolved or the file not created
+// (no such folder, no permission), nothing is done: SQLite's own open says why, as before.
+// Throws engine::Error when the file was created but its mode could not be set (then it is
+// removed again).
+void create_private_file(const std::string& path) {
+    if (path.rfind("file:", 0) == 0) return;  // a URI: SQLite's to parse
+    sqlite3_vfs* vfs = sqlite3_vfs_find(nullptr);
+    if (!vfs) return;
+    std::vector<char> full(static_cast<std::size_t>(vfs->mxPathname) + 1);
+    const int rc = vfs->xFullPathname(vfs, path.c_str(), vfs->mxPathname + 1, full.data());
+    if ((rc & 0xff) != SQLITE_OK) return;  // SQLITE_OK_SYMLINK is OK too
+    const int fd = ::open(full.data(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    const int err = ::fchmod(fd, 0600) == 0 ? 0 : errno;
+    ::close(fd);
+    if (err == 0) return;
+    ::unlink(full.data());  // ours, and empty: O_EXCL created it just now
+    throw Error(ErrorKind::unexpected,
+                "cannot make " + path + " private (mode 0600): " + std::strerror(err));
+}
+
 }  // namespace
 
 [[noreturn]] void rethrow_sqlite(const SQLite::Exception& e, const std::string& path) {
@@ -199,6 +232,7 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
                                                        std::to_string(version) + ")");
             return;
         }
+        create_private_file(path);
         // Processes racing to create the same new file can meet SQLITE_BUSY on the journal-mode
         // switch, where SQLite calls no busy handler: start again a little later.
         for (int attempt = 0;; ++attempt) {

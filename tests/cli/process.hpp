@@ -1,7 +1,8 @@
 // Process helpers for the CLI tests: run the real `tfadesk` program (and the `sqlite3` shell, as an
 // attacker would) with fork/execve - no shell - capturing stdout and stderr separately, with stdin
 // from /dev/null, a clean environment (ours minus every TFADESK_* variable, plus what the test
-// sets), an optional working directory and, when we are root, optionally an unprivileged user.
+// sets), an optional working directory and umask and, when we are root, optionally an
+// unprivileged user.
 // Each test works in its own temp folder (TempDir), removed with everything in it afterwards.
 // No doctest assertions are made here.
 #pragma once
@@ -81,6 +82,7 @@ struct RunOptions {
     std::vector<std::pair<std::string, std::string>> env;  // added to the clean environment
     std::optional<uid_t> uid;                              // run as this user (needs root)
     std::optional<gid_t> gid;
+    std::optional<mode_t> umask;  // the child's umask; empty: ours
     // tfadesk(): hand the program no token for --agent (see keychain() below), as someone who
     // types a name without holding its token would.
     bool no_token = false;
@@ -114,6 +116,7 @@ inline Result run(const std::vector<std::string>& argv, const RunOptions& opt = 
             dup2(out_pipe[1], STDOUT_FILENO) < 0 || dup2(err_pipe[1], STDERR_FILENO) < 0)
             _exit(126);
         if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
+        if (opt.umask) ::umask(*opt.umask);
         if (opt.gid && setresgid(*opt.gid, *opt.gid, *opt.gid) != 0) _exit(126);
         if (opt.uid && setresuid(*opt.uid, *opt.uid, *opt.uid) != 0) _exit(126);
         execve(args[0], args.data(), envp.data());

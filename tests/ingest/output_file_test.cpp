@@ -1,6 +1,7 @@
 // Output files (SPEC §4 "Files"): --out, --rejects and every other output path never replace the
 // database in use, the input being read, or anything that is not a regular file, never follow
-// a symbolic link, are refused before anything is written, and leave nothing behind on failure.
+// a symbolic link, are refused before anything is written, and leave nothing behind on failure;
+// they are mode 0600 whatever the umask, never wider than a file they replace (SPEC §12).
 // Real files in a temporary folder; every expectation typed in from the spec.
 #include "tfadesk/ingest/output_file.hpp"
 
@@ -49,6 +50,12 @@ std::set<std::string> listing(const fs::path& dir) {
 bool is_symlink(const std::string& p) {
     struct stat st {};
     return ::lstat(p.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+mode_t mode_of(const std::string& p) {
+    struct stat st {};
+    REQUIRE(::lstat(p.c_str(), &st) == 0);
+    return st.st_mode & 07777;
 }
 
 ino_t inode(const std::string& p) {
@@ -119,12 +126,54 @@ TEST_CASE("an output appears only when committed, and whole") {
     }
     CHECK(slurp(target) == "{\"seq\":1}\n{\"seq\":2}\n");
     CHECK(listing(tmp.path()) == std::set<std::string>{"export.jsonl"});
-    SUBCASE("mode 0644 less the umask") {
-        const mode_t mask = ::umask(022);
-        ::umask(mask);
-        struct stat st {};
-        REQUIRE(::stat(target.c_str(), &st) == 0);
-        CHECK((st.st_mode & 0777) == (0644 & ~mask));
+}
+
+// SPEC §12: files with personal data are private.
+TEST_CASE("an output is mode 0600 whatever the umask, and never wider than the file it replaces") {
+    TempDir tmp;
+    const std::string target = tmp / "export.csv";
+    // Writes "new" to the target under `mask`, restoring ours after; checks the temporary file's
+    // mode while it is being written, and returns the committed file's.
+    auto write_under = [&](mode_t mask) {
+        const mode_t ours = ::umask(mask);
+        {
+            OutputFile out(target, {});
+            out.write("new");
+            CHECK(mode_of(out.temp_path()) == 0600);  // private from the start, not just at the end
+            out.commit();
+        }
+        ::umask(ours);
+        CHECK(slurp(target) == "new");
+        return mode_of(target);
+    };
+    SUBCASE("a new file under umask 000") { CHECK(write_under(000) == 0600); }
+    SUBCASE("a new file under umask 022") { CHECK(write_under(022) == 0600); }
+    SUBCASE("a new file under umask 0277, which alone would leave 0400") {
+        CHECK(write_under(0277) == 0600);
+    }
+    SUBCASE("a wider existing file is narrowed to 0600") {
+        for (const mode_t wide : {mode_t{0644}, mode_t{0660}, mode_t{0666}, mode_t{0755}}) {
+            CAPTURE(wide);
+            spit(target, "old");
+            REQUIRE(::chmod(target.c_str(), wide) == 0);
+            CHECK(write_under(000) == 0600);
+        }
+    }
+    SUBCASE("a 0600 file stays 0600 (a re-export does not widen it)") {
+        spit(target, "old");
+        REQUIRE(::chmod(target.c_str(), 0600) == 0);
+        CHECK(write_under(000) == 0600);
+        CHECK(write_under(022) == 0600);
+    }
+    SUBCASE("a narrower existing file keeps its mode: 0400 stays 0400, and is replaced") {
+        spit(target, "old");
+        REQUIRE(::chmod(target.c_str(), 0400) == 0);
+        CHECK(write_under(000) == 0400);
+    }
+    SUBCASE("a mode neither wider nor narrower loses the extra bits, gains none") {
+        spit(target, "old");
+        REQUIRE(::chmod(target.c_str(), 0440) == 0);
+        CHECK(write_under(000) == 0400);
     }
 }
 

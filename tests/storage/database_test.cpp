@@ -13,8 +13,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <random>
 #include <string>
+#include <sys/stat.h>
 #include <vector>
 
 #include "tfadesk/engine/error.hpp"
@@ -453,6 +455,50 @@ TEST_CASE("an empty file is not a tfadesk database for a reader") {
     CHECK(e.kind() == ErrorKind::unexpected);
     CHECK(std::string(e.what()).find(path) != std::string::npos);
     CHECK(fs::file_size(path) == 0);
+}
+
+TEST_CASE("an empty file is a new desk for a writer: it gets the schema and keeps its mode") {
+    TempDir dir;
+    const std::string path = dir.file("empty.db");
+    { std::ofstream touch(path, std::ios::binary); }
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+    {
+        Database db(path, Database::Mode::read_write);
+        populate(db);
+    }
+    CHECK(Database(path, Database::Mode::read_only).entry_count() == 10);
+    CHECK(fs::status(path).permissions() ==
+          (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
+}
+
+// SPEC §12: a new database is private whatever the umask, and SQLite gives its -wal and -shm the
+// database file's mode.
+TEST_CASE("a new database and its -wal and -shm are 0600 whatever the umask") {
+    auto mode_of = [](const std::string& p) {
+        struct stat st {};
+        REQUIRE(::lstat(p.c_str(), &st) == 0);
+        return st.st_mode & 07777;
+    };
+    // 0277 alone would leave the file 0400, which the writer could not write.
+    for (const mode_t mask : {mode_t{000}, mode_t{022}, mode_t{0277}}) {
+        CAPTURE(mask);
+        TempDir dir;
+        const std::string path = dir.file("desk.db");
+        const mode_t ours = ::umask(mask);
+        std::optional<Database> db;
+        try {
+            db.emplace(path, Database::Mode::read_write);
+            open(*db, fields("HD-1"), 1);
+        } catch (...) {
+            ::umask(ours);
+            throw;
+        }
+        ::umask(ours);
+        CHECK(mode_of(path) == 0600);
+        CHECK(mode_of(path + "-wal") == 0600);  // held open: SQLite keeps both while in use
+        CHECK(mode_of(path + "-shm") == 0600);
+        CHECK(db->entry_count() == 1);
+    }
 }
 
 TEST_CASE("a file of random bytes is refused as unexpected in both modes") {

@@ -11,6 +11,9 @@
 //   whole new one, never a part.
 // - Without a successful commit() (an error, an exception, a return before it) the destructor
 //   removes the temporary file: nothing is left behind.
+// - Outputs hold personal data (SPEC §12): the file is mode 0600 from its creation, whatever the
+//   umask (000 included), and a file it replaces never makes it wider: the new file gets the old
+//   one's mode narrowed to 0600 (0644 and 0660 become 0600, 0400 stays 0400).
 // POSIX only (openat/renameat); no dependency on any other tfadesk target.
 #pragma once
 
@@ -65,10 +68,11 @@ public:
     // - it exists and is a symbolic link (never followed, whatever it points to);
     // - it exists and is not a regular file (a directory, a FIFO, a device, a socket).
     // Then creates the temporary file "<target>.<random hex>.partial" (".tfadesk-<hex>.partial"
-    // when that name would be too long), mode 0644 less the umask, retrying with a new suffix
-    // while the name exists. Throws OutputError when the folder cannot be opened or the file
-    // cannot be created. `temp_suffix` makes the suffixes (default: 16 random hex digits); it is
-    // there for tests that plant files under the names it will try.
+    // when that name would be too long), mode exactly 0600 (fchmod, so the umask plays no part),
+    // retrying with a new suffix while the name exists. Throws OutputError when the folder cannot
+    // be opened or the file cannot be created or given its mode. `temp_suffix` makes the suffixes
+    // (default: 16 random hex digits); it is there for tests that plant files under the names it
+    // will try.
     OutputFile(std::string target, std::vector<std::string> protected_paths,
                std::function<std::string()> temp_suffix = {});
     // Removes the temporary file unless commit() succeeded. Never throws.
@@ -83,12 +87,14 @@ public:
     // Shorthand for stream().write(bytes).
     void write(std::string_view bytes);
 
-    // Flushes and fsyncs the temporary file, checks the target again (the same refusals as the
-    // constructor, as PathError: it may have been swapped meanwhile), renames the temporary file
-    // over it and fsyncs the folder. Throws OutputError when a write, fsync, close or rename
-    // failed (the target is then untouched, and the destructor removes the temporary file, except
-    // when only the folder's fsync failed: the new file is then in place). Throws
-    // std::logic_error when called again after it succeeded or failed.
+    // Flushes the temporary file, checks the target again (the same refusals as the constructor,
+    // as PathError: it may have been swapped meanwhile), sets the temporary file's mode to the
+    // existing target's mode & 0600 (0600 when there is none: an output is never wider than 0600
+    // nor wider than the file it replaces; a read-only 0400 target is replaced and stays 0400),
+    // fsyncs it, renames it over the target and fsyncs the folder. Throws OutputError when a
+    // write, chmod, fsync, close or rename failed (the target is then untouched, and the destructor
+    // removes the temporary file, except when only the folder's fsync failed: the new file is then
+    // in place). Throws std::logic_error when called again after it succeeded or failed.
     void commit();
 
     const std::string& target() const noexcept;
