@@ -97,7 +97,8 @@ TEST_CASE("reply --templates: the desk's German text, English where it has none"
     CHECK(doc["body"] == "Hallo,\nNummer **** 6789.");
 
     // The folder from the environment; HD-8 (identity_check) has no German text.
-    const RunOptions env{{}, {{"TFADESK_TEMPLATES", dir.string()}}, {}, {}};
+    RunOptions env;
+    env.env = {{"TFADESK_TEMPLATES", dir.string()}};
     doc = json::parse(d({"reply", "HD-7", "--lang", "de", "--json"}, env).out);
     CHECK(doc["subject"] == "[HD-7] Selbst ausschalten");
     doc = json::parse(d({"reply", "HD-8", "--lang", "de", "--json"}, env).out);
@@ -124,7 +125,9 @@ TEST_CASE("reply --templates with a bad placeholder is exit 2 naming the file an
     expect_error(r, 2);
     CHECK(contains(r.err, (dir / "completed.de.txt").string() + ":3"));
     CHECK(contains(r.err, "{phone}"));
-    const Result env = d({"reply", "HD-7"}, RunOptions{{}, {{"TFADESK_TEMPLATES", dir.string()}}, {}, {}});
+    RunOptions with_templates;
+    with_templates.env = {{"TFADESK_TEMPLATES", dir.string()}};
+    const Result env = d({"reply", "HD-7"}, with_templates);
     expect_error(env, 2);
     CHECK(contains(env.err, "{phone}"));
 
