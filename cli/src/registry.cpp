@@ -20,13 +20,14 @@ std::unique_ptr<Command> make_completion();
 std::unique_ptr<Command> make_agent();
 std::unique_ptr<Command> make_key();
 std::unique_ptr<Command> make_checkpoint();
+std::unique_ptr<Command> make_seal();
 std::unique_ptr<Command> make_serve();
 
 std::vector<std::unique_ptr<Command>> make_commands() {
     std::vector<std::unique_ptr<Command>> v;
     for (auto make : {make_open, make_event, make_show, make_list, make_import, make_sweep, make_stats, make_history,
                       make_replay, make_reply, make_verify, make_export, make_migrate, make_diagram, make_completion, make_agent,
-                      make_key, make_checkpoint, make_serve})
+                      make_key, make_checkpoint, make_seal, make_serve})
         v.push_back(make());
     return v;
 }

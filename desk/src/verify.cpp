@@ -4,6 +4,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
@@ -155,6 +156,8 @@ public:
             rows_before(key);
             if (engine::is_account_key(key)) {
                 if (!ref) judge_account(group);
+            } else if (engine::is_desk_key(key)) {
+                judge_desk(group);
             } else {
                 std::optional<engine::Ticket> stored;
                 if (row_ && row_->fields.ref == key) {
@@ -333,6 +336,39 @@ private:
             if (row_hash && engine::token_id_of(*row_hash) != after.token_id)
                 report("account " + printable(after.name) + ": the account row's token_hash is not the token its log issued (" +
                        after.token_id + ")");
+        }
+    }
+
+    // --- the desk's own entries: seal adoptions (SPEC §12) ---------------------------------------
+
+    void judge_desk(const std::vector<LogEntry>& entries) {
+        if (!known_policy(entries)) return;
+        std::int64_t tseq = 0;
+        for (const auto& e : entries) {
+            auto problem = [&](const std::string& what) { report(entry_name(e) + ": " + what); };
+            if (e.ref != engine::kAdoptKey || e.event != "seal-adopt" || e.state != "adopted") {
+                problem("not an entry of the desk's own that this build knows");
+                continue;
+            }
+            if (e.tseq != ++tseq) problem("expected #" + std::to_string(tseq));
+            nlohmann::json d;
+            try {
+                d = nlohmann::json::parse(e.details);
+            } catch (const nlohmann::json::exception&) {
+            }
+            const bool well_formed = d.is_object() && d.contains("from") && d["from"].is_number_integer() && d.contains("to") &&
+                                     d["to"].is_number_integer() && d.contains("note") && d["note"].is_string() &&
+                                     d["from"].get<std::int64_t>() >= 1 && d["from"].get<std::int64_t>() <= d["to"].get<std::int64_t>() &&
+                                     d["to"].get<std::int64_t>() < e.seq;
+            if (!well_formed) {
+                problem("its details do not name an adopted range (from, to, note) before it");
+                continue;
+            }
+            judge_actor(e, {"admin"});
+            report_.adopted.push_back("entries seq " + std::to_string(d["from"].get<std::int64_t>()) + " to " +
+                                      std::to_string(d["to"].get<std::int64_t>()) +
+                                      " were written after a seal without the key and adopted at seq " + std::to_string(e.seq) +
+                                      " by " + printable(e.agent) + " (" + e.at + "): " + printable(d["note"].get<std::string>()));
         }
     }
 

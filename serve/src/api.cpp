@@ -272,7 +272,8 @@ void get_verify(Api& api, const Request& req, Response& res) {
                          {"accounts", r.accounts},
                          {"entries", r.entries},
                          {"head", std::to_string(r.head.seq) + ":" + r.head.hash},
-                         {"problems", r.problems}});
+                         {"problems", r.problems},
+                         {"adopted", r.adopted}});
 }
 
 void get_export(Api& api, const Request& req, Response& res) {

@@ -217,6 +217,13 @@ void Database::append_account(LogEntry& e, const engine::Account& a, const std::
     });
 }
 
+void Database::append_desk_entry(LogEntry& e) {
+    guarded(path_, [&] {
+        impl_->flush();
+        insert_entry(*impl_, *this, e);
+    });
+}
+
 void Database::append_verbatim(const LogEntry& e) {
     guarded(path_, [&] {
         if (!impl_->head) impl_->head = head();

@@ -885,6 +885,18 @@ void PgStore::append_account(LogEntry& e, const engine::Account& a, const std::o
     });
 }
 
+void PgStore::append_desk_entry(LogEntry& e) {
+    auto& impl = *impl_;
+    impl.require_write("append");
+    impl.guard([&] {
+        e.seq = impl.head.seq + 1;
+        e.prev_hash = impl.head.hash;
+        e.hash = engine::entry_hash(e);
+        impl.queue_entry(e);
+        impl.appended = true;
+    });
+}
+
 void PgStore::append_verbatim(const LogEntry& e) {
     auto& impl = *impl_;
     impl.require_write("append");

@@ -413,28 +413,61 @@ TEST_CASE("seals: entries appended without the key fail verify --verifier-key at
     }
 }
 
-TEST_CASE("seals: a sealed write refuses to seal over entries written after the last seal without the key") {
-    Copy c;
-    // An entry appended without the key (an older version, or someone with the file): forged here,
-    // with a correct hash, as version 3 refuses such a write itself.
+// An entry appended after the last seal without the key (by an older version, or someone with the
+// file): forged with a correct hash, as version 3 refuses such a write itself. It is seq 8.
+void append_unsealed(const Copy& c) {
     const auto log = read_log(c.db);
     Entry e = log.back();
     REQUIRE(e.ref == "S-2");
     e.seq = 8;
     e.tseq = 3;
-    e.event = "check-passed";
-    e.details = R"({"check":"lost_access"})";
+    e.event = "cancel";
+    e.details = R"({"note":"withdrawn"})";
+    e.state = "cancelled";
     e.prev_hash = log.back().hash;
     e.hash = entry_hash(e);
-    tamper_db(c.db, insert_sql(e));
+    tamper_db(c.db, insert_sql(e) + "UPDATE tickets SET state = 'cancelled', version = 3 WHERE ref = 'S-2';");
+    REQUIRE(c({"verify"}).code == 0);  // the chain and the rows agree: only the seals can tell
+}
+
+TEST_CASE("seals: a sealed write refuses to seal over entries written after the last seal without the key") {
+    Copy c;
+    append_unsealed(c);
     const std::string before = slurp(c.db);
-    const Result r = c({"event", "S-2", "check-passed", "--check", "client_of_record", "--agent", "alice", "--key",
-                        sealed().key.file});
+    const Result r = c({"event", "S-3", "triage", "--agent", "alice", "--key", sealed().key.file});
     INFO(r.describe());
     CHECK(r.code == 6);
     CHECK(r.err.find("seq 8") != std::string::npos);  // names the unsealed entry it will not launder
     CHECK(slurp(c.db) == before);                       // nothing written
     expect_caught(c.verify_sealed(), "seq 8");          // the gap stays visible
+}
+
+TEST_CASE("seals: seal --adopt recovers a desk with an unsealed tail, and verify names the range (SPEC §12)") {
+    Copy c;
+    append_unsealed(c);
+    const std::string key = sealed().key.file;
+    const std::string before = slurp(c.db);
+    // The key is needed, and so is a note; nothing is written without them.
+    CHECK(c({"seal", "--adopt", "--note", "reviewed by the lead", "--agent", "lead"}).code == 2);
+    CHECK(c({"seal", "--adopt", "--agent", "lead", "--key", key}).code == 2);
+    CHECK(c({"seal", "--adopt", "--note", "  ", "--agent", "lead", "--key", key}).code == 2);
+    CHECK(slurp(c.db) == before);
+    expect_caught(c.verify_sealed(), "seq 8");
+
+    const Result r = c({"seal", "--adopt", "--note", "reviewed by the lead", "--agent", "lead", "--key", key});
+    INFO(r.describe());
+    REQUIRE(r.code == 0);
+    CHECK(has_word(r.out, "8"));              // the adopted entry is shown
+    CHECK(contains(r.out, "at seq 9"));       // and the entry that adopts it
+    const Result v = c.verify_sealed();
+    INFO(v.describe());
+    CHECK(v.code == 0);
+    CHECK(contains(v.out, "adopted: entries seq 8 to 8"));
+    CHECK(contains(v.out, "reviewed by the lead"));
+    // The desk takes sealed writes again, and there is nothing left to adopt (exit 3).
+    CHECK(c({"event", "S-3", "triage", "--agent", "alice", "--key", key}).code == 0);
+    CHECK(c({"seal", "--adopt", "--note", "again", "--agent", "lead", "--key", key}).code == 3);
+    CHECK(c.verify_sealed().code == 0);
 }
 
 TEST_CASE("seals: a log cut back below a kept checkpoint fails verify --checkpoint") {

@@ -49,6 +49,7 @@ public:
             ctx.out << line << "\n";
             report.problems.push_back(line);
         }
+        for (const auto& line : report.adopted) ctx.out << "adopted: " << line << "\n";
         if (report.ok())
             ctx.out << "ok: " << report.tickets << " tickets and " << report.entries << " entries agree with the log\n";
         else

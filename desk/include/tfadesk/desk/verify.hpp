@@ -41,6 +41,8 @@ struct VerifyReport {
     std::int64_t tickets = 0, accounts = 0, entries = 0;
     engine::Head head;
     std::vector<std::string> problems;
+    // Ranges adopted by `seal --adopt` (SPEC §12), one line each: named, not problems.
+    std::vector<std::string> adopted;
     bool ok() const { return problems.empty(); }
 };
 

@@ -27,6 +27,13 @@ struct LogEntry {
     std::string hash;       // hex SHA-256 (engine/chain.hpp; docs/formats.md)
 };
 
+// Entries about the desk itself rather than a ticket or an account live under the key
+// `desk:WHAT` (a ':' never appears in a ticket ref). `desk:adopt` holds `seal-adopt` entries
+// (SPEC §12): an admin's adoption of entries written after the last seal by an older version.
+inline constexpr std::string_view kDeskPrefix = "desk:";
+inline constexpr std::string_view kAdoptKey = "desk:adopt";
+inline bool is_desk_key(std::string_view ref) { return ref.substr(0, kDeskPrefix.size()) == kDeskPrefix; }
+
 class Journal {
 public:
     virtual ~Journal() = default;

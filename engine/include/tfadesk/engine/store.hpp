@@ -77,6 +77,8 @@ public:
     // token hash; the token itself is never stored).
     virtual void append_account(LogEntry& entry, const Account& after,
                                 const std::optional<std::string>& token_hash) = 0;
+    // Appends an entry about the desk itself (key `desk:...`), which feeds no cache row.
+    virtual void append_desk_entry(LogEntry& entry) = 0;
     // Every entry in global order (export, migrate).
     virtual void for_each_entry(const std::function<void(const LogEntry&)>& fn) = 0;
     // Every entry ordered by (ref, tseq) in byte order, each with the hash and time of the entry

@@ -69,6 +69,7 @@ public:
     bool exists(std::string_view ref) override;
     void append(engine::LogEntry& entry, const engine::Ticket& after) override;
     bool append_open(engine::LogEntry& entry, const engine::Ticket& after) override;
+    void append_desk_entry(engine::LogEntry& entry) override;
     void append_account(engine::LogEntry& entry, const engine::Account& after,
                         const std::optional<std::string>& token_hash) override;
     void for_each_entry(const std::function<void(const engine::LogEntry&)>& fn) override;
