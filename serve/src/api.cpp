@@ -299,6 +299,7 @@ void get_export(Api& api, const Request& req, Response& res) {
     auto store = shared(api.read_store());
     const auto who = caller(req, *store).name;
     desk::authorize(*store, who, "auditor", "export");
+    spdlog::info("export ({}) by {} from {}", format, who, req.remote_addr);
     // httplib calls the provider while `req` lives. The read is on record before the last line.
     stream(res, format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson", store,
            [format, &api, &req, who](engine::Store& s, std::ostream& out) {

@@ -593,7 +593,7 @@ json with_route(const json& log, const std::string& route) {
 
 TEST_CASE("serve: reads of personal data are on the access log - account, route, refs, client") {
     Desk d;
-    Server s(d);
+    Server s(d, {"--log-level", "info"});
     open_on_behalf(s, d, "HD-50");
     auto alice = s.client(d.tokens.at("alice"));
     REQUIRE(post_json(alice, "/api/v1/tickets", ticket_body("HD-51"))->status == 201);
@@ -673,11 +673,21 @@ TEST_CASE("serve: reads of personal data are on the access log - account, route,
         REQUIRE_MESSAGE(cli.code == 0, cli.describe());
         CHECK(json::parse(cli.out) == log);
     }
-    SUBCASE("a failed sign-in is not a read: not on the access log") {
+    SUBCASE("a failed sign-in is not a read: not on the access log, logged without the token") {
         const std::string token = "tfa_" + std::string(64, '7');
         check_error(s.client(token).Get("/api/v1/tickets/HD-50"), 401, "unauthorized");
         check_error(s.client().Get("/api/v1/tickets/HD-50/history"), 401, "unauthorized");
         CHECK(access_log(s, d) == log);
+        CHECK(s.stop() == 0);
+        const std::string err = s.stderr_text();
+        CHECK_MESSAGE(
+            contains(err,
+                     "sign-in failed: GET /api/v1/tickets/HD-50 from 127.0.0.1, account unknown"),
+            err);
+        CHECK(contains(err, "sign-in failed: GET /api/v1/tickets/HD-50/history"));
+        CHECK(contains(err, "export (jsonl) by audrey from 127.0.0.1"));
+        CHECK_FALSE(contains(err, token));
+        for (const auto& [name, t] : d.tokens) CHECK_FALSE(contains(err, t));
     }
     CHECK(s.stop() == 0);
 }
