@@ -7,7 +7,8 @@
 
 namespace tfadesk::desk {
 
-void export_log(engine::Store& store, std::string_view format, std::ostream& out) {
+void export_log(engine::Store& store, std::string_view format, std::ostream& out,
+                const std::function<void(const engine::LogEntry&)>& seen) {
     if (format != "jsonl" && format != "csv")
         throw engine::Error(engine::ErrorKind::invalid_input, "--format: must be jsonl or csv");
     const bool csv = format == "csv";
@@ -18,6 +19,7 @@ void export_log(engine::Store& store, std::string_view format, std::ostream& out
                 << ingest::csv_quote(e.details) << ',' << ingest::csv_quote(e.agent) << ',' << ingest::csv_quote(e.at) << ','
                 << ingest::csv_quote(e.state) << ',' << e.policy_version << ',' << ingest::csv_quote(e.prev_hash) << ','
                 << ingest::csv_quote(e.hash) << '\n';
+            if (seen) seen(e);
             return;
         }
         nlohmann::json j = {{"seq", e.seq},         {"ref", e.ref},     {"tseq", e.tseq},
@@ -25,6 +27,7 @@ void export_log(engine::Store& store, std::string_view format, std::ostream& out
                             {"at", e.at},           {"state", e.state}, {"policy_version", e.policy_version},
                             {"prev_hash", e.prev_hash}, {"hash", e.hash}};
         out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+        if (seen) seen(e);
     });
 }
 

@@ -9,6 +9,7 @@
 
 #include "http.hpp"
 #include "tfadesk/desk/access.hpp"
+#include "tfadesk/desk/access_log.hpp"
 #include "tfadesk/desk/accounts.hpp"
 #include "tfadesk/desk/diagram.hpp"
 #include "tfadesk/desk/export.hpp"
@@ -197,6 +198,17 @@ void stream(Response& res, const char* content_type, std::shared_ptr<engine::Sto
 
 std::shared_ptr<engine::Store> shared(std::unique_ptr<engine::Store> s) { return std::shared_ptr<engine::Store>(std::move(s)); }
 
+// SPEC §12: puts on record, through the writer, that `account` read the personal fields of `refs`
+// through `req` (its method, path and client address); a read that returned no ticket is not
+// recorded. Returns once that is committed, so an answer is sent only after its read is on
+// record; throws (and the answer fails) when it cannot.
+void record_read(Api& api, const Request& req, const std::string& account,
+                 const desk::ReturnedRefs& refs) {
+    if (refs.count() == 0) return;  // no ticket, no personal field returned
+    api.writer.record_access(
+        desk::access_record(account, req.method + " " + req.path, refs, req.remote_addr));
+}
+
 // ---- reads -------------------------------------------------------------------------------------
 
 void get_me(Api& api, const Request& req, Response& res) {
@@ -214,14 +226,18 @@ void list_tickets(Api& api, const Request& req, Response& res) {
             throw Error(ErrorKind::invalid_input, "state: unknown state '" + *state + "'");
     }
     auto store = shared(api.read_store());
-    caller(req, *store);
-    stream(res, kJson, store, [state](engine::Store& s, std::ostream& out) {
+    const auto who = caller(req, *store).account.name;
+    // httplib calls the provider while `req` lives. The read is on record before the array's end.
+    stream(res, kJson, store, [state, &api, &req, who](engine::Store& s, std::ostream& out) {
         bool first = true;
+        desk::ReturnedRefs refs;
         out << "[";
         s.for_each_ticket(state, [&](const engine::Ticket& t) {
             out << (first ? "\n" : ",\n") << dump(desk::ticket_view(t));
+            refs.add(t.fields.ref);
             first = false;
         });
+        record_read(api, req, who, refs);
         out << (first ? "]\n" : "\n]\n");
     });
 }
@@ -229,8 +245,9 @@ void list_tickets(Api& api, const Request& req, Response& res) {
 void get_ticket(Api& api, const Request& req, Response& res) {
     check_query(req, {});
     auto store = api.read_store();
-    caller(req, *store);
+    const auto who = caller(req, *store).account.name;
     const json t = desk::ticket_view(*store, desk::get_ticket(*store, req.matches[1]));
+    record_read(api, req, who, desk::ReturnedRefs(req.matches[1]));
     res.set_header("ETag", etag(t));
     send_json(res, 200, t);
 }
@@ -238,27 +255,33 @@ void get_ticket(Api& api, const Request& req, Response& res) {
 void get_history(Api& api, const Request& req, Response& res) {
     check_query(req, {});
     auto store = api.read_store();
-    caller(req, *store);
+    const auto who = caller(req, *store).account.name;
     const std::string ref = req.matches[1];
     const auto entries = store->entries(ref);
     if (entries.empty()) throw Error(ErrorKind::not_found, "no such ticket: '" + ref + "'");
     json all = json::array();
     for (const auto& e : entries) all.push_back(desk::history_view(e));
+    record_read(api, req, who, desk::ReturnedRefs(ref));
     send_json(res, 200, all);
 }
 
 void get_replay(Api& api, const Request& req, Response& res) {
     check_query(req, {"as_of"});
     auto store = api.read_store();
-    caller(req, *store);
-    send_json(res, 200, desk::ticket_view(desk::replay_ticket(*store, req.matches[1], query_value(req, "as_of"))));
+    const auto who = caller(req, *store).account.name;
+    const json t =
+        desk::ticket_view(desk::replay_ticket(*store, req.matches[1], query_value(req, "as_of")));
+    record_read(api, req, who, desk::ReturnedRefs(req.matches[1]));
+    send_json(res, 200, t);
 }
 
 void get_reply(Api& api, const Request& req, Response& res) {
     check_query(req, {"lang"});
     auto store = api.read_store();
-    desk::authorize(*store, caller(req, *store).actor, "agent", "read replies");
+    const auto who = caller(req, *store).actor;
+    desk::authorize(*store, who, "agent", "read replies");
     const auto reply = desk::reply_for(*store, req.matches[1], query_value(req, "lang").value_or("en"), api.replies->templates);
+    record_read(api, req, who.name, desk::ReturnedRefs(req.matches[1]));
     send_json(res, 200, desk::to_json(reply));
 }
 
@@ -281,9 +304,30 @@ void get_export(Api& api, const Request& req, Response& res) {
     const std::string format = query_value(req, "format").value_or("jsonl");
     if (format != "jsonl" && format != "csv") throw Error(ErrorKind::invalid_input, "format: must be jsonl or csv");
     auto store = shared(api.read_store());
-    desk::authorize(*store, caller(req, *store).actor, "auditor", "export");
+    const auto who = caller(req, *store).actor;
+    desk::authorize(*store, who, "auditor", "export");
+    spdlog::info("export ({}) by {} from {}", format, who.name, req.remote_addr);
+    // httplib calls the provider while `req` lives. The read is on record before the last line.
     stream(res, format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson", store,
-           [format](engine::Store& s, std::ostream& out) { desk::export_log(s, format, out); });
+           [format, &api, &req, who](engine::Store& s, std::ostream& out) {
+               desk::ReturnedRefs refs;  // every ticket the log holds, once (its `open` entry)
+               desk::export_log(s, format, out, [&](const engine::LogEntry& e) {
+                   if (e.tseq == 1 && !engine::is_account_key(e.ref)) refs.add(e.ref);
+               });
+               record_read(api, req, who.name, refs);
+           });
+}
+
+// Not itself a read of personal data (SPEC §12): not recorded.
+void get_access_log(Api& api, const Request& req, Response& res) {
+    check_query(req, {"ref", "agent", "since"});
+    const auto query = desk::access_query(query_value(req, "ref"), query_value(req, "agent"),
+                                          query_value(req, "since"), "");
+    auto store = shared(api.read_store());
+    desk::authorize(*store, caller(req, *store).actor, "auditor", "read the access log");
+    stream(res, kJson, store, [query](engine::Store& s, std::ostream& out) {
+        desk::write_access_json(s, query, out);
+    });
 }
 
 void get_checkpoint(Api& api, const Request& req, Response& res) {
@@ -529,6 +573,7 @@ void install_api(httplib::Server& svr, Api& api) {
     post("/api/v1/sweep", post_sweep);
     get("/api/v1/verify", get_verify);
     get("/api/v1/export", get_export);
+    get("/api/v1/access-log", get_access_log);
     get("/api/v1/checkpoint", get_checkpoint);
     get("/api/v1/stats", get_stats);
     get("/api/v1/diagram", get_diagram);

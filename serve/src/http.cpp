@@ -48,6 +48,10 @@ void send_current_exception(httplib::Response& res, const httplib::Request& req)
     try {
         throw;
     } catch (const HttpError& e) {
+        // SPEC §12: a failed sign-in is logged, never with the token; no account is known here.
+        if (e.status() == 401)
+            spdlog::info("sign-in failed: {} {} from {}, account unknown", req.method, req.path,
+                         req.remote_addr);
         send_error(res, e.status(), e.code(), e.what());
     } catch (const StaleVersion& e) {
         send_error(res, 412, "stale", e.what());

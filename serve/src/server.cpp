@@ -278,8 +278,11 @@ void Server::serve() {
     if (impl_->serving) impl_->http->listen_after_bind();  // returns after stop(), once the pool has finished its work
     impl_->writer->stop();
     const auto c = impl_->writer->counters();
-    spdlog::info("stopped: {} group commit(s) of {} write(s), {} import/sweep job(s), {} group(s) retried one by one",
-                 c.groups, c.batched_jobs, c.solo_jobs, c.retried_groups);
+    spdlog::info(
+        "stopped: {} group commit(s) of {} write(s), {} import/sweep job(s), {} group(s) retried "
+        "one by one, {} access record(s) in {} transaction(s)",
+        c.groups, c.batched_jobs, c.solo_jobs, c.retried_groups, c.access_records,
+        c.access_commits);
 }
 
 void Server::stop() {

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <future>
+#include <optional>
+#include <vector>
 
 #include "tfadesk/engine/error.hpp"
 
@@ -11,6 +13,7 @@ namespace tfadesk::serve {
 struct Writer::Job {
     Work work;
     bool solo = false;
+    std::optional<engine::AccessRecord> access;  // an access record instead of work
     std::promise<nlohmann::json> done;
     // Filled while the group runs; answered after the commit.
     nlohmann::json value;
@@ -56,6 +59,12 @@ nlohmann::json Writer::solo(Work work) {
     return submit(std::move(job));
 }
 
+void Writer::record_access(engine::AccessRecord record) {
+    auto job = std::make_shared<Job>();
+    job->access = std::move(record);
+    submit(std::move(job));
+}
+
 nlohmann::json Writer::submit(std::shared_ptr<Job> job) {
     auto future = job->done.get_future();
     {
@@ -88,18 +97,40 @@ void Writer::loop() {
             std::unique_lock<std::mutex> lock(mutex_);
             wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
             if (queue_.empty()) return;  // stopping, and nothing left to do
-            if (queue_.front()->solo) {
+            if (queue_.front()->access) {
+                // Every record waiting, wherever it is in the queue; the others keep their order.
+                for (auto it = queue_.begin(); it != queue_.end() && group.size() < kMaxBatch;) {
+                    if ((*it)->access) {
+                        group.push_back(std::move(*it));
+                        it = queue_.erase(it);
+                    } else {
+                        ++it;
+                    }
+                }
+                counters_.access_records += group.size();
+                ++counters_.access_commits;
+            } else if (queue_.front()->solo) {
                 group.push_back(std::move(queue_.front()));
                 queue_.pop_front();
                 ++counters_.solo_jobs;
             } else {
-                while (!queue_.empty() && !queue_.front()->solo && group.size() < kMaxBatch) {
-                    group.push_back(std::move(queue_.front()));
-                    queue_.pop_front();
+                // Up to the next solo job; access records in between wait for the next turn.
+                for (auto it = queue_.begin();
+                     it != queue_.end() && !(*it)->solo && group.size() < kMaxBatch;) {
+                    if ((*it)->access) {
+                        ++it;
+                    } else {
+                        group.push_back(std::move(*it));
+                        it = queue_.erase(it);
+                    }
                 }
                 ++counters_.groups;
                 counters_.batched_jobs += group.size();
             }
+        }
+        if (group.front()->access) {
+            run_access(group);
+            continue;
         }
         if (group.front()->solo) {
             auto& job = *group.front();
@@ -113,6 +144,19 @@ void Writer::loop() {
         }
         run_group(group);
     }
+}
+
+void Writer::run_access(std::deque<std::shared_ptr<Job>>& records) {
+    std::vector<engine::AccessRecord> batch;
+    batch.reserve(records.size());
+    for (auto& job : records) batch.push_back(std::move(*job->access));
+    std::exception_ptr error;
+    try {
+        store_->append_access(batch);
+    } catch (...) {
+        error = std::current_exception();
+    }
+    for (auto& job : records) answer(nullptr, error, job->done);
 }
 
 void Writer::run_group(std::deque<std::shared_ptr<Job>>& group) {

@@ -11,6 +11,11 @@
 // every job of its group, none of which was answered yet, so nothing acknowledged is lost.
 //
 // Solo jobs (import, sweep) open their own transaction and run alone between groups.
+//
+// Access records (SPEC §12) are written by the same thread, between groups, never inside one: the
+// records waiting together go to the store in one short transaction of their own (append_access),
+// which appends no entry, so it neither moves the head nor calls the sealer. In-process, they thus
+// never wait on SQLite's lock held by this same writer.
 #pragma once
 
 #include <condition_variable>
@@ -49,11 +54,15 @@ public:
     nlohmann::json batched(Work work);
     // Runs `work` alone; `work` opens and commits its own transaction.
     nlohmann::json solo(Work work);
+    // Appends `record` to the access log and returns once it is committed; rethrows what the
+    // store threw. Blocks the calling thread.
+    void record_access(engine::AccessRecord record);
     // Finishes every queued job, then stops the thread. Idempotent.
     void stop();
 
     struct Counters {
         std::size_t groups = 0, batched_jobs = 0, solo_jobs = 0, retried_groups = 0;
+        std::size_t access_records = 0, access_commits = 0;
     };
     Counters counters() const;
 
@@ -62,6 +71,7 @@ private:
     nlohmann::json submit(std::shared_ptr<Job> job);
     void loop();
     void run_group(std::deque<std::shared_ptr<Job>>& group);
+    void run_access(std::deque<std::shared_ptr<Job>>& records);
 
     std::unique_ptr<engine::Store> store_;
     mutable std::mutex mutex_;

@@ -90,12 +90,40 @@ const char* const kMigrations[] = {
     DROP INDEX tickets_by_state;
     CREATE INDEX tickets_by_state ON tickets (state);
     )sql",
-    // Schema 4: R9's related tickets (SPEC §12) are found by phone and by email, case-insensitively.
+    // Schema 4 (SPEC §12): R9's related tickets are found by phone and by email, case-insensitively;
+    // and the access log, beside the log and not part of it. Each record keeps its refs as a JSON
+    // array, in the answer's order, and once more one row each in access_log_refs, whose key finds
+    // a ref's records. Append-only like the log. The same tables on PostgreSQL.
     R"sql(
     CREATE INDEX tickets_by_phone ON tickets (phone);
     CREATE INDEX tickets_by_email ON tickets (requester_email COLLATE NOCASE);
+    CREATE TABLE access_log (
+        id        INTEGER PRIMARY KEY,
+        at        TEXT    NOT NULL,
+        account   TEXT    NOT NULL,
+        route     TEXT    NOT NULL,
+        refs      TEXT    NOT NULL,
+        ref_count INTEGER NOT NULL,
+        client    TEXT    NOT NULL
+    );
+    CREATE INDEX access_log_by_at ON access_log (at, id);
+    CREATE INDEX access_log_by_account ON access_log (account, at, id);
+    CREATE TABLE access_log_refs (
+        ref TEXT    NOT NULL,
+        id  INTEGER NOT NULL,
+        PRIMARY KEY (ref, id)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log
+    BEGIN SELECT RAISE(ABORT, 'the access log is append-only; records cannot be changed'); END;
+    CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
+    BEGIN SELECT RAISE(ABORT, 'the access log is append-only; records cannot be deleted'); END;
+    CREATE TRIGGER access_log_refs_no_update BEFORE UPDATE ON access_log_refs
+    BEGIN SELECT RAISE(ABORT, 'the access log is append-only; records cannot be changed'); END;
+    CREATE TRIGGER access_log_refs_no_delete BEFORE DELETE ON access_log_refs
+    BEGIN SELECT RAISE(ABORT, 'the access log is append-only; records cannot be deleted'); END;
     )sql",
 };
+static_assert(std::size(kMigrations) == kSchemaVersion);
 
 // 16 MiB of page cache for a writing connection instead of SQLite's 2 MiB. A big import is one
 // transaction, so its WAL grows to the size of what it writes, and every page read that misses
@@ -217,6 +245,7 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
                                                SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX);
             }
             impl_->db.setBusyTimeout(30000);
+            impl_->read_only = true;
             // One read transaction for the whole command: every query sees the same snapshot,
             // however many writers commit meanwhile (verify compares several queries).
             impl_->db.exec("BEGIN");

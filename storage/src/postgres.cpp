@@ -28,6 +28,7 @@ namespace {
 
 constexpr std::int64_t kPgApplicationId = 0x54464144;  // "TFAD", as SQLite's application_id
 constexpr int kPgSchemaVersion = 2;
+constexpr int kPgAccessSchema = 2;                        // the first schema with the access log
 constexpr std::int64_t kCreateLock = 0x5446414453434d41;  // advisory lock key while creating the schema
 constexpr std::size_t kBatchRows = 500;                     // rows per multi-row INSERT
 constexpr int kFetchRows = 1000;                            // rows per cursor FETCH
@@ -108,11 +109,35 @@ const char* const kMigrations[] = {
     CREATE TRIGGER seals_no_delete BEFORE DELETE OR TRUNCATE ON seals FOR EACH STATEMENT
         EXECUTE FUNCTION tfadesk_refuse('R8: seals are append-only; they cannot be deleted');
     )sql",
-    // Schema 2: R9's related tickets (SPEC §12) are found by phone and by email, case-insensitively
-    // (ASCII, as SQLite's NOCASE: the columns are COLLATE "C").
+    // Schema 2, as SQLite's schema 4 (SPEC §12): R9's related tickets by phone and by email,
+    // case-insensitively (ASCII, as SQLite's NOCASE: the columns are COLLATE "C"); the access log.
     R"sql(
     CREATE INDEX tickets_by_phone ON tickets (phone);
     CREATE INDEX tickets_by_email ON tickets (lower(requester_email));
+    CREATE TABLE access_log (
+        id        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at        TEXT   COLLATE "C" NOT NULL,
+        account   TEXT   COLLATE "C" NOT NULL,
+        route     TEXT   COLLATE "C" NOT NULL,
+        refs      TEXT   COLLATE "C" NOT NULL,
+        ref_count BIGINT NOT NULL,
+        client    TEXT   COLLATE "C" NOT NULL
+    );
+    CREATE INDEX access_log_by_at ON access_log (at, id);
+    CREATE INDEX access_log_by_account ON access_log (account, at, id);
+    CREATE TABLE access_log_refs (
+        ref TEXT   COLLATE "C" NOT NULL,
+        id  BIGINT NOT NULL,
+        PRIMARY KEY (ref, id)
+    );
+    CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log FOR EACH STATEMENT
+        EXECUTE FUNCTION tfadesk_refuse('the access log is append-only; records cannot be changed');
+    CREATE TRIGGER access_log_no_delete BEFORE DELETE OR TRUNCATE ON access_log FOR EACH STATEMENT
+        EXECUTE FUNCTION tfadesk_refuse('the access log is append-only; records cannot be deleted');
+    CREATE TRIGGER access_log_refs_no_update BEFORE UPDATE ON access_log_refs FOR EACH STATEMENT
+        EXECUTE FUNCTION tfadesk_refuse('the access log is append-only; records cannot be changed');
+    CREATE TRIGGER access_log_refs_no_delete BEFORE DELETE OR TRUNCATE ON access_log_refs FOR EACH STATEMENT
+        EXECUTE FUNCTION tfadesk_refuse('the access log is append-only; records cannot be deleted');
     )sql",
 };
 static_assert(std::size(kMigrations) == kPgSchemaVersion);
@@ -514,6 +539,9 @@ struct PgStore::Impl {
         p.add(token_hash);
         q.exec_prepared("upsert_account", p.dynamic());
     }
+
+    // Sends access records, inside the open transaction.
+    void insert_access(const std::vector<engine::AccessRecord>& records);
 
     // Streams the rows of `select` through a server-side cursor, kFetchRows at a time.
     void scan(const std::string& select, const std::function<void(const pqxx::row&)>& fn);
@@ -1167,6 +1195,104 @@ void PgStore::put_seal(const engine::Seal& seal) {
         p.add(seal.hash);
         p.add(seal.note);
         impl.q.exec_prepared("insert_seal", p.dynamic());
+    });
+}
+
+// --- the access log ----------------------------------------------------------------------------
+
+namespace {
+
+// One record and its refs in one statement (one round trip): the refs rows come from the JSON
+// array the record keeps.
+constexpr const char* kInsertAccess =
+    "WITH r AS (INSERT INTO access_log (at, account, route, refs, ref_count, client) "
+    "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id) "
+    "INSERT INTO access_log_refs (ref, id) SELECT x, r.id FROM r, "
+    "json_array_elements_text($4::json) AS x "
+    "ON CONFLICT DO NOTHING";
+
+}  // namespace
+
+void PgStore::Impl::insert_access(const std::vector<engine::AccessRecord>& records) {
+    for (const auto& r : records) {
+        const std::string refs = rows::refs_text(r.refs);
+        Params p;
+        p.add(r.at);
+        p.add(r.account);
+        p.add(r.route);
+        p.add(refs);
+        p.add(r.ref_count);
+        p.add(r.client);
+        q.exec_params(kInsertAccess, p.dynamic());
+    }
+}
+
+void PgStore::append_access(const std::vector<engine::AccessRecord>& records) {
+    auto& impl = *impl_;
+    if (impl.mode == Mode::read_only)
+        throw Error(ErrorKind::unexpected, "cannot write " + impl.shown + ": it is open read-only");
+    if (impl.tx != Impl::Tx::none)
+        throw Error(
+            ErrorKind::unexpected,
+            impl.shown +
+                ": the access log is written in a transaction of its own, not inside another");
+    if (records.empty()) return;
+    if (impl.schema < kPgSchemaVersion) {
+        // A desk from before the access log (or none yet): created or migrated as every first
+        // write does it, inside a write transaction that appends no entry - so it is not sealed
+        // and the head stays where it is.
+        auto tx = begin_write();
+        impl.guard([&] { impl.insert_access(records); });
+        tx->commit();
+        return;
+    }
+    // Without the head lock: records never wait for, or hold up, the writers of the log.
+    impl.guard([&] {
+        impl.q.exec("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit TO on");
+        impl.tx = Impl::Tx::write;
+        try {
+            impl.insert_access(records);
+        } catch (...) {
+            try {
+                impl.end_transaction("ROLLBACK");
+            } catch (...) {  // the first failure is the one to report; the server rolls back anyway
+            }
+            throw;
+        }
+        impl.end_transaction("COMMIT");
+    });
+}
+
+void PgStore::for_each_access(const engine::AccessQuery& query,
+                              const std::function<void(const engine::AccessRecord&)>& fn) {
+    auto& impl = *impl_;
+    impl.guard([&] {
+        // Another process may have migrated the desk since this store looked.
+        if (impl.schema < kPgAccessSchema && impl.mode == Mode::read_write &&
+            impl.tx != Impl::Tx::write)
+            impl.check_schema(true);
+        if (impl.schema < kPgAccessSchema) return;  // a desk from before the access log has none
+        std::string sql = "SELECT at, account, route, refs, ref_count, client FROM access_log";
+        bool filtered = false;
+        auto where = [&](const std::string& condition) {
+            sql += (filtered ? " AND " : " WHERE ") + condition;
+            filtered = true;
+        };
+        if (query.ref)
+            where("id IN (SELECT id FROM access_log_refs WHERE ref = " + impl.q.quote(*query.ref) +
+                  ")");
+        if (query.account) where("account = " + impl.q.quote(*query.account));
+        if (query.since) where("at >= " + impl.q.quote(*query.since));
+        engine::AccessRecord r;
+        impl.scan(sql + " ORDER BY at, id", [&](const pqxx::row& row) {
+            r.at = text(row[0]);
+            r.account = text(row[1]);
+            r.route = text(row[2]);
+            r.refs = rows::refs_from(text(row[3]));
+            r.ref_count = number(row[4]);
+            r.client = text(row[5]);
+            fn(r);
+        });
     });
 }
 

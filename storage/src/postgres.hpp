@@ -6,7 +6,10 @@
 //                  UPDATE first, so appends from any number of processes and machines are
 //                  serialised, seq has no gaps and the chain stays linear;
 //   tickets, accounts - caches of the log, as on SQLite (accounts.token_hash UNIQUE);
-//   seals        - signed checkpoints of the head, append-only like events.
+//   seals        - signed checkpoints of the head, append-only like events;
+//   access_log, access_log_refs - the access log (SPEC §12), beside the log and not in it:
+//                  appended in short transactions of their own, without the head lock
+//                  (append-only like events).
 // Every text column is COLLATE "C", so ORDER BY ref is byte order, as on SQLite (verify merge-
 // joins the log and the ticket rows on it). Writers: one READ COMMITTED transaction per unit of
 // work, starting with the head lock; the entries and cache rows it appends are sent in batches.
@@ -86,6 +89,10 @@ public:
     std::optional<std::string> account_token_hash(std::string_view name) override;
 
     std::string location() const override;
+
+    void append_access(const std::vector<engine::AccessRecord>& records) override;
+    void for_each_access(const engine::AccessQuery& query,
+                         const std::function<void(const engine::AccessRecord&)>& fn) override;
 
     struct Impl;
 

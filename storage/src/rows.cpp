@@ -68,4 +68,26 @@ std::set<std::string, std::less<>> roles_from(const std::string& text) {
     return roles;
 }
 
+std::string refs_text(const std::vector<std::string>& refs) {
+    std::string text = "[";
+    for (const auto& ref : refs) {
+        if (text.size() > 1) text += ',';
+        engine::append_json_string(text, ref);
+    }
+    text += ']';
+    return text;
+}
+
+std::vector<std::string> refs_from(const std::string& text) {
+    std::vector<std::string> refs;
+    try {
+        const json parsed = json::parse(text);
+        if (!parsed.is_array()) return {text};
+        for (const auto& ref : parsed) refs.push_back(ref.get<std::string>());
+    } catch (const json::exception&) {
+        return {text};
+    }
+    return refs;
+}
+
 }  // namespace tfadesk::storage::rows

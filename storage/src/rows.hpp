@@ -4,6 +4,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/ticket.hpp"
@@ -22,5 +23,10 @@ void read_checks(engine::Ticket& t, const std::string& checks, const std::string
 // Account roles as one comma-separated, sorted list, and back.
 std::string roles_text(const engine::Account& a);
 std::set<std::string, std::less<>> roles_from(const std::string& text);
+
+// An access record's refs as one JSON array, and back. Stored text that is not an array of
+// strings (written behind tfadesk's back) is kept as the one element, so it stays visible.
+std::string refs_text(const std::vector<std::string>& refs);
+std::vector<std::string> refs_from(const std::string& text);
 
 }  // namespace tfadesk::storage::rows

@@ -44,6 +44,7 @@ struct Database::Impl {
     std::unique_ptr<PrivateCopy> copy;  // declared first: removed after the connection closes
     SQLite::Database db;
     int schema = 0;  // the file's schema version (a read-only v1 file has no accounts or seals)
+    bool read_only = false;
     std::optional<SQLite::Statement> insert_event, insert_open, upsert_ticket, select_entries, select_exists, select_ticket,
         select_account;
     std::optional<Head> head;  // cached inside a write transaction

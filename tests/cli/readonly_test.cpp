@@ -1,9 +1,10 @@
-// The auditors' commands only read (SPEC §4): show, list, history, replay, verify, export and reply open
-// the database read-only and never write - not the file, not a -wal/-shm/-journal beside it.
-// Checked two ways: on a copy in a writable folder (file bytes, mtime and the folder's listing
-// unchanged), and on a read-only file in a read-only folder. Tests may run as root, who ignores
-// permissions: then the read-only-folder case runs the program as an unprivileged user when that
-// user can reach it, and otherwise skips only the assertion that a write is denied.
+// The auditors' commands only read (SPEC §4): show, list, history, replay, verify, export, reply
+// and access-log open the database read-only and never write - not the file, not a
+// -wal/-shm/-journal beside it. Checked two ways: on a copy in a writable folder (file bytes, mtime
+// and the folder's listing unchanged), and on a read-only file in a read-only folder. Tests may run
+// as root, who ignores permissions: then the read-only-folder case runs the program as an
+// unprivileged user when that user can reach it, and otherwise skips only the assertion that a
+// write is denied.
 #include <doctest/doctest.h>
 #include <pwd.h>
 #include <sqlite3.h>
@@ -29,7 +30,8 @@ std::string listing(const fs::path& dir) {
     return out;
 }
 
-// A small database built through the CLI: one ticket completed, one waiting, one rejected.
+// A small database built through the CLI: one ticket completed, one waiting, one rejected; and one
+// access record.
 void build(const Desk& d) {
     auto ok = [](const Result& r) { REQUIRE_MESSAGE(r.code == 0, r.describe()); };
     ok(d.open("RO-1", "client", "no"));
@@ -43,6 +45,9 @@ void build(const Desk& d) {
     ok(d.event("RO-2", "triage", "alice"));
     ok(d.open("RO-3", "partner", "no"));
     ok(d.event("RO-3", "triage", "alice"));
+    // A read through the server, on the access log (SPEC §12).
+    ok(run({SEED_ACCESS_BIN, d.db, "2026-03-01T10:00:00.000Z", "alice", "GET /api/v1/tickets/RO-1",
+            "127.0.0.1", "1", "RO-1"}));
 }
 
 const std::vector<std::vector<std::string>> kReads = {
@@ -62,6 +67,8 @@ const std::vector<std::vector<std::string>> kReads = {
     {"export", "--format", "csv"},
     {"reply", "RO-1"},
     {"reply", "RO-3", "--json"},
+    {"access-log"},
+    {"access-log", "--ref", "RO-1", "--json"},
 };
 
 // A copy of `source` as FOLDER/audit.db in a fresh temp folder; with `read_only`, the file made

@@ -11,7 +11,7 @@ cp -r "$src/samples" "$work/samples"
 cd "$work"
 export PATH="$work/bin:$PATH" TFADESK_DB="$work/desk.db"
 passed=0 failed=0
-for cmd in open event show reply list import sweep key stats history replay verify export migrate diagram completion agent; do
+for cmd in open event show reply list import sweep key stats history replay verify export access-log migrate diagram completion agent; do
     example=$(tfadesk "$cmd" --help | awk '/^Example:/ {getline; sub(/^ +/, ""); print; exit}')
     if [ -z "$example" ]; then echo "FAIL $cmd: no example in --help"; failed=$((failed + 1)); continue; fi
     if bash -c "$example" >"$work/out.txt" 2>&1; then

@@ -578,3 +578,166 @@ TEST_CASE("serve: HTTPS with --tls-cert and --tls-key") {
     CHECK(!(p && p->status == 200));  // plain HTTP to the TLS port gets no answer
     CHECK(s.stop() == 0);
 }
+
+namespace {
+
+// The access log as the auditor audrey reads it (GET /api/v1/access-log?QUERY).
+json access_log(const Server& s, const Desk& d, const std::string& query = "") {
+    auto audrey = s.client(d.tokens.at("audrey"));
+    auto r = audrey.Get(("/api/v1/access-log" + query).c_str());
+    REQUIRE_MESSAGE((r && r->status == 200), describe(r));
+    const json j = body_of(r);
+    REQUIRE(j.is_array());
+    return j;
+}
+
+// The records of `log` whose route is `route`.
+json with_route(const json& log, const std::string& route) {
+    json out = json::array();
+    for (const auto& r : log)
+        if (r["route"] == route) out.push_back(r);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("serve: reads of personal data are on the access log - account, route, refs, client") {
+    Desk d;
+    Server s(d, {"--log-level", "info"});
+    open_on_behalf(s, d, "HD-50");
+    auto alice = s.client(d.tokens.at("alice"));
+    REQUIRE(post_json(alice, "/api/v1/tickets", ticket_body("HD-51"))->status == 201);
+    CHECK(access_log(s, d) == json::array());  // writes are not reads
+
+    auto audrey = s.client(d.tokens.at("audrey"));
+    REQUIRE(alice.Get("/api/v1/tickets/HD-50")->status == 200);
+    REQUIRE(alice.Get("/api/v1/tickets/HD-50/history")->status == 200);
+    REQUIRE(alice.Get("/api/v1/tickets/HD-50/replay")->status == 200);
+    REQUIRE(alice.Get("/api/v1/tickets?state=identity_check")->status == 200);
+    REQUIRE(audrey.Get("/api/v1/export")->status == 200);
+    std::size_t reads = 5;
+#if TFADESK_HAVE_REPLIES
+    REQUIRE(alice.Get("/api/v1/tickets/HD-51/reply")->status == 200);
+    ++reads;
+#endif
+    // Reads that return no ticket's fields are not: an empty list, an unknown ticket, the rest.
+    REQUIRE(alice.Get("/api/v1/tickets?state=completed")->status == 200);
+    REQUIRE(alice.Get("/api/v1/tickets/HD-999")->status == 404);
+    REQUIRE(alice.Get("/api/v1/stats")->status == 200);
+    REQUIRE(alice.Get("/api/v1/verify")->status == 200);
+    REQUIRE(alice.Get("/api/v1/diagram?ticket=HD-50")->status == 200);
+
+    const json log = access_log(s, d);
+    REQUIRE_MESSAGE(log.size() == reads, log.dump(1));
+    for (std::size_t i = 1; i < log.size(); ++i)
+        CHECK(log[i - 1]["at"] <= log[i]["at"]);  // time order
+    auto one = [&](const std::string& route) {
+        const json rs = with_route(log, route);
+        REQUIRE_MESSAGE(rs.size() == 1, route << " in " << log.dump(1));
+        const json r = rs[0];
+        CHECK(r["client"] == "127.0.0.1");
+        CHECK(clitest::parse_utc_ms(r["at"].get<std::string>()));
+        CHECK(r["at"].get<std::string>().size() == 24);  // the log's form, with milliseconds
+        return r;
+    };
+    for (const char* route : {"GET /api/v1/tickets/HD-50", "GET /api/v1/tickets/HD-50/history",
+                              "GET /api/v1/tickets/HD-50/replay"}) {
+        CAPTURE(route);
+        const json r = one(route);
+        CHECK(r["account"] == "alice");
+        CHECK(r["refs"] == json{"HD-50"});
+        CHECK(r["ref_count"] == 1);
+    }
+    const json list = one("GET /api/v1/tickets");
+    CHECK(list["account"] == "alice");
+    CHECK(list["refs"] == json{"HD-50"});
+    const json exported = one("GET /api/v1/export");
+    CHECK(exported["account"] == "audrey");
+    CHECK(exported["refs"] == json{"HD-50", "HD-51"});
+    CHECK(exported["ref_count"] == 2);
+#if TFADESK_HAVE_REPLIES
+    CHECK(one("GET /api/v1/tickets/HD-51/reply")["account"] == "alice");
+#endif
+
+    SUBCASE("filters: ref, agent, since; bad ones are 400") {
+        const json hd51 = access_log(s, d, "?ref=HD-51");
+        CHECK(hd51.size() == reads - 4);  // the export (and the reply)
+        CHECK(with_route(hd51, "GET /api/v1/export").size() == 1);
+        CHECK(access_log(s, d, "?agent=audrey") == json::array({exported}));
+        CHECK(access_log(s, d, "?ref=HD-50&agent=alice").size() == 4);
+        CHECK(access_log(s, d, "?since=" + list["at"].get<std::string>()).size() >= 2);
+        CHECK(access_log(s, d, "?since=2999-01-01T00:00:00Z") == json::array());
+        auto audrey2 = s.client(d.tokens.at("audrey"));
+        check_error(audrey2.Get("/api/v1/access-log?since=yesterday"), 400, "invalid");
+        check_error(audrey2.Get("/api/v1/access-log?agent=not%20a%20name!"), 400, "invalid");
+        check_error(audrey2.Get("/api/v1/access-log?account=alice"), 400, "invalid");
+    }
+    SUBCASE("only auditors read it; reading it is not itself on it; the CLI reads the same") {
+        for (const char* who : {"alice", "bob", "olga", "boss"}) {
+            CAPTURE(who);
+            check_error(s.client(d.tokens.at(who)).Get("/api/v1/access-log"), 403, "forbidden");
+        }
+        check_error(s.client().Get("/api/v1/access-log"), 401, "unauthorized");
+        CHECK(access_log(s, d) == log);
+        const Result cli = d.cli({"access-log", "--json"});
+        REQUIRE_MESSAGE(cli.code == 0, cli.describe());
+        CHECK(json::parse(cli.out) == log);
+    }
+    SUBCASE("a failed sign-in is not a read: not on the access log, logged without the token") {
+        const std::string token = "tfa_" + std::string(64, '7');
+        check_error(s.client(token).Get("/api/v1/tickets/HD-50"), 401, "unauthorized");
+        check_error(s.client().Get("/api/v1/tickets/HD-50/history"), 401, "unauthorized");
+        CHECK(access_log(s, d) == log);
+        CHECK(s.stop() == 0);
+        const std::string err = s.stderr_text();
+        CHECK_MESSAGE(
+            contains(err,
+                     "sign-in failed: GET /api/v1/tickets/HD-50 from 127.0.0.1, account unknown"),
+            err);
+        CHECK(contains(err, "sign-in failed: GET /api/v1/tickets/HD-50/history"));
+        CHECK(contains(err, "export (jsonl) by audrey from 127.0.0.1"));
+        CHECK_FALSE(contains(err, token));
+        for (const auto& [name, t] : d.tokens) CHECK_FALSE(contains(err, t));
+    }
+    CHECK(s.stop() == 0);
+}
+
+TEST_CASE("serve: a list of more than 100 tickets keeps the first 100 refs and counts them all") {
+    Desk d;
+    Server s(d);
+    std::string csv = "ref,phone,client_id,requester_email,requester_role,portfolio_access\n";
+    for (int i = 0; i < 130; ++i) {
+        char ref[16];
+        std::snprintf(ref, sizeof ref, "L-%03d", i);
+        csv += std::string(ref) + ",+4915123456789,acme,a@acme.example,client,no\n";
+    }
+    auto olga = s.client(d.tokens.at("olga"));
+    REQUIRE(body_of(olga.Post("/api/v1/import", csv, "text/csv"))["imported"] == 130);
+    auto carol = s.client(d.tokens.at("carol"));
+    REQUIRE(body_of(carol.Get("/api/v1/tickets")).size() == 130);
+    const json log = access_log(s, d);
+    REQUIRE(log.size() == 1);
+    CHECK(log[0]["account"] == "carol");
+    CHECK(log[0]["ref_count"] == 130);
+    REQUIRE(log[0]["refs"].size() == 100);
+    CHECK(log[0]["refs"][0] == "L-000");
+    CHECK(log[0]["refs"][99] == "L-099");
+    CHECK(access_log(s, d, "?ref=L-099").size() == 1);
+    CHECK(access_log(s, d, "?ref=L-100") == json::array());  // beyond the kept refs
+    CHECK(s.stop() == 0);
+}
+
+TEST_CASE(
+    "serve: a read that was answered is on record even when the server is killed right after") {
+    Desk d;
+    Server s(d);
+    open_on_behalf(s, d, "HD-60");
+    auto alice = s.client(d.tokens.at("alice"));
+    REQUIRE(alice.Get("/api/v1/tickets/HD-60")->status == 200);
+    CHECK(s.stop(std::chrono::seconds(20), SIGKILL) == 128 + SIGKILL);
+    const Result r = d.cli({"access-log", "--ref", "HD-60", "--agent", "alice"});
+    REQUIRE_MESSAGE(r.code == 0, r.describe());
+    REQUIRE(r.out_lines().size() == 1);
+    CHECK(contains(r.out, "\tGET /api/v1/tickets/HD-60\t1\tHD-60\t127.0.0.1"));
+    CHECK(d.cli({"verify"}).code == 0);
+}

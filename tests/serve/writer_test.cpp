@@ -189,3 +189,66 @@ TEST_CASE("writer: stop() answers every queued job; later jobs are refused") {
     CHECK(w.counters().batched_jobs == 20);
     CHECK_THROWS_AS(w.batched(open_job("S-late")), Error);
 }
+
+TEST_CASE(
+    "writer: access records are appended beside the groups, those waiting together at once - no "
+    "seal, the head stays") {
+    tfadesk_test::TempDir dir;
+    const std::string db = dir / "w.db";
+    auto store = tfadesk::engine::open_store(db, Store::Mode::read_write);
+    std::atomic<int> sealed{0};
+    store->set_sealer([&](const tfadesk::engine::Head&, const tfadesk::engine::Head& h) {
+        ++sealed;
+        return "note " + std::to_string(h.seq);
+    });
+    Writer w(std::move(store));
+    w.batched(open_job("A-0"));
+    REQUIRE(sealed == 1);
+    // While the writer is held, records and writes queue up, interleaved.
+    Gate gate;
+    std::thread blocker([&] { w.solo(gate.job()); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::atomic<int> recorded{0}, failed{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 12; ++i)
+        threads.emplace_back([&, i] {
+            try {
+                if (i % 4 == 3) {
+                    w.batched(open_job("A-" + std::to_string(i)));
+                } else {
+                    w.record_access({"2026-03-01T10:00:00.000Z",
+                                     "reader-" + std::to_string(i),
+                                     "GET /api/v1/tickets/A-0",
+                                     {"A-0"},
+                                     1,
+                                     "127.0.0.1"});
+                    ++recorded;
+                }
+            } catch (...) {
+                ++failed;
+            }
+        });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    gate.release();
+    for (auto& t : threads) t.join();
+    blocker.join();
+    w.stop();
+    CHECK(failed == 0);
+    CHECK(recorded == 9);
+    const auto c = w.counters();
+    CHECK(c.access_records == 9);
+    CHECK(c.access_commits == 1);  // all nine were waiting together
+    CHECK(c.groups == 2);          // A-0, then the three opens together: no record in a group
+    CHECK(c.batched_jobs == 4);
+    CHECK(sealed == 2);  // one seal per group; none for the records
+    auto r = tfadesk::engine::open_store(db, Store::Mode::read_only);
+    CHECK(r->head().seq == 4);
+    int n = 0;
+    r->for_each_access({"A-0", std::nullopt, std::nullopt},
+                       [&](const tfadesk::engine::AccessRecord& a) {
+                           CHECK(a.account.rfind("reader-", 0) == 0);
+                           ++n;
+                       });
+    CHECK(n == 9);
+    CHECK_THROWS_AS(w.record_access({}), Error);  // after stop()
+}

@@ -240,9 +240,10 @@ public:
         roles_.push_back(role);
         for (const std::string& sql : {"CREATE ROLE " + role + " LOGIN", "GRANT CONNECT ON DATABASE " + db + " TO " + role})
             if (auto err = raw_exec(admin_, sql)) throw std::runtime_error(sql + ": " + *err);
-        const std::string grants = "GRANT USAGE ON SCHEMA public TO " + role + "; GRANT SELECT ON tfadesk_meta TO " + role +
-                                   "; GRANT SELECT, INSERT ON events, seals TO " + role +
-                                   "; GRANT SELECT, INSERT, UPDATE ON head, tickets, accounts TO " + role + ";";
+        const std::string grants =
+            "GRANT USAGE ON SCHEMA public TO " + role + "; GRANT SELECT ON tfadesk_meta TO " +
+            role + "; GRANT SELECT, INSERT ON events, seals, access_log, access_log_refs TO " +
+            role + "; GRANT SELECT, INSERT, UPDATE ON head, tickets, accounts TO " + role + ";";
         if (auto err = raw_exec(location, grants)) throw std::runtime_error(grants + ": " + *err);
         return with_user(location, role);
     }

@@ -754,6 +754,8 @@ TEST_CASE("postgres: a role granted only SELECT reads everything and writes noth
         auto s = open_rw(desk.location());
         s->set_sealer([](const engine::Head&, const engine::Head& h) { return "note " + std::to_string(h.seq); });
         populate(*s);
+        s->append_access(
+            {engine::AccessRecord{at(30), "admin", "GET /api/v1/tickets/b-1", {"b-1"}, 1, "::1"}});
     }
     const std::string auditor = pg.reader(desk.location());
     auto r = open_ro(auditor);
@@ -778,6 +780,9 @@ TEST_CASE("postgres: a role granted only SELECT reads everything and writes noth
     std::size_t seals = 0;
     r->for_each_seal([&](const engine::Seal&, const std::optional<std::string>&) { ++seals; });
     CHECK(seals == kPopulated);
+    std::size_t reads = 0;
+    r->for_each_access({}, [&](const engine::AccessRecord&) { ++reads; });
+    CHECK(reads == 1);
     CHECK(engine::store_exists(auditor));
     next = {};
     r.reset();
@@ -803,14 +808,22 @@ TEST_CASE("postgres: a writer role that does not own the tables writes everythin
         s->set_sealer([](const engine::Head&, const engine::Head& h) { return "note " + std::to_string(h.seq); });
         populate(*s);
         account_change(*s, engine::AccountChange::token, "admin", {}, 20, std::string(64, 'c'));
+        s->append_access(
+            {engine::AccessRecord{at(21), "admin", "GET /api/v1/tickets/b-1", {"b-1"}, 1, "::1"}});
     }
     auto r = open_ro(writer);
+    std::size_t reads = 0;
+    r->for_each_access({"b-1", "admin", std::nullopt},
+                       [&](const engine::AccessRecord&) { ++reads; });
+    CHECK(reads == 1);
     CHECK(r->head().seq == kPopulated + 2);
     CHECK(r->account_by_token(std::string(64, 'c')));
     CHECK(r->last_seal()->seq == kPopulated + 2);
     CHECK(r->ticket("b-1")->state == "approved");
-    for (const char* sql : {"ALTER TABLE events DISABLE TRIGGER USER", "DROP TRIGGER events_no_update ON events",
-                            "UPDATE events SET agent = 'mallory'", "DELETE FROM seals", "TRUNCATE events"}) {
+    for (const char* sql :
+         {"ALTER TABLE events DISABLE TRIGGER USER", "DROP TRIGGER events_no_update ON events",
+          "UPDATE events SET agent = 'mallory'", "DELETE FROM seals", "TRUNCATE events",
+          "ALTER TABLE access_log DISABLE TRIGGER USER", "DELETE FROM access_log"}) {
         CAPTURE(sql);
         CHECK(pg.raw_exec(writer, sql));
     }
@@ -825,8 +838,10 @@ TEST_CASE("postgres: every text column compares in byte order (COLLATE \"C\"), w
     CHECK(b.raw_value(desk.location(),
                       "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' "
                       "AND data_type = 'text' AND collation_name IS DISTINCT FROM 'C'") == "0");
-    CHECK(b.raw_value(desk.location(), "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' "
-                                       "AND column_name = 'ref'") == "2");
+    CHECK(
+        b.raw_value(desk.location(),
+                    "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' "
+                    "AND column_name = 'ref'") == "3");  // events, tickets, access_log_refs
 }
 
 TEST_CASE("postgres: the schema is created by the first write, inside its transaction") {

@@ -1,6 +1,8 @@
 // `tfadesk export`: the whole log with sequence numbers and hashes, for auditors' own tools.
 // `details` is exported as the exact stored text (a JSON string), since the hash covers those
 // bytes; docs/formats.md gives the canonical form.
+#include <spdlog/spdlog.h>
+
 #include "../command.hpp"
 #include "tfadesk/ingest/output_file.hpp"
 #include "tfadesk/desk/access.hpp"
@@ -27,7 +29,9 @@ public:
 
     int run(Context& ctx) override {
         auto& store = ctx.store();
+        const std::string who = agent_ ? desk::canonical_agent(*agent_) : "unknown";
         if (agent_) desk::authorize(store, ctx.actor(*agent_, &store), "auditor", "export the log");
+        spdlog::info("export ({}) by {}", format_, who);  // SPEC §12
         if (!out_path_) {
             desk::export_log(store, format_, ctx.out);
             return 0;

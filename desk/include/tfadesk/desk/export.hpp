@@ -3,6 +3,7 @@
 // the canonical form.
 #pragma once
 
+#include <functional>
 #include <ostream>
 #include <string_view>
 
@@ -10,7 +11,9 @@
 
 namespace tfadesk::desk {
 
-// `format` is "jsonl" or "csv"; Error(invalid_input) otherwise.
-void export_log(engine::Store& store, std::string_view format, std::ostream& out);
+// `format` is "jsonl" or "csv"; Error(invalid_input) otherwise. `seen`, when given, is handed
+// every entry once it is written (the server records the refs an export returned, SPEC §12).
+void export_log(engine::Store& store, std::string_view format, std::ostream& out,
+                const std::function<void(const engine::LogEntry&)>& seen = {});
 
 }  // namespace tfadesk::desk

@@ -2,7 +2,8 @@
 // declared here so neither the engine nor the desk ever includes a database library.
 //
 // A store holds the append-only, hash-chained log (tickets' and accounts' entries), the caches
-// fed by it (ticket rows, account rows) and the seals (signed checkpoints of the head, SPEC §8).
+// fed by it (ticket rows, account rows), the seals (signed checkpoints of the head, SPEC §8) and,
+// beside the log but never in it, the access log (SPEC §12).
 // Every write happens inside one unit of work from begin_write(); readers of a read-only store
 // see one snapshot for the store's lifetime.
 #pragma once
@@ -17,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "tfadesk/engine/access_log.hpp"
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/chain.hpp"
 #include "tfadesk/engine/journal.hpp"
@@ -143,6 +145,17 @@ public:
 
     // Where the store lives, as the user named it (passwords masked).
     virtual std::string location() const = 0;
+
+    // --- the access log (SPEC §12) ------------------------------------------------------------
+    // Kept beside the log, never in it (engine/access_log.hpp). Appends `records` in one short
+    // write transaction of its own, committed before it returns: no entry, no seal, the head does
+    // not move and the sealer is not called. Refused (Error(unexpected)) on a read-only store and
+    // inside a write transaction. A desk whose schema predates the access log is migrated first.
+    virtual void append_access(const std::vector<AccessRecord>& records) = 0;
+    // The records `query` selects, in time order (then in the order they were appended). A desk
+    // whose schema predates the access log has none.
+    virtual void for_each_access(const AccessQuery& query,
+                                 const std::function<void(const AccessRecord&)>& fn) = 0;
 };
 
 // Opens the store at `location`: a PostgreSQL URI (postgresql://, postgres://) or a SQLite file

@@ -3,7 +3,9 @@
 //              triggers refuse UPDATE and DELETE;
 //   tickets  - a cache of the log: one row per ticket, rewritten after each append;
 //   accounts - a cache of the account changes in the log, plus each account's token hash;
-//   seals    - signed checkpoints of the head, one per sealed write transaction (append-only).
+//   seals    - signed checkpoints of the head, one per sealed write transaction (append-only);
+//   access_log, access_log_refs - the access log (SPEC §12): reads of personal data, beside the
+//              log and not in it, appended in short transactions of their own (append-only).
 // Writers use one BEGIN IMMEDIATE transaction per command, WAL, a busy timeout (concurrent
 // agents wait instead of failing) and synchronous=FULL. Readers open the file read-only, in one
 // snapshot, and never create it.
@@ -109,6 +111,11 @@ public:
     std::optional<std::string> account_token_hash(std::string_view name) override;
 
     std::string location() const override { return path_; }
+
+    // the access log
+    void append_access(const std::vector<engine::AccessRecord>& records) override;
+    void for_each_access(const engine::AccessQuery& query,
+                         const std::function<void(const engine::AccessRecord&)>& fn) override;
     std::string path() const { return path_; }
 
     struct Impl;
