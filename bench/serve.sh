@@ -25,9 +25,11 @@ if [ ! -x "$TOOLS/serve_load" ] || [ "$BENCH/serve_load.cpp" -nt "$TOOLS/serve_l
         2>"$WORK/serve_load-build.err" || { echo "bench/run --serve: building serve_load failed: $(head -c 400 "$WORK/serve_load-build.err")" >&2; exit 1; }
 fi
 
-# Accounts through `tfadesk agent add`, which prints the new token alone on stdout.
-add_account() { # DB NAME ROLES BY -> prints the token
-    "$tfadesk" --db "$1" agent add "$2" --role "$3" --agent "$4"
+# Accounts through `tfadesk agent add`, which prints the new token alone on stdout. The first
+# account is added by 'setup'; every later one by an admin with its token (SPEC §12).
+add_account() { # DB NAME ROLES [ADMIN_TOKEN] -> prints the token
+    if [ -z "${4:-}" ]; then "$tfadesk" --db "$1" agent add "$2" --role "$3" --agent setup
+    else TFADESK_TOKEN=$4 "$tfadesk" --db "$1" agent add "$2" --role "$3"; fi
 }
 
 serve_pid=""
@@ -59,8 +61,8 @@ for ((r = 1; r <= repeat; r++)); do
     # ---- the server, N clients
     for n in "${serve_clients[@]}"; do
         db=$WORK/serve.db; rmdb "$db"
-        admin=$(add_account "$db" boss admin setup) || { fail "serve: seeding accounts"; break; }
-        agent_tok=$(add_account "$db" alice agent boss) && approver_tok=$(add_account "$db" dave approver boss) ||
+        admin=$(add_account "$db" boss admin) || { fail "serve: seeding accounts"; break; }
+        agent_tok=$(add_account "$db" alice agent "$admin") && approver_tok=$(add_account "$db" dave approver "$admin") ||
             { fail "serve: seeding accounts"; break; }
         : "$admin"
         threads=$((n + 16 > 32 ? n + 16 : 32))
@@ -106,12 +108,12 @@ for ((r = 1; r <= repeat; r++)); do
 
     # ---- the CLI, one process per event (the same walk, by account names)
     db=$WORK/cli.db; rmdb "$db"
-    add_account "$db" boss admin setup >/dev/null && add_account "$db" alice agent boss >/dev/null &&
-        add_account "$db" dave approver boss >/dev/null || fail "cli: seeding accounts"
+    boss_tok=$(add_account "$db" boss admin) && alice_tok=$(add_account "$db" alice agent "$boss_tok") &&
+        dave_tok=$(add_account "$db" dave approver "$boss_tok") || fail "cli: seeding accounts"
     walks=$(((serve_cli_events + 6) / 7))
     for ((w = 0; w < walks; w++)); do
-        "$tfadesk" --db "$db" open --ref "CL-$w" --phone +4915123456789 --client-id acme --requester-email ops@acme.example \
-            --role client --access no --agent alice >/dev/null || fail "cli: open CL-$w"
+        TFADESK_TOKEN=$alice_tok "$tfadesk" --db "$db" open --ref "CL-$w" --phone +4915123456789 --client-id acme \
+            --requester-email ops@acme.example --role client --access no --agent alice >/dev/null || fail "cli: open CL-$w"
     done
     t0=$EPOCHREALTIME
     done_events=0
@@ -120,7 +122,9 @@ for ((r = 1; r <= repeat; r++)); do
                   "check-passed --check number_ownership --agent alice" "check-passed --check lost_access --agent alice" \
                   "approve --agent dave" "submit-disable --reference WAM-$w --agent alice" "confirm-disabled --agent alice"; do
             # shellcheck disable=SC2086  # $ev splits into the event and its flags
-            "$tfadesk" --db "$db" event "CL-$w" $ev >/dev/null || { fail "cli: event CL-$w $ev"; break 2; }
+            tok=$alice_tok
+            [[ $ev == *"--agent dave"* ]] && tok=$dave_tok
+            TFADESK_TOKEN=$tok "$tfadesk" --db "$db" event "CL-$w" $ev >/dev/null || { fail "cli: event CL-$w $ev"; break 2; }
             done_events=$((done_events + 1))
         done
     done
