@@ -510,6 +510,37 @@ TEST_CASE("identity: verify catches forged ticket entries whose hashes were all 
     }
 }
 
+// KNOWN BUG (left failing on purpose; desk/src/verify.cpp, Verifier::judge_actor,
+// judge_account_actors and note_partner_memory): an entry of policy version 1 is exempt from the
+// token check, from R9 and from R10 wherever it stands in the log, so an entry forged under policy
+// version 1 after the desk's version-2 entries passes verify (exit 0). No tfadesk can write such an
+// entry: version 3 writes policy version 2, and an older tfadesk refuses a desk of a newer schema;
+// formats.md: "a log may hold version 1 entries followed by version 2 ones", never the reverse.
+// SPEC §12: on a desk with accounts verify checks that "the recorded token id was that account's
+// token of record then; anything else is exit 6 naming the seq", R9 is "re-judged" by verify and
+// R10 "re-checked by verify". carol's and root's tokens of record have ids (their account-add
+// entries recorded them), so an entry in their name that records no token cannot be theirs.
+TEST_CASE("identity: verify does not let a forged entry pass as written before version 3 (policy version 1)") {
+    Copy c(base_db());
+    const auto log = read_log(c.db);
+    for (const auto& e : log) REQUIRE(e.policy_version == 2);
+    const std::int64_t seq = log.back().seq + 1;
+    SUBCASE("an approval as carol that records no token") {
+        append_ticket_entry(c.db, appended(log, "T-1", "approve", "carol", "{}", "approved", 1));
+        expect_entry_caught(c, seq);
+    }
+    SUBCASE("an approval as carol on a ticket whose phone a rejected partner shares (R9 not acknowledged)") {
+        append_ticket_entry(c.db, appended(log, "T-R", "approve", "carol", "{}", "approved", 1));
+        expect_entry_caught(c, seq);
+    }
+    SUBCASE("root granting itself approver (R10)") {
+        const Entry e = appended(log, "account:root", "account-grant", "root", R"({"role":"approver"})", "enabled", 1);
+        tamper_db(c.db, insert_sql(e) + "UPDATE accounts SET roles = 'admin,approver', version = " + std::to_string(e.tseq) +
+                            ", updated_at = " + sql_quote(e.at) + " WHERE name = 'root';");
+        expect_entry_caught(c, seq);
+    }
+}
+
 TEST_CASE("identity: verify catches a forged account change granting a role to its own account (R10)") {
     Copy c(base_db());
     const auto log = read_log(c.db);
