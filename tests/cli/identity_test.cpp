@@ -541,6 +541,26 @@ TEST_CASE("identity: verify does not let a forged entry pass as written before v
     }
 }
 
+// KNOWN BUG (left failing on purpose; desk/src/verify.cpp, Verifier::run / judge_ticket /
+// note_partner_memory): `verify REF` notes partner-rejected tickets only among the tickets it
+// judges, i.e. REF alone, so R9 is never re-judged for REF's approval: the same forged approval
+// that `verify` names (exit 6) passes `verify T-R` (exit 0). SPEC §4: `verify [REF]` replays "every
+// ticket's events (or one)"; SPEC §12: the approval's acknowledged refs are "re-judged" by verify;
+// auditor-guide check 7: "Every approval is re-judged against the tickets before it".
+TEST_CASE("identity: verify REF re-judges R9 for REF's approval against the other tickets") {
+    Copy c(base_db());
+    const auto log = read_log(c.db);
+    const std::string carol_id = id_of(token_of(base_db(), "carol"));
+    const std::int64_t seq = log.back().seq + 1;
+    append_ticket_entry(c.db, appended(log, "T-R", "approve", "carol", by_token(carol_id), "approved"));
+    expect_entry_caught(c, seq);  // the whole log: caught
+    const Result one = c({"verify", "T-R"});
+    INFO(one.describe());
+    CHECK(one.code == 6);
+    CHECK(has_word(one.out, "seq " + std::to_string(seq)));
+    CHECK(contains(one.out, "R9"));
+}
+
 TEST_CASE("identity: verify catches a forged account change granting a role to its own account (R10)") {
     Copy c(base_db());
     const auto log = read_log(c.db);
@@ -843,3 +863,4 @@ TEST_CASE("identity: sweep --now later than the write is exit 2; run eight days 
     CHECK(*at > now_ms() + 7 * 24 * 3600 * 1000LL);
     expect_verified(c);
 }
+
