@@ -282,6 +282,26 @@ TEST_CASE("identity: with every account row deleted the desk still has accounts 
     CHECK(lines.back() == head);  // the log itself is untouched
 }
 
+// KNOWN BUG (left failing on purpose; desk/src/verify.cpp, Verifier::judge_account_actors): the
+// row's token hash is compared with the log's token of record only when the row holds one, so a
+// row whose token_hash was set to NULL passes verify (exit 0) although the log issued carol a
+// token (its id is in her account-add) and the desk now refuses that token (exit 7). Auditor
+// guide, check 5: "An account row whose token hash is not the token its log issued last is a
+// difference too: the desk would refuse that token, and verify names the row"; SPEC §7: verify
+// fails "on an account row that disagrees with its changes".
+TEST_CASE("identity: an account row whose token hash was cleared is named by verify") {
+    Copy c(base_db());
+    edit_rows(c.db, "UPDATE accounts SET token_hash = NULL WHERE name = 'carol'");
+    const DbBytes before(c.db);
+    // The desk refuses carol's own token now...
+    expect_refused_7(c({"event", "T-1", "approve", "--agent", "carol"}), c.db, before);
+    // ... so the row disagrees with the log, and verify must say so.
+    const Result v = c({"verify"});
+    INFO(v.describe());
+    CHECK(v.code == 6);
+    CHECK(has_word(v.out, "carol"));
+}
+
 // ---- 2. the command line authenticates every write ------------------------------------------
 
 TEST_CASE("identity: the command line takes the token from --token-file or $TFADESK_TOKEN, never from a name") {
@@ -863,4 +883,5 @@ TEST_CASE("identity: sweep --now later than the write is exit 2; run eight days 
     CHECK(*at > now_ms() + 7 * 24 * 3600 * 1000LL);
     expect_verified(c);
 }
+
 
