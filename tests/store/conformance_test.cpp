@@ -4,13 +4,18 @@
 // raw UPDATEs and DELETEs the database must refuse, cache rows deleted behind its back, tables
 // that must not have been created.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "helpers.hpp"
+#include "tfadesk/desk/accounts.hpp"
 #include "tfadesk/desk/migrate.hpp"
+#include "tfadesk/desk/tickets.hpp"
+#include "tfadesk/desk/verify.hpp"
+#include "tfadesk/engine/chain.hpp"
 
 namespace store_test {
 namespace {
@@ -904,6 +909,233 @@ TEST_CASE("postgres: the head row is the lock; one that disagrees with the log s
     const auto e = error_of([&] { open(*s, fields("HD-2"), 2); });
     CHECK(contains(e.what(), "disagrees with the log"));
     CHECK(backend().raw_value(desk.location(), "SELECT count(*) FROM events") == "1");
+}
+
+
+// --- identity from the log, at the desk level, on every store (SPEC §12) ------------------------
+// The desk layer decides who acts from the account entries of the log; the accounts table is a
+// cache that someone with the database (SQLite file, PostgreSQL owner) can edit through the
+// backend's own client. None of these edits may let anyone act.
+
+// `tfa_` and 64 hex digits, as the desk issues tokens, but made up here.
+std::string made_up_token(const std::string& seed) {
+    return "tfa_" + engine::sha256_hex("attacker's own token: " + seed);
+}
+
+rules::RawFields raw_ticket(const std::string& ref, const std::string& phone, const std::string& email,
+                            const std::string& role = "client", const std::string& access = "no") {
+    return {{"ref", ref},
+            {"phone", phone},
+            {"client_id", "acme"},
+            {"requester_email", email},
+            {"requester_role", role},
+            {"portfolio_access", access}};
+}
+
+desk::EventRequest request(const std::string& event, const desk::Actor& by) {
+    desk::EventRequest r;
+    r.event = event;
+    r.agent = by.name;
+    r.token_id = by.token_id;
+    return r;
+}
+
+// root (admin, added by `setup`), alice (agent), carol (approver), each with the token it was
+// issued; T-1 opened and triaged by alice, its three checks recorded by alice, so that only carol
+// may approve it.
+struct IdentityDesk {
+    Desk place;
+    std::unique_ptr<Store> s = open_rw(place.location());
+    std::string root, alice, carol;  // the tokens their holders keep
+    desk::Actor by_alice, by_carol;
+    IdentityDesk() {
+        root = desk::add_account(*s, "root", {"admin"}, desk::Actor{"setup"}).token;
+        const desk::Actor by_root{"root", desk::token_id(root)};
+        alice = desk::add_account(*s, "alice", {"agent"}, by_root).token;
+        carol = desk::add_account(*s, "carol", {"approver"}, by_root).token;
+        by_alice = desk::Actor{"alice", desk::token_id(alice)};
+        by_carol = desk::Actor{"carol", desk::token_id(carol)};
+        desk::open_ticket(*s, raw_ticket("T-1", "+4915100000081", "t1@client.example"), by_alice, true);
+        for (const char* c : {"client_of_record", "number_ownership", "lost_access"}) {
+            auto r = request("check-passed", by_alice);
+            r.check = c;
+            desk::apply_event(*s, "T-1", r);
+        }
+        REQUIRE(s->ticket("T-1")->state == "identity_check");
+    }
+    const std::string& location() const { return place.location(); }
+    // The Error(forbidden) that approving T-1 as `by` throws; nothing may be written.
+    void approve_forbidden(const desk::Actor& by) {
+        const auto head = s->head();
+        const auto e = error_of([&] { desk::apply_event(*s, "T-1", request("approve", by)); });
+        CHECK(e.kind() == ErrorKind::forbidden);
+        CHECK(s->head().seq == head.seq);
+        CHECK(s->head().hash == head.hash);
+        CHECK(s->ticket("T-1")->state == "identity_check");
+    }
+    desk::VerifyReport verify() { return desk::verify(*open_ro(location()), {}); }
+};
+
+bool a_problem_names(const desk::VerifyReport& v, const std::string& text) {
+    for (const auto& p : v.problems)
+        if (contains(p, text)) return true;
+    return false;
+}
+
+TEST_CASE("identity: a token hash swapped into carol's account row authenticates nobody and approves nothing") {
+    IdentityDesk d;
+    auto& b = backend();
+    REQUIRE(d.verify().ok());
+    const auto head = d.s->head();
+    // Before: carol's token is carol.
+    REQUIRE(desk::authenticate(*d.s, d.carol));
+    REQUIRE(desk::authenticate(*d.s, d.carol)->name == "carol");
+    REQUIRE(b.raw_value(d.location(), "SELECT token_hash FROM accounts WHERE name = 'carol'") == engine::sha256_hex(d.carol));
+
+    const std::string forged = made_up_token("carol");
+    REQUIRE_FALSE(b.raw_exec(d.location(), "UPDATE accounts SET token_hash = '" + engine::sha256_hex(forged) +
+                                               "' WHERE name = 'carol'"));
+    CHECK_FALSE(desk::authenticate(*d.s, forged));
+    CHECK_FALSE(desk::authenticate_actor(*d.s, forged));
+    const desk::Actor as_carol{"carol", desk::token_id(forged)};
+    const auto e = error_of([&] { desk::authorize(*d.s, as_carol, "approver", "approve tickets"); });
+    CHECK(e.kind() == ErrorKind::forbidden);
+    d.approve_forbidden(as_carol);
+    // The row left in place: verify names it.
+    const auto v = d.verify();
+    CHECK_FALSE(v.ok());
+    CHECK(a_problem_names(v, "carol"));
+    CHECK(v.head.seq == head.seq);
+
+    // Put back: carol's own token is carol again, and the log holds nothing of the attempt.
+    REQUIRE_FALSE(b.raw_exec(d.location(), "UPDATE accounts SET token_hash = '" + engine::sha256_hex(d.carol) +
+                                               "' WHERE name = 'carol'"));
+    CHECK(d.verify().ok());
+    CHECK(d.s->head().hash == head.hash);
+    const auto who = desk::authenticate_actor(*d.s, d.carol);
+    REQUIRE(who);
+    CHECK(who->name == "carol");
+    CHECK(who->token_id == d.by_carol.token_id);
+    desk::apply_event(*d.s, "T-1", request("approve", *who));  // control: the real token approves
+    CHECK(d.s->ticket("T-1")->state == "approved");
+}
+
+TEST_CASE("identity: an account row inserted for a name that never had an account authenticates nobody") {
+    IdentityDesk d;
+    auto& b = backend();
+    const auto head = d.s->head();
+    const std::string forged = made_up_token("ghost");
+    REQUIRE_FALSE(b.raw_exec(d.location(), std::string("INSERT INTO accounts (name, roles, enabled, created_at, updated_at, "
+                                                       "version, token_hash) VALUES ('ghost', 'admin,agent,approver', ") +
+                                               (b.is_postgres() ? "true" : "1") +
+                                               ", '2026-03-01T10:00:00.000Z', '2026-03-01T10:00:00.000Z', 1, '" +
+                                               engine::sha256_hex(forged) + "')"));
+    REQUIRE(d.s->account_by_token(engine::sha256_hex(forged)));  // the row is there for the store to find
+    CHECK_FALSE(desk::authenticate(*d.s, forged));
+    CHECK_FALSE(desk::authenticate_actor(*d.s, forged));
+    const desk::Actor ghost{"ghost", desk::token_id(forged)};
+    for (const char* role : {"approver", "agent", "admin"}) {
+        CAPTURE(role);
+        CHECK(error_of([&] { desk::authorize(*d.s, ghost, role, "act"); }).kind() == ErrorKind::forbidden);
+    }
+    d.approve_forbidden(ghost);
+    CHECK(error_of([&] { desk::add_account(*d.s, "ghost2", {"approver"}, ghost); }).kind() == ErrorKind::forbidden);
+    CHECK(error_of([&] { desk::grant_role(*d.s, "alice", "approver", ghost); }).kind() == ErrorKind::forbidden);
+    CHECK(d.s->head().seq == head.seq);
+    const auto v = d.verify();
+    CHECK_FALSE(v.ok());
+    CHECK(a_problem_names(v, "ghost"));
+}
+
+TEST_CASE("identity: with every account row deleted the desk still has accounts, and nobody acts by name alone") {
+    IdentityDesk d;
+    auto& b = backend();
+    const auto head = d.s->head();
+    REQUIRE_FALSE(b.raw_exec(d.location(), "DELETE FROM accounts"));
+    REQUIRE(b.raw_value(d.location(), "SELECT count(*) FROM accounts") == "0");
+    CHECK(d.s->has_accounts());
+    CHECK(open_ro(d.location())->has_accounts());
+    // A name without a token, as on a desk without accounts.
+    CHECK(error_of([&] { desk::authorize(*d.s, desk::Actor{"alice"}, "agent", "open tickets"); }).kind() ==
+          ErrorKind::forbidden);
+    CHECK(error_of([&] { desk::open_ticket(*d.s, raw_ticket("N-1", "+4915100000082", "n1@client.example"), desk::Actor{"whoever"}); })
+              .kind() == ErrorKind::forbidden);
+    d.approve_forbidden(desk::Actor{"carol"});
+    // Not a new desk whose first account anybody may add.
+    CHECK(error_of([&] { desk::add_account(*d.s, "newroot", {"admin"}, desk::Actor{"setup"}); }).kind() ==
+          ErrorKind::forbidden);
+    CHECK(error_of([&] { desk::add_account(*d.s, "newroot", {"admin"}, desk::Actor{"newroot"}); }).kind() ==
+          ErrorKind::forbidden);
+    CHECK(d.s->head().seq == head.seq);
+    CHECK_FALSE(d.s->account("newroot"));
+    const auto v = d.verify();
+    CHECK_FALSE(v.ok());
+    for (const char* name : {"root", "alice", "carol"}) CHECK(a_problem_names(v, name));
+}
+
+TEST_CASE("identity: R9 on every store - related by phone, by email in any case; approve names every partner") {
+    IdentityDesk d;
+    desk::open_ticket(*d.s, raw_ticket("P-1", "+4915100000091", "OPS@Acme.Example", "partner", "unknown"), d.by_alice, true);
+    REQUIRE(d.s->ticket("P-1")->state == "partner_rejected");
+    desk::open_ticket(*d.s, raw_ticket("P-2", "+4915100000092", "sales@partner.example", "partner", "unknown"), d.by_alice,
+                      true);
+    auto ready = [&](const std::string& ref, const std::string& phone, const std::string& email) {
+        desk::open_ticket(*d.s, raw_ticket(ref, phone, email), d.by_alice, true);
+        for (const char* c : {"client_of_record", "number_ownership", "lost_access"}) {
+            auto r = request("check-passed", d.by_alice);
+            r.check = c;
+            desk::apply_event(*d.s, ref, r);
+        }
+    };
+    ready("C-PH", "+4915100000091", "c-ph@client.example");
+    ready("C-EM", "+4915100000093", "ops@acme.example");
+    ready("C-TWO", "+4915100000092", "Ops@ACME.Example");
+
+    using Related = Store::Related;
+    auto related = [&](const std::string& ref) { return desk::related_tickets(*d.s, *d.s->ticket(ref)); };
+    auto same = [](const std::vector<Related>& got, const std::vector<std::array<std::string, 3>>& want) {
+        REQUIRE(got.size() == want.size());
+        for (std::size_t i = 0; i < got.size(); ++i) {
+            CAPTURE(i);
+            CHECK(got[i].ref == want[i][0]);
+            CHECK(got[i].state == want[i][1]);
+            CHECK(got[i].match == want[i][2]);
+        }
+    };
+    const auto ph = related("C-PH");
+    same(ph.first, {{"P-1", "partner_rejected", "phone"}});
+    CHECK(ph.second == 1);
+    const auto em = related("C-EM");
+    same(em.first, {{"P-1", "partner_rejected", "email"}, {"C-TWO", "identity_check", "email"}});
+    CHECK(em.second == 2);
+    const auto none = related("T-1");
+    CHECK(none.first.empty());
+    CHECK(none.second == 0);
+
+    auto approve = [&](const std::string& ref, std::vector<std::string> ack) {
+        auto r = request("approve", d.by_carol);
+        r.ack_related = std::move(ack);
+        return desk::apply_event(*d.s, ref, r);
+    };
+    auto refused = [&](const std::string& ref, std::vector<std::string> ack, const std::vector<std::string>& missing) {
+        const auto head = d.s->head();
+        const auto e = error_of([&] { approve(ref, ack); });
+        CHECK(e.kind() == ErrorKind::refused);
+        CHECK(e.rule() == "R9");
+        for (const auto& m : missing) CHECK(contains(e.what(), m));
+        CHECK(d.s->head().seq == head.seq);
+    };
+    refused("C-PH", {}, {"P-1"});
+    refused("C-EM", {}, {"P-1"});
+    refused("C-TWO", {"P-1"}, {"P-2"});
+    refused("C-TWO", {"P-2"}, {"P-1"});
+    CHECK(approve("C-PH", {"P-1"}).state == "approved");
+    CHECK(approve("C-EM", {"P-1"}).state == "approved");
+    CHECK(approve("C-TWO", {"P-2", "P-1"}).state == "approved");
+    CHECK(approve("T-1", {}).state == "approved");
+    const auto two = d.s->entries("C-TWO");
+    CHECK(two.back().details == R"({"ack_related":"P-1,P-2","by_token":")" + d.by_carol.token_id + R"("})");
+    CHECK(d.verify().ok());
 }
 
 }  // namespace
