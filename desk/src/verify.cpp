@@ -165,6 +165,7 @@ public:
                     row_ = next_row_();
                 }
                 if (!ref || key == *ref) judge_ticket(group, stored);
+                else note_rejected(group);  // R9 of the judged ticket needs the partner rejections of all
             }
             for (std::size_t i = 0; i < group.size(); ++i) chain.add(std::move(group[i]), std::move(prevs[i]));
             group.clear();
@@ -172,6 +173,9 @@ public:
         };
         store_.for_each_entry_by_ticket([&](LogEntry&& e, const std::optional<engine::PrevEntry>& prev) {
             ++report_.entries;
+            // Policy versions only go up along the log (an older build cannot write a newer desk).
+            if (e.policy_version >= 2) first_v2_seq_ = first_v2_seq_ ? std::min(first_v2_seq_, e.seq) : e.seq;
+            else last_v1_seq_ = std::max(last_v1_seq_, e.seq);
             if (!group.empty() && group.front().ref != e.ref) judge();
             // Swapped with a hashed entry, not moved: the store reads the next row into its
             // buffers; the previous-entry is copied into a hashed one's likewise.
@@ -190,6 +194,10 @@ public:
         judge();
         rows_before("");
         judge_partner_memory();
+        if (first_v2_seq_ && last_v1_seq_ > first_v2_seq_)
+            report("entry seq " + std::to_string(last_v1_seq_) + ": accepted under policy version 1 after entry seq " +
+                   std::to_string(first_v2_seq_) + " was accepted under version 2; versions never go back along the log, "
+                   "so it escapes the checks of version 2 (tokens, R9, R10)");
         for (const auto& [name, account] : accounts_)
             if (!ref) report("account " + printable(name) + ": the account row has no log entries");
         for (auto& line : chain.finish()) report(line);
@@ -333,7 +341,7 @@ private:
         }
         if (!after.token_id.empty()) {
             const auto row_hash = store_.account_token_hash(after.name);
-            if (row_hash && engine::token_id_of(*row_hash) != after.token_id)
+            if (!row_hash || engine::token_id_of(*row_hash) != after.token_id)
                 report("account " + printable(after.name) + ": the account row's token_hash is not the token its log issued (" +
                        after.token_id + ")");
         }
@@ -400,6 +408,23 @@ private:
                 rejected_by_email_.emplace(email, std::pair(e.seq, e.ref));
             }
         }
+    }
+
+    // The partner rejection of a ticket that is not judged itself (verify REF), for R9.
+    void note_rejected(const std::vector<LogEntry>& entries) {
+        if (entries.back().state != "partner_rejected" || !known_policy_quiet(entries)) return;
+        try {
+            const engine::Machine m = engine::replay(entries);
+            note_partner_memory(entries, m.ticket());
+        } catch (const Error&) {
+            // judged (and named) only when verify judges that ticket
+        }
+    }
+
+    static bool known_policy_quiet(const std::vector<LogEntry>& entries) {
+        for (const auto& e : entries)
+            if (!rules::knows_policy_version(e.policy_version)) return false;
+        return true;
     }
 
     void judge_partner_memory() {
@@ -488,6 +513,7 @@ private:
     std::optional<engine::Ticket> row_;
     std::map<std::string, engine::Account, std::less<>> accounts_;
     std::int64_t first_account_seq_ = 0;  // 0: the desk has no accounts
+    std::int64_t first_v2_seq_ = 0, last_v1_seq_ = 0;
     std::map<std::string, std::vector<std::pair<std::int64_t, engine::Account>>, std::less<>> timeline_;
     struct Approval {
         LogEntry entry;
