@@ -26,9 +26,10 @@ struct Context {
     bool err_is_terminal = false;
     engine::Store::Mode mode = engine::Store::Mode::read_only;  // from the command's read_only()
     std::optional<std::string> key_path;                          // --key / $TFADESK_KEY: seal writes
-    std::optional<std::string> token_file;                        // --token-file: the account's token
+    std::optional<std::string> token_file;  // --token-file: the account's token
 
-    // Who runs this write command (SPEC §12). On a desk with accounts: the account whose token is in
+    // Who runs this write command (SPEC §12). On a desk with accounts: the account whose token is
+    // in
     // --token-file or $TFADESK_TOKEN (none, or one the log does not know: exit 7); `agent`, when
     // given, must name that account (exit 7). On a desk without accounts: `agent` (exit 2 when
     // empty). `agent` is the --agent flag as typed; `desk` the store to ask (default: store()), or

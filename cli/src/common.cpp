@@ -1,11 +1,10 @@
-#include "command.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
+#include "command.hpp"
 #include "tfadesk/desk/accounts.hpp"
 #include "tfadesk/desk/seal.hpp"
 #include "tfadesk/desk/text.hpp"
@@ -19,8 +18,10 @@ namespace tfadesk::cli {
 std::unique_ptr<engine::Store> Context::open(engine::Store::Mode m) const {
     auto s = engine::open_store(db_path, m);
     if (m == engine::Store::Mode::read_write) {
-        if (key_path) desk::seal_with_key(*s, *key_path);
-        else desk::refuse_unsealed_writes(*s);
+        if (key_path)
+            desk::seal_with_key(*s, *key_path);
+        else
+            desk::refuse_unsealed_writes(*s);
     }
     return s;
 }
@@ -43,7 +44,8 @@ std::optional<std::string> read_token(const std::optional<std::string>& file) {
     if (file) {
         std::ifstream in(*file, std::ios::binary);
         if (!in)
-            throw engine::Error(engine::ErrorKind::invalid_input, "--token-file: cannot read " + desk::printable(*file));
+            throw engine::Error(engine::ErrorKind::invalid_input,
+                                "--token-file: cannot read " + desk::printable(*file));
         std::getline(in, token);
     } else if (const char* env = std::getenv("TFADESK_TOKEN")) {
         token = env;
@@ -62,28 +64,37 @@ desk::Actor Context::actor(const std::string& agent) { return actor(agent, &stor
 desk::Actor Context::actor(const std::string& agent, engine::Store* desk) {
     if (!desk || !desk->has_accounts()) {
         if (agent.empty())
-            throw engine::Error(engine::ErrorKind::invalid_input, "--agent: an agent name is required (or set TFADESK_AGENT)");
+            throw engine::Error(engine::ErrorKind::invalid_input,
+                                "--agent: an agent name is required (or set TFADESK_AGENT)");
         return desk::Actor{desk::canonical_agent(agent)};
     }
-    const std::string named = agent.empty() ? std::string() : "agent '" + desk::canonical_agent(agent) + "': ";
+    const std::string named =
+        agent.empty() ? std::string() : "agent '" + desk::canonical_agent(agent) + "': ";
     const auto token = read_token(token_file);
     if (!token)
         throw engine::Error(engine::ErrorKind::forbidden,
-                            named + "this desk has accounts, so a write needs the account's own token (--token-file FILE or "
-                                    "$TFADESK_TOKEN); nothing was written");
+                            named +
+                                "this desk has accounts, so a write needs the account's own token "
+                                "(--token-file FILE or "
+                                "$TFADESK_TOKEN); nothing was written");
     auto who = desk::authenticate_actor(*desk, *token);
     if (!who) {
-        spdlog::info("sign-in failed on the command line for {}", agent.empty() ? "unknown" : desk::printable(agent));
+        spdlog::info("sign-in failed on the command line for {}",
+                     agent.empty() ? "unknown" : desk::printable(agent));
         // Name a disabled account as such: the log, not the row, says it is disabled.
         if (const auto row = desk->account_by_token(desk::token_hash(*token)))
             if (const auto a = desk::account_from_log(*desk, row->name); a && !a->enabled)
-                throw engine::Error(engine::ErrorKind::forbidden,
-                                    "the account of agent '" + a->name + "' is disabled; nothing was written");
-        throw engine::Error(engine::ErrorKind::forbidden,
-                            named + "the token is unknown, replaced, or its account is disabled; nothing was written");
+                throw engine::Error(
+                    engine::ErrorKind::forbidden,
+                    "the account of agent '" + a->name + "' is disabled; nothing was written");
+        throw engine::Error(
+            engine::ErrorKind::forbidden,
+            named +
+                "the token is unknown, replaced, or its account is disabled; nothing was written");
     }
     if (!agent.empty() && desk::canonical_agent(agent) != who->name)
-        throw engine::Error(engine::ErrorKind::forbidden, "--agent '" + desk::printable(agent) + "' is not the token's account '" +
+        throw engine::Error(engine::ErrorKind::forbidden, "--agent '" + desk::printable(agent) +
+                                                              "' is not the token's account '" +
                                                               who->name + "'; nothing was written");
     return *who;
 }
@@ -106,7 +117,8 @@ std::optional<std::int64_t> parse_count(const std::optional<std::string>& text, 
 
 void add_agent_option(CLI::App& app, std::string& agent) {
     app.add_option("--agent", agent,
-                   "the agent doing this (stored with every entry); on a desk with accounts the token's account, "
+                   "the agent doing this (stored with every entry); on a desk with accounts the "
+                   "token's account, "
                    "which --agent may name")
         ->envname("TFADESK_AGENT")
         // A name given is checked as it is parsed: an empty or invalid one is exit 2 (SPEC §2),

@@ -32,7 +32,10 @@ std::string command_word(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string word = argv[i];
         if (word.rfind("-", 0) != 0) return word;
-        if ((word == "--db" || word == "--key" || word == "--token-file" || word == "--log-level") && i + 1 < argc) ++i;
+        if ((word == "--db" || word == "--key" || word == "--token-file" ||
+             word == "--log-level") &&
+            i + 1 < argc)
+            ++i;
     }
     return "";
 }
@@ -68,7 +71,8 @@ int run(int argc, char** argv) {
     app.add_option("--key", key, "desk key: seal what write commands commit (SPEC §8)")->envname("TFADESK_KEY");
     std::optional<std::string> token_file, token;
     app.add_option("--token-file", token_file,
-                   "a file holding your account's API token: writes on a desk with accounts need it (or $TFADESK_TOKEN)");
+                   "a file holding your account's API token: writes on a desk with accounts need "
+                   "it (or $TFADESK_TOKEN)");
     app.add_option("--token", token, "refused: a token on the command line shows in ps")->group("");
     app.add_option("--log-level", level, "log level on stderr")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -114,7 +118,8 @@ int run(int argc, char** argv) {
     }
 
     if (token) {
-        std::cerr << "tfadesk: error: --token: a token on the command line shows in ps; use --token-file FILE or "
+        std::cerr << "tfadesk: error: --token: a token on the command line shows in ps; use "
+                     "--token-file FILE or "
                      "$TFADESK_TOKEN\n";
         return 2;
     }

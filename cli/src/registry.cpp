@@ -26,11 +26,11 @@ std::unique_ptr<Command> make_serve();
 
 std::vector<std::unique_ptr<Command>> make_commands() {
     std::vector<std::unique_ptr<Command>> v;
-    for (auto make : {make_open,       make_event,  make_show,       make_list,       make_import,
-                      make_sweep,      make_stats,  make_history,    make_replay,     make_reply,
-                      make_verify,     make_export, make_access_log, make_migrate,    make_diagram,
-                      make_completion, make_agent,  make_key,        make_checkpoint, make_seal,
-                      make_serve})
+    for (auto make :
+         {make_open,       make_event,   make_show,    make_list,       make_import, make_sweep,
+          make_stats,      make_history, make_replay,  make_reply,      make_verify, make_export,
+          make_access_log, make_migrate, make_diagram, make_completion, make_agent,  make_key,
+          make_checkpoint, make_seal,    make_serve})
         v.push_back(make());
     return v;
 }

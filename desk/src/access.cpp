@@ -26,29 +26,36 @@ std::map<std::string, engine::Account, std::less<>> accounts_from_log(engine::St
     for (const auto& e : store.account_entries()) {
         const std::string name = e.ref.substr(engine::kAccountPrefix.size());
         const auto it = out.find(name);
-        auto after = engine::apply_account_entry(it == out.end() ? std::nullopt : std::optional(it->second), e);
+        auto after = engine::apply_account_entry(
+            it == out.end() ? std::nullopt : std::optional(it->second), e);
         out.insert_or_assign(name, std::move(after));
     }
     return out;
 }
 
-void authorize(engine::Store& store, const Actor& actor, std::string_view role, std::string_view what) {
+void authorize(engine::Store& store, const Actor& actor, std::string_view role,
+               std::string_view what) {
     if (!store.has_accounts()) return;
     const std::string& agent = actor.name;
     const std::string who = "agent '" + agent + "'";
     const auto account = account_from_log(store, agent);
-    if (!account) throw Error(ErrorKind::forbidden, who + " has no account on this desk, so it may not " + std::string(what));
+    if (!account)
+        throw Error(ErrorKind::forbidden,
+                    who + " has no account on this desk, so it may not " + std::string(what));
     if (!account->enabled)
         throw Error(ErrorKind::forbidden, "the account of agent '" + agent + "' is disabled, so it may not " + std::string(what));
     if (!account->has(role))
         throw Error(ErrorKind::forbidden,
                     who + " may not " + std::string(what) + ": the account lacks the role '" + std::string(role) + "'");
     if (actor.token_id.empty())
-        throw Error(ErrorKind::forbidden, who + " may not " + std::string(what) +
-                                              " without its token: this desk has accounts, so every write is authenticated");
+        throw Error(
+            ErrorKind::forbidden,
+            who + " may not " + std::string(what) +
+                " without its token: this desk has accounts, so every write is authenticated");
     if (!account->token_id.empty() && account->token_id != actor.token_id)
-        throw Error(ErrorKind::forbidden, who + " may not " + std::string(what) +
-                                              ": the token it used is no longer the account's token of record");
+        throw Error(ErrorKind::forbidden,
+                    who + " may not " + std::string(what) +
+                        ": the token it used is no longer the account's token of record");
 }
 
 }  // namespace tfadesk::desk

@@ -46,7 +46,8 @@ bool other_admin(engine::Store& store, const std::string& name) {
 
 void refuse_self_raising(const std::string& by, const Account& a, bool self_raising) {
     if (auto r = rules::privilege_four_eyes(by, a.name, self_raising))
-        throw Error(ErrorKind::refused, "account '" + a.name + "': " + r->message(), r->rule, a.enabled ? "enabled" : "disabled");
+        throw Error(ErrorKind::refused, "account '" + a.name + "': " + r->message(), r->rule,
+                    a.enabled ? "enabled" : "disabled");
 }
 
 void refuse_last_admin(engine::Store& store, const Account& a, const char* what) {
@@ -58,10 +59,12 @@ void refuse_last_admin(engine::Store& store, const Account& a, const char* what)
 }
 
 // Appends one change by `by` (who must be an admin) and returns the account after it.
-Account change(engine::Store& store, const std::optional<Account>& before, AccountChange kind, const std::string& name,
-               const Roles& roles, const Actor& by, const std::optional<std::string>& token_hash = {}) {
+Account change(engine::Store& store, const std::optional<Account>& before, AccountChange kind,
+               const std::string& name, const Roles& roles, const Actor& by,
+               const std::optional<std::string>& token_hash = {}) {
     const std::string issued = token_hash ? engine::token_id_of(*token_hash) : std::string();
-    engine::LogEntry e = engine::account_entry(before, kind, name, roles, by.name, now_utc(), issued, by.token_id);
+    engine::LogEntry e =
+        engine::account_entry(before, kind, name, roles, by.name, now_utc(), issued, by.token_id);
     const Account after = engine::apply_account_entry(before, e);
     store.append_account(e, after, token_hash);
     spdlog::info("account {} {} by {}", name, to_string(kind), by.name);
@@ -103,7 +106,8 @@ Roles parse_roles(std::string_view list) {
 
 std::string token_hash(std::string_view token) { return engine::sha256_hex(token); }
 
-IssuedToken add_account(engine::Store& store, const std::string& raw_name, const Roles& roles, const Actor& raw_by) {
+IssuedToken add_account(engine::Store& store, const std::string& raw_name, const Roles& roles,
+                        const Actor& raw_by) {
     if (roles.empty()) throw Error(ErrorKind::invalid_input, "--role: an account needs at least one role");
     for (const auto& r : roles)
         if (!engine::is_role(r)) throw Error(ErrorKind::invalid_input, "--role: unknown role '" + r + "'");
@@ -123,7 +127,8 @@ IssuedToken add_account(engine::Store& store, const std::string& raw_name, const
     });
 }
 
-Account grant_role(engine::Store& store, const std::string& raw_name, const std::string& role, const Actor& raw_by) {
+Account grant_role(engine::Store& store, const std::string& raw_name, const std::string& role,
+                   const Actor& raw_by) {
     const auto roles = parse_roles(role);
     if (roles.size() != 1) throw Error(ErrorKind::invalid_input, "ROLE: give one role");
     return admin_change(store, raw_name, raw_by, [&](const std::string& name, const Actor& by) {
@@ -136,7 +141,8 @@ Account grant_role(engine::Store& store, const std::string& raw_name, const std:
     });
 }
 
-Account revoke_role(engine::Store& store, const std::string& raw_name, const std::string& role, const Actor& raw_by) {
+Account revoke_role(engine::Store& store, const std::string& raw_name, const std::string& role,
+                    const Actor& raw_by) {
     const auto roles = parse_roles(role);
     if (roles.size() != 1) throw Error(ErrorKind::invalid_input, "ROLE: give one role");
     return admin_change(store, raw_name, raw_by, [&](const std::string& name, const Actor& by) {
@@ -152,7 +158,8 @@ Account revoke_role(engine::Store& store, const std::string& raw_name, const std
     });
 }
 
-Account set_enabled(engine::Store& store, const std::string& raw_name, bool enabled, const Actor& raw_by) {
+Account set_enabled(engine::Store& store, const std::string& raw_name, bool enabled,
+                    const Actor& raw_by) {
     return admin_change(store, raw_name, raw_by, [&](const std::string& name, const Actor& by) {
         const Account a = existing(store, name);
         if (a.enabled == enabled)
@@ -184,7 +191,9 @@ std::optional<Account> authenticate(engine::Store& store, std::string_view token
     auto a = account_from_log(store, row->name);
     if (!a || !a->enabled) return std::nullopt;
     if (!a->token_id.empty() && a->token_id != engine::token_id_of(hash)) {
-        spdlog::warn("account {}: its row holds a token that its log never issued (an edited row?); refused", a->name);
+        spdlog::warn(
+            "account {}: its row holds a token that its log never issued (an edited row?); refused",
+            a->name);
         return std::nullopt;
     }
     const auto stored = store.account_token_hash(a->name);

@@ -48,8 +48,11 @@ ImportCounts import_records(engine::Store* store, ingest::RecordReader& reader, 
             ++n.rejected;
             if (hooks.on_reject) hooks.on_reject(rec, printable(mask_personal_data(error)));
         } else {
-            const bool fresh = options.dry_run ? !(store && store->exists(fields->ref)) && seen.insert(fields->ref).second
-                                               : engine::open_if_new(*store, std::move(*fields), agent, now, options.triage, options.token_id);
+            const bool fresh =
+                options.dry_run
+                    ? !(store && store->exists(fields->ref)) && seen.insert(fields->ref).second
+                    : engine::open_if_new(*store, std::move(*fields), agent, now, options.triage,
+                                          options.token_id);
             ++(fresh ? n.imported : n.duplicates);
         }
         if (hooks.on_progress) hooks.on_progress(n);

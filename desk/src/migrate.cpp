@@ -27,7 +27,8 @@ void refuse_unless_empty(engine::Store& to) {
 
 // Rebuilds the cache row of one ticket or account from its copied entries.
 void rebuild(engine::Store& from, engine::Store& to, const std::vector<LogEntry>& entries, MigrateCounts& n) {
-    if (engine::is_desk_key(entries.front().ref)) return;  // the desk's own entries feed no cache row
+    if (engine::is_desk_key(entries.front().ref))
+        return;  // the desk's own entries feed no cache row
     if (engine::is_account_key(entries.front().ref)) {
         const engine::Account a = engine::replay_account(entries);
         to.put_account(a, from.account_token_hash(a.name));

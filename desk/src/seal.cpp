@@ -4,12 +4,11 @@
 #include <nlohmann/json.hpp>
 
 #include "tfadesk/desk/clock.hpp"
+#include "tfadesk/desk/note.hpp"
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/rules/fields.hpp"
 #include "tfadesk/rules/policy.hpp"
-
-#include "tfadesk/desk/note.hpp"
 
 namespace tfadesk::desk {
 
@@ -21,11 +20,14 @@ void seal_with_key(engine::Store& store, const std::string& key_path, bool adopt
         // the last seal without the key (by someone who could write the database but holds no
         // key) must not be laundered by the next sealed write: refuse it, naming the gap.
         if (const auto last = s->last_seal(); last && last->seq < before.seq && !adopting)
-            throw engine::Error(engine::ErrorKind::integrity,
-                                "entries seq " + std::to_string(last->seq + 1) + " to " + std::to_string(before.seq) +
-                                    " were written after the last seal without the desk key; refusing to seal over "
-                                    "them (run verify --verifier-key, have them reviewed, and an admin may adopt them "
-                                    "with tfadesk seal --adopt)");
+            throw engine::Error(
+                engine::ErrorKind::integrity,
+                "entries seq " + std::to_string(last->seq + 1) + " to " +
+                    std::to_string(before.seq) +
+                    " were written after the last seal without the desk key; refusing to seal over "
+                    "them (run verify --verifier-key, have them reviewed, and an admin may adopt "
+                    "them "
+                    "with tfadesk seal --adopt)");
         return sign_checkpoint(*key, head.seq, head.hash);
     });
 }
@@ -35,16 +37,21 @@ void refuse_unsealed_writes(engine::Store& store) {
     store.set_sealer([s](const engine::Head&, const engine::Head&) -> std::optional<std::string> {
         if (const auto last = s->last_seal())
             throw engine::Error(engine::ErrorKind::forbidden,
-                                "this desk is sealed (its last seal is at seq " + std::to_string(last->seq) +
+                                "this desk is sealed (its last seal is at seq " +
+                                    std::to_string(last->seq) +
                                     "): a write needs the desk key, and nothing was written");
         return std::nullopt;
     });
 }
 
-Adoption adopt_unsealed(engine::Store& store, const Actor& raw_by, const std::string& note, const std::string& key_path) {
+Adoption adopt_unsealed(engine::Store& store, const Actor& raw_by, const std::string& note,
+                        const std::string& key_path) {
     if (note.find_first_not_of(" \t\r\n") == std::string::npos)
-        throw engine::Error(engine::ErrorKind::invalid_input, "--note: an adoption needs a note saying who reviewed the entries and why");
-    if (auto bad = rules::check_note(note)) throw engine::Error(engine::ErrorKind::invalid_input, "--note: " + *bad);
+        throw engine::Error(
+            engine::ErrorKind::invalid_input,
+            "--note: an adoption needs a note saying who reviewed the entries and why");
+    if (auto bad = rules::check_note(note))
+        throw engine::Error(engine::ErrorKind::invalid_input, "--note: " + *bad);
     const Actor by{canonical_agent(raw_by.name), raw_by.token_id};
     seal_with_key(store, key_path, true);
     return engine::in_transaction(store, [&] {
@@ -52,12 +59,15 @@ Adoption adopt_unsealed(engine::Store& store, const Actor& raw_by, const std::st
         const auto last = store.last_seal();
         const engine::Head head = store.head();
         if (!last)
-            throw engine::Error(engine::ErrorKind::refused, "the desk holds no seal: there is nothing to adopt (seal writes with --key)",
-                                "seals", "unsealed");
+            throw engine::Error(
+                engine::ErrorKind::refused,
+                "the desk holds no seal: there is nothing to adopt (seal writes with --key)",
+                "seals", "unsealed");
         if (last->seq >= head.seq)
             throw engine::Error(engine::ErrorKind::refused,
-                                "every entry is sealed (the last seal is at the head, seq " + std::to_string(head.seq) + ")", "seals",
-                                "sealed");
+                                "every entry is sealed (the last seal is at the head, seq " +
+                                    std::to_string(head.seq) + ")",
+                                "seals", "sealed");
         Adoption out;
         for (auto seq = last->seq + 1; seq <= head.seq; ++seq)
             if (auto e = store.entry_at(seq)) out.entries.push_back(std::move(*e));

@@ -39,7 +39,9 @@ void refuse_unused_flags(engine::EventKind kind, const EventRequest& r) {
     if (!checks) unused(r.check.has_value(), "--check", "check-passed and check-failed");
     if (kind != EventKind::submit_disable) unused(r.reference.has_value(), "--reference", "submit-disable");
     if (kind != EventKind::approve && !r.ack_related.empty())
-        throw Error(ErrorKind::invalid_input, "--ack-related: not used by " + std::string(engine::to_string(kind)) + " (only by approve)");
+        throw Error(ErrorKind::invalid_input, "--ack-related: not used by " +
+                                                  std::string(engine::to_string(kind)) +
+                                                  " (only by approve)");
     if (kind != EventKind::update) {
         unused(r.role.has_value(), "--role", "update");
         unused(r.access.has_value(), "--access", "update");
@@ -67,7 +69,9 @@ engine::Command command_of(const EventRequest& r, std::string agent) {
     if (r.check) c.check = blank_to_nullopt(r.check, "--check", false);
     for (const auto& ref : r.ack_related) {
         if (!rules::is_valid_ref(ref))
-            throw Error(ErrorKind::invalid_input, "--ack-related: '" + printable(ref) + "' is not a ticket ref (1-64 of A-Z a-z 0-9 . _ -)");
+            throw Error(ErrorKind::invalid_input,
+                        "--ack-related: '" + printable(ref) +
+                            "' is not a ticket ref (1-64 of A-Z a-z 0-9 . _ -)");
         c.ack_related.insert(ref);
     }
     c.by_token = r.token_id;
@@ -85,38 +89,49 @@ rules::Fields valid_fields(const rules::RawFields& raw) {
     return std::get<rules::Fields>(std::move(result));
 }
 
-engine::Ticket open_valid(engine::Store& store, const rules::Fields& fields, const Actor& agent, bool triage) {
+engine::Ticket open_valid(engine::Store& store, const rules::Fields& fields, const Actor& agent,
+                          bool triage) {
     authorize(store, agent, "agent", "open tickets");
     // The entry's time is read under the write lock, so times never go backwards along the log.
     auto t = engine::open_ticket(store, fields, agent.name, now_utc(), triage, agent.token_id);
-    spdlog::info("opened {} for {} ({}) by {}", fields.ref, mask_phone(fields.phone), mask_email(fields.requester_email), agent.name);
+    spdlog::info("opened {} for {} ({}) by {}", fields.ref, mask_phone(fields.phone),
+                 mask_email(fields.requester_email), agent.name);
     return t;
 }
 
 // R9: an approval names every related ticket rejected under R3 (re-judged by verify).
 void check_partner_memory(engine::Store& store, const std::string& ref, const engine::Command& c) {
     const auto t = store.ticket(ref);
-    if (!t || t->state != "identity_check") return;  // the workflow refuses it anyway, with its own rule
+    if (!t || t->state != "identity_check")
+        return;  // the workflow refuses it anyway, with its own rule
     std::vector<std::string> rejected;
-    for (const auto& r : store.related(ref, t->fields.phone, t->fields.requester_email, std::numeric_limits<std::int64_t>::max()).first)
-        if (r.state == "partner_rejected") rejected.push_back(r.ref);
-        else break;  // partner-rejected ones come first
+    for (const auto& r : store
+                             .related(ref, t->fields.phone, t->fields.requester_email,
+                                      std::numeric_limits<std::int64_t>::max())
+                             .first)
+        if (r.state == "partner_rejected")
+            rejected.push_back(r.ref);
+        else
+            break;  // partner-rejected ones come first
     if (auto refusal = rules::partner_memory(rejected, c.ack_related)) {
         spdlog::info("{} approve refused: R9", ref);
-        throw Error(ErrorKind::refused, "ticket '" + ref + "': approve refused: " + refusal->message(), refusal->rule, t->state);
+        throw Error(ErrorKind::refused,
+                    "ticket '" + ref + "': approve refused: " + refusal->message(), refusal->rule,
+                    t->state);
     }
 }
 
 }  // namespace
 
-engine::Ticket open_ticket(engine::Store& store, const rules::RawFields& raw, const Actor& raw_agent, bool triage) {
+engine::Ticket open_ticket(engine::Store& store, const rules::RawFields& raw,
+                           const Actor& raw_agent, bool triage) {
     const Actor agent{canonical_agent(raw_agent.name), raw_agent.token_id};
     const rules::Fields fields = valid_fields(raw);
     return engine::in_transaction(store, [&] { return open_valid(store, fields, agent, triage); });
 }
 
-engine::Ticket open_ticket_in(engine::Store& store, const rules::RawFields& raw, const Actor& raw_agent,
-                              bool triage) {
+engine::Ticket open_ticket_in(engine::Store& store, const rules::RawFields& raw,
+                              const Actor& raw_agent, bool triage) {
     const Actor agent{canonical_agent(raw_agent.name), raw_agent.token_id};
     return open_valid(store, valid_fields(raw), agent, triage);
 }
@@ -145,8 +160,8 @@ engine::Ticket apply_event(engine::Store& store, const std::string& ref, const E
     return engine::in_transaction(store, [&] { return apply_event_in(store, ref, request); });
 }
 
-SweepResult sweep(engine::Store& store, const Actor& raw_agent, const std::optional<std::string>& now,
-                  std::int64_t sla_hours) {
+SweepResult sweep(engine::Store& store, const Actor& raw_agent,
+                  const std::optional<std::string>& now, std::int64_t sla_hours) {
     engine::Command c;
     c.kind = engine::EventKind::expire;
     c.agent = canonical_agent(raw_agent.name);
@@ -159,8 +174,9 @@ SweepResult sweep(engine::Store& store, const Actor& raw_agent, const std::optio
         c.at = now_utc();
         // SPEC §12: the SLA is judged at the time of the entry, never later.
         if (c.now && *rules::parse_utc(*c.now) > *rules::parse_utc(c.at))
-            throw Error(ErrorKind::invalid_input, "--now: " + *c.now + " is later than the time of this write (" + c.at +
-                                                      "): the SLA is judged at the time the expiry is recorded");
+            throw Error(ErrorKind::invalid_input,
+                        "--now: " + *c.now + " is later than the time of this write (" + c.at +
+                            "): the SLA is judged at the time the expiry is recorded");
         SweepResult out;
         const auto waiting = store.refs_in_state("awaiting_requester");
         out.waiting = waiting.size();
@@ -183,7 +199,8 @@ engine::Ticket replay_ticket(engine::Store& store, const std::string& ref, const
     return engine::replay(entries, as_of).ticket();
 }
 
-std::pair<std::vector<engine::Store::Related>, std::int64_t> related_tickets(engine::Store& store, const engine::Ticket& t) {
+std::pair<std::vector<engine::Store::Related>, std::int64_t> related_tickets(
+    engine::Store& store, const engine::Ticket& t) {
     return store.related(t.fields.ref, t.fields.phone, t.fields.requester_email, 50);
 }
 

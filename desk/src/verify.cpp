@@ -13,8 +13,8 @@
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/json_text.hpp"
 #include "tfadesk/engine/workflow.hpp"
-#include "tfadesk/rules/policy.hpp"
 #include "tfadesk/rules/numbers.hpp"
+#include "tfadesk/rules/policy.hpp"
 #include "tfadesk/rules/time.hpp"
 
 namespace tfadesk::desk {
@@ -165,7 +165,9 @@ public:
                     row_ = next_row_();
                 }
                 if (!ref || key == *ref) judge_ticket(group, stored);
-                else note_rejected(group);  // R9 of the judged ticket needs the partner rejections of all
+                else
+                    note_rejected(
+                        group);  // R9 of the judged ticket needs the partner rejections of all
             }
             for (std::size_t i = 0; i < group.size(); ++i) chain.add(std::move(group[i]), std::move(prevs[i]));
             group.clear();
@@ -174,8 +176,10 @@ public:
         store_.for_each_entry_by_ticket([&](LogEntry&& e, const std::optional<engine::PrevEntry>& prev) {
             ++report_.entries;
             // Policy versions only go up along the log (an older build cannot write a newer desk).
-            if (e.policy_version >= 2) first_v2_seq_ = first_v2_seq_ ? std::min(first_v2_seq_, e.seq) : e.seq;
-            else last_v1_seq_ = std::max(last_v1_seq_, e.seq);
+            if (e.policy_version >= 2)
+                first_v2_seq_ = first_v2_seq_ ? std::min(first_v2_seq_, e.seq) : e.seq;
+            else
+                last_v1_seq_ = std::max(last_v1_seq_, e.seq);
             if (!group.empty() && group.front().ref != e.ref) judge();
             // Swapped with a hashed entry, not moved: the store reads the next row into its
             // buffers; the previous-entry is copied into a hashed one's likewise.
@@ -195,8 +199,10 @@ public:
         rows_before("");
         judge_partner_memory();
         if (first_v2_seq_ && last_v1_seq_ > first_v2_seq_)
-            report("entry seq " + std::to_string(last_v1_seq_) + ": accepted under policy version 1 after entry seq " +
-                   std::to_string(first_v2_seq_) + " was accepted under version 2; versions never go back along the log, "
+            report("entry seq " + std::to_string(last_v1_seq_) +
+                   ": accepted under policy version 1 after entry seq " +
+                   std::to_string(first_v2_seq_) +
+                   " was accepted under version 2; versions never go back along the log, "
                    "so it escapes the checks of version 2 (tokens, R9, R10)");
         for (const auto& [name, account] : accounts_)
             if (!ref) report("account " + printable(name) + ": the account row has no log entries");
@@ -272,7 +278,8 @@ private:
             if (broken.count(name)) continue;
             try {
                 const auto it = now.find(name);
-                auto after = engine::apply_account_entry(it == now.end() ? std::nullopt : std::optional(it->second), e);
+                auto after = engine::apply_account_entry(
+                    it == now.end() ? std::nullopt : std::optional(it->second), e);
                 timeline_[name].emplace_back(e.seq, after);
                 now.insert_or_assign(name, std::move(after));
             } catch (const Error&) {
@@ -293,7 +300,9 @@ private:
         return found;
     }
 
-    bool desk_had_accounts(std::int64_t seq) const { return first_account_seq_ != 0 && first_account_seq_ < seq; }
+    bool desk_had_accounts(std::int64_t seq) const {
+        return first_account_seq_ != 0 && first_account_seq_ < seq;
+    }
 
     // Checks that `e`'s agent could write it: an enabled account holding one of `roles` at that
     // point of the log, authenticated (policy 2 on) by its token of record then.
@@ -301,20 +310,29 @@ private:
         if (!desk_had_accounts(e.seq)) return;
         const engine::Account* a = account_before(e.agent, e.seq);
         auto problem = [&](const std::string& what) { report(entry_name(e) + ": " + what); };
-        if (!a) return problem("agent '" + printable(e.agent) + "' had no account on the desk at that point");
-        if (!a->enabled) return problem("the account of agent '" + e.agent + "' was disabled at that point");
+        if (!a)
+            return problem("agent '" + printable(e.agent) +
+                           "' had no account on the desk at that point");
+        if (!a->enabled)
+            return problem("the account of agent '" + e.agent + "' was disabled at that point");
         bool holds = false;
         std::string wanted;
         for (auto r : roles) {
             holds = holds || a->has(r);
             wanted += (wanted.empty() ? "" : " or ") + std::string(r);
         }
-        if (!holds) return problem("agent '" + e.agent + "' did not hold the role " + wanted + " at that point");
+        if (!holds)
+            return problem("agent '" + e.agent + "' did not hold the role " + wanted +
+                           " at that point");
         if (e.policy_version < 2) return;  // token ids are recorded from policy version 2 on
         const std::string by = engine::recorded_by_token(e);
-        if (by.empty()) return problem("it records no token: every entry written by an account names the token that authenticated it");
+        if (by.empty())
+            return problem(
+                "it records no token: every entry written by an account names the token that "
+                "authenticated it");
         if (!a->token_id.empty() && by != a->token_id)
-            return problem("it was written with token " + by + ", but the token of record of account '" + e.agent +
+            return problem("it was written with token " + by +
+                           ", but the token of record of account '" + e.agent +
                            "' at that point was " + a->token_id);
     }
 
@@ -322,27 +340,35 @@ private:
     void judge_ticket_actors(const std::vector<LogEntry>& entries) {
         if (first_account_seq_ == 0) return;
         for (const auto& e : entries) {
-            if (e.event == "open" || e.event == "triage") judge_actor(e, {"agent", "operator"});  // open, or import
-            else if (e.event == "approve") judge_actor(e, {"approver"});
-            else if (e.event == "expire") judge_actor(e, {"operator", "agent"});  // sweep, or `event expire`
-            else judge_actor(e, {"agent"});
+            if (e.event == "open" || e.event == "triage")
+                judge_actor(e, {"agent", "operator"});  // open, or import
+            else if (e.event == "approve")
+                judge_actor(e, {"approver"});
+            else if (e.event == "expire")
+                judge_actor(e, {"operator", "agent"});  // sweep, or `event expire`
+            else
+                judge_actor(e, {"agent"});
         }
     }
 
     // Account changes: made by an enabled admin (but the desk's first), R10 from policy 2 on.
     void judge_account_actors(const std::vector<LogEntry>& entries, const engine::Account& after) {
         for (const auto& e : entries) {
-            if (e.seq == first_account_seq_) continue;  // SPEC §7: the first account is added by whoever sets the desk up
+            if (e.seq == first_account_seq_)
+                continue;  // SPEC §7: the first account is added by whoever sets the desk up
             judge_actor(e, {"admin"});
             if (e.policy_version < 2) continue;
             const auto change = engine::parse_account_change(e.event);
-            const bool raising = change == engine::AccountChange::grant || change == engine::AccountChange::enable;
-            if (auto r = rules::privilege_four_eyes(e.agent, after.name, raising)) report(entry_name(e) + ": " + r->message());
+            const bool raising =
+                change == engine::AccountChange::grant || change == engine::AccountChange::enable;
+            if (auto r = rules::privilege_four_eyes(e.agent, after.name, raising))
+                report(entry_name(e) + ": " + r->message());
         }
         if (!after.token_id.empty()) {
             const auto row_hash = store_.account_token_hash(after.name);
             if (!row_hash || engine::token_id_of(*row_hash) != after.token_id)
-                report("account " + printable(after.name) + ": the account row's token_hash is not the token its log issued (" +
+                report("account " + printable(after.name) +
+                       ": the account row's token_hash is not the token its log issued (" +
                        after.token_id + ")");
         }
     }
@@ -364,19 +390,23 @@ private:
                 d = nlohmann::json::parse(e.details);
             } catch (const nlohmann::json::exception&) {
             }
-            const bool well_formed = d.is_object() && d.contains("from") && d["from"].is_number_integer() && d.contains("to") &&
-                                     d["to"].is_number_integer() && d.contains("note") && d["note"].is_string() &&
-                                     d["from"].get<std::int64_t>() >= 1 && d["from"].get<std::int64_t>() <= d["to"].get<std::int64_t>() &&
+            const bool well_formed = d.is_object() && d.contains("from") &&
+                                     d["from"].is_number_integer() && d.contains("to") &&
+                                     d["to"].is_number_integer() && d.contains("note") &&
+                                     d["note"].is_string() && d["from"].get<std::int64_t>() >= 1 &&
+                                     d["from"].get<std::int64_t>() <= d["to"].get<std::int64_t>() &&
                                      d["to"].get<std::int64_t>() < e.seq;
             if (!well_formed) {
                 problem("its details do not name an adopted range (from, to, note) before it");
                 continue;
             }
             judge_actor(e, {"admin"});
-            report_.adopted.push_back("entries seq " + std::to_string(d["from"].get<std::int64_t>()) + " to " +
-                                      std::to_string(d["to"].get<std::int64_t>()) +
-                                      " were written after a seal without the key and adopted at seq " + std::to_string(e.seq) +
-                                      " by " + printable(e.agent) + " (" + e.at + "): " + printable(d["note"].get<std::string>()));
+            report_.adopted.push_back(
+                "entries seq " + std::to_string(d["from"].get<std::int64_t>()) + " to " +
+                std::to_string(d["to"].get<std::int64_t>()) +
+                " were written after a seal without the key and adopted at seq " +
+                std::to_string(e.seq) + " by " + printable(e.agent) + " (" + e.at +
+                "): " + printable(d["note"].get<std::string>()));
         }
     }
 
@@ -514,13 +544,15 @@ private:
     std::map<std::string, engine::Account, std::less<>> accounts_;
     std::int64_t first_account_seq_ = 0;  // 0: the desk has no accounts
     std::int64_t first_v2_seq_ = 0, last_v1_seq_ = 0;
-    std::map<std::string, std::vector<std::pair<std::int64_t, engine::Account>>, std::less<>> timeline_;
+    std::map<std::string, std::vector<std::pair<std::int64_t, engine::Account>>, std::less<>>
+        timeline_;
     struct Approval {
         LogEntry entry;
         std::string phone, email, acked;  // acked: ",REF,REF,"
     };
     std::vector<Approval> approvals_;
-    std::multimap<std::string, std::pair<std::int64_t, std::string>> rejected_by_phone_, rejected_by_email_;
+    std::multimap<std::string, std::pair<std::int64_t, std::string>> rejected_by_phone_,
+        rejected_by_email_;
 };
 
 }  // namespace

@@ -1,9 +1,8 @@
 #include "tfadesk/desk/views.hpp"
 
-#include "tfadesk/desk/tickets.hpp"
-
 #include <algorithm>
 
+#include "tfadesk/desk/tickets.hpp"
 #include "tfadesk/engine/machine.hpp"
 #include "tfadesk/rules/policy.hpp"
 
@@ -38,7 +37,8 @@ json ticket_view(engine::Store& store, const engine::Ticket& t) {
     json j = ticket_view(t);
     const auto [related, total] = related_tickets(store, t);
     json list = json::array();
-    for (const auto& r : related) list.push_back({{"ref", r.ref}, {"state", r.state}, {"match", r.match}});
+    for (const auto& r : related)
+        list.push_back({{"ref", r.ref}, {"state", r.state}, {"match", r.match}});
     j["related"] = std::move(list);
     j["related_total"] = total;
     return j;

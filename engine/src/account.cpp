@@ -20,7 +20,9 @@ std::string where(const LogEntry& e) {
 
 }  // namespace
 
-std::string token_id_of(std::string_view token_hash) { return std::string(token_hash.substr(0, 16)); }
+std::string token_id_of(std::string_view token_hash) {
+    return std::string(token_hash.substr(0, 16));
+}
 
 bool is_token_id(std::string_view id) {
     return id.size() == 16 && id.find_first_not_of("0123456789abcdef") == std::string_view::npos;
@@ -70,9 +72,10 @@ bool operator==(const Account& a, const Account& b) {
            a.updated_at == b.updated_at && a.version == b.version;
 }
 
-LogEntry account_entry(const std::optional<Account>& before, AccountChange change, const std::string& name,
-                       const std::set<std::string, std::less<>>& roles, const std::string& by, const std::string& at,
-                       const std::string& issued, const std::string& by_token) {
+LogEntry account_entry(const std::optional<Account>& before, AccountChange change,
+                       const std::string& name, const std::set<std::string, std::less<>>& roles,
+                       const std::string& by, const std::string& at, const std::string& issued,
+                       const std::string& by_token) {
     LogEntry e;
     e.ref = account_key(name);
     e.tseq = before ? before->version + 1 : 1;
@@ -112,13 +115,15 @@ Account apply_account_entry(const std::optional<Account>& before, const LogEntry
         if (!v.is_string() || !is_role(v.get<std::string>())) throw Error(ErrorKind::integrity, where(e) + ": not a role: " + v.dump());
         return v.get<std::string>();
     };
-    if (!details.is_object()) throw Error(ErrorKind::integrity, where(e) + ": details are not an object");
+    if (!details.is_object())
+        throw Error(ErrorKind::integrity, where(e) + ": details are not an object");
     // The token ids (SPEC §12) are checked here and taken out; the change's own keys remain.
     auto take_id = [&](std::string_view key) {
         const auto it = details.find(key);
         if (it == details.end()) return std::string();
         if (!it->is_string() || !is_token_id(it->get<std::string>()))
-            throw Error(ErrorKind::integrity, where(e) + ": " + std::string(key) + " is not a token id");
+            throw Error(ErrorKind::integrity,
+                        where(e) + ": " + std::string(key) + " is not a token id");
         std::string id = it->get<std::string>();
         details.erase(it);
         return id;
@@ -127,8 +132,10 @@ Account apply_account_entry(const std::optional<Account>& before, const LogEntry
     const std::string issued = take_id(kTokenIdKey);
     if (!issued.empty() && *change != AccountChange::add && *change != AccountChange::token)
         throw Error(ErrorKind::integrity, where(e) + ": only add and token issue a token");
-    if (!issued.empty()) a.token_id = issued;
-    else if (*change == AccountChange::add || *change == AccountChange::token) a.token_id.clear();
+    if (!issued.empty())
+        a.token_id = issued;
+    else if (*change == AccountChange::add || *change == AccountChange::token)
+        a.token_id.clear();
     const std::size_t keys = details.size();
     switch (*change) {
         case AccountChange::add:

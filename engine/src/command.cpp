@@ -125,21 +125,23 @@ Command command_from_entry(std::string_view event, const FlatObject& d, const st
         else if (key == "requester_email") c.requester_email = v;
         else if (key == "now") c.now = v;
         else if (key == "by_token") {
-            if (v.size() != 16 || v.find_first_not_of("0123456789abcdef") != std::string::npos) throw fail("by_token is not a token id");
+            if (v.size() != 16 || v.find_first_not_of("0123456789abcdef") != std::string::npos)
+                throw fail("by_token is not a token id");
             c.by_token = v;
         } else if (key == kAckRelatedKey) {
-            if (c.kind != EventKind::approve) throw fail("ack_related on an event other than approve");
+            if (c.kind != EventKind::approve)
+                throw fail("ack_related on an event other than approve");
             std::size_t start = 0;
             while (start <= v.size()) {
                 const auto comma = v.find(',', start);
-                const auto ref = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+                const auto ref =
+                    v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
                 if (!rules::is_valid_ref(ref)) throw fail("ack_related holds a bad ref");
                 c.ack_related.insert(ref);
                 if (comma == std::string::npos) break;
                 start = comma + 1;
             }
-        }
-        else if (key == "requester_role") {
+        } else if (key == "requester_role") {
             c.role = rules::parse_role(v);
             if (!c.role) throw fail("bad requester_role");
         } else if (key == "portfolio_access") {

@@ -1,7 +1,6 @@
 #include "tfadesk/engine/ticket.hpp"
 
 #include "tfadesk/engine/account.hpp"
-
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/rules/fields.hpp"
 
@@ -29,7 +28,8 @@ json fields_to_json(const rules::Fields& f) {
 rules::Fields fields_from_members(const FlatObject& members) {
     bool submitted = false;
     for (const auto& m : members) {
-        if (m.key == kByTokenKey && m.kind == FlatMember::Kind::text) continue;  // who opened it (SPEC §12)
+        if (m.key == kByTokenKey && m.kind == FlatMember::Kind::text)
+            continue;  // who opened it (SPEC §12)
         if (!rules::is_field_name(m.key) || m.kind != FlatMember::Kind::text)
             throw Error(ErrorKind::integrity, "open details hold an unknown or non-text field '" + std::string(m.key) + "'");
         submitted = submitted || m.key == "submitted_at";

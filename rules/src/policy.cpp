@@ -90,14 +90,20 @@ std::optional<Refusal> partner_memory(const std::vector<std::string>& rejected,
     for (const auto& ref : rejected)
         if (!acknowledged.count(ref)) missing += (missing.empty() ? "" : ", ") + ref;
     if (missing.empty()) return std::nullopt;
-    return Refusal{"R9", "the same phone number or requester email was rejected as a partner's request on " + missing +
-                             "; the approver must name every such ticket (ack_related) after checking that this "
-                             "request really comes from the client"};
+    return Refusal{
+        "R9",
+        "the same phone number or requester email was rejected as a partner's request on " +
+            missing +
+            "; the approver must name every such ticket (ack_related) after checking that this "
+            "request really comes from the client"};
 }
 
-std::optional<Refusal> privilege_four_eyes(std::string_view by, std::string_view name, bool self_raising) {
+std::optional<Refusal> privilege_four_eyes(std::string_view by, std::string_view name,
+                                           bool self_raising) {
     if (!self_raising || by != name) return std::nullopt;
-    return Refusal{"R10", "no account grants a role to itself or enables itself: another admin must make this change"};
+    return Refusal{"R10",
+                   "no account grants a role to itself or enables itself: another admin must make "
+                   "this change"};
 }
 
 }  // namespace tfadesk::rules

@@ -14,6 +14,7 @@
 #include "tfadesk/desk/diagram.hpp"
 #include "tfadesk/desk/export.hpp"
 #include "tfadesk/desk/import.hpp"
+#include "tfadesk/desk/reply.hpp"
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/desk/tickets.hpp"
 #include "tfadesk/desk/verify.hpp"
@@ -24,8 +25,6 @@
 #include "tfadesk/rules/fields.hpp"
 #include "tfadesk/rules/policy.hpp"
 #include "tfadesk/rules/time.hpp"
-
-#include "tfadesk/desk/reply.hpp"
 
 namespace tfadesk::serve {
 
@@ -290,13 +289,14 @@ void get_verify(Api& api, const Request& req, Response& res) {
     auto store = api.read_store();
     caller(req, *store);
     const auto r = desk::verify(*store, {});
-    send_json(res, 200, {{"ok", r.ok()},
-                         {"tickets", r.tickets},
-                         {"accounts", r.accounts},
-                         {"entries", r.entries},
-                         {"head", std::to_string(r.head.seq) + ":" + r.head.hash},
-                         {"problems", r.problems},
-                         {"adopted", r.adopted}});
+    send_json(res, 200,
+              {{"ok", r.ok()},
+               {"tickets", r.tickets},
+               {"accounts", r.accounts},
+               {"entries", r.entries},
+               {"head", std::to_string(r.head.seq) + ":" + r.head.hash},
+               {"problems", r.problems},
+               {"adopted", r.adopted}});
 }
 
 void get_export(Api& api, const Request& req, Response& res) {
@@ -397,8 +397,9 @@ void post_ticket(Api& api, const Request& req, Response& res, const httplib::Con
     const auto who = caller(req, *api.read_store()).actor;
     bool triage = false;
     const auto raw = ticket_fields(body_object(read_body(req, reader, api.options.max_body_bytes)), triage);
-    const json t = api.writer.batched(
-        [raw, who, triage](engine::Store& s) { return desk::ticket_view(s, desk::open_ticket_in(s, raw, who, triage)); });
+    const json t = api.writer.batched([raw, who, triage](engine::Store& s) {
+        return desk::ticket_view(s, desk::open_ticket_in(s, raw, who, triage));
+    });
     res.set_header("Location", "/api/v1/tickets/" + t.at("ref").get<std::string>());
     res.set_header("ETag", etag(t));
     send_json(res, 201, t);
@@ -425,15 +426,20 @@ desk::EventRequest event_request(const json& body, const desk::Actor& who) {
         } else if (slot) {
             *slot = string_member(key, v);
         } else if (key == "ack_related") {
-            if (!v.is_array()) throw HttpError(400, "invalid", "\"ack_related\": must be an array of ticket refs");
+            if (!v.is_array())
+                throw HttpError(400, "invalid", "\"ack_related\": must be an array of ticket refs");
             for (const auto& ref : v) {
-                if (!ref.is_string()) throw HttpError(400, "invalid", "\"ack_related\": must be an array of ticket refs");
+                if (!ref.is_string())
+                    throw HttpError(400, "invalid",
+                                    "\"ack_related\": must be an array of ticket refs");
                 r.ack_related.push_back(ref.get<std::string>());
             }
         } else {
-            throw HttpError(400, "invalid", "unknown key \"" + key +
-                                                "\" (expected event, check, note, reference, role, access, requester_email, "
-                                                "ack_related)");
+            throw HttpError(
+                400, "invalid",
+                "unknown key \"" + key +
+                    "\" (expected event, check, note, reference, role, access, requester_email, "
+                    "ack_related)");
         }
     }
     if (!has_event) throw HttpError(400, "invalid", "\"event\": required");
@@ -444,7 +450,8 @@ void post_event(Api& api, const Request& req, Response& res, const httplib::Cont
     check_query(req, {});
     const auto expect = if_match_version(req);
     const auto who = caller(req, *api.read_store()).actor;
-    auto request = event_request(body_object(read_body(req, reader, api.options.max_body_bytes)), who);
+    auto request =
+        event_request(body_object(read_body(req, reader, api.options.max_body_bytes)), who);
     desk::validate_event(request);  // invalid input answers at once, without waiting for the writer
     request.expect_version = expect;
     const std::string ref = req.matches[1];

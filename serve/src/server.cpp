@@ -119,7 +119,8 @@ Server::Server(Options options) : impl_(std::make_unique<Impl>()) {
     std::signal(SIGPIPE, SIG_IGN);
     auto store = engine::open_store(o.db, engine::Store::Mode::read_write);
     if (o.key_path) desk::seal_with_key(*store, *o.key_path);
-    else desk::refuse_unsealed_writes(*store);
+    else
+        desk::refuse_unsealed_writes(*store);
     impl_->writer = std::make_unique<Writer>(std::move(store));
     impl_->api = std::make_unique<Api>(impl_->options, *impl_->writer);
     if (o.tls_cert) {

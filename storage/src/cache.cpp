@@ -175,13 +175,17 @@ std::vector<std::string> Database::refs_in_state(std::string_view state) {
     });
 }
 
-std::pair<std::vector<engine::Store::Related>, std::int64_t> Database::related(std::string_view ref, std::string_view phone,
-                                                                             std::string_view email, std::size_t limit) {
+std::pair<std::vector<engine::Store::Related>, std::int64_t> Database::related(
+    std::string_view ref, std::string_view phone, std::string_view email, std::size_t limit) {
     return guarded(path_, [&] {
         impl_->flush();
-        constexpr const char* kWhere = " FROM tickets WHERE (phone = ?2 OR requester_email = ?3 COLLATE NOCASE) AND ref <> ?1";
-        SQLite::Statement q(impl_->db, std::string("SELECT ref, state, CASE WHEN phone = ?2 THEN 'phone' ELSE 'email' END") + kWhere +
-                                           " ORDER BY state = 'partner_rejected' DESC, updated_at DESC, ref LIMIT ?4");
+        constexpr const char* kWhere =
+            " FROM tickets WHERE (phone = ?2 OR requester_email = ?3 COLLATE NOCASE) AND ref <> ?1";
+        SQLite::Statement q(
+            impl_->db,
+            std::string("SELECT ref, state, CASE WHEN phone = ?2 THEN 'phone' ELSE 'email' END") +
+                kWhere +
+                " ORDER BY state = 'partner_rejected' DESC, updated_at DESC, ref LIMIT ?4");
         SQLite::Statement n(impl_->db, std::string("SELECT count(*)") + kWhere);
         for (auto* s : {&q, &n}) {
             s->bind(1, std::string(ref));
@@ -190,7 +194,9 @@ std::pair<std::vector<engine::Store::Related>, std::int64_t> Database::related(s
         }
         q.bind(4, static_cast<int64_t>(limit));
         std::vector<engine::Store::Related> out;
-        while (q.executeStep()) out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString()});
+        while (q.executeStep())
+            out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(),
+                           q.getColumn(2).getString()});
         n.executeStep();
         return std::pair(std::move(out), static_cast<std::int64_t>(n.getColumn(0).getInt64()));
     });
@@ -228,7 +234,10 @@ bool Database::has_accounts() {
     if (impl_->schema < 2) return false;
     return guarded(path_, [&] {
         impl_->flush();
-        return SQLite::Statement(impl_->db, "SELECT 1 FROM events WHERE ref >= 'account:' AND ref < 'account;' LIMIT 1").executeStep();
+        return SQLite::Statement(
+                   impl_->db,
+                   "SELECT 1 FROM events WHERE ref >= 'account:' AND ref < 'account;' LIMIT 1")
+            .executeStep();
     });
 }
 

@@ -169,8 +169,10 @@ std::vector<LogEntry> Database::account_entries() {
     if (impl_->schema < 2) return {};
     return guarded(path_, [&] {
         impl_->flush();
-        SQLite::Statement q(impl_->db, std::string("SELECT ") + kEntryColumns +
-                                           " FROM events WHERE ref >= 'account:' AND ref < 'account;' ORDER BY seq");
+        SQLite::Statement q(
+            impl_->db,
+            std::string("SELECT ") + kEntryColumns +
+                " FROM events WHERE ref >= 'account:' AND ref < 'account;' ORDER BY seq");
         std::vector<LogEntry> out;
         while (q.executeStep()) out.push_back(entry_from(q));
         return out;

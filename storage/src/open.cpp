@@ -90,10 +90,11 @@ const char* const kMigrations[] = {
     DROP INDEX tickets_by_state;
     CREATE INDEX tickets_by_state ON tickets (state);
     )sql",
-    // Schema 4 (SPEC §12): R9's related tickets are found by phone and by email, case-insensitively;
-    // and the access log, beside the log and not part of it. Each record keeps its refs as a JSON
-    // array, in the answer's order, and once more one row each in access_log_refs, whose key finds
-    // a ref's records. Append-only like the log. The same tables on PostgreSQL.
+    // Schema 4 (SPEC §12): R9's related tickets are found by phone and by email,
+    // case-insensitively; and the access log, beside the log and not part of it. Each record keeps
+    // its refs as a JSON array, in the answer's order, and once more one row each in
+    // access_log_refs, whose key finds a ref's records. Append-only like the log. The same tables
+    // on PostgreSQL.
     R"sql(
     CREATE INDEX tickets_by_phone ON tickets (phone);
     CREATE INDEX tickets_by_email ON tickets (requester_email COLLATE NOCASE);
@@ -344,7 +345,8 @@ void Database::WriteTransaction::commit() {
         if (impl.appended && impl.sealer) {
             const Head h = db_.head();
             if (const auto note = impl.sealer(impl.head_before.value_or(Head{}), h)) {
-                SQLite::Statement q(impl.db, "INSERT INTO seals (seq, hash, note) VALUES (?, ?, ?)");
+                SQLite::Statement q(impl.db,
+                                    "INSERT INTO seals (seq, hash, note) VALUES (?, ?, ?)");
                 q.bind(1, static_cast<int64_t>(h.seq));
                 q.bind(2, h.hash);
                 q.bind(3, *note);

@@ -640,12 +640,17 @@ void PgStore::Impl::prepare_statements() {
     conn.prepare("last_seal", "SELECT seq, hash, note FROM seals ORDER BY seq DESC LIMIT 1");
     conn.prepare("ticket", std::string("SELECT ") + kTicketColumns + " FROM tickets WHERE ref = $1");
     conn.prepare("refs_in_state", "SELECT ref FROM tickets WHERE state = $1 ORDER BY ref");
-    conn.prepare("has_accounts", "SELECT 1 FROM events WHERE ref >= 'account:' AND ref < 'account;' LIMIT 1");
-    conn.prepare("account_entries", entries + " WHERE ref >= 'account:' AND ref < 'account;' ORDER BY seq");
+    conn.prepare("has_accounts",
+                 "SELECT 1 FROM events WHERE ref >= 'account:' AND ref < 'account;' LIMIT 1");
+    conn.prepare("account_entries",
+                 entries + " WHERE ref >= 'account:' AND ref < 'account;' ORDER BY seq");
     {
-        const std::string where = " FROM tickets WHERE (phone = $2 OR lower(requester_email) = lower($3)) AND ref <> $1";
-        conn.prepare("related", "SELECT ref, state, CASE WHEN phone = $2 THEN 'phone' ELSE 'email' END" + where +
-                                    " ORDER BY state = 'partner_rejected' DESC, updated_at DESC, ref LIMIT $4");
+        const std::string where =
+            " FROM tickets WHERE (phone = $2 OR lower(requester_email) = lower($3)) AND ref <> $1";
+        conn.prepare(
+            "related",
+            "SELECT ref, state, CASE WHEN phone = $2 THEN 'phone' ELSE 'email' END" + where +
+                " ORDER BY state = 'partner_rejected' DESC, updated_at DESC, ref LIMIT $4");
         conn.prepare("related_count", "SELECT count(*)" + where);
     }
     conn.prepare("account", std::string("SELECT ") + kAccountColumns + " FROM accounts WHERE name = $1");
@@ -977,7 +982,8 @@ std::vector<LogEntry> PgStore::account_entries() {
         std::vector<LogEntry> out;
         if (!impl.ready()) return out;
         impl.flush();
-        for (const auto& row : impl.q.exec_prepared("account_entries")) out.push_back(entry_from(row));
+        for (const auto& row : impl.q.exec_prepared("account_entries"))
+            out.push_back(entry_from(row));
         return out;
     });
 }
@@ -1068,15 +1074,16 @@ std::vector<std::string> PgStore::refs_in_state(std::string_view state) {
     });
 }
 
-std::pair<std::vector<engine::Store::Related>, std::int64_t> PgStore::related(std::string_view ref, std::string_view phone,
-                                                                            std::string_view email, std::size_t limit) {
+std::pair<std::vector<engine::Store::Related>, std::int64_t> PgStore::related(
+    std::string_view ref, std::string_view phone, std::string_view email, std::size_t limit) {
     auto& impl = *impl_;
     return impl.guard([&] {
         std::pair<std::vector<Related>, std::int64_t> out{{}, 0};
         if (!impl.ready()) return out;
         impl.flush();
         const std::string r(ref), p(phone), e(email);
-        for (const auto& row : impl.q.exec_prepared("related", r, p, e, static_cast<std::int64_t>(limit)))
+        for (const auto& row :
+             impl.q.exec_prepared("related", r, p, e, static_cast<std::int64_t>(limit)))
             out.first.push_back({text(row[0]), text(row[1]), text(row[2])});
         out.second = number(impl.q.exec_prepared("related_count", r, p, e)[0][0]);
         return out;

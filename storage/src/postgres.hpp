@@ -69,8 +69,10 @@ public:
                          const std::function<void(const engine::Ticket&)>& fn) override;
     std::function<std::optional<engine::Ticket>()> ticket_cursor() override;
     std::vector<std::string> refs_in_state(std::string_view state) override;
-    std::pair<std::vector<Related>, std::int64_t> related(std::string_view ref, std::string_view phone,
-                                                          std::string_view email, std::size_t limit) override;
+    std::pair<std::vector<Related>, std::int64_t> related(std::string_view ref,
+                                                          std::string_view phone,
+                                                          std::string_view email,
+                                                          std::size_t limit) override;
     engine::DeskStats stats(const std::optional<std::string>& since) override;
 
     bool has_accounts() override;

@@ -128,8 +128,9 @@ TEST_CASE(
     Desk d;
     REQUIRE(d.open("HD-1", "client", "no").code == 0);
     REQUIRE_MESSAGE(
-        sqlite(d.db, "DROP TABLE access_log; DROP TABLE access_log_refs; DROP INDEX tickets_by_phone; "
-                     "DROP INDEX tickets_by_email; PRAGMA user_version = 3;")
+        sqlite(d.db,
+               "DROP TABLE access_log; DROP TABLE access_log_refs; DROP INDEX tickets_by_phone; "
+               "DROP INDEX tickets_by_email; PRAGMA user_version = 3;")
                 .code == 0,
         "schema 3");
     const auto before = mtime_ns(d.db);

@@ -26,10 +26,11 @@ const std::string kPartnerPhone = "+4915100000001";
 const std::string kPhoneT1 = "+4915100000002";
 const std::string kPhoneW1 = "+4915100000003";
 
-std::vector<std::string> open_args(const std::string& ref, const std::string& phone, const std::string& email,
-                                   const std::string& role, const std::string& access, const std::string& agent) {
-    return {"open", "--ref", ref, "--phone", phone, "--client-id", "acme", "--requester-email", email,
-            "--role", role, "--access", access, "--agent", agent};
+std::vector<std::string> open_args(const std::string& ref, const std::string& phone,
+                                   const std::string& email, const std::string& role,
+                                   const std::string& access, const std::string& agent) {
+    return {"open", "--ref",  ref,  "--phone",  phone,  "--client-id", "acme", "--requester-email",
+            email,  "--role", role, "--access", access, "--agent",     agent};
 }
 
 Result expect_ok(const Result& r) {
@@ -78,7 +79,9 @@ void edit_rows(const std::string& db, const std::string& sql) {
 }
 
 // A token as the desk issues them (formats.md: `tfa_` and 64 hex digits), but made by the attacker.
-std::string made_up_token(const std::string& seed) { return "tfa_" + sha256_hex("attacker's own token: " + seed); }
+std::string made_up_token(const std::string& seed) {
+    return "tfa_" + sha256_hex("attacker's own token: " + seed);
+}
 
 // SPEC §12: a token's id is the first 16 hex digits of its SHA-256.
 std::string id_of(const std::string& token) { return sha256_hex(token).substr(0, 16); }
@@ -149,15 +152,21 @@ struct IdDesk {
         ok_or_throw(d({"agent", "add", "dora", "--role", "agent", "--agent", "root"}), "dora");
         ok_or_throw(d({"agent", "add", "ops", "--role", "operator", "--agent", "root"}), "ops");
         ok_or_throw(d({"agent", "disable", "dora", "--agent", "root"}), "disable dora");
-        ok_or_throw(d(open_args("P-1", kPartnerPhone, "OPS@Acme.Example", "partner", "unknown", "alice")), "P-1");
+        ok_or_throw(
+            d(open_args("P-1", kPartnerPhone, "OPS@Acme.Example", "partner", "unknown", "alice")),
+            "P-1");
         ok_or_throw(d.event("P-1", "triage", "alice"), "P-1 triage");
-        for (const auto& [ref, phone, email] : std::vector<std::array<std::string, 3>>{
-                 {"T-1", kPhoneT1, "t1@client.example"}, {"T-R", kPartnerPhone, "tr@client.example"}}) {
+        for (const auto& [ref, phone, email] :
+             std::vector<std::array<std::string, 3>>{{"T-1", kPhoneT1, "t1@client.example"},
+                                                     {"T-R", kPartnerPhone, "tr@client.example"}}) {
             ok_or_throw(d(open_args(ref, phone, email, "client", "no", "alice")), "open");
             ok_or_throw(d.event(ref, "triage", "alice"), "triage");
-            for (const auto& c : kChecks) ok_or_throw(d.event(ref, "check-passed", "alice", {"--check", c}), "check");
+            for (const auto& c : kChecks)
+                ok_or_throw(d.event(ref, "check-passed", "alice", {"--check", c}), "check");
         }
-        ok_or_throw(d(open_args("W-1", kPhoneW1, "w1@client.example", "unknown", "unknown", "alice")), "W-1");
+        ok_or_throw(
+            d(open_args("W-1", kPhoneW1, "w1@client.example", "unknown", "unknown", "alice")),
+            "W-1");
         ok_or_throw(d.event("W-1", "triage", "alice"), "W-1 triage");
     }
 };
@@ -177,27 +186,35 @@ std::string state_of(const std::string& db, const std::string& ref) {
 
 // ---- 1. the accounts table is a cache: editing it lets nobody act ---------------------------
 
-TEST_CASE("identity: a token swapped into carol's account row approves nothing, and verify names the row") {
+TEST_CASE(
+    "identity: a token swapped into carol's account row approves nothing, and verify names the "
+    "row") {
     Copy c(base_db());
     const auto log_before = read_log(c.db);
     const std::string head = head_of(c.db);
     const std::string carols = token_of(base_db(), "carol");
     // formats.md: the row keeps the SHA-256 of the account's current token, in hex.
-    const std::string real_hash = sql_value(c.db, "SELECT token_hash FROM accounts WHERE name = 'carol'");
+    const std::string real_hash =
+        sql_value(c.db, "SELECT token_hash FROM accounts WHERE name = 'carol'");
     REQUIRE(real_hash == sha256_hex(carols));
 
     const std::string forged = made_up_token("carol");
     REQUIRE(std::regex_match(forged, std::regex("tfa_[0-9a-f]{64}")));
-    edit_rows(c.db, "UPDATE accounts SET token_hash = " + sql_quote(sha256_hex(forged)) + " WHERE name = 'carol'");
+    edit_rows(c.db, "UPDATE accounts SET token_hash = " + sql_quote(sha256_hex(forged)) +
+                        " WHERE name = 'carol'");
     const std::string file = token_file(c.dir, "mallory", forged);
     const DbBytes before(c.db);
 
-    SUBCASE("through the command line: --token-file or $TFADESK_TOKEN, with or without --agent carol") {
-        expect_refused_7(c({"event", "T-1", "approve", "--token-file", file}, without_token()), c.db, before);
-        expect_refused_7(c({"event", "T-1", "approve", "--token-file", file, "--agent", "carol"}, without_token()), c.db,
-                         before);
+    SUBCASE(
+        "through the command line: --token-file or $TFADESK_TOKEN, with or without --agent carol") {
+        expect_refused_7(c({"event", "T-1", "approve", "--token-file", file}, without_token()),
+                         c.db, before);
+        expect_refused_7(c({"event", "T-1", "approve", "--token-file", file, "--agent", "carol"},
+                           without_token()),
+                         c.db, before);
         expect_refused_7(c({"event", "T-1", "approve"}, with_env_token(forged)), c.db, before);
-        expect_refused_7(c({"event", "T-1", "approve", "--agent", "carol"}, with_env_token(forged)), c.db, before);
+        expect_refused_7(c({"event", "T-1", "approve", "--agent", "carol"}, with_env_token(forged)),
+                         c.db, before);
         CHECK(state_of(c.db, "T-1") == "identity_check");
     }
     SUBCASE("the row left in place: verify names carol's row (exit 6)") {
@@ -209,7 +226,8 @@ TEST_CASE("identity: a token swapped into carol's account row approves nothing, 
     }
 
     // The row put back: the log holds nothing of the attempt.
-    edit_rows(c.db, "UPDATE accounts SET token_hash = " + sql_quote(real_hash) + " WHERE name = 'carol'");
+    edit_rows(c.db,
+              "UPDATE accounts SET token_hash = " + sql_quote(real_hash) + " WHERE name = 'carol'");
     CHECK(head_of(c.db) == head);
     const auto log_after = read_log(c.db);
     REQUIRE(log_after.size() == log_before.size());
@@ -217,30 +235,43 @@ TEST_CASE("identity: a token swapped into carol's account row approves nothing, 
     const json hist = json_of(c({"history", "T-1", "--json"}));
     for (const auto& e : hist) CHECK(e.at("event") != "approve");
     // Control: carol, with her own token, may approve T-1 (so the refusals above were the token's).
-    const Result own = c({"event", "T-1", "approve", "--token-file", token_file(c.dir, "carol", carols)}, without_token());
+    const Result own =
+        c({"event", "T-1", "approve", "--token-file", token_file(c.dir, "carol", carols)},
+          without_token());
     INFO(own.describe());
     CHECK(own.code == 0);
     CHECK(state_of(c.db, "T-1") == "approved");
 }
 
-TEST_CASE("identity: an account row inserted for a name that never had an account lets it do nothing") {
+TEST_CASE(
+    "identity: an account row inserted for a name that never had an account lets it do nothing") {
     Copy c(base_db());
     const std::string head = head_of(c.db);
     const std::string forged = made_up_token("ghost");
     const std::string at = read_log(c.db).back().at;
-    edit_rows(c.db, "INSERT INTO accounts (name, roles, enabled, created_at, updated_at, version, token_hash) VALUES "
-                    "('ghost', 'admin,agent,approver', 1, " + sql_quote(at) + ", " + sql_quote(at) + ", 1, " +
-                        sql_quote(sha256_hex(forged)) + ")");
+    edit_rows(c.db,
+              "INSERT INTO accounts (name, roles, enabled, created_at, updated_at, version, "
+              "token_hash) VALUES "
+              "('ghost', 'admin,agent,approver', 1, " +
+                  sql_quote(at) + ", " + sql_quote(at) + ", 1, " + sql_quote(sha256_hex(forged)) +
+                  ")");
     const std::string file = token_file(c.dir, "ghost", forged);
     const DbBytes before(c.db);
-    expect_refused_7(c({"event", "T-1", "approve", "--token-file", file}, without_token()), c.db, before);
-    expect_refused_7(c({"event", "T-1", "approve", "--token-file", file, "--agent", "ghost"}, without_token()), c.db,
+    expect_refused_7(c({"event", "T-1", "approve", "--token-file", file}, without_token()), c.db,
                      before);
-    expect_refused_7(c({"event", "T-1", "approve", "--agent", "ghost"}, with_env_token(forged)), c.db, before);
-    expect_refused_7(c({"event", "T-1", "approve", "--agent", "ghost"}, without_token()), c.db, before);
-    expect_refused_7(c({"agent", "grant", "bob", "approver", "--token-file", file}, without_token()), c.db, before);
-    expect_refused_7(c({"agent", "add", "ghost2", "--role", "approver", "--token-file", file}, without_token()), c.db,
+    expect_refused_7(
+        c({"event", "T-1", "approve", "--token-file", file, "--agent", "ghost"}, without_token()),
+        c.db, before);
+    expect_refused_7(c({"event", "T-1", "approve", "--agent", "ghost"}, with_env_token(forged)),
+                     c.db, before);
+    expect_refused_7(c({"event", "T-1", "approve", "--agent", "ghost"}, without_token()), c.db,
                      before);
+    expect_refused_7(
+        c({"agent", "grant", "bob", "approver", "--token-file", file}, without_token()), c.db,
+        before);
+    expect_refused_7(
+        c({"agent", "add", "ghost2", "--role", "approver", "--token-file", file}, without_token()),
+        c.db, before);
     CHECK(state_of(c.db, "T-1") == "identity_check");
 
     const Result v = c({"verify"});
@@ -251,26 +282,34 @@ TEST_CASE("identity: an account row inserted for a name that never had an accoun
     CHECK(head_of(c.db) == head);
 }
 
-TEST_CASE("identity: with every account row deleted the desk still has accounts (the log says so)") {
+TEST_CASE(
+    "identity: with every account row deleted the desk still has accounts (the log says so)") {
     Copy c(base_db());
     const std::string head = head_of(c.db);
     edit_rows(c.db, "DELETE FROM accounts");
     REQUIRE(sql_value(c.db, "SELECT count(*) FROM accounts") == "0");
     const DbBytes before(c.db);
     // A write with only --agent, as on a desk without accounts: exit 7.
-    expect_refused_7(c({"event", "T-1", "cancel", "--note", "x", "--agent", "alice"}, without_token()), c.db, before);
-    expect_refused_7(c(open_args("N-1", kPhoneT1, "n1@client.example", "client", "no", "whoever"), without_token()), c.db,
+    expect_refused_7(
+        c({"event", "T-1", "cancel", "--note", "x", "--agent", "alice"}, without_token()), c.db,
+        before);
+    expect_refused_7(c(open_args("N-1", kPhoneT1, "n1@client.example", "client", "no", "whoever"),
+                       without_token()),
+                     c.db, before);
+    expect_refused_7(c({"event", "T-1", "approve", "--agent", "carol"}, without_token()), c.db,
                      before);
-    expect_refused_7(c({"event", "T-1", "approve", "--agent", "carol"}, without_token()), c.db, before);
     // Nor is it a new desk whose first account anybody may add (SPEC §12: only the first account
     // of a desk is added without a token).
     const std::string out = c.dir / "root.token";
-    expect_refused_7(c({"agent", "add", "newroot", "--role", "admin", "--token-out", out, "--agent", "setup"},
-                       without_token()),
-                     c.db, before);
+    expect_refused_7(
+        c({"agent", "add", "newroot", "--role", "admin", "--token-out", out, "--agent", "setup"},
+          without_token()),
+        c.db, before);
     CHECK_FALSE(fs::exists(out));
-    expect_refused_7(c({"agent", "add", "newroot", "--role", "admin,approver", "--agent", "newroot"}, without_token()),
-                     c.db, before);
+    expect_refused_7(
+        c({"agent", "add", "newroot", "--role", "admin,approver", "--agent", "newroot"},
+          without_token()),
+        c.db, before);
     const json hist = json_of(c({"agent", "history", "--json"}));
     CHECK(hist.size() == 8);  // the 8 changes of the desk, none since
     const Result v = c({"verify"});
@@ -304,7 +343,9 @@ TEST_CASE("identity: an account row whose token hash was cleared is named by ver
 
 // ---- 2. the command line authenticates every write ------------------------------------------
 
-TEST_CASE("identity: the command line takes the token from --token-file or $TFADESK_TOKEN, never from a name") {
+TEST_CASE(
+    "identity: the command line takes the token from --token-file or $TFADESK_TOKEN, never from a "
+    "name") {
     Copy c(base_db());
     const std::string alices = token_of(base_db(), "alice");
     const std::string alice_file = token_file(c.dir, "alice", alices);
@@ -330,12 +371,16 @@ TEST_CASE("identity: the command line takes the token from --token-file or $TFAD
         expect_refused_7(c(with({"--agent", "bob"}), with_env_token(alices)), c.db, before);
         // Nor may a token stand for an account its holder only names: carol's token approving as
         // carol works below, alice's token approving as carol does not.
-        expect_refused_7(c({"event", "T-1", "approve", "--agent", "carol", "--token-file", alice_file}, without_token()),
-                         c.db, before);
+        expect_refused_7(
+            c({"event", "T-1", "approve", "--agent", "carol", "--token-file", alice_file},
+              without_token()),
+            c.db, before);
     }
     SUBCASE("--token TOKEN on the command line: exit 2, the token not echoed, nothing written") {
-        for (const auto& extra : std::vector<std::vector<std::string>>{
-                 {"--token", alices}, {"--token", alices, "--agent", "alice"}, {"--agent", "alice", "--token", alices}}) {
+        for (const auto& extra :
+             std::vector<std::vector<std::string>>{{"--token", alices},
+                                                   {"--token", alices, "--agent", "alice"},
+                                                   {"--agent", "alice", "--token", alices}}) {
             CAPTURE(extra.size());
             const Result r = c(with(extra), without_token());
             INFO(r.describe());
@@ -346,12 +391,14 @@ TEST_CASE("identity: the command line takes the token from --token-file or $TFAD
             CHECK(DbBytes(c.db) == before);
         }
         // Before the command too (a global option).
-        const Result g = c({"--token", alices, "event", "W-1", "cancel", "--note", "x"}, without_token());
+        const Result g =
+            c({"--token", alices, "event", "W-1", "cancel", "--note", "x"}, without_token());
         INFO(g.describe());
         CHECK(g.code == 2);
         CHECK(DbBytes(c.db) == before);
     }
-    SUBCASE("$TFADESK_TOKEN alone: the token's account acts, and the entry records the token's id") {
+    SUBCASE(
+        "$TFADESK_TOKEN alone: the token's account acts, and the entry records the token's id") {
         expect_ok(c(cancel, with_env_token(alices)));
         const json h = json_of(c({"history", "W-1", "--json"}));
         REQUIRE(h.size() == 3);
@@ -373,7 +420,8 @@ TEST_CASE("identity: the command line takes the token from --token-file or $TFAD
     }
     SUBCASE("a disabled account's token: exit 7 naming the account, nothing written") {
         const std::string doras = token_of(base_db(), "dora");
-        const Result r = c(with({"--token-file", token_file(c.dir, "dora", doras)}), without_token());
+        const Result r =
+            c(with({"--token-file", token_file(c.dir, "dora", doras)}), without_token());
         expect_refused_7(r, c.db, before);
         CHECK(has_word(r.err, "dora"));
         expect_refused_7(c(with({"--agent", "dora"}), with_env_token(doras)), c.db, before);
@@ -388,13 +436,17 @@ TEST_CASE("identity: the command line takes the token from --token-file or $TFAD
         expect_refused_7(c(with({"--token-file", alice_file}), without_token()), c.db, rotated);
         expect_refused_7(c(with({"--agent", "alice"}), with_env_token(alices)), c.db, rotated);
         expect_ok(c(with({"--token-file", out}), without_token()));
-        CHECK(json_of(c({"history", "W-1", "--json"})).back().at("details").at("by_token") == id_of(fresh));
+        CHECK(json_of(c({"history", "W-1", "--json"})).back().at("details").at("by_token") ==
+              id_of(fresh));
     }
     SUBCASE("a token that is not one (garbage, empty, a token's hash): exit 7, nothing written") {
-        for (const std::string& bad : {std::string("not a token"), std::string(), sha256_hex(alices),
-                                       alices.substr(0, 67), alices + "0", "TFA_" + alices.substr(4)}) {
+        for (const std::string& bad :
+             {std::string("not a token"), std::string(), sha256_hex(alices), alices.substr(0, 67),
+              alices + "0", "TFA_" + alices.substr(4)}) {
             CAPTURE(bad);
-            expect_refused_7(c(with({"--token-file", token_file(c.dir, "bad", bad)}), without_token()), c.db, before);
+            expect_refused_7(
+                c(with({"--token-file", token_file(c.dir, "bad", bad)}), without_token()), c.db,
+                before);
         }
     }
 }
@@ -405,8 +457,9 @@ namespace {
 
 // The entry that would follow `log`: the next seq, the next tseq of `ref`, `seconds` after the
 // last entry, chained to it, its hash recomputed.
-Entry appended(const std::vector<Entry>& log, const std::string& ref, const std::string& event, const std::string& agent,
-               const std::string& details, const std::string& state, int policy_version = 2, std::int64_t seconds = 1) {
+Entry appended(const std::vector<Entry>& log, const std::string& ref, const std::string& event,
+               const std::string& agent, const std::string& details, const std::string& state,
+               int policy_version = 2, std::int64_t seconds = 1) {
     Entry e;
     e.seq = log.back().seq + 1;
     e.ref = ref;
@@ -429,8 +482,9 @@ Entry appended(const std::vector<Entry>& log, const std::string& ref, const std:
 // Appends `e` (a ticket's entry) and brings the ticket's row in line with it, as an attacker
 // covering their tracks would: only the entry itself is left for verify to judge.
 void append_ticket_entry(const std::string& db, const Entry& e) {
-    tamper_db(db, insert_sql(e) + "UPDATE tickets SET state = " + sql_quote(e.state) + ", version = " +
-                      std::to_string(e.tseq) + ", updated_at = " + sql_quote(e.at) + " WHERE ref = " + sql_quote(e.ref) + ";");
+    tamper_db(db, insert_sql(e) + "UPDATE tickets SET state = " + sql_quote(e.state) +
+                      ", version = " + std::to_string(e.tseq) + ", updated_at = " +
+                      sql_quote(e.at) + " WHERE ref = " + sql_quote(e.ref) + ";");
 }
 
 // verify exits 6 and every problem it prints names the entry at `seq` (as "seq N"), then the head.
@@ -459,44 +513,55 @@ std::string by_token(const std::string& id) { return R"({"by_token":")" + id + R
 
 }  // namespace
 
-TEST_CASE("identity: verify catches forged ticket entries whose hashes were all recomputed (exit 6 naming the seq)") {
+TEST_CASE(
+    "identity: verify catches forged ticket entries whose hashes were all recomputed (exit 6 "
+    "naming the seq)") {
     Copy c(base_db());
     const auto log = read_log(c.db);
-    for (const auto& e : log) REQUIRE(entry_hash(e) == e.hash);  // our canonical form is the program's
+    for (const auto& e : log)
+        REQUIRE(entry_hash(e) == e.hash);  // our canonical form is the program's
     const std::string carol_id = id_of(token_of(base_db(), "carol"));
     const std::int64_t seq = log.back().seq + 1;
 
-    SUBCASE("control: an approval by carol carrying her real token id passes (the limit the guides state)") {
-        append_ticket_entry(c.db, appended(log, "T-1", "approve", "carol", by_token(carol_id), "approved"));
+    SUBCASE(
+        "control: an approval by carol carrying her real token id passes (the limit the guides "
+        "state)") {
+        append_ticket_entry(
+            c.db, appended(log, "T-1", "approve", "carol", by_token(carol_id), "approved"));
         expect_verified(c);
     }
     SUBCASE("an approval appended as carol with a made-up token id") {
         const std::string made_up = id_of(made_up_token("carol"));
         REQUIRE(made_up != carol_id);
-        append_ticket_entry(c.db, appended(log, "T-1", "approve", "carol", by_token(made_up), "approved"));
+        append_ticket_entry(
+            c.db, appended(log, "T-1", "approve", "carol", by_token(made_up), "approved"));
         expect_entry_caught(c, seq);
     }
     SUBCASE("an approval by a name that never had an account") {
-        append_ticket_entry(c.db, appended(log, "T-1", "approve", "ghost", by_token(id_of(made_up_token("ghost"))),
-                                           "approved"));
+        append_ticket_entry(c.db, appended(log, "T-1", "approve", "ghost",
+                                           by_token(id_of(made_up_token("ghost"))), "approved"));
         expect_entry_caught(c, seq);
     }
     SUBCASE("an entry by an account disabled at that point, with its real token id") {
         const std::string dora_id = id_of(token_of(base_db(), "dora"));
-        append_ticket_entry(c.db, appended(log, "W-1", "cancel", "dora",
-                                           R"({"by_token":")" + dora_id + R"(","note":"withdrawn"})", "cancelled"));
+        append_ticket_entry(
+            c.db, appended(log, "W-1", "cancel", "dora",
+                           R"({"by_token":")" + dora_id + R"(","note":"withdrawn"})", "cancelled"));
         expect_entry_caught(c, seq);
     }
     SUBCASE("control: the same cancel by alice, enabled, passes") {
         const std::string alice_id = id_of(token_of(base_db(), "alice"));
-        append_ticket_entry(c.db, appended(log, "W-1", "cancel", "alice",
-                                           R"({"by_token":")" + alice_id + R"(","note":"withdrawn"})", "cancelled"));
+        append_ticket_entry(
+            c.db,
+            appended(log, "W-1", "cancel", "alice",
+                     R"({"by_token":")" + alice_id + R"(","note":"withdrawn"})", "cancelled"));
         expect_verified(c);
     }
     SUBCASE("an approval by an account without the approver role, with its real token id") {
         // bob (agent) recorded no check on T-1, so only the role can refuse him.
-        append_ticket_entry(c.db, appended(log, "T-1", "approve", "bob", by_token(id_of(token_of(base_db(), "bob"))),
-                                           "approved"));
+        append_ticket_entry(c.db,
+                            appended(log, "T-1", "approve", "bob",
+                                     by_token(id_of(token_of(base_db(), "bob"))), "approved"));
         expect_entry_caught(c, seq);
     }
     SUBCASE("an entry of policy version 2 that records no token, on a desk with accounts") {
@@ -504,27 +569,34 @@ TEST_CASE("identity: verify catches forged ticket entries whose hashes were all 
         expect_entry_caught(c, seq);
     }
     SUBCASE("R9: an approval that does not name the partner's ticket that shares its phone") {
-        append_ticket_entry(c.db, appended(log, "T-R", "approve", "carol", by_token(carol_id), "approved"));
+        append_ticket_entry(
+            c.db, appended(log, "T-R", "approve", "carol", by_token(carol_id), "approved"));
         expect_entry_caught(c, seq);
     }
     SUBCASE("control: R9 - the same approval naming the partner's ticket passes") {
-        append_ticket_entry(c.db, appended(log, "T-R", "approve", "carol",
-                                           R"({"ack_related":"P-1","by_token":")" + carol_id + R"("})", "approved"));
+        append_ticket_entry(
+            c.db,
+            appended(log, "T-R", "approve", "carol",
+                     R"({"ack_related":"P-1","by_token":")" + carol_id + R"("})", "approved"));
         expect_verified(c);
     }
-    SUBCASE("R7: an expiry whose SLA had not passed at its own time (a `now` in the future recorded)") {
+    SUBCASE(
+        "R7: an expiry whose SLA had not passed at its own time (a `now` in the future recorded)") {
         const std::string ops_id = id_of(token_of(base_db(), "ops"));
-        append_ticket_entry(c.db, appended(log, "W-1", "expire", "ops",
-                                           R"({"by_token":")" + ops_id +
-                                               R"(","now":"2099-01-01T00:00:00.000Z","sla_hours":1})",
-                                           "expired"));
+        append_ticket_entry(c.db,
+                            appended(log, "W-1", "expire", "ops",
+                                     R"({"by_token":")" + ops_id +
+                                         R"(","now":"2099-01-01T00:00:00.000Z","sla_hours":1})",
+                                     "expired"));
         expect_entry_caught(c, seq);
     }
-    SUBCASE("control: R7 - an expiry two hours after W-1's last entry, with a one-hour SLA, passes") {
+    SUBCASE(
+        "control: R7 - an expiry two hours after W-1's last entry, with a one-hour SLA, passes") {
         const std::string ops_id = id_of(token_of(base_db(), "ops"));
         const Entry e0 = appended(log, "W-1", "expire", "ops", "{}", "expired", 2, 2 * 3600);
         append_ticket_entry(c.db, appended(log, "W-1", "expire", "ops",
-                                           R"({"by_token":")" + ops_id + R"(","now":")" + e0.at + R"(","sla_hours":1})",
+                                           R"({"by_token":")" + ops_id + R"(","now":")" + e0.at +
+                                               R"(","sla_hours":1})",
                                            "expired", 2, 2 * 3600));
         expect_verified(c);
     }
@@ -540,7 +612,9 @@ TEST_CASE("identity: verify catches forged ticket entries whose hashes were all 
 // token of record then; anything else is exit 6 naming the seq", R9 is "re-judged" by verify and
 // R10 "re-checked by verify". carol's and root's tokens of record have ids (their account-add
 // entries recorded them), so an entry in their name that records no token cannot be theirs.
-TEST_CASE("identity: verify does not let a forged entry pass as written before version 3 (policy version 1)") {
+TEST_CASE(
+    "identity: verify does not let a forged entry pass as written before version 3 (policy version "
+    "1)") {
     Copy c(base_db());
     const auto log = read_log(c.db);
     for (const auto& e : log) REQUIRE(e.policy_version == 2);
@@ -549,14 +623,18 @@ TEST_CASE("identity: verify does not let a forged entry pass as written before v
         append_ticket_entry(c.db, appended(log, "T-1", "approve", "carol", "{}", "approved", 1));
         expect_entry_caught(c, seq);
     }
-    SUBCASE("an approval as carol on a ticket whose phone a rejected partner shares (R9 not acknowledged)") {
+    SUBCASE(
+        "an approval as carol on a ticket whose phone a rejected partner shares (R9 not "
+        "acknowledged)") {
         append_ticket_entry(c.db, appended(log, "T-R", "approve", "carol", "{}", "approved", 1));
         expect_entry_caught(c, seq);
     }
     SUBCASE("root granting itself approver (R10)") {
-        const Entry e = appended(log, "account:root", "account-grant", "root", R"({"role":"approver"})", "enabled", 1);
-        tamper_db(c.db, insert_sql(e) + "UPDATE accounts SET roles = 'admin,approver', version = " + std::to_string(e.tseq) +
-                            ", updated_at = " + sql_quote(e.at) + " WHERE name = 'root';");
+        const Entry e = appended(log, "account:root", "account-grant", "root",
+                                 R"({"role":"approver"})", "enabled", 1);
+        tamper_db(c.db, insert_sql(e) + "UPDATE accounts SET roles = 'admin,approver', version = " +
+                            std::to_string(e.tseq) + ", updated_at = " + sql_quote(e.at) +
+                            " WHERE name = 'root';");
         expect_entry_caught(c, seq);
     }
 }
@@ -572,7 +650,8 @@ TEST_CASE("identity: verify REF re-judges R9 for REF's approval against the othe
     const auto log = read_log(c.db);
     const std::string carol_id = id_of(token_of(base_db(), "carol"));
     const std::int64_t seq = log.back().seq + 1;
-    append_ticket_entry(c.db, appended(log, "T-R", "approve", "carol", by_token(carol_id), "approved"));
+    append_ticket_entry(c.db,
+                        appended(log, "T-R", "approve", "carol", by_token(carol_id), "approved"));
     expect_entry_caught(c, seq);  // the whole log: caught
     const Result one = c({"verify", "T-R"});
     INFO(one.describe());
@@ -581,7 +660,8 @@ TEST_CASE("identity: verify REF re-judges R9 for REF's approval against the othe
     CHECK(contains(one.out, "R9"));
 }
 
-TEST_CASE("identity: verify catches a forged account change granting a role to its own account (R10)") {
+TEST_CASE(
+    "identity: verify catches a forged account change granting a role to its own account (R10)") {
     Copy c(base_db());
     const auto log = read_log(c.db);
     const std::int64_t seq = log.back().seq + 1;
@@ -591,8 +671,9 @@ TEST_CASE("identity: verify catches a forged account change granting a role to i
     auto grant_root_approver = [&](const std::string& by, const std::string& id) {
         const Entry e = appended(log, "account:root", "account-grant", by,
                                  R"({"by_token":")" + id + R"(","role":"approver"})", "enabled");
-        tamper_db(c.db, insert_sql(e) + "UPDATE accounts SET roles = 'admin,approver', version = " + std::to_string(e.tseq) +
-                            ", updated_at = " + sql_quote(e.at) + " WHERE name = 'root';");
+        tamper_db(c.db, insert_sql(e) + "UPDATE accounts SET roles = 'admin,approver', version = " +
+                            std::to_string(e.tseq) + ", updated_at = " + sql_quote(e.at) +
+                            " WHERE name = 'root';");
     };
     SUBCASE("root grants itself approver") {
         grant_root_approver("root", root_id);
@@ -616,7 +697,8 @@ TEST_CASE("identity: R10 - no account grants a role to itself or enables itself"
         for (const auto& args : std::vector<std::vector<std::string>>{
                  {"agent", "grant", "root", "approver", "--agent", "root"},
                  {"agent", "grant", "ROOT", "approver", "--agent", " Root"},
-                 {"agent", "grant", "root", "agent", "--token-file", token_file(c.dir, "root", token_of(base_db(), "root"))}}) {
+                 {"agent", "grant", "root", "agent", "--token-file",
+                  token_file(c.dir, "root", token_of(base_db(), "root"))}}) {
             CAPTURE(args[2]);
             const Result r = c(args);
             INFO(r.describe());
@@ -641,7 +723,8 @@ TEST_CASE("identity: R10 - no account grants a role to itself or enables itself"
         const Result r = c({"agent", "enable", "root2", "--token-file", file}, without_token());
         expect_refused_7(r, c.db, disabled);
         CHECK(has_word(r.err, "root2"));
-        expect_refused_7(c({"agent", "enable", "root2", "--agent", "root2"}, without_token()), c.db, disabled);
+        expect_refused_7(c({"agent", "enable", "root2", "--agent", "root2"}, without_token()), c.db,
+                         disabled);
         expect_refused_7(c({"agent", "enable", "root2", "--agent", "root2"}), c.db, disabled);
         // Control: another admin may enable it.
         expect_ok(c({"agent", "enable", "root2", "--agent", "root"}));
@@ -666,9 +749,13 @@ struct R9Desk {
         ok_or_throw(d({"agent", "add", "root", "--role", "admin", "--agent", "setup"}), "root");
         ok_or_throw(d({"agent", "add", "alice", "--role", "agent", "--agent", "root"}), "alice");
         ok_or_throw(d({"agent", "add", "carol", "--role", "approver", "--agent", "root"}), "carol");
-        ok_or_throw(d(open_args("P-1", "+4915100000011", "OPS@Acme.Example", "partner", "unknown", "alice")), "P-1");
+        ok_or_throw(d(open_args("P-1", "+4915100000011", "OPS@Acme.Example", "partner", "unknown",
+                                "alice")),
+                    "P-1");
         ok_or_throw(d.event("P-1", "triage", "alice"), "P-1");
-        ok_or_throw(d(open_args("P-2", "+4915100000012", "sales@partner.example", "partner", "unknown", "alice")), "P-2");
+        ok_or_throw(d(open_args("P-2", "+4915100000012", "sales@partner.example", "partner",
+                                "unknown", "alice")),
+                    "P-2");
         ok_or_throw(d.event("P-2", "triage", "alice"), "P-2");
         for (const auto& [ref, phone, email] : std::vector<std::array<std::string, 3>>{
                  {"C-PH", "+4915100000011", "c-ph@client.example"},
@@ -677,7 +764,8 @@ struct R9Desk {
                  {"C-NONE", "+4915100000014", "none@client.example"}}) {
             ok_or_throw(d(open_args(ref, phone, email, "client", "no", "alice")), "open");
             ok_or_throw(d.event(ref, "triage", "alice"), "triage");
-            for (const auto& c : kChecks) ok_or_throw(d.event(ref, "check-passed", "alice", {"--check", c}), "check");
+            for (const auto& c : kChecks)
+                ok_or_throw(d.event(ref, "check-passed", "alice", {"--check", c}), "check");
         }
     }
 };
@@ -699,7 +787,8 @@ json rel(const std::string& ref, const std::string& state, const std::string& ma
 }
 
 // The approval is refused by R9, naming every ticket in `missing`, and writes nothing.
-void expect_r9(const Result& r, const std::string& db, const DbBytes& before, const std::vector<std::string>& missing) {
+void expect_r9(const Result& r, const std::string& db, const DbBytes& before,
+               const std::vector<std::string>& missing) {
     INFO(r.describe());
     CHECK(r.code == 3);
     CHECK(r.out.empty());
@@ -720,8 +809,8 @@ TEST_CASE("identity: R9 - show --json lists the related tickets, partners' rejec
     SUBCASE("same email in another case; the partner's first, then the others") {
         const json t = related_of(c, "C-EM");
         // P-1 (OPS@Acme.Example, rejected) and C-TWO (Ops@ACME.example, newer than P-1).
-        CHECK(t.at("related") ==
-              json::array({rel("P-1", "partner_rejected", "email"), rel("C-TWO", "identity_check", "email")}));
+        CHECK(t.at("related") == json::array({rel("P-1", "partner_rejected", "email"),
+                                              rel("C-TWO", "identity_check", "email")}));
         CHECK(t.at("related_total") == 2);
     }
     SUBCASE("a phone and an email, two partners") {
@@ -731,7 +820,8 @@ TEST_CASE("identity: R9 - show --json lists the related tickets, partners' rejec
         CHECK(t.at("related_total") == 3);
         // Both rejected ones before C-EM, whatever their order between them.
         const std::set<json> partners = {r[0], r[1]};
-        CHECK(partners == std::set<json>{rel("P-1", "partner_rejected", "email"), rel("P-2", "partner_rejected", "phone")});
+        CHECK(partners == std::set<json>{rel("P-1", "partner_rejected", "email"),
+                                         rel("P-2", "partner_rejected", "phone")});
         CHECK(r[2] == rel("C-EM", "identity_check", "email"));
     }
     SUBCASE("a ticket with another phone and another email has none") {
@@ -741,7 +831,8 @@ TEST_CASE("identity: R9 - show --json lists the related tickets, partners' rejec
     }
 }
 
-TEST_CASE("identity: R9 - approve is refused until every related partner's ticket is acknowledged") {
+TEST_CASE(
+    "identity: R9 - approve is refused until every related partner's ticket is acknowledged") {
     Copy c(r9_desk().desk.db);
     const std::string carol_id = id_of(token_of(r9_desk().desk.db, "carol"));
     auto last_details = [&](const std::string& ref) {
@@ -786,23 +877,29 @@ TEST_CASE("identity: R9 - approve is refused until every related partner's ticke
 TEST_CASE("identity: a sealed desk refuses every write without the key (exit 7, nothing written)") {
     Desk d;
     const std::string key = d.dir / "desk.key";
-    const Result gen = run({TFADESK_BIN, "key", "generate", "--name", "desk.example/id", "--out", key});
+    const Result gen =
+        run({TFADESK_BIN, "key", "generate", "--name", "desk.example/id", "--out", key});
     INFO(gen.describe());
     REQUIRE(gen.code == 0);
     const std::string vkey = trimmed(gen.out);
     RunOptions keyed;
     keyed.env = {{"TFADESK_KEY", key}};
     // Sealed from its first entry.
-    REQUIRE(d({"agent", "add", "root", "--role", "admin", "--agent", "setup", "--key", key}).code == 0);
+    REQUIRE(d({"agent", "add", "root", "--role", "admin", "--agent", "setup", "--key", key}).code ==
+            0);
     REQUIRE(d({"agent", "add", "alice", "--role", "agent", "--agent", "root"}, keyed).code == 0);
     REQUIRE(d({"agent", "add", "ops", "--role", "operator", "--agent", "root"}, keyed).code == 0);
-    REQUIRE(d(open_args("S-1", kPhoneT1, "s1@client.example", "client", "no", "alice"), keyed).code == 0);
-    REQUIRE(d(open_args("S-2", kPhoneW1, "s2@client.example", "unknown", "unknown", "alice"), keyed).code == 0);
+    REQUIRE(
+        d(open_args("S-1", kPhoneT1, "s1@client.example", "client", "no", "alice"), keyed).code ==
+        0);
+    REQUIRE(d(open_args("S-2", kPhoneW1, "s2@client.example", "unknown", "unknown", "alice"), keyed)
+                .code == 0);
     REQUIRE(d.event("S-2", "triage", "alice", {"--key", key}).code == 0);
     const std::string csv = d.dir / "in.csv";
-    spit(csv, "ref,phone,client_id,requester_email,requester_role\n"
-              "S-3,+4915100000021,acme,s3@client.example,client\n"
-              "S-4,12,acme,s4@client.example,client\n");
+    spit(csv,
+         "ref,phone,client_id,requester_email,requester_role\n"
+         "S-3,+4915100000021,acme,s3@client.example,client\n"
+         "S-4,12,acme,s4@client.example,client\n");
     const std::string rejects = d.dir / "rejects.csv";
     const std::string token_out = d.dir / "new.token";
     const std::vector<std::pair<std::vector<std::string>, RunOptions>> writes = {
@@ -810,7 +907,8 @@ TEST_CASE("identity: a sealed desk refuses every write without the key (exit 7, 
         {{"event", "S-1", "triage", "--agent", "alice"}, {}},
         {{"event", "S-1", "cancel", "--note", "withdrawn", "--agent", "alice"}, {}},
         {{"import", csv, "--rejects", rejects, "--agent", "ops"}, {}},
-        {{"agent", "add", "bob", "--role", "agent", "--token-out", token_out, "--agent", "root"}, {}},
+        {{"agent", "add", "bob", "--role", "agent", "--token-out", token_out, "--agent", "root"},
+         {}},
         {{"agent", "token", "alice", "--agent", "root"}, {}},
         {{"agent", "grant", "alice", "approver", "--agent", "root"}, {}},
         {{"agent", "disable", "alice", "--agent", "root"}, {}},
@@ -841,7 +939,8 @@ TEST_CASE("identity: a sealed desk refuses every write without the key (exit 7, 
         o.env.emplace_back("TFADESK_KEY", key);
         const Result r = d(args, o);
         INFO(r.describe());
-        CHECK((r.code == 0 || (args[0] == "import" && r.code == 2)));  // import: one row rejected (exit 2)
+        CHECK((r.code == 0 ||
+               (args[0] == "import" && r.code == 2)));  // import: one row rejected (exit 2)
     }
     CHECK(json_of(d({"show", "S-2", "--json"})).at("state") == "expired");
     CHECK(fs::exists(rejects));
@@ -851,11 +950,14 @@ TEST_CASE("identity: a sealed desk refuses every write without the key (exit 7, 
 
 // ---- 7. the SLA is judged at the time of the entry ------------------------------------------
 
-TEST_CASE("identity: sweep --now later than the write is exit 2; run eight days later it expires and verifies") {
+TEST_CASE(
+    "identity: sweep --now later than the write is exit 2; run eight days later it expires and "
+    "verifies") {
     Copy c(base_db());
     const DbBytes before(c.db);
     const std::string head = head_of(c.db);
-    for (const std::string& now : {std::string("9999-01-01T00:00:00Z"), format_utc_ms(now_ms() + 3600 * 1000)}) {
+    for (const std::string& now :
+         {std::string("9999-01-01T00:00:00Z"), format_utc_ms(now_ms() + 3600 * 1000)}) {
         CAPTURE(now);
         const Result r = c({"sweep", "--now", now, "--sla-hours", "1", "--agent", "ops"});
         INFO(r.describe());
@@ -883,5 +985,3 @@ TEST_CASE("identity: sweep --now later than the write is exit 2; run eight days 
     CHECK(*at > now_ms() + 7 * 24 * 3600 * 1000LL);
     expect_verified(c);
 }
-
-

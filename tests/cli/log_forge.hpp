@@ -137,7 +137,8 @@ namespace clitest {
 // Copies a desk's database (and its -wal, if any) to `to`.
 inline void copy_db(const std::string& from, const std::string& to) {
     fs::copy_file(from, to);
-    if (keychain().count(from)) keychain()[to] = keychain()[from];  // the same people hold the copy's tokens
+    if (keychain().count(from))
+        keychain()[to] = keychain()[from];  // the same people hold the copy's tokens
     if (fs::exists(from + "-wal")) fs::copy_file(from + "-wal", to + "-wal");
 }
 

@@ -123,7 +123,9 @@ TEST_CASE("pins: R8 - every event on every terminal ticket is refused") {
     Desk d;
     ok(d.open("SSA", "client", "yes"));
     ok(d.event("SSA", "triage", "alice"));  // self_service_advised
-    to_completed(d, "DONE");  // before PR: a partner rejected on the same phone would need R9's acknowledgement
+    to_completed(
+        d,
+        "DONE");  // before PR: a partner rejected on the same phone would need R9's acknowledgement
     ok(d.open("PR", "partner", "no"));
     ok(d.event("PR", "triage", "alice"));  // partner_rejected
     to_identity_check(d, "IR");

@@ -163,7 +163,8 @@ inline Result run(const std::vector<std::string>& argv, const RunOptions& opt = 
 // through libfaketime (Debian's faketime package), which shifts the clock the process reads.
 inline const char* kFakeTimeLib = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 inline RunOptions later(const std::string& offset) {
-    if (!fs::exists(kFakeTimeLib)) throw std::runtime_error(std::string(kFakeTimeLib) + " is missing: install faketime");
+    if (!fs::exists(kFakeTimeLib))
+        throw std::runtime_error(std::string(kFakeTimeLib) + " is missing: install faketime");
     RunOptions o;
     o.env = {{"LD_PRELOAD", kFakeTimeLib}, {"FAKETIME", offset}, {"FAKETIME_DONT_RESET", "1"}};
     return o;
@@ -189,14 +190,16 @@ inline std::string lower_name(std::string s) {
 }
 
 // The value after `flag` in args, or nothing.
-inline std::optional<std::string> flag_value(const std::vector<std::string>& args, const std::string& flag) {
+inline std::optional<std::string> flag_value(const std::vector<std::string>& args,
+                                             const std::string& flag) {
     for (std::size_t i = 0; i + 1 < args.size(); ++i)
         if (args[i] == flag) return args[i + 1];
     return std::nullopt;
 }
 
 // Keeps the token an `agent add NAME` / `agent token NAME` run printed or wrote.
-inline void keep_token(const std::string& db, const std::vector<std::string>& args, const Result& r, const fs::path& cwd) {
+inline void keep_token(const std::string& db, const std::vector<std::string>& args, const Result& r,
+                       const fs::path& cwd) {
     if (r.code != 0) return;
     for (std::size_t i = 0; i + 2 < args.size(); ++i) {
         if (args[i] != "agent" || (args[i + 1] != "add" && args[i + 1] != "token")) continue;

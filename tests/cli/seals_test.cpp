@@ -383,7 +383,8 @@ TEST_CASE("seals: entries appended without the key fail verify --verifier-key at
     SUBCASE("a write without --key is refused before anything is written (SPEC §12)") {
         Copy c;
         const std::string before = slurp(c.db);
-        const Result r = c({"event", "S-2", "check-passed", "--check", "lost_access", "--agent", "alice"});
+        const Result r =
+            c({"event", "S-2", "check-passed", "--check", "lost_access", "--agent", "alice"});
         INFO(r.describe());
         CHECK(r.code == 7);
         CHECK(contains(r.err, "sealed"));
@@ -426,7 +427,8 @@ void append_unsealed(const Copy& c) {
     e.state = "cancelled";
     e.prev_hash = log.back().hash;
     e.hash = entry_hash(e);
-    tamper_db(c.db, insert_sql(e) + "UPDATE tickets SET state = 'cancelled', version = 3 WHERE ref = 'S-2';");
+    tamper_db(c.db, insert_sql(e) +
+                        "UPDATE tickets SET state = 'cancelled', version = 3 WHERE ref = 'S-2';");
     REQUIRE(c({"verify"}).code == 0);  // the chain and the rows agree: only the seals can tell
 }
 
@@ -442,7 +444,9 @@ TEST_CASE("seals: a sealed write refuses to seal over entries written after the 
     expect_caught(c.verify_sealed(), "seq 8");          // the gap stays visible
 }
 
-TEST_CASE("seals: seal --adopt recovers a desk with an unsealed tail, and verify names the range (SPEC §12)") {
+TEST_CASE(
+    "seals: seal --adopt recovers a desk with an unsealed tail, and verify names the range (SPEC "
+    "§12)") {
     Copy c;
     append_unsealed(c);
     const std::string key = sealed().key.file;
@@ -454,11 +458,12 @@ TEST_CASE("seals: seal --adopt recovers a desk with an unsealed tail, and verify
     CHECK(slurp(c.db) == before);
     expect_caught(c.verify_sealed(), "seq 8");
 
-    const Result r = c({"seal", "--adopt", "--note", "reviewed by the lead", "--agent", "lead", "--key", key});
+    const Result r =
+        c({"seal", "--adopt", "--note", "reviewed by the lead", "--agent", "lead", "--key", key});
     INFO(r.describe());
     REQUIRE(r.code == 0);
-    CHECK(has_word(r.out, "8"));              // the adopted entry is shown
-    CHECK(contains(r.out, "at seq 9"));       // and the entry that adopts it
+    CHECK(has_word(r.out, "8"));         // the adopted entry is shown
+    CHECK(contains(r.out, "at seq 9"));  // and the entry that adopts it
     const Result v = c.verify_sealed();
     INFO(v.describe());
     CHECK(v.code == 0);

@@ -50,7 +50,8 @@ struct BaseLog {
             ok(d.event("V-DONE", "check-passed", "alice", {"--check", c}));
         ok(d.open("V-WAIT", "unknown", "", "bob"));
         sleep_ms(20);  // room for replay --as-of between the last check and the approval
-        ok(d.event("V-DONE", "approve", "bob", {"--ack-related", "V-PART"}));  // same phone as V-PART (R9)
+        ok(d.event("V-DONE", "approve", "bob",
+                   {"--ack-related", "V-PART"}));  // same phone as V-PART (R9)
         ok(d.event("V-WAIT", "triage", "bob"));
         ok(d.event("V-DONE", "submit-disable", "bob", {"--reference", "WA-REQ-1"}));
         ok(d.event("V-DONE", "disable-failed", "bob", {"--note", "provider timed out"}));

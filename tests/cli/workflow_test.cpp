@@ -370,7 +370,8 @@ TEST_CASE("sweep expires only tickets waiting on the requester past the SLA (R7)
     CHECK(r.code == 0);
     CHECK(states() == fresh);
     // ... and a --now before the write's own time judges by that earlier time.
-    r = d({"sweep", "--agent", "ops-bot", "--now", format_utc_ms(now_ms() + 3LL * 3600 * 1000)}, later("+9d"));
+    r = d({"sweep", "--agent", "ops-bot", "--now", format_utc_ms(now_ms() + 3LL * 3600 * 1000)},
+          later("+9d"));
     CHECK(r.code == 0);
     CHECK(states() == fresh);
 

@@ -86,7 +86,9 @@ Command passing(EventKind kind, const std::string& at) {
         case EventKind::submit_disable: c.reference = "WAM-2026-0042"; break;
         case EventKind::disable_failed: c.note = "the provider bounced it"; break;
         case EventKind::cancel: c.note = "withdrawn by the requester"; break;
-        case EventKind::expire: c.at = kFarFuture; break;  // SPEC §12: judged at the entry's own time
+        case EventKind::expire:
+            c.at = kFarFuture;
+            break;  // SPEC §12: judged at the entry's own time
         default: break;
     }
     return c;

@@ -7,9 +7,10 @@
 // check names, three agents (a1, a2, a3), `update` with every role and access alone and in
 // every combination plus email-only and note-only answers, `submit-disable` with no, an empty,
 // a blank and a real reference, `expire` judged at the event's own time, at an explicit `now`
-// equal to it, and far in the future (written then: the SLA is judged at the entry's time); notes wherever §3 requires one. 40 commands per agent,
-// 120 per step, every one valid for engine::validate (the malformed ones are exit 2 before the
-// machine is asked, so they are not the machine's business).
+// equal to it, and far in the future (written then: the SLA is judged at the entry's time); notes
+// wherever §3 requires one. 40 commands per agent, 120 per step, every one valid for
+// engine::validate (the malformed ones are exit 2 before the machine is asked, so they are not the
+// machine's business).
 //
 // What the explorer knows on its own. The invariants are judged on facts the explorer collects
 // from the events it saw accepted (ever a partner, checks passed, agents who recorded a check,

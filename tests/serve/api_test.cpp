@@ -486,10 +486,13 @@ TEST_CASE("serve: sweep - operators expire what waited past the SLA") {
     check_error(post_json(olga, "/api/v1/sweep", {{"agent", "olga"}}), 400, "invalid");
     check_error(post_json(olga, "/api/v1/sweep", {{"now", "tomorrow"}}), 400, "invalid");
     // SPEC §12: the SLA is judged at the time of the write, never at a later `now`.
-    check_error(post_json(olga, "/api/v1/sweep", {{"now", "2999-01-01T00:00:00Z"}, {"sla_hours", 1}}), 400, "invalid");
+    check_error(
+        post_json(olga, "/api/v1/sweep", {{"now", "2999-01-01T00:00:00Z"}, {"sla_hours", 1}}), 400,
+        "invalid");
     CHECK(json::parse(d.cli({"show", "SW-1", "--json"}).out)["state"] == "awaiting_requester");
     CHECK(s.stop() == 0);
-    // The same desk served two hours later (libfaketime shifts the server's clock): a one-hour SLA has run out.
+    // The same desk served two hours later (libfaketime shifts the server's clock): a one-hour SLA
+    // has run out.
     const auto shifted = clitest::later("+2h").env;
     for (const auto& [k, v] : shifted) setenv(k.c_str(), v.c_str(), 1);
     Server two_hours_on(d);

@@ -37,7 +37,9 @@ void check_error(const httplib::Result& r, int status, const std::string& code) 
 }
 
 // A token as the desk issues them (`tfa_` and 64 hex digits), but made by the attacker.
-std::string made_up_token(const std::string& seed) { return "tfa_" + clitest::sha256_hex("attacker's own token: " + seed); }
+std::string made_up_token(const std::string& seed) {
+    return "tfa_" + clitest::sha256_hex("attacker's own token: " + seed);
+}
 
 // SPEC §12: the first 16 hex digits of the token's SHA-256.
 std::string id_of(const std::string& token) { return clitest::sha256_hex(token).substr(0, 16); }
@@ -57,15 +59,20 @@ std::string sql_value(const std::string& db, const std::string& sql) {
     return r.out;
 }
 
-json ticket(const std::string& ref, const std::string& phone, const std::string& email, const std::string& role,
-            const std::string& access) {
-    return json{{"ref", ref},   {"phone", phone},       {"client_id", "acme"}, {"requester_email", email},
-                {"requester_role", role}, {"portfolio_access", access}, {"triage", true}};
+json ticket(const std::string& ref, const std::string& phone, const std::string& email,
+            const std::string& role, const std::string& access) {
+    return json{{"ref", ref},
+                {"phone", phone},
+                {"client_id", "acme"},
+                {"requester_email", email},
+                {"requester_role", role},
+                {"portfolio_access", access},
+                {"triage", true}};
 }
 
 // Opens REF as alice (triaged into identity_check) and records the three checks as alice.
-void ready_for_approval(const Server& s, const Desk& d, const std::string& ref, const std::string& phone,
-                        const std::string& email) {
+void ready_for_approval(const Server& s, const Desk& d, const std::string& ref,
+                        const std::string& phone, const std::string& email) {
     auto alice = s.client(d.tokens.at("alice"));
     auto r = post_json(alice, "/api/v1/tickets", ticket(ref, phone, email, "client", "no"));
     REQUIRE_MESSAGE(status_of(r) == 201, describe(r));
@@ -98,7 +105,9 @@ bool a_problem_names(const json& v, const std::string& word) {
 
 }  // namespace
 
-TEST_CASE("serve identity: a token swapped into carol's row, or a row for a ghost, is 401 and writes nothing") {
+TEST_CASE(
+    "serve identity: a token swapped into carol's row, or a row for a ghost, is 401 and writes "
+    "nothing") {
     Desk d;
     // carol may approve (granted by boss, another admin: R10).
     const Result grant = d.cli({"agent", "grant", "carol", "approver", "--agent", "boss"});
@@ -108,16 +117,18 @@ TEST_CASE("serve identity: a token swapped into carol's row, or a row for a ghos
     REQUIRE(version_of(s, d, "ID-1") == 5);
     const std::string head = verify_over_api(s, d)["head"];
 
-    const std::string real_hash = sql_value(d.db, "SELECT token_hash FROM accounts WHERE name = 'carol'");
+    const std::string real_hash =
+        sql_value(d.db, "SELECT token_hash FROM accounts WHERE name = 'carol'");
     REQUIRE(real_hash == clitest::sha256_hex(d.tokens.at("carol")));
     const std::string forged = made_up_token("carol");
     REQUIRE(std::regex_match(forged, std::regex("tfa_[0-9a-f]{64}")));
-    edit_live(d.db, "UPDATE accounts SET token_hash = " + clitest::sql_quote(clitest::sha256_hex(forged)) +
-                        " WHERE name = 'carol';");
+    edit_live(d.db, "UPDATE accounts SET token_hash = " +
+                        clitest::sql_quote(clitest::sha256_hex(forged)) + " WHERE name = 'carol';");
     auto mallory = s.client(forged);
     check_error(mallory.Get("/api/v1/me"), 401, "unauthorized");
     check_error(event(mallory, "ID-1", {{"event", "approve"}}), 401, "unauthorized");
-    check_error(post_json(mallory, "/api/v1/tickets", ticket("ID-2", "+4915100000042", "x@client.example", "client", "no")),
+    check_error(post_json(mallory, "/api/v1/tickets",
+                          ticket("ID-2", "+4915100000042", "x@client.example", "client", "no")),
                 401, "unauthorized");
     CHECK(version_of(s, d, "ID-1") == 5);
     // The row left in place: verify names carol's row.
@@ -129,9 +140,12 @@ TEST_CASE("serve identity: a token swapped into carol's row, or a row for a ghos
     }
 
     const std::string ghost = made_up_token("ghost");
-    edit_live(d.db, "INSERT INTO accounts (name, roles, enabled, created_at, updated_at, version, token_hash) VALUES "
-                    "('ghost', 'admin,agent,approver,auditor,operator', 1, '2026-01-01T00:00:00.000Z', "
-                    "'2026-01-01T00:00:00.000Z', 1, " + clitest::sql_quote(clitest::sha256_hex(ghost)) + ");");
+    edit_live(d.db,
+              "INSERT INTO accounts (name, roles, enabled, created_at, updated_at, version, "
+              "token_hash) VALUES "
+              "('ghost', 'admin,agent,approver,auditor,operator', 1, '2026-01-01T00:00:00.000Z', "
+              "'2026-01-01T00:00:00.000Z', 1, " +
+                  clitest::sql_quote(clitest::sha256_hex(ghost)) + ");");
     auto g = s.client(ghost);
     check_error(g.Get("/api/v1/me"), 401, "unauthorized");
     check_error(event(g, "ID-1", {{"event", "approve"}}), 401, "unauthorized");
@@ -156,7 +170,9 @@ TEST_CASE("serve identity: a token swapped into carol's row, or a row for a ghos
     CHECK(h[5]["details"]["by_token"] == id_of(d.tokens.at("carol")));
 }
 
-TEST_CASE("serve identity: account changes written by the command line count from the server's next request") {
+TEST_CASE(
+    "serve identity: account changes written by the command line count from the server's next "
+    "request") {
     Desk d;
     Server s(d);
     ready_for_approval(s, d, "AC-1", "+4915100000051", "ac1@client.example");
@@ -191,11 +207,13 @@ TEST_CASE("serve identity: R9 - related tickets in the ticket, approve needs \"a
     Server s(d);
     auto alice = s.client(d.tokens.at("alice"));
     auto dave = s.client(d.tokens.at("dave"));  // approver only
-    auto p = post_json(alice, "/api/v1/tickets", ticket("P-1", "+4915100000061", "OPS@Acme.Example", "partner", "unknown"));
+    auto p = post_json(alice, "/api/v1/tickets",
+                       ticket("P-1", "+4915100000061", "OPS@Acme.Example", "partner", "unknown"));
     REQUIRE_MESSAGE(status_of(p) == 201, describe(p));
     REQUIRE(body_of(p)["state"] == "partner_rejected");
     ready_for_approval(s, d, "C-1", "+4915100000061", "c1@client.example");  // the partner's phone
-    ready_for_approval(s, d, "C-2", "+4915100000062", "ops@acme.example");   // the partner's email, other case
+    ready_for_approval(s, d, "C-2", "+4915100000062",
+                       "ops@acme.example");  // the partner's email, other case
     ready_for_approval(s, d, "C-3", "+4915100000063", "c3@client.example");  // neither
 
     auto related = [&](const std::string& ref) {
@@ -217,20 +235,24 @@ TEST_CASE("serve identity: R9 - related tickets in the ticket, approve needs \"a
         CHECK(body_of(refused)["rule"] == "R9");
         CHECK(body_of(refused)["state"] == "identity_check");
         CHECK(clitest::has_word(body_of(refused).value("error", ""), "P-1"));
-        check_error(event(dave, ref, {{"event", "approve"}, {"ack_related", json::array({"C-3"})}}), 409, "refused");
+        check_error(event(dave, ref, {{"event", "approve"}, {"ack_related", json::array({"C-3"})}}),
+                    409, "refused");
         CHECK(version_of(s, d, ref) == 5);
         auto ok = event(dave, ref, {{"event", "approve"}, {"ack_related", json::array({"P-1"})}});
         REQUIRE_MESSAGE(status_of(ok) == 200, describe(ok));
         CHECK(body_of(ok)["state"] == "approved");
         const json h = json::parse(d.cli({"history", ref, "--json"}).out);
         REQUIRE(h.size() == 6);
-        CHECK(h[5]["details"] == json{{"ack_related", "P-1"}, {"by_token", id_of(d.tokens.at("dave"))}});
+        CHECK(h[5]["details"] ==
+              json{{"ack_related", "P-1"}, {"by_token", id_of(d.tokens.at("dave"))}});
     }
     // Bad "ack_related": not an array of refs, or on another event: 400.
     check_error(event(dave, "C-3", {{"event", "approve"}, {"ack_related", "P-1"}}), 400, "invalid");
-    check_error(event(dave, "C-3", {{"event", "approve"}, {"ack_related", json::array({7})}}), 400, "invalid");
-    check_error(event(alice, "C-3", {{"event", "cancel"}, {"note", "x"}, {"ack_related", json::array({"P-1"})}}), 400,
+    check_error(event(dave, "C-3", {{"event", "approve"}, {"ack_related", json::array({7})}}), 400,
                 "invalid");
+    check_error(event(alice, "C-3",
+                      {{"event", "cancel"}, {"note", "x"}, {"ack_related", json::array({"P-1"})}}),
+                400, "invalid");
     CHECK(version_of(s, d, "C-3") == 5);
     auto plain = event(dave, "C-3", {{"event", "approve"}});
     CHECK_MESSAGE(status_of(plain) == 200, describe(plain));
@@ -238,27 +260,34 @@ TEST_CASE("serve identity: R9 - related tickets in the ticket, approve needs \"a
     CHECK(s.stop() == 0);
 }
 
-TEST_CASE("serve identity: a sealed desk served without --key answers writes 403 and its bytes stay as they were") {
+TEST_CASE(
+    "serve identity: a sealed desk served without --key answers writes 403 and its bytes stay as "
+    "they were") {
     Desk d;
     const std::string key = d.dir / "desk.key";
     const Result gen = d.cli({"key", "generate", "--name", "serve-id", "--out", key});
     REQUIRE_MESSAGE(gen.code == 0, gen.describe());
     const std::string vkey = gen.out.substr(0, gen.out.find('\n'));
-    const Result opened = d.cli({"open", "--ref", "SL-1", "--phone", "+4915100000071", "--client-id", "acme",
-                                 "--requester-email", "sl1@client.example", "--role", "client", "--access", "no",
-                                 "--agent", "alice", "--key", key});
+    const Result opened =
+        d.cli({"open", "--ref", "SL-1", "--phone", "+4915100000071", "--client-id", "acme",
+               "--requester-email", "sl1@client.example", "--role", "client", "--access", "no",
+               "--agent", "alice", "--key", key});
     REQUIRE_MESSAGE(opened.code == 0, opened.describe());
-    // The log and its seals as the sqlite3 shell reads them (the reads below add access-log records,
-    // which are kept beside the log, so the file's bytes may change; the log must not).
+    // The log and its seals as the sqlite3 shell reads them (the reads below add access-log
+    // records, which are kept beside the log, so the file's bytes may change; the log must not).
     const auto log_of = [&] {
-        return clitest::sqlite(d.db, "SELECT count(*) || ':' || max(seq) || ':' || max(hash) FROM events; "
-                                     "SELECT count(*) FROM seals; SELECT count(*) FROM tickets").out;
+        return clitest::sqlite(
+                   d.db,
+                   "SELECT count(*) || ':' || max(seq) || ':' || max(hash) FROM events; "
+                   "SELECT count(*) FROM seals; SELECT count(*) FROM tickets")
+            .out;
     };
     const std::string before = log_of();
     {
         Server s(d);
         auto alice = s.client(d.tokens.at("alice"));
-        auto r = post_json(alice, "/api/v1/tickets", ticket("SL-2", "+4915100000072", "sl2@client.example", "client", "no"));
+        auto r = post_json(alice, "/api/v1/tickets",
+                           ticket("SL-2", "+4915100000072", "sl2@client.example", "client", "no"));
         check_error(r, 403, "forbidden");
         CHECK(contains(body_of(r).value("error", ""), "key"));
         check_error(event(alice, "SL-1", {{"event", "triage"}}), 403, "forbidden");

@@ -19,8 +19,10 @@ int main(int argc, char** argv) {
     try {
         auto store = tfadesk::engine::open_store(argv[1], tfadesk::engine::Store::Mode::read_write);
         const char* token = std::getenv("TFADESK_TOKEN");
-        const tfadesk::desk::Actor by{argv[4], token ? tfadesk::desk::token_id(token) : std::string()};
-        const auto issued = tfadesk::desk::add_account(*store, argv[2], tfadesk::desk::parse_roles(argv[3]), by);
+        const tfadesk::desk::Actor by{argv[4],
+                                      token ? tfadesk::desk::token_id(token) : std::string()};
+        const auto issued =
+            tfadesk::desk::add_account(*store, argv[2], tfadesk::desk::parse_roles(argv[3]), by);
         std::cout << issued.token << "\n";
         return 0;
     } catch (const tfadesk::engine::Error& e) {

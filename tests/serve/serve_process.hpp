@@ -50,7 +50,8 @@ struct Desk {
         for (const auto& [name, roles] : accounts()) {
             clitest::RunOptions as_boss;
             if (name != "boss") as_boss.env.emplace_back("TFADESK_TOKEN", tokens.at("boss"));
-            const Result r = clitest::run({SEED_BIN, db, name, roles, name == "boss" ? "setup" : "boss"}, as_boss);
+            const Result r = clitest::run(
+                {SEED_BIN, db, name, roles, name == "boss" ? "setup" : "boss"}, as_boss);
             if (r.code != 0) throw std::runtime_error("seeding " + name + ": " + r.describe());
             tokens[name] = r.out.substr(0, r.out.find('\n'));
             clitest::keychain()[db][name] = tokens[name];  // each person's own token, for cli()

@@ -2,21 +2,19 @@
 // The SQLite journal on real files in a temporary folder: the hash chain, the append-only
 // triggers, transactions, opening modes and the queries verify and list rely on.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include <doctest/doctest.h>
-
 #include <SQLiteCpp/SQLiteCpp.h>
-
-#include <nlohmann/json.hpp>
+#include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <string>
-#include <sys/stat.h>
 #include <vector>
 
 #include "tfadesk/engine/error.hpp"

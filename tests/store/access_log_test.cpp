@@ -176,12 +176,13 @@ TEST_CASE("access log: a desk from before it reads as having none; its first wri
     open(*open_rw(desk.location()), fields("HD-1"), 1);
     // The desk as the previous schema left it.
     REQUIRE_FALSE(b.raw_exec(desk.location(),
-                             b.is_postgres() ? "DROP TABLE access_log; DROP TABLE access_log_refs; "
-                                               "DROP INDEX tickets_by_phone; DROP INDEX tickets_by_email; "
-                                               "UPDATE tfadesk_meta SET schema_version = 1"
-                                             : "DROP TABLE access_log; DROP TABLE access_log_refs; "
-                                               "DROP INDEX tickets_by_phone; DROP INDEX tickets_by_email; "
-                                               "PRAGMA user_version = 3"));
+                             b.is_postgres()
+                                 ? "DROP TABLE access_log; DROP TABLE access_log_refs; "
+                                   "DROP INDEX tickets_by_phone; DROP INDEX tickets_by_email; "
+                                   "UPDATE tfadesk_meta SET schema_version = 1"
+                                 : "DROP TABLE access_log; DROP TABLE access_log_refs; "
+                                   "DROP INDEX tickets_by_phone; DROP INDEX tickets_by_email; "
+                                   "PRAGMA user_version = 3"));
     const std::string version_sql =
         b.is_postgres() ? "SELECT schema_version FROM tfadesk_meta" : "PRAGMA user_version";
     const std::string old_version = b.is_postgres() ? "1" : "3",

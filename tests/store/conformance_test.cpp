@@ -911,7 +911,6 @@ TEST_CASE("postgres: the head row is the lock; one that disagrees with the log s
     CHECK(backend().raw_value(desk.location(), "SELECT count(*) FROM events") == "1");
 }
 
-
 // --- identity from the log, at the desk level, on every store (SPEC §12) ------------------------
 // The desk layer decides who acts from the account entries of the log; the accounts table is a
 // cache that someone with the database (SQLite file, PostgreSQL owner) can edit through the
@@ -922,8 +921,9 @@ std::string made_up_token(const std::string& seed) {
     return "tfa_" + engine::sha256_hex("attacker's own token: " + seed);
 }
 
-rules::RawFields raw_ticket(const std::string& ref, const std::string& phone, const std::string& email,
-                            const std::string& role = "client", const std::string& access = "no") {
+rules::RawFields raw_ticket(const std::string& ref, const std::string& phone,
+                            const std::string& email, const std::string& role = "client",
+                            const std::string& access = "no") {
     return {{"ref", ref},
             {"phone", phone},
             {"client_id", "acme"},
@@ -955,7 +955,8 @@ struct IdentityDesk {
         carol = desk::add_account(*s, "carol", {"approver"}, by_root).token;
         by_alice = desk::Actor{"alice", desk::token_id(alice)};
         by_carol = desk::Actor{"carol", desk::token_id(carol)};
-        desk::open_ticket(*s, raw_ticket("T-1", "+4915100000081", "t1@client.example"), by_alice, true);
+        desk::open_ticket(*s, raw_ticket("T-1", "+4915100000081", "t1@client.example"), by_alice,
+                          true);
         for (const char* c : {"client_of_record", "number_ownership", "lost_access"}) {
             auto r = request("check-passed", by_alice);
             r.check = c;
@@ -982,7 +983,9 @@ bool a_problem_names(const desk::VerifyReport& v, const std::string& text) {
     return false;
 }
 
-TEST_CASE("identity: a token hash swapped into carol's account row authenticates nobody and approves nothing") {
+TEST_CASE(
+    "identity: a token hash swapped into carol's account row authenticates nobody and approves "
+    "nothing") {
     IdentityDesk d;
     auto& b = backend();
     REQUIRE(d.verify().ok());
@@ -990,15 +993,18 @@ TEST_CASE("identity: a token hash swapped into carol's account row authenticates
     // Before: carol's token is carol.
     REQUIRE(desk::authenticate(*d.s, d.carol));
     REQUIRE(desk::authenticate(*d.s, d.carol)->name == "carol");
-    REQUIRE(b.raw_value(d.location(), "SELECT token_hash FROM accounts WHERE name = 'carol'") == engine::sha256_hex(d.carol));
+    REQUIRE(b.raw_value(d.location(), "SELECT token_hash FROM accounts WHERE name = 'carol'") ==
+            engine::sha256_hex(d.carol));
 
     const std::string forged = made_up_token("carol");
-    REQUIRE_FALSE(b.raw_exec(d.location(), "UPDATE accounts SET token_hash = '" + engine::sha256_hex(forged) +
+    REQUIRE_FALSE(b.raw_exec(d.location(), "UPDATE accounts SET token_hash = '" +
+                                               engine::sha256_hex(forged) +
                                                "' WHERE name = 'carol'"));
     CHECK_FALSE(desk::authenticate(*d.s, forged));
     CHECK_FALSE(desk::authenticate_actor(*d.s, forged));
     const desk::Actor as_carol{"carol", desk::token_id(forged)};
-    const auto e = error_of([&] { desk::authorize(*d.s, as_carol, "approver", "approve tickets"); });
+    const auto e =
+        error_of([&] { desk::authorize(*d.s, as_carol, "approver", "approve tickets"); });
     CHECK(e.kind() == ErrorKind::forbidden);
     d.approve_forbidden(as_carol);
     // The row left in place: verify names it.
@@ -1008,7 +1014,8 @@ TEST_CASE("identity: a token hash swapped into carol's account row authenticates
     CHECK(v.head.seq == head.seq);
 
     // Put back: carol's own token is carol again, and the log holds nothing of the attempt.
-    REQUIRE_FALSE(b.raw_exec(d.location(), "UPDATE accounts SET token_hash = '" + engine::sha256_hex(d.carol) +
+    REQUIRE_FALSE(b.raw_exec(d.location(), "UPDATE accounts SET token_hash = '" +
+                                               engine::sha256_hex(d.carol) +
                                                "' WHERE name = 'carol'"));
     CHECK(d.verify().ok());
     CHECK(d.s->head().hash == head.hash);
@@ -1020,34 +1027,43 @@ TEST_CASE("identity: a token hash swapped into carol's account row authenticates
     CHECK(d.s->ticket("T-1")->state == "approved");
 }
 
-TEST_CASE("identity: an account row inserted for a name that never had an account authenticates nobody") {
+TEST_CASE(
+    "identity: an account row inserted for a name that never had an account authenticates nobody") {
     IdentityDesk d;
     auto& b = backend();
     const auto head = d.s->head();
     const std::string forged = made_up_token("ghost");
-    REQUIRE_FALSE(b.raw_exec(d.location(), std::string("INSERT INTO accounts (name, roles, enabled, created_at, updated_at, "
-                                                       "version, token_hash) VALUES ('ghost', 'admin,agent,approver', ") +
-                                               (b.is_postgres() ? "true" : "1") +
-                                               ", '2026-03-01T10:00:00.000Z', '2026-03-01T10:00:00.000Z', 1, '" +
-                                               engine::sha256_hex(forged) + "')"));
-    REQUIRE(d.s->account_by_token(engine::sha256_hex(forged)));  // the row is there for the store to find
+    REQUIRE_FALSE(b.raw_exec(
+        d.location(),
+        std::string("INSERT INTO accounts (name, roles, enabled, created_at, updated_at, "
+                    "version, token_hash) VALUES ('ghost', 'admin,agent,approver', ") +
+            (b.is_postgres() ? "true" : "1") +
+            ", '2026-03-01T10:00:00.000Z', '2026-03-01T10:00:00.000Z', 1, '" +
+            engine::sha256_hex(forged) + "')"));
+    REQUIRE(d.s->account_by_token(
+        engine::sha256_hex(forged)));  // the row is there for the store to find
     CHECK_FALSE(desk::authenticate(*d.s, forged));
     CHECK_FALSE(desk::authenticate_actor(*d.s, forged));
     const desk::Actor ghost{"ghost", desk::token_id(forged)};
     for (const char* role : {"approver", "agent", "admin"}) {
         CAPTURE(role);
-        CHECK(error_of([&] { desk::authorize(*d.s, ghost, role, "act"); }).kind() == ErrorKind::forbidden);
+        CHECK(error_of([&] { desk::authorize(*d.s, ghost, role, "act"); }).kind() ==
+              ErrorKind::forbidden);
     }
     d.approve_forbidden(ghost);
-    CHECK(error_of([&] { desk::add_account(*d.s, "ghost2", {"approver"}, ghost); }).kind() == ErrorKind::forbidden);
-    CHECK(error_of([&] { desk::grant_role(*d.s, "alice", "approver", ghost); }).kind() == ErrorKind::forbidden);
+    CHECK(error_of([&] { desk::add_account(*d.s, "ghost2", {"approver"}, ghost); }).kind() ==
+          ErrorKind::forbidden);
+    CHECK(error_of([&] { desk::grant_role(*d.s, "alice", "approver", ghost); }).kind() ==
+          ErrorKind::forbidden);
     CHECK(d.s->head().seq == head.seq);
     const auto v = d.verify();
     CHECK_FALSE(v.ok());
     CHECK(a_problem_names(v, "ghost"));
 }
 
-TEST_CASE("identity: with every account row deleted the desk still has accounts, and nobody acts by name alone") {
+TEST_CASE(
+    "identity: with every account row deleted the desk still has accounts, and nobody acts by name "
+    "alone") {
     IdentityDesk d;
     auto& b = backend();
     const auto head = d.s->head();
@@ -1056,16 +1072,21 @@ TEST_CASE("identity: with every account row deleted the desk still has accounts,
     CHECK(d.s->has_accounts());
     CHECK(open_ro(d.location())->has_accounts());
     // A name without a token, as on a desk without accounts.
-    CHECK(error_of([&] { desk::authorize(*d.s, desk::Actor{"alice"}, "agent", "open tickets"); }).kind() ==
-          ErrorKind::forbidden);
-    CHECK(error_of([&] { desk::open_ticket(*d.s, raw_ticket("N-1", "+4915100000082", "n1@client.example"), desk::Actor{"whoever"}); })
-              .kind() == ErrorKind::forbidden);
+    CHECK(error_of([&] {
+              desk::authorize(*d.s, desk::Actor{"alice"}, "agent", "open tickets");
+          }).kind() == ErrorKind::forbidden);
+    CHECK(error_of([&] {
+              desk::open_ticket(*d.s, raw_ticket("N-1", "+4915100000082", "n1@client.example"),
+                                desk::Actor{"whoever"});
+          }).kind() == ErrorKind::forbidden);
     d.approve_forbidden(desk::Actor{"carol"});
     // Not a new desk whose first account anybody may add.
-    CHECK(error_of([&] { desk::add_account(*d.s, "newroot", {"admin"}, desk::Actor{"setup"}); }).kind() ==
-          ErrorKind::forbidden);
-    CHECK(error_of([&] { desk::add_account(*d.s, "newroot", {"admin"}, desk::Actor{"newroot"}); }).kind() ==
-          ErrorKind::forbidden);
+    CHECK(error_of([&] {
+              desk::add_account(*d.s, "newroot", {"admin"}, desk::Actor{"setup"});
+          }).kind() == ErrorKind::forbidden);
+    CHECK(error_of([&] {
+              desk::add_account(*d.s, "newroot", {"admin"}, desk::Actor{"newroot"});
+          }).kind() == ErrorKind::forbidden);
     CHECK(d.s->head().seq == head.seq);
     CHECK_FALSE(d.s->account("newroot"));
     const auto v = d.verify();
@@ -1073,12 +1094,17 @@ TEST_CASE("identity: with every account row deleted the desk still has accounts,
     for (const char* name : {"root", "alice", "carol"}) CHECK(a_problem_names(v, name));
 }
 
-TEST_CASE("identity: R9 on every store - related by phone, by email in any case; approve names every partner") {
+TEST_CASE(
+    "identity: R9 on every store - related by phone, by email in any case; approve names every "
+    "partner") {
     IdentityDesk d;
-    desk::open_ticket(*d.s, raw_ticket("P-1", "+4915100000091", "OPS@Acme.Example", "partner", "unknown"), d.by_alice, true);
+    desk::open_ticket(*d.s,
+                      raw_ticket("P-1", "+4915100000091", "OPS@Acme.Example", "partner", "unknown"),
+                      d.by_alice, true);
     REQUIRE(d.s->ticket("P-1")->state == "partner_rejected");
-    desk::open_ticket(*d.s, raw_ticket("P-2", "+4915100000092", "sales@partner.example", "partner", "unknown"), d.by_alice,
-                      true);
+    desk::open_ticket(
+        *d.s, raw_ticket("P-2", "+4915100000092", "sales@partner.example", "partner", "unknown"),
+        d.by_alice, true);
     auto ready = [&](const std::string& ref, const std::string& phone, const std::string& email) {
         desk::open_ticket(*d.s, raw_ticket(ref, phone, email), d.by_alice, true);
         for (const char* c : {"client_of_record", "number_ownership", "lost_access"}) {
@@ -1092,8 +1118,11 @@ TEST_CASE("identity: R9 on every store - related by phone, by email in any case;
     ready("C-TWO", "+4915100000092", "Ops@ACME.Example");
 
     using Related = Store::Related;
-    auto related = [&](const std::string& ref) { return desk::related_tickets(*d.s, *d.s->ticket(ref)); };
-    auto same = [](const std::vector<Related>& got, const std::vector<std::array<std::string, 3>>& want) {
+    auto related = [&](const std::string& ref) {
+        return desk::related_tickets(*d.s, *d.s->ticket(ref));
+    };
+    auto same = [](const std::vector<Related>& got,
+                   const std::vector<std::array<std::string, 3>>& want) {
         REQUIRE(got.size() == want.size());
         for (std::size_t i = 0; i < got.size(); ++i) {
             CAPTURE(i);
@@ -1117,7 +1146,8 @@ TEST_CASE("identity: R9 on every store - related by phone, by email in any case;
         r.ack_related = std::move(ack);
         return desk::apply_event(*d.s, ref, r);
     };
-    auto refused = [&](const std::string& ref, std::vector<std::string> ack, const std::vector<std::string>& missing) {
+    auto refused = [&](const std::string& ref, std::vector<std::string> ack,
+                       const std::vector<std::string>& missing) {
         const auto head = d.s->head();
         const auto e = error_of([&] { approve(ref, ack); });
         CHECK(e.kind() == ErrorKind::refused);
@@ -1134,7 +1164,8 @@ TEST_CASE("identity: R9 on every store - related by phone, by email in any case;
     CHECK(approve("C-TWO", {"P-2", "P-1"}).state == "approved");
     CHECK(approve("T-1", {}).state == "approved");
     const auto two = d.s->entries("C-TWO");
-    CHECK(two.back().details == R"({"ack_related":"P-1,P-2","by_token":")" + d.by_carol.token_id + R"("})");
+    CHECK(two.back().details ==
+          R"({"ack_related":"P-1,P-2","by_token":")" + d.by_carol.token_id + R"("})");
     CHECK(d.verify().ok());
 }
 

@@ -118,15 +118,19 @@ public:
         const desk::Actor by = ctx.actor(by_);
         if (verb == "add" || verb == "token") {
             TokenFile file(token_out_);
-            const auto issued = verb == "add" ? desk::add_account(*store, name_, desk::parse_roles(roles_), by)
-                                              : desk::issue_token(*store, name_, by);
+            const auto issued =
+                verb == "add" ? desk::add_account(*store, name_, desk::parse_roles(roles_), by)
+                              : desk::issue_token(*store, name_, by);
             file.deliver(issued.token, ctx.out, ctx.err, issued.account.name);
             return 0;
         }
         engine::Account a;
-        if (verb == "grant") a = desk::grant_role(*store, name_, role_, by);
-        else if (verb == "revoke") a = desk::revoke_role(*store, name_, role_, by);
-        else a = desk::set_enabled(*store, name_, verb == "enable", by);
+        if (verb == "grant")
+            a = desk::grant_role(*store, name_, role_, by);
+        else if (verb == "revoke")
+            a = desk::revoke_role(*store, name_, role_, by);
+        else
+            a = desk::set_enabled(*store, name_, verb == "enable", by);
         std::string roles;
         for (const auto& r : a.roles) roles += (roles.empty() ? "" : ",") + r;
         ctx.out << a.name << " " << (a.enabled ? "enabled" : "disabled") << " " << roles << "\n";

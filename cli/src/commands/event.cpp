@@ -33,7 +33,8 @@ public:
         app.add_option("--access", req_.access, "update: yes, no or unknown");
         app.add_option("--requester-email", req_.requester_email, "update: the requester's email");
         app.add_option("--ack-related", req_.ack_related,
-                       "approve: a related ticket rejected as a partner's request, checked and named (R9; repeatable)");
+                       "approve: a related ticket rejected as a partner's request, checked and "
+                       "named (R9; repeatable)");
         app.add_option("--expect-version", expect_version_,
                        "refuse (exit 5) unless the ticket is at this version");
     }

@@ -1,13 +1,13 @@
 // `tfadesk export`: the whole log with sequence numbers and hashes, for auditors' own tools.
 // `details` is exported as the exact stored text (a JSON string), since the hash covers those
 // bytes; docs/formats.md gives the canonical form.
+#include "tfadesk/desk/export.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include "../command.hpp"
-#include "tfadesk/ingest/output_file.hpp"
 #include "tfadesk/desk/access.hpp"
-#include "tfadesk/desk/export.hpp"
-
+#include "tfadesk/ingest/output_file.hpp"
 
 namespace tfadesk::cli {
 namespace {

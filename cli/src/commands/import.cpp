@@ -93,7 +93,8 @@ public:
             };
             hooks.on_progress = [&](const desk::ImportCounts& n) { progress.tick(n.imported + n.duplicates + n.rejected, n.rejected); };
             const auto who = ctx.actor(agent_, store);
-            const auto n = desk::import_records(store, reader, {who.name, who.token_id, triage_, strict_, dry_run_}, hooks);
+            const auto n = desk::import_records(
+                store, reader, {who.name, who.token_id, triage_, strict_, dry_run_}, hooks);
             if (rejects_file) rejects_file->commit();
             if (!n.kept) ctx.err << file_ << ": --strict: " << n.rejected << " invalid row(s); nothing imported\n";
             if (dry_run_) ctx.err << file_ << ": --dry-run: nothing was written\n";

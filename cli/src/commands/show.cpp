@@ -22,7 +22,8 @@ public:
 
     int run(Context& ctx) override {
         const auto t = desk::get_ticket(ctx.store(), ref_);
-        if (json_) ctx.out << desk::ticket_view(ctx.store(), t).dump(2) << "\n";
+        if (json_)
+            ctx.out << desk::ticket_view(ctx.store(), t).dump(2) << "\n";
         else print_ticket(ctx.out, t);
         return 0;
     }

@@ -23,7 +23,9 @@ public:
     }
 
     int run(Context& ctx) override {
-        const auto r = desk::sweep(ctx.store(), ctx.actor(agent_), now_, parse_count(sla_hours_, "--sla-hours").value_or(rules::kDefaultSlaHours));
+        const auto r =
+            desk::sweep(ctx.store(), ctx.actor(agent_), now_,
+                        parse_count(sla_hours_, "--sla-hours").value_or(rules::kDefaultSlaHours));
         for (const auto& ref : r.expired) ctx.out << ref << "\n";
         ctx.out << "expired " << r.expired.size() << " of " << r.waiting << " waiting on the requester\n";
         return 0;

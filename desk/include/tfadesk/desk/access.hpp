@@ -20,7 +20,8 @@ std::string canonical_agent(std::string_view raw, std::string_view flag = "--age
 // Who is acting: a name and, when a token authenticated it, that token's id (SPEC §12), which
 // every entry it writes records. A bare name (a desk without accounts) converts implicitly.
 struct Actor {
-    Actor(std::string n = {}, std::string token = {}) : name(std::move(n)), token_id(std::move(token)) {}
+    Actor(std::string n = {}, std::string token = {})
+        : name(std::move(n)), token_id(std::move(token)) {}
     Actor(const char* n) : name(n) {}
     std::string name;
     std::string token_id;
@@ -34,6 +35,7 @@ std::map<std::string, engine::Account, std::less<>> accounts_from_log(engine::St
 // Throws Error(forbidden) naming the account and what it lacks, unless the desk has no accounts
 // or `actor` is an enabled account holding `role` whose token of record authenticated it.
 // `what` names the action ("open tickets", "approve tickets", ...).
-void authorize(engine::Store& store, const Actor& actor, std::string_view role, std::string_view what);
+void authorize(engine::Store& store, const Actor& actor, std::string_view role,
+               std::string_view what);
 
 }  // namespace tfadesk::desk

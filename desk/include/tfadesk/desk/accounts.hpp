@@ -28,14 +28,17 @@ std::set<std::string, std::less<>> parse_roles(std::string_view list);
 // R10: no account grants a role to itself or enables itself (refused, exit 3).
 
 // `agent add`: Error(conflict) for a duplicate name; the first account must hold admin (refused).
-IssuedToken add_account(engine::Store& store, const std::string& name, const std::set<std::string, std::less<>>& roles,
-                        const Actor& by);
+IssuedToken add_account(engine::Store& store, const std::string& name,
+                        const std::set<std::string, std::less<>>& roles, const Actor& by);
 // `agent grant` / `agent revoke`: Error(not_found) for an unknown account; the last enabled admin
 // cannot lose admin (refused, exit 3).
-engine::Account grant_role(engine::Store& store, const std::string& name, const std::string& role, const Actor& by);
-engine::Account revoke_role(engine::Store& store, const std::string& name, const std::string& role, const Actor& by);
+engine::Account grant_role(engine::Store& store, const std::string& name, const std::string& role,
+                           const Actor& by);
+engine::Account revoke_role(engine::Store& store, const std::string& name, const std::string& role,
+                            const Actor& by);
 // `agent disable` / `agent enable`: the last enabled admin cannot be disabled (refused).
-engine::Account set_enabled(engine::Store& store, const std::string& name, bool enabled, const Actor& by);
+engine::Account set_enabled(engine::Store& store, const std::string& name, bool enabled,
+                            const Actor& by);
 // `agent token`: a new token replaces the old one at once.
 IssuedToken issue_token(engine::Store& store, const std::string& name, const Actor& by);
 

@@ -32,7 +32,8 @@ struct Adoption {
     std::vector<engine::LogEntry> entries;  // the adopted ones, in seq order
     engine::LogEntry adopt;                 // the entry that names them
 };
-Adoption adopt_unsealed(engine::Store& store, const Actor& by, const std::string& note, const std::string& key_path);
+Adoption adopt_unsealed(engine::Store& store, const Actor& by, const std::string& note,
+                        const std::string& key_path);
 
 // What is wrong with a stored seal under `key` (a bad or foreign signature, a note that does not
 // name the seal's seq and hash), or nothing.

@@ -60,7 +60,8 @@ SweepResult sweep(engine::Store& store, const Actor& agent, const std::optional<
 
 // R9's related tickets of `t` (same phone, or same requester email case-insensitively): those
 // rejected under R3 first, then the newest; at most 50, and how many there are.
-std::pair<std::vector<engine::Store::Related>, std::int64_t> related_tickets(engine::Store& store, const engine::Ticket& t);
+std::pair<std::vector<engine::Store::Related>, std::int64_t> related_tickets(
+    engine::Store& store, const engine::Ticket& t);
 
 // The ticket rebuilt from its log alone (as it stood at `as_of`); Error(not_found).
 engine::Ticket replay_ticket(engine::Store& store, const std::string& ref, const std::optional<std::string>& as_of);

@@ -59,9 +59,10 @@ inline bool operator!=(const Account& a, const Account& b) { return !(a == b); }
 // The log entry of one change (not yet appended): `role` for grant/revoke, `roles` for add;
 // `issued` the id of the token an add or token change issues; `by_token` the id of the token
 // that authenticated `by` ("" when the desk had no accounts).
-LogEntry account_entry(const std::optional<Account>& before, AccountChange change, const std::string& name,
-                       const std::set<std::string, std::less<>>& roles, const std::string& by, const std::string& at,
-                       const std::string& issued = {}, const std::string& by_token = {});
+LogEntry account_entry(const std::optional<Account>& before, AccountChange change,
+                       const std::string& name, const std::set<std::string, std::less<>>& roles,
+                       const std::string& by, const std::string& at, const std::string& issued = {},
+                       const std::string& by_token = {});
 
 // Applies one change entry to the account as it was before it (nothing for `add`). Throws
 // Error(integrity) naming the entry when it does not apply (edited, reordered, inserted).

@@ -32,7 +32,9 @@ struct LogEntry {
 // (SPEC §12): an admin's adoption of entries written after the last seal by an older version.
 inline constexpr std::string_view kDeskPrefix = "desk:";
 inline constexpr std::string_view kAdoptKey = "desk:adopt";
-inline bool is_desk_key(std::string_view ref) { return ref.substr(0, kDeskPrefix.size()) == kDeskPrefix; }
+inline bool is_desk_key(std::string_view ref) {
+    return ref.substr(0, kDeskPrefix.size()) == kDeskPrefix;
+}
 
 class Journal {
 public:

@@ -108,8 +108,10 @@ public:
     struct Related {
         std::string ref, state, match;  // match: "phone" or "email"
     };
-    virtual std::pair<std::vector<Related>, std::int64_t> related(std::string_view ref, std::string_view phone,
-                                                                  std::string_view email, std::size_t limit) = 0;
+    virtual std::pair<std::vector<Related>, std::int64_t> related(std::string_view ref,
+                                                                  std::string_view phone,
+                                                                  std::string_view email,
+                                                                  std::size_t limit) = 0;
     // Counts over tickets opened at or after `since` (all when empty).
     virtual DeskStats stats(const std::optional<std::string>& since) = 0;
 

@@ -74,6 +74,7 @@ std::optional<Refusal> partner_memory(const std::vector<std::string>& rejected,
 
 // R10: no account grants a role to itself or enables itself. `self_raising` is whether the
 // change grants a role or enables; `by` made it, on account `name`.
-std::optional<Refusal> privilege_four_eyes(std::string_view by, std::string_view name, bool self_raising);
+std::optional<Refusal> privilege_four_eyes(std::string_view by, std::string_view name,
+                                           bool self_raising);
 
 }  // namespace tfadesk::rules
