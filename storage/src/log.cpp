@@ -212,11 +212,8 @@ void Database::for_each_seal(const std::function<void(const engine::Seal&, const
 }
 
 void Database::append_account(LogEntry& e, const engine::Account& a, const std::optional<std::string>& token_hash) {
-    guarded(path_, [&] {
-        impl_->flush();
-        insert_entry(*impl_, *this, e);
-        impl_->write_account(a, token_hash);
-    });
+    append_desk_entry(e);  // the entry itself, as any entry without a ticket row
+    guarded(path_, [&] { impl_->write_account(a, token_hash); });
 }
 
 void Database::append_desk_entry(LogEntry& e) {

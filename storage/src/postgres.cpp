@@ -906,16 +906,8 @@ void PgStore::append(LogEntry& e, const Ticket& t) {
 }
 
 void PgStore::append_account(LogEntry& e, const engine::Account& a, const std::optional<std::string>& token_hash) {
-    auto& impl = *impl_;
-    impl.require_write("append");
-    impl.guard([&] {
-        e.seq = impl.head.seq + 1;
-        e.prev_hash = impl.head.hash;
-        e.hash = engine::entry_hash(e);
-        impl.write_account(a, token_hash);
-        impl.queue_entry(e);
-        impl.appended = true;
-    });
+    append_desk_entry(e);  // the entry itself, as any entry without a ticket row
+    impl_->guard([&] { impl_->write_account(a, token_hash); });
 }
 
 void PgStore::append_desk_entry(LogEntry& e) {
