@@ -14,6 +14,7 @@
 #include <regex>
 #include <set>
 
+#include "expect.hpp"
 #include "log_forge.hpp"
 #include "spec_words.hpp"
 
@@ -36,15 +37,7 @@ Result expect_ok(const Result& r) {
     return r;
 }
 
-// The head line `verify` prints last ("head SEQ:HASH").
-std::string head_of(const std::string& db) {
-    const Result r = tfadesk(db, {"verify"});
-    INFO(r.describe());
-    REQUIRE(r.code == 0);
-    const auto lines = r.out_lines();
-    REQUIRE_FALSE(lines.empty());
-    return lines.back();
-}
+std::string head_of(const std::string& db) { return verified_head(db); }
 
 std::int64_t count_rows(const std::string& db, const std::string& sql) {
     const Result r = sqlite(db, sql);

@@ -17,4 +17,14 @@ inline void expect_error(const Result& r, int code) {
     CHECK(r.err_lines().size() == 1);
 }
 
+// The head line `verify` prints last ("head SEQ:HASH"); verify must pass.
+inline std::string verified_head(const std::string& db) {
+    const Result r = tfadesk(db, {"verify"});
+    INFO(r.describe());
+    REQUIRE(r.code == 0);
+    const auto lines = r.out_lines();
+    REQUIRE_FALSE(lines.empty());
+    return lines.back();
+}
+
 }  // namespace clitest

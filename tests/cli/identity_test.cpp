@@ -13,6 +13,7 @@
 #include <regex>
 #include <set>
 
+#include "expect.hpp"
 #include "log_forge.hpp"
 #include "spec_words.hpp"
 
@@ -49,15 +50,7 @@ json json_of(const Result& r) {
     return json::parse(r.out);
 }
 
-// The head line `verify` prints last ("head SEQ:HASH"); verify must pass.
-std::string head_of(const std::string& db) {
-    const Result r = tfadesk(db, {"verify"});
-    INFO(r.describe());
-    REQUIRE(r.code == 0);
-    const auto lines = r.out_lines();
-    REQUIRE_FALSE(lines.empty());
-    return lines.back();
-}
+std::string head_of(const std::string& db) { return verified_head(db); }
 
 std::string trimmed(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
