@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "tfadesk/desk/seal.hpp"
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/error.hpp"
@@ -216,8 +217,19 @@ public:
             const std::string noted = std::to_string(expected.seq) + ":" + expected.hash;
             check_kept(expected.seq, expected.hash, "expected head " + noted);
         }
-        for (const auto& kept : options_.checkpoints) check_kept(kept.seq, kept.hash, kept.what);
-        if (options_.check_seal) check_seals();
+        std::optional<KeyChain> keys;
+        if (options_.verifier_key) keys = key_chain(*options_.verifier_key, rotations_);
+        for (const auto& kept : options_.checkpoints) {
+            if (!kept.note.empty()) {
+                const auto key = keys ? keys->key_at(kept.seq) : std::nullopt;
+                if (!key || !verify_checkpoint(*key, kept.note)) {
+                    report(kept.what + ": not signed by the verifier key or a key the desk rotated to after it");
+                    continue;
+                }
+            }
+            check_kept(kept.seq, kept.hash, kept.what);
+        }
+        if (keys) check_seals(*keys);
         return std::move(report_);
     }
 
@@ -236,11 +248,16 @@ private:
             report(what + ": entry " + std::to_string(seq) + " now has hash " + noted->hash);
     }
 
-    void check_seals() {
+    // Seals made before the given key was in force cannot be checked with it; the chain makes a
+    // later valid seal vouch for every entry before it.
+    void check_seals(const KeyChain& keys) {
         std::int64_t covered = 0;
+        std::set<std::int64_t> sealed_rotations;
         store_.for_each_seal([&](const engine::Seal& seal, const std::optional<std::string>& log_hash) {
             const std::string name = "seal at seq " + std::to_string(seal.seq);
-            if (auto bad = options_.check_seal(seal)) {
+            const auto key = keys.key_at(seal.seq);
+            if (!key) return;
+            if (auto bad = seal_problem(*key, seal)) {
                 report(name + ": " + *bad);
                 return;
             }
@@ -253,7 +270,14 @@ private:
                 return;
             }
             covered = std::max(covered, seal.seq);
+            sealed_rotations.insert(seal.seq);
         });
+        for (std::size_t i = keys.from_rotation; i < keys.rotations.size(); ++i) {
+            const auto& r = keys.rotations[i];
+            if (!sealed_rotations.count(r.seq))
+                report("key rotation at seq " + std::to_string(r.seq) + ": not sealed by the key in force (" +
+                       verifier_key(*keys.key_at(r.seq)) + ")");
+        }
         if (covered < report_.head.seq)
             report("entry seq " + std::to_string(covered + 1) + (covered + 1 < report_.head.seq ? " to " + std::to_string(report_.head.seq) : "") +
                    ": not covered by any valid seal (the last valid seal is at seq " + std::to_string(covered) + ")");
@@ -377,6 +401,7 @@ private:
 
     void judge_desk(const std::vector<LogEntry>& entries) {
         if (!known_policy(entries)) return;
+        if (entries.front().ref == kKeysKey) return judge_rotations(entries);
         std::int64_t tseq = 0;
         for (const auto& e : entries) {
             auto problem = [&](const std::string& what) { report(entry_name(e) + ": " + what); };
@@ -407,6 +432,31 @@ private:
                 " were written after a seal without the key and adopted at seq " +
                 std::to_string(e.seq) + " by " + printable(e.agent) + " (" + e.at +
                 "): " + printable(d["note"].get<std::string>()));
+        }
+    }
+
+    // A rotation retires the key in force and names one the desk never used.
+    void judge_rotations(const std::vector<LogEntry>& entries) {
+        std::int64_t tseq = 0;
+        for (const auto& e : entries) {
+            auto problem = [&](const std::string& what) { report(entry_name(e) + ": " + what); };
+            if (e.tseq != ++tseq) problem("expected #" + std::to_string(tseq));
+            auto r = parse_rotation(e);
+            if (!r) {
+                problem("not a key rotation naming the retired and the new verifier key (from, to)");
+                continue;
+            }
+            judge_actor(e, {"admin"});
+            if (!rotations_.empty() && verifier_key(rotations_.back().to) != verifier_key(r->from))
+                problem("it retires " + verifier_key(r->from) + " but the key in force was " +
+                        verifier_key(rotations_.back().to));
+            for (const auto& before : rotations_)
+                if (verifier_key(before.from) == verifier_key(r->to) || verifier_key(before.to) == verifier_key(r->to))
+                    problem("it puts back a key the desk used before (" + verifier_key(r->to) + ")");
+            if (verifier_key(r->from) == verifier_key(r->to)) problem("it rotates a key to itself");
+            report_.rotations.push_back("seq " + std::to_string(e.seq) + " by " + printable(e.agent) + " (" + e.at +
+                                        "): " + verifier_key(r->from) + " -> " + verifier_key(r->to));
+            rotations_.push_back(std::move(*r));
         }
     }
 
@@ -544,6 +594,7 @@ private:
     std::map<std::string, engine::Account, std::less<>> accounts_;
     std::int64_t first_account_seq_ = 0;  // 0: the desk has no accounts
     std::int64_t first_v2_seq_ = 0, last_v1_seq_ = 0;
+    std::vector<KeyRotation> rotations_;  // well-formed ones, in seq order
     std::map<std::string, std::vector<std::pair<std::int64_t, engine::Account>>, std::less<>>
         timeline_;
     struct Approval {

@@ -296,7 +296,8 @@ void get_verify(Api& api, const Request& req, Response& res) {
                {"entries", r.entries},
                {"head", std::to_string(r.head.seq) + ":" + r.head.hash},
                {"problems", r.problems},
-               {"adopted", r.adopted}});
+               {"adopted", r.adopted},
+               {"rotations", r.rotations}});
 }
 
 void get_export(Api& api, const Request& req, Response& res) {

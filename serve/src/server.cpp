@@ -118,8 +118,10 @@ Server::Server(Options options) : impl_(std::make_unique<Impl>()) {
     // A client that goes away mid-answer must not kill the server (OpenSSL writes with write(2)).
     std::signal(SIGPIPE, SIG_IGN);
     auto store = engine::open_store(o.db, engine::Store::Mode::read_write);
-    if (o.key_path) desk::seal_with_key(*store, *o.key_path);
-    else
+    if (o.key_path) {
+        desk::seal_with_key(*store, *o.key_path);
+        desk::refuse_retired_key(*store, desk::load_key(*o.key_path).verifier());  // at start, not at each write
+    } else
         desk::refuse_unsealed_writes(*store);
     impl_->writer = std::make_unique<Writer>(std::move(store));
     impl_->api = std::make_unique<Api>(impl_->options, *impl_->writer);

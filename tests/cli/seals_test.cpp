@@ -620,3 +620,132 @@ TEST_CASE("seals: a malformed verifier key or note is exit 2") {
     }
     CHECK(DbBytes(c.db) == before);
 }
+
+// ---- key rotation (SPEC §12) --------------------------------------------------------------------
+
+namespace {
+
+std::string sql_text(const std::string& s) {
+    std::string out = "'";
+    for (char ch : s) out += ch == '\'' ? std::string("''") : std::string(1, ch);
+    return out + "'";
+}
+
+// The signature line's key name of the seal stored at `seq`.
+std::string sealed_by(const std::string& db, std::int64_t seq) {
+    const Result r = sqlite(db, "SELECT note FROM seals WHERE seq = " + std::to_string(seq));
+    INFO(r.describe());
+    REQUIRE(r.code == 0);
+    const auto at = r.out.find(kDash);
+    REQUIRE(at != std::string::npos);
+    const auto name_end = r.out.find(' ', at + kDash.size());
+    return r.out.substr(at + kDash.size(), name_end - at - kDash.size());
+}
+
+}  // namespace
+
+TEST_CASE("key rotate: seals after the rotation are made with the new key; verify follows it from the old") {
+    Copy c;
+    const std::string old_key = sealed().key.file;
+    const DeskKey next = generate(c.dir, "desk.example/tfadesk-2027", "next.key");
+    const Result r =
+        c({"key", "rotate", "--key", old_key, "--new-key", next.file, "--agent", "lead"});
+    INFO(r.describe());
+    REQUIRE(r.code == 0);
+    CHECK(contains(r.out, "at seq 8"));
+    CHECK(contains(r.out, next.verifier));
+    // The rotation entry is sealed by the key it retires, in its own transaction.
+    CHECK(sealed_by(c.db, 8) == kKeyName);
+    const auto log = read_log(c.db);
+    REQUIRE(log.size() == 8);
+    CHECK(log[7].ref == "desk:keys");
+    CHECK(log[7].event == "key-rotate");
+    CHECK(contains(log[7].details, next.verifier));
+    CHECK(contains(log[7].details, sealed().key.verifier));
+
+    // The retired key seals nothing more, and nothing is written.
+    const std::string before = slurp(c.db);
+    const Result retired = c({"event", "S-3", "triage", "--agent", "alice", "--key", old_key});
+    INFO(retired.describe());
+    CHECK(retired.code == 7);
+    CHECK(contains(retired.err, "retired"));
+    CHECK(slurp(c.db) == before);
+    // Rotating again from the retired key is refused too.
+    const DeskKey third = generate(c.dir, "desk.example/tfadesk-2028", "third.key");
+    CHECK(c({"key", "rotate", "--key", old_key, "--new-key", third.file, "--agent", "lead"}).code != 0);
+    CHECK(slurp(c.db) == before);
+
+    // The new key seals, and verify from either key accepts every seal.
+    REQUIRE(c({"event", "S-3", "triage", "--agent", "alice", "--key", next.file}).code == 0);
+    CHECK(sealed_by(c.db, 9) == next.name);
+    const Result from_old = c.verify_sealed();
+    INFO(from_old.describe());
+    CHECK(from_old.code == 0);
+    CHECK(contains(from_old.out, "key rotated: seq 8 by lead"));
+    const Result from_new = c({"verify", "--verifier-key", next.verifier});
+    INFO(from_new.describe());
+    CHECK(from_new.code == 0);
+    // A key the desk never used verifies nothing.
+    expect_caught(c({"verify", "--verifier-key", third.verifier}), "seq");
+    // A checkpoint taken after the rotation is checked with the key in force at its seq.
+    const std::string kept = c.keep("cp9.note", c({"checkpoint"}).out);
+    CHECK(c({"verify", "--verifier-key", sealed().key.verifier, "--checkpoint", kept}).code == 0);
+    // The key may not come back, nor stay the same.
+    CHECK(c({"key", "rotate", "--key", next.file, "--new-key", old_key, "--agent", "lead"}).code == 3);
+    CHECK(c({"key", "rotate", "--key", next.file, "--new-key", next.file, "--agent", "lead"}).code == 3);
+}
+
+TEST_CASE("key rotate: a key that did not make the desk's last seal cannot rotate it") {
+    Copy c;
+    const DeskKey mine = generate(c.dir, "mallory/key", "mine.key");
+    const DeskKey mine2 = generate(c.dir, "mallory/key2", "mine2.key");
+    const std::string before = slurp(c.db);
+    const Result r = c({"key", "rotate", "--key", mine.file, "--new-key", mine2.file, "--agent", "mallory"});
+    INFO(r.describe());
+    CHECK(r.code == 3);
+    CHECK(contains(r.err, "last seal"));
+    CHECK(slurp(c.db) == before);
+}
+
+TEST_CASE("key rotate: a rotation forged into the log and sealed by the forger's key fails verify (6)") {
+    Copy c;
+    // Someone with the database but not the desk key appends a rotation to a key of their own,
+    // seals it with that key, and goes on writing sealed entries with it.
+    const DeskKey mine = generate(c.dir, "desk.example/tfadesk", "mine.key");
+    const auto log = read_log(c.db);
+    Entry e;
+    e.seq = 8;
+    e.ref = "desk:keys";
+    e.tseq = 1;
+    e.event = "key-rotate";
+    e.details = nlohmann::json{{"from", sealed().key.verifier}, {"to", mine.verifier}}.dump();
+    e.agent = "lead";
+    e.at = log.back().at;
+    e.state = "rotated";
+    e.policy_version = log.back().policy_version;
+    e.prev_hash = log.back().hash;
+    e.hash = entry_hash(e);
+    SUBCASE("the rotation sealed by the forger's key") {
+        const auto parts = verifier_parts(mine.verifier);
+        const std::string note =
+            sign_note(mine, checkpoint_body(mine.name, 8, e.hash), mine.name, from_hex(parts[1]));
+        tamper_db(c.db, insert_sql(e) + "INSERT INTO seals (seq, hash, note) VALUES (8, " +
+                            sql_text(e.hash) + ", " + sql_text(note) + ");");
+        REQUIRE(c({"verify"}).code == 0);  // the chain alone cannot tell
+        // The forger's key now seals writes as the key in force.
+        REQUIRE(c({"event", "S-3", "triage", "--agent", "alice", "--key", mine.file}).code == 0);
+    }
+    SUBCASE("the rotation left unsealed, then adopted and sealed by the forger's key") {
+        tamper_db(c.db, insert_sql(e));
+        REQUIRE(c({"verify"}).code == 0);
+        // Every seal from here on is the forger's, and valid under the key the rotation names:
+        // only the missing seal of the retired key at the rotation's own seq gives it away.
+        REQUIRE(c({"seal", "--adopt", "--note", "looks fine", "--agent", "lead", "--key", mine.file})
+                    .code == 0);
+        REQUIRE(c({"event", "S-3", "triage", "--agent", "alice", "--key", mine.file}).code == 0);
+    }
+    const Result v = c.verify_sealed();
+    INFO(v.describe());
+    CHECK(v.code == 6);
+    CHECK(contains(v.out, "key rotation at seq 8: not sealed by the key in force"));
+}

@@ -13,6 +13,7 @@
 #include "helpers.hpp"
 #include "tfadesk/desk/accounts.hpp"
 #include "tfadesk/desk/migrate.hpp"
+#include "tfadesk/desk/seal.hpp"
 #include "tfadesk/desk/tickets.hpp"
 #include "tfadesk/desk/verify.hpp"
 #include "tfadesk/engine/chain.hpp"
@@ -1167,6 +1168,53 @@ TEST_CASE(
     CHECK(two.back().details ==
           R"({"ack_related":"P-1,P-2","by_token":")" + d.by_carol.token_id + R"("})");
     CHECK(d.verify().ok());
+}
+
+TEST_CASE(
+    "key rotation: sealed by the key it retires; the retired key seals nothing; verify follows "
+    "it") {
+    IdentityDesk d;
+    const desk::Actor by_root{"root", desk::token_id(d.root)};
+    tfadesk_test::TempDir keys;
+    const std::string old_path = keys / "old.key", new_path = keys / "new.key";
+    const auto old_key = desk::generate_key("desk.example/old");
+    const auto new_key = desk::generate_key("desk.example/new");
+    desk::write_key_file(old_path, old_key);
+    desk::write_key_file(new_path, new_key);
+    desk::seal_with_key(*d.s, old_path);
+    desk::apply_event(*d.s, "T-1", request("approve", d.by_carol));
+    REQUIRE(d.s->last_seal());
+
+    CHECK(error_of([&] { desk::rotate_key(*d.s, d.by_alice, old_path, new_path); }).kind() ==
+          ErrorKind::forbidden);  // admins only
+    const auto rotation = desk::rotate_key(*d.s, by_root, old_path, new_path);
+    CHECK(rotation.ref == "desk:keys");
+    CHECK(rotation.agent == "root");
+    REQUIRE(d.s->last_seal());
+    CHECK(d.s->last_seal()->seq == rotation.seq);
+    CHECK(desk::seal_problem(old_key.verifier(), *d.s->last_seal()) == std::nullopt);
+
+    auto cancel = request("cancel", d.by_alice);
+    cancel.note = "the client withdrew";
+    const auto head = d.s->head();
+    desk::seal_with_key(*d.s, old_path);  // a writer still holding the retired key
+    CHECK(error_of([&] { desk::apply_event(*d.s, "T-1", cancel); }).kind() == ErrorKind::forbidden);
+    CHECK(d.s->head().seq == head.seq);
+    desk::seal_with_key(*d.s, new_path);
+    CHECK(desk::apply_event(*d.s, "T-1", cancel).state == "cancelled");
+    CHECK(desk::seal_problem(new_key.verifier(), *d.s->last_seal()) == std::nullopt);
+
+    desk::VerifyOptions from_old;
+    from_old.verifier_key = old_key.verifier();
+    const auto v = desk::verify(*open_ro(d.location()), from_old);
+    CHECK(v.ok());
+    CHECK(v.rotations.size() == 1);
+    desk::VerifyOptions from_new;
+    from_new.verifier_key = new_key.verifier();
+    CHECK(desk::verify(*open_ro(d.location()), from_new).ok());
+    desk::VerifyOptions from_other;
+    from_other.verifier_key = desk::generate_key("desk.example/other").verifier();
+    CHECK_FALSE(desk::verify(*open_ro(d.location()), from_other).ok());
 }
 
 }  // namespace

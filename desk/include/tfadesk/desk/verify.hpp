@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tfadesk/desk/note.hpp"
 #include "tfadesk/engine/store.hpp"
 
 namespace tfadesk::desk {
@@ -25,14 +26,17 @@ ExpectedHead parse_expected_head(const std::string& text);
 struct VerifyOptions {
     std::optional<std::string> ref;  // judge only this ticket (the chain is always checked whole)
     std::vector<ExpectedHead> expect_heads;
-    // Seals (SPEC §8): when set, every seal is checked with it (a problem line, or nothing) and
-    // every entry must be covered by a valid seal.
-    std::function<std::optional<std::string>(const engine::Seal&)> check_seal;
-    // Kept checkpoints: (seq, hash) each must still be in the log; `what` names the note.
+    // Seals (SPEC §8, §12): when set, every seal made while this key or a key the log rotated to
+    // after it was in force is checked with that key, every rotation from then on must be sealed
+    // by the key it retires, and every entry must be covered by a valid seal.
+    std::optional<VerifierKey> verifier_key;
+    // Kept checkpoints: (seq, hash) each must still be in the log; `what` names the note. With a
+    // `note`, its signature is checked too, by the key in force at its seq (needs verifier_key).
     struct Kept {
         std::int64_t seq;
         std::string hash;
         std::string what;
+        std::string note;
     };
     std::vector<Kept> checkpoints;
 };
@@ -43,6 +47,8 @@ struct VerifyReport {
     std::vector<std::string> problems;
     // Ranges adopted by `seal --adopt` (SPEC §12), one line each: named, not problems.
     std::vector<std::string> adopted;
+    // Key rotations (SPEC §12), one line each: "seq N by AGENT (AT): FROM -> TO".
+    std::vector<std::string> rotations;
     bool ok() const { return problems.empty(); }
 };
 
