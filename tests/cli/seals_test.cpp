@@ -379,6 +379,21 @@ TEST_CASE("seals: a whole chain rewritten passes plain verify but not verify --v
     expect_caught(c.verify_sealed(), "seq 2");
 }
 
+TEST_CASE("seals: a chain rewritten with the seals' hash column made to match still fails") {
+    Copy c;
+    auto log = read_log(c.db);
+    log[1].details = R"({"note":"the client asked us to stop"})";
+    // Every seal row now names the forged hash of its seq; its note still signs the true one.
+    tamper_db(c.db, forge_chain_sql(log, 1) +
+                        "UPDATE seals SET hash = (SELECT hash FROM events WHERE events.seq = "
+                        "seals.seq);");
+    REQUIRE(c({"verify"}).code == 0);
+    const Result r = sqlite(c.db, "SELECT count(*) FROM seals s JOIN events e ON e.seq = s.seq "
+                                  "WHERE s.hash = e.hash");
+    REQUIRE(r.out == std::to_string(count_seals(c.db)) + "\n");
+    expect_caught(c.verify_sealed(), "seq 2");
+}
+
 TEST_CASE("seals: entries appended without the key fail verify --verifier-key at the first") {
     SUBCASE("a write without --key is refused before anything is written (SPEC §12)") {
         Copy c;

@@ -203,6 +203,23 @@ TEST_CASE("verify names an entry accepted under a policy version this build does
     CHECK_FALSE(contains(r.out, "V-DONE"));  // the others are judged as usual, and agree
 }
 
+TEST_CASE("verify: an entry dated before the entry it follows is caught, the chain re-hashed") {
+    Copy c;
+    auto log = read_log(c.db);
+    const auto k = index_of(log, "V-WAIT", "open");
+    REQUIRE(k >= 2);
+    REQUIRE(log[k - 1].ref != "V-WAIT");  // its own ticket has nothing before it to disagree with
+    log[k].at = log[0].at;                 // the desk's first time: before the entry it follows
+    REQUIRE(log[k].at < log[k - 1].at);
+    c.tamper("UPDATE events SET at = " + sql_quote(log[k].at) + " WHERE seq = " +
+             std::to_string(log[k].seq) + ";\n" + forge_chain_sql(log, k));
+    const Result r = c({"verify"});
+    INFO(r.describe());
+    CHECK(r.code == 6);
+    CHECK(contains(r.out, "entry seq " + std::to_string(log[k].seq)));
+    CHECK(contains(r.out, "is before the time of entry seq " + std::to_string(log[k - 1].seq)));
+}
+
 TEST_CASE("verify: a deleted entry is caught") {
     Copy c;
     int tseq = 0;
