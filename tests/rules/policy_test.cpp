@@ -123,6 +123,23 @@ TEST_CASE("approver_is_independent: four eyes (R6)") {
     check_refusal(approver_is_independent("carol", Checks{"alice", "carol"}), "R6");
 }
 
+TEST_CASE("partner_memory: every related partner-rejected ticket must be acknowledged (R9)") {
+    CHECK_FALSE(partner_memory({}, {}).has_value());
+    CHECK_FALSE(partner_memory({"P-1", "P-2"}, Checks{"P-1", "P-2"}).has_value());
+    CHECK_FALSE(partner_memory({"P-1"}, Checks{"P-1", "OTHER"}).has_value());
+    const auto r = partner_memory({"P-1", "P-2"}, Checks{"P-2"});
+    check_refusal(r, "R9");
+    CHECK(r->reason.find("P-1") != std::string::npos);
+    CHECK(r->reason.find("P-2") == std::string::npos);  // only what is still missing
+    check_refusal(partner_memory({"P-1"}, {}), "R9");
+}
+
+TEST_CASE("privilege_four_eyes: no account raises its own privilege (R10)") {
+    check_refusal(privilege_four_eyes("dana", "dana", true), "R10");
+    CHECK_FALSE(privilege_four_eyes("dana", "erin", true).has_value());   // another admin may
+    CHECK_FALSE(privilege_four_eyes("dana", "dana", false).has_value());  // lowering is allowed
+}
+
 TEST_CASE("sla_elapsed: strictly longer than the SLA (R7)") {
     const std::int64_t last = 1'700'000'000'000;
     SUBCASE("exactly 168 hours is not elapsed") {
