@@ -129,7 +129,8 @@ Server::Server(Options options) : impl_(std::make_unique<Impl>()) {
     if (o.connectors) {  // SPEC §17: a bad file, or an account that may not act, refuses the start
         impl_->connectors = load_connectors(*o.connectors);
         check_connector_accounts(*store, impl_->connectors, *o.connectors);
-        impl_->outbox = std::make_unique<OutboxSender>(o.db, impl_->connectors, o.templates, o.outbox_backoff_ms);
+        impl_->outbox = std::make_unique<OutboxSender>(o.db, impl_->connectors, o.templates,
+                                                       o.outbox_backoff_ms);
     }
     impl_->writer = std::make_unique<Writer>(std::move(store));
     impl_->api = std::make_unique<Api>(impl_->options, *impl_->writer);

@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <deque>
-#include <type_traits>
 #include <pqxx/pqxx>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -1473,7 +1473,8 @@ std::vector<engine::OutboxDelivery> PgStore::outbox(bool dead_only) {
     auto& impl = *impl_;
     std::vector<engine::OutboxDelivery> out;
     impl.guard([&] {
-        if (impl.schema < kPgOutboxSchema && impl.mode == Mode::read_write && impl.tx != Impl::Tx::write)
+        if (impl.schema < kPgOutboxSchema && impl.mode == Mode::read_write &&
+            impl.tx != Impl::Tx::write)
             impl.check_schema(true);
         if (impl.schema < kPgOutboxSchema) return;
         impl.scan(std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE " +
@@ -1498,11 +1499,13 @@ std::vector<engine::OutboxDelivery> PgStore::claim_outbox(std::string_view now,
         // Each ticket's oldest pending delivery, due and held by nobody; rows another server is
         // claiming right now are skipped, not waited for.
         const auto r = impl.q.exec_params(
-            std::string("WITH c AS (SELECT id FROM outbox o WHERE status = 'pending' AND next_at <= $1 "
-                        "AND (lease_until IS NULL OR lease_until <= $1) "
-                        "AND id = (SELECT min(id) FROM outbox p WHERE p.ref = o.ref AND p.status = 'pending') "
-                        "ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) "
-                        "UPDATE outbox SET lease_until = $2 FROM c WHERE outbox.id = c.id RETURNING ") +
+            std::string(
+                "WITH c AS (SELECT id FROM outbox o WHERE status = 'pending' AND next_at <= $1 "
+                "AND (lease_until IS NULL OR lease_until <= $1) "
+                "AND id = (SELECT min(id) FROM outbox p WHERE p.ref = o.ref AND p.status = "
+                "'pending') "
+                "ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) "
+                "UPDATE outbox SET lease_until = $2 FROM c WHERE outbox.id = c.id RETURNING ") +
                 "outbox.id, outbox.seq, outbox.ref, outbox.source, outbox.hash, outbox.status, "
                 "outbox.attempts, outbox.created_at, outbox.next_at, outbox.last_error",
             p.dynamic());
@@ -1524,7 +1527,8 @@ void PgStore::settle_outbox(std::int64_t id, std::string_view status, std::strin
         p.add(e);
         p.add(id);
         impl.q.exec_params(
-            "UPDATE outbox SET status = $1, next_at = $2, last_error = $3, attempts = attempts + 1, "
+            "UPDATE outbox SET status = $1, next_at = $2, last_error = $3, attempts = attempts + "
+            "1, "
             "lease_until = NULL WHERE id = $4",
             p.dynamic());
     });

@@ -31,9 +31,11 @@ public:
         app.add_option("--tls-key", tls_key_, "the certificate's PEM private key");
         app.add_option("--max-import-mib", max_import_mib_, "largest import body in MiB (default 256)")
             ->check(CLI::Range(1, 65536));
-        app.add_option("--connectors", connectors_, "helpdesk connectors (SPEC §17): intake webhooks and the outbox");
-        app.add_option("--outbox-backoff-ms", outbox_backoff_ms_,
-                       "the outbox's first retry delay in ms, doubled each try (default 10000; for tests)")
+        app.add_option("--connectors", connectors_,
+                       "helpdesk connectors (SPEC §17): intake webhooks and the outbox");
+        app.add_option(
+               "--outbox-backoff-ms", outbox_backoff_ms_,
+               "the outbox's first retry delay in ms, doubled each try (default 10000; for tests)")
             ->check(CLI::Range(1, 3600000));
         app.add_option("--templates", templates_, "folder of the desk's reply texts (SPEC §11)")->envname("TFADESK_TEMPLATES");
     }
