@@ -133,17 +133,17 @@ const char* const kMigrations[] = {
     // outbox, one row per state change of such a ticket, queued in the transaction of its entry.
     // The same tables on PostgreSQL.
     R"sql(
-    CREATE TABLE intake_deliveries (
+    CREATE TABLE IF NOT EXISTS intake_deliveries (
         source      TEXT NOT NULL,
         delivery_id TEXT NOT NULL,
         at          TEXT NOT NULL,
         PRIMARY KEY (source, delivery_id)
     ) WITHOUT ROWID;
-    CREATE TABLE outbox_links (
+    CREATE TABLE IF NOT EXISTS outbox_links (
         ref    TEXT PRIMARY KEY,
         source TEXT NOT NULL
     ) WITHOUT ROWID;
-    CREATE TABLE outbox (
+    CREATE TABLE IF NOT EXISTS outbox (
         id          INTEGER PRIMARY KEY,
         seq         INTEGER NOT NULL UNIQUE,
         ref         TEXT    NOT NULL,
@@ -156,7 +156,7 @@ const char* const kMigrations[] = {
         lease_until TEXT,
         last_error  TEXT    NOT NULL DEFAULT ''
     );
-    CREATE INDEX outbox_by_status ON outbox (status, ref, id);
+    CREATE INDEX IF NOT EXISTS outbox_by_status ON outbox (status, ref, id);
     )sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);

@@ -150,17 +150,17 @@ const char* const kMigrations[] = {
     // Schema 4, as SQLite's schema 6 (SPEC §17): the helpdesk connector's delivery ids, the
     // tickets each connector with an outbox opened, and the outbox.
     R"sql(
-    CREATE TABLE intake_deliveries (
+    CREATE TABLE IF NOT EXISTS intake_deliveries (
         source      TEXT COLLATE "C" NOT NULL,
         delivery_id TEXT COLLATE "C" NOT NULL,
         at          TEXT COLLATE "C" NOT NULL,
         PRIMARY KEY (source, delivery_id)
     );
-    CREATE TABLE outbox_links (
+    CREATE TABLE IF NOT EXISTS outbox_links (
         ref    TEXT COLLATE "C" PRIMARY KEY,
         source TEXT COLLATE "C" NOT NULL
     );
-    CREATE TABLE outbox (
+    CREATE TABLE IF NOT EXISTS outbox (
         id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         seq         BIGINT NOT NULL UNIQUE,
         ref         TEXT COLLATE "C" NOT NULL,
@@ -173,7 +173,7 @@ const char* const kMigrations[] = {
         lease_until TEXT COLLATE "C",
         last_error  TEXT COLLATE "C" NOT NULL DEFAULT ''
     );
-    CREATE INDEX outbox_by_status ON outbox (status, ref, id);
+    CREATE INDEX IF NOT EXISTS outbox_by_status ON outbox (status, ref, id);
     )sql",
 };
 static_assert(std::size(kMigrations) == kPgSchemaVersion);

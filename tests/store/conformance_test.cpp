@@ -846,7 +846,7 @@ TEST_CASE("postgres: every text column compares in byte order (COLLATE \"C\"), w
     CHECK(
         b.raw_value(desk.location(),
                     "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' "
-                    "AND column_name = 'ref'") == "3");  // events, tickets, access_log_refs
+                    "AND column_name = 'ref'") == "5");  // events, tickets, access_log_refs, outbox_links, outbox
 }
 
 TEST_CASE("postgres: the schema is created by the first write, inside its transaction") {
