@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "serve_process.hpp"
@@ -548,5 +549,32 @@ TEST_CASE("a desk from before the connector is migrated on its first write, and 
     CHECK(servetest::body_of(send_standard(*s, "m-1", ticket_hook("OLD-1").dump()))
               .value("duplicate", false));
     CHECK(s->stop() == 0);
+    CHECK(d.cli({"verify"}).code == 0);
+}
+
+TEST_CASE("outbox: two servers on one desk send each delivery once") {
+    Desk d;
+    FakeHelpdesk helpdesk(d.dir / "std.secret");
+    const auto file = d.connectors(helpdesk.url());
+    auto a = d.serve(file, {"--outbox-backoff-ms", "200"});
+    auto b = std::make_unique<Server>(
+        d.db, d.dir / "serve-b.err",
+        std::vector<std::string>{"--connectors", file, "--outbox-backoff-ms", "200"});
+    constexpr int kTickets = 12;
+    for (int i = 0; i < kTickets; ++i) {
+        const auto& s = i % 2 ? *a : *b;
+        REQUIRE(status(send_standard(s, "two-" + std::to_string(i),
+                                     ticket_hook("TWO-" + std::to_string(i)).dump())) == 200);
+    }
+    helpdesk.wait_for([](const json& all) { return answered_200(all) >= kTickets; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    const json all = helpdesk.deliveries();
+    std::set<std::string> ids;
+    for (const auto& one : all) ids.insert(one.at("headers").at("webhook-id").get<std::string>());
+    CHECK(all.size() == static_cast<std::size_t>(kTickets));
+    CHECK(ids.size() == static_cast<std::size_t>(kTickets));
+    CHECK(outbox(d).empty());
+    CHECK(a->stop() == 0);
+    CHECK(b->stop() == 0);
     CHECK(d.cli({"verify"}).code == 0);
 }
