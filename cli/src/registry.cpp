@@ -23,6 +23,7 @@ std::unique_ptr<Command> make_key();
 std::unique_ptr<Command> make_checkpoint();
 std::unique_ptr<Command> make_seal();
 std::unique_ptr<Command> make_serve();
+std::unique_ptr<Command> make_outbox();  // the helpdesk connector (SPEC §17)
 
 std::vector<std::unique_ptr<Command>> make_commands() {
     std::vector<std::unique_ptr<Command>> v;
@@ -30,7 +31,7 @@ std::vector<std::unique_ptr<Command>> make_commands() {
          {make_open,       make_event,   make_show,    make_list,       make_import, make_sweep,
           make_stats,      make_history, make_replay,  make_reply,      make_verify, make_export,
           make_access_log, make_migrate, make_diagram, make_completion, make_agent,  make_key,
-          make_checkpoint, make_seal,    make_serve})
+          make_checkpoint, make_seal,    make_serve,   make_outbox})
         v.push_back(make());
     return v;
 }

@@ -58,4 +58,17 @@ void authorize(engine::Store& store, const Actor& actor, std::string_view role,
                         ": the token it used is no longer the account's token of record");
 }
 
+Actor connector_actor(engine::Store& store, std::string_view account, std::string_view source) {
+    const std::string who =
+        "connector '" + std::string(source) + "': account '" + std::string(account) + "'";
+    const auto a = account_from_log(store, account);
+    if (!a) throw Error(ErrorKind::forbidden, who + " does not exist on this desk");
+    if (!a->enabled) throw Error(ErrorKind::forbidden, who + " is disabled");
+    if (!a->has("agent")) throw Error(ErrorKind::forbidden, who + " lacks the role 'agent'");
+    if (a->token_id.empty())
+        throw Error(ErrorKind::forbidden,
+                    who + " has no token of record (issue one with `agent token`)");
+    return Actor{a->name, a->token_id, std::string(engine::kViaIntakePrefix) + std::string(source)};
+}
+
 }  // namespace tfadesk::desk

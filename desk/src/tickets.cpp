@@ -75,6 +75,7 @@ engine::Command command_of(const EventRequest& r, std::string agent) {
         c.ack_related.insert(ref);
     }
     c.by_token = r.token_id;
+    c.via = r.via;
     engine::validate(c);
     return c;
 }
@@ -93,7 +94,8 @@ engine::Ticket open_valid(engine::Store& store, const rules::Fields& fields, con
                           bool triage) {
     authorize(store, agent, "agent", "open tickets");
     // The entry's time is read under the write lock, so times never go backwards along the log.
-    auto t = engine::open_ticket(store, fields, agent.name, now_utc(), triage, agent.token_id);
+    auto t = engine::open_ticket(store, fields, agent.name, now_utc(), triage, agent.token_id,
+                                 agent.via);
     spdlog::info("opened {} for {} ({}) by {}", fields.ref, mask_phone(fields.phone),
                  mask_email(fields.requester_email), agent.name);
     return t;
@@ -125,14 +127,14 @@ void check_partner_memory(engine::Store& store, const std::string& ref, const en
 
 engine::Ticket open_ticket(engine::Store& store, const rules::RawFields& raw,
                            const Actor& raw_agent, bool triage) {
-    const Actor agent{canonical_agent(raw_agent.name), raw_agent.token_id};
+    const Actor agent{canonical_agent(raw_agent.name), raw_agent.token_id, raw_agent.via};
     const rules::Fields fields = valid_fields(raw);
     return engine::in_transaction(store, [&] { return open_valid(store, fields, agent, triage); });
 }
 
 engine::Ticket open_ticket_in(engine::Store& store, const rules::RawFields& raw,
                               const Actor& raw_agent, bool triage) {
-    const Actor agent{canonical_agent(raw_agent.name), raw_agent.token_id};
+    const Actor agent{canonical_agent(raw_agent.name), raw_agent.token_id, raw_agent.via};
     return open_valid(store, valid_fields(raw), agent, triage);
 }
 

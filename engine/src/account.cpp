@@ -24,6 +24,15 @@ std::string token_id_of(std::string_view token_hash) {
     return std::string(token_hash.substr(0, 16));
 }
 
+bool is_via(std::string_view via) {
+    if (via.substr(0, kViaIntakePrefix.size()) != kViaIntakePrefix) return false;
+    const auto source = via.substr(kViaIntakePrefix.size());
+    return !source.empty() && source.size() <= 64 &&
+           source.find_first_not_of(
+               "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+               std::string_view::npos;
+}
+
 bool is_token_id(std::string_view id) {
     return id.size() == 16 && id.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }

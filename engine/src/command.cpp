@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/rules/policy.hpp"
 #include "tfadesk/rules/time.hpp"
@@ -96,6 +97,7 @@ json details_of(const Command& c) {
         d[std::string(kAckRelatedKey)] = refs;
     }
     if (!c.by_token.empty()) d["by_token"] = c.by_token;
+    if (!c.via.empty()) d[std::string(kViaKey)] = c.via;
     return d;
 }
 
@@ -128,6 +130,9 @@ Command command_from_entry(std::string_view event, const FlatObject& d, const st
             if (v.size() != 16 || v.find_first_not_of("0123456789abcdef") != std::string::npos)
                 throw fail("by_token is not a token id");
             c.by_token = v;
+        } else if (key == kViaKey) {
+            if (!is_via(v)) throw fail("via is not intake:SOURCE");
+            c.via = v;
         } else if (key == kAckRelatedKey) {
             if (c.kind != EventKind::approve)
                 throw fail("ack_related on an event other than approve");

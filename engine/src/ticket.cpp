@@ -30,6 +30,12 @@ rules::Fields fields_from_members(const FlatObject& members) {
     for (const auto& m : members) {
         if (m.key == kByTokenKey && m.kind == FlatMember::Kind::text)
             continue;  // who opened it (SPEC §12)
+        if (m.key == kViaKey && m.kind == FlatMember::Kind::text) {
+            if (!is_via(m.text))
+                throw Error(ErrorKind::integrity,
+                            "open details hold a 'via' that is not intake:SOURCE");
+            continue;  // the connector that opened it (SPEC §17)
+        }
         if (!rules::is_field_name(m.key) || m.kind != FlatMember::Kind::text)
             throw Error(ErrorKind::integrity, "open details hold an unknown or non-text field '" + std::string(m.key) + "'");
         submitted = submitted || m.key == "submitted_at";

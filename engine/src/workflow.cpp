@@ -10,7 +10,8 @@ namespace tfadesk::engine {
 namespace {
 
 // fields_to_json(f).dump(), without the DOM: the keys in byte order, optional ones when present.
-std::string fields_details(const rules::Fields& f, const std::string& by_token) {
+std::string fields_details(const rules::Fields& f, const std::string& by_token,
+                           const std::string& via) {
     std::string out;
     out.reserve(256 + (f.note ? f.note->size() : 0));
     char sep = '{';
@@ -33,6 +34,7 @@ std::string fields_details(const rules::Fields& f, const std::string& by_token) 
     field("requester_email", f.requester_email);
     field("requester_role", rules::to_string(f.requester_role));
     field("submitted_at", f.submitted_at);
+    if (!via.empty()) field("via", via);
     if (f.waba_id) field("waba_id", *f.waba_id);
     out += '}';
     return out;
@@ -41,12 +43,12 @@ std::string fields_details(const rules::Fields& f, const std::string& by_token) 
 }  // namespace
 
 LogEntry open_entry(const rules::Fields& fields, const std::string& agent, const std::string& at,
-                    const std::string& by_token) {
+                    const std::string& by_token, const std::string& via) {
     LogEntry e;
     e.ref = fields.ref;
     e.tseq = 1;
     e.event = "open";
-    e.details = fields_details(fields, by_token);
+    e.details = fields_details(fields, by_token, via);
     e.agent = agent;
     e.at = at;
     e.state = "received";
@@ -69,8 +71,9 @@ LogEntry event_entry(const Machine& machine, const Command& c) {
 }
 
 bool open_if_new(Journal& journal, rules::Fields fields, const std::string& agent,
-                 const std::string& at, bool triage, const std::string& by_token) {
-    LogEntry e = open_entry(fields, agent, at, by_token);
+                 const std::string& at, bool triage, const std::string& by_token,
+                 const std::string& via) {
+    LogEntry e = open_entry(fields, agent, at, by_token, via);
     Machine m(std::move(fields), at);
     if (!journal.append_open(e, m.ticket())) return false;
     if (triage) {
@@ -79,6 +82,7 @@ bool open_if_new(Journal& journal, rules::Fields fields, const std::string& agen
         c.agent = agent;
         c.at = at;
         c.by_token = by_token;
+        c.via = via;
         m.fire(c);  // triage's guards partition every (role, access): it is always accepted
         LogEntry t = event_entry(m, c);
         journal.append(t, m.ticket());
@@ -87,8 +91,9 @@ bool open_if_new(Journal& journal, rules::Fields fields, const std::string& agen
 }
 
 Ticket open_ticket(Journal& journal, const rules::Fields& fields, const std::string& agent,
-                   const std::string& at, bool triage, const std::string& by_token) {
-    if (!open_if_new(journal, fields, agent, at, triage, by_token))
+                   const std::string& at, bool triage, const std::string& by_token,
+                   const std::string& via) {
+    if (!open_if_new(journal, fields, agent, at, triage, by_token, via))
         throw Error(ErrorKind::conflict, "ticket '" + fields.ref + "' already exists");
     return replay(journal.entries(fields.ref)).ticket();
 }

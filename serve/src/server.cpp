@@ -16,6 +16,8 @@
 
 #include "api.hpp"
 #include "http.hpp"
+#include "intake.hpp"
+#include "outbox.hpp"
 #include "page.hpp"
 #include "tfadesk/desk/seal.hpp"
 #include "tfadesk/engine/error.hpp"
@@ -99,6 +101,9 @@ struct Server::Impl {
     std::function<void()> widen_backlog;
     std::unique_ptr<Writer> writer;
     std::unique_ptr<Api> api;
+    // the helpdesk connector (SPEC §17)
+    Connectors connectors;
+    std::unique_ptr<OutboxSender> outbox;
     int port = 0;
     std::mutex stop_mutex;
     bool stopped = false;
@@ -123,6 +128,12 @@ Server::Server(Options options) : impl_(std::make_unique<Impl>()) {
         desk::refuse_retired_key(*store, desk::load_key(*o.key_path).verifier());  // at start, not at each write
     } else
         desk::refuse_unsealed_writes(*store);
+    if (o.connectors) {  // SPEC §17: a bad file, or an account that may not act, refuses the start
+        impl_->connectors = load_connectors(*o.connectors);
+        check_connector_accounts(*store, impl_->connectors, *o.connectors);
+        impl_->outbox = std::make_unique<OutboxSender>(o.db, impl_->connectors, o.templates,
+                                                       o.outbox_backoff_ms);
+    }
     impl_->writer = std::make_unique<Writer>(std::move(store));
     impl_->api = std::make_unique<Api>(impl_->options, *impl_->writer);
     if (o.tls_cert) {
@@ -142,6 +153,7 @@ Server::Server(Options options) : impl_(std::make_unique<Impl>()) {
 
 Server::~Server() {
     stop();
+    if (impl_->outbox) impl_->outbox->stop();
     if (impl_->writer) impl_->writer->stop();
 }
 
@@ -187,6 +199,7 @@ void Server::Impl::configure() {
     install_guards();
     install_page();
     install_api(svr, *api);
+    install_intake(svr, *api, connectors);  // SPEC §17 (with no connectors every source is 404)
     // Any other body-carrying request: answered without reading the body (httplib would read
     // it all into memory before finding no route).
     auto no_route = [](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader&) {
@@ -278,7 +291,9 @@ void Server::serve() {
         std::lock_guard<std::mutex> lock(impl_->stop_mutex);
         if (!impl_->stopped) impl_->serving = true;
     }
+    if (impl_->serving && impl_->outbox) impl_->outbox->start();
     if (impl_->serving) impl_->http->listen_after_bind();  // returns after stop(), once the pool has finished its work
+    if (impl_->outbox) impl_->outbox->stop();
     impl_->writer->stop();
     const auto c = impl_->writer->counters();
     spdlog::info(

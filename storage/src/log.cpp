@@ -90,6 +90,7 @@ bool Database::exists(std::string_view ref) {
 void Database::append(LogEntry& e, const engine::Ticket& t) {
     guarded(path_, [&] {
         insert_entry(*impl_, *this, e);
+        queue_outbox(*impl_, e);
         impl_->keep_row(t);
     });
 }

@@ -123,6 +123,41 @@ const char* const kMigrations[] = {
     CREATE TRIGGER access_log_refs_no_delete BEFORE DELETE ON access_log_refs
     BEGIN SELECT RAISE(ABORT, 'the access log is append-only; records cannot be deleted'); END;
     )sql",
+    // Schema 5: reserved for the workspace's search indexes (SPEC §14), merged from another branch.
+    R"sql(
+    -- placeholder: workspace indexes
+    SELECT 1;
+    )sql",
+    // Schema 6 (SPEC §17): the helpdesk connector. Delivery ids applied (a repeat is answered
+    // without being applied again); the tickets each connector with an outbox opened; and the
+    // outbox, one row per state change of such a ticket, queued in the transaction of its entry.
+    // The same tables on PostgreSQL.
+    R"sql(
+    CREATE TABLE IF NOT EXISTS intake_deliveries (
+        source      TEXT NOT NULL,
+        delivery_id TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        PRIMARY KEY (source, delivery_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS outbox_links (
+        ref    TEXT PRIMARY KEY,
+        source TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS outbox (
+        id          INTEGER PRIMARY KEY,
+        seq         INTEGER NOT NULL UNIQUE,
+        ref         TEXT    NOT NULL,
+        source      TEXT    NOT NULL,
+        hash        TEXT    NOT NULL,
+        status      TEXT    NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        created_at  TEXT    NOT NULL,
+        next_at     TEXT    NOT NULL,
+        lease_until TEXT,
+        last_error  TEXT    NOT NULL DEFAULT ''
+    );
+    CREATE INDEX IF NOT EXISTS outbox_by_status ON outbox (status, ref, id);
+    )sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -324,6 +359,7 @@ Database::WriteTransaction::WriteTransaction(Database& db) : db_(db) {
     db_.impl_->head.reset();
     db_.impl_->head_before.reset();
     db_.impl_->appended = false;
+    db_.impl_->any_outbox_links.reset();
 }
 
 Database::WriteTransaction::~WriteTransaction() {

@@ -6,8 +6,10 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <deque>
 #include <pqxx/pqxx>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -27,7 +29,8 @@ using engine::Ticket;
 namespace {
 
 constexpr std::int64_t kPgApplicationId = 0x54464144;  // "TFAD", as SQLite's application_id
-constexpr int kPgSchemaVersion = 2;
+constexpr int kPgSchemaVersion = 4;
+constexpr int kPgOutboxSchema = 4;  // the first schema with the connector's tables
 constexpr int kPgAccessSchema = 2;                        // the first schema with the access log
 constexpr std::int64_t kCreateLock = 0x5446414453434d41;  // advisory lock key while creating the schema
 constexpr std::size_t kBatchRows = 500;                     // rows per multi-row INSERT
@@ -138,6 +141,39 @@ const char* const kMigrations[] = {
         EXECUTE FUNCTION tfadesk_refuse('the access log is append-only; records cannot be changed');
     CREATE TRIGGER access_log_refs_no_delete BEFORE DELETE OR TRUNCATE ON access_log_refs FOR EACH STATEMENT
         EXECUTE FUNCTION tfadesk_refuse('the access log is append-only; records cannot be deleted');
+    )sql",
+    // Schema 3: reserved for the workspace's search indexes (SPEC §14), merged from another branch.
+    R"sql(
+    -- placeholder: workspace indexes
+    SELECT 1;
+    )sql",
+    // Schema 4, as SQLite's schema 6 (SPEC §17): the helpdesk connector's delivery ids, the
+    // tickets each connector with an outbox opened, and the outbox.
+    R"sql(
+    CREATE TABLE IF NOT EXISTS intake_deliveries (
+        source      TEXT COLLATE "C" NOT NULL,
+        delivery_id TEXT COLLATE "C" NOT NULL,
+        at          TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (source, delivery_id)
+    );
+    CREATE TABLE IF NOT EXISTS outbox_links (
+        ref    TEXT COLLATE "C" PRIMARY KEY,
+        source TEXT COLLATE "C" NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS outbox (
+        id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        seq         BIGINT NOT NULL UNIQUE,
+        ref         TEXT COLLATE "C" NOT NULL,
+        source      TEXT COLLATE "C" NOT NULL,
+        hash        TEXT COLLATE "C" NOT NULL,
+        status      TEXT COLLATE "C" NOT NULL,
+        attempts    BIGINT NOT NULL DEFAULT 0,
+        created_at  TEXT COLLATE "C" NOT NULL,
+        next_at     TEXT COLLATE "C" NOT NULL,
+        lease_until TEXT COLLATE "C",
+        last_error  TEXT COLLATE "C" NOT NULL DEFAULT ''
+    );
+    CREATE INDEX IF NOT EXISTS outbox_by_status ON outbox (status, ref, id);
     )sql",
 };
 static_assert(std::size(kMigrations) == kPgSchemaVersion);
@@ -540,6 +576,14 @@ struct PgStore::Impl {
         q.exec_prepared("upsert_account", p.dynamic());
     }
 
+    // SPEC §17: queues the outbox delivery `e` causes when its ticket is linked to a connector's
+    // outbox and `e` changes the ticket's state (called before the ticket's new row is queued).
+    std::optional<bool> any_outbox_links;  // asked once per write transaction
+    void queue_outbox(const LogEntry& e);
+    // Runs `fn` in a short READ COMMITTED write transaction of its own, without the head lock.
+    template <class Fn>
+    auto short_write(const char* what, Fn&& fn) -> decltype(fn());
+
     // Sends access records, inside the open transaction.
     void insert_access(const std::vector<engine::AccessRecord>& records);
 
@@ -792,6 +836,7 @@ private:
                                                    "); nothing was written - run tfadesk verify");
         impl_.head = impl_.locked;
         impl_.appended = false;
+        impl_.any_outbox_links.reset();
     }
     void reset() {
         impl_.pending.clear();
@@ -899,6 +944,7 @@ void PgStore::append(LogEntry& e, const Ticket& t) {
         e.seq = impl.head.seq + 1;
         e.prev_hash = impl.head.hash;
         e.hash = engine::entry_hash(e);
+        impl.queue_outbox(e);
         impl.queue_ticket(t);
         impl.queue_entry(e);
         impl.appended = true;
@@ -1292,6 +1338,217 @@ void PgStore::for_each_access(const engine::AccessQuery& query,
             r.client = text(row[5]);
             fn(r);
         });
+    });
+}
+
+// --- the helpdesk connector (SPEC §17) --------------------------------------------------------
+
+namespace {
+
+constexpr const char* kOutboxColumns =
+    "id, seq, ref, source, hash, status, attempts, created_at, next_at, last_error";
+
+engine::OutboxDelivery delivery_from(const pqxx::row& r) {
+    engine::OutboxDelivery d;
+    d.id = number(r[0]);
+    d.seq = number(r[1]);
+    d.ref = text(r[2]);
+    d.source = text(r[3]);
+    d.hash = text(r[4]);
+    d.status = text(r[5]);
+    d.attempts = number(r[6]);
+    d.created_at = text(r[7]);
+    d.next_at = text(r[8]);
+    d.last_error = text(r[9]);
+    return d;
+}
+
+}  // namespace
+
+void PgStore::Impl::queue_outbox(const LogEntry& e) {
+    if (e.tseq <= 1 || schema < kPgOutboxSchema) return;
+    if (!any_outbox_links)
+        any_outbox_links = q.exec("SELECT EXISTS (SELECT 1 FROM outbox_links)")[0][0].as<bool>();
+    if (!*any_outbox_links) return;
+    Params p;
+    p.add(e.ref);
+    const auto link = q.exec_params("SELECT source FROM outbox_links WHERE ref = $1", p.dynamic());
+    if (link.empty()) return;
+    const std::string source = text(link[0][0]);
+    std::string before;
+    if (const auto it = pending_row_of.find(e.ref); it != pending_row_of.end()) {
+        before = pending_rows[it->second].t.state;
+    } else {
+        const auto r = q.exec_params("SELECT state FROM tickets WHERE ref = $1", p.dynamic());
+        if (!r.empty()) before = text(r[0][0]);
+    }
+    if (before == e.state) return;  // SPEC §17: only a change of state goes out
+    Params ins;
+    ins.add(e.seq);
+    ins.add(e.ref);
+    ins.add(source);
+    ins.add(e.hash);
+    ins.add(e.at);
+    q.exec_params(
+        "INSERT INTO outbox (seq, ref, source, hash, status, created_at, next_at) "
+        "VALUES ($1, $2, $3, $4, 'pending', $5, $5)",
+        ins.dynamic());
+}
+
+template <class Fn>
+auto PgStore::Impl::short_write(const char* what, Fn&& fn) -> decltype(fn()) {
+    if (mode == Mode::read_only)
+        throw Error(ErrorKind::unexpected, "cannot write " + shown + ": it is open read-only");
+    if (tx != Tx::none)
+        throw Error(ErrorKind::unexpected,
+                    shown + ": " + what + " runs in a transaction of its own, not inside another");
+    return guard([&] {
+        q.exec("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit TO on");
+        tx = Tx::write;
+        try {
+            if constexpr (std::is_void_v<decltype(fn())>) {
+                fn();
+                end_transaction("COMMIT");
+            } else {
+                auto out = fn();
+                end_transaction("COMMIT");
+                return out;
+            }
+        } catch (...) {
+            try {
+                end_transaction("ROLLBACK");
+            } catch (...) {  // the first failure is the one to report
+            }
+            throw;
+        }
+    });
+}
+
+bool PgStore::intake_seen(std::string_view source, std::string_view delivery_id) {
+    auto& impl = *impl_;
+    return impl.guard([&] {
+        if (impl.schema < kPgOutboxSchema) return false;
+        const std::string s(source), id(delivery_id);
+        Params p;
+        p.add(s);
+        p.add(id);
+        return !impl.q
+                    .exec_params(
+                        "SELECT 1 FROM intake_deliveries WHERE source = $1 AND delivery_id = $2",
+                        p.dynamic())
+                    .empty();
+    });
+}
+
+void PgStore::record_intake(std::string_view source, std::string_view delivery_id,
+                            std::string_view at) {
+    auto& impl = *impl_;
+    impl.require_write("record an intake delivery");
+    impl.guard([&] {
+        const std::string s(source), id(delivery_id), when(at);
+        Params p;
+        p.add(s);
+        p.add(id);
+        p.add(when);
+        impl.q.exec_params(
+            "INSERT INTO intake_deliveries (source, delivery_id, at) VALUES ($1, $2, $3)",
+            p.dynamic());
+    });
+}
+
+void PgStore::link_outbox(std::string_view ref, std::string_view source) {
+    auto& impl = *impl_;
+    impl.require_write("link a ticket to an outbox");
+    impl.guard([&] {
+        const std::string r(ref), s(source);
+        Params p;
+        p.add(r);
+        p.add(s);
+        impl.q.exec_params("INSERT INTO outbox_links (ref, source) VALUES ($1, $2)", p.dynamic());
+        impl.any_outbox_links = true;
+    });
+}
+
+std::vector<engine::OutboxDelivery> PgStore::outbox(bool dead_only) {
+    auto& impl = *impl_;
+    std::vector<engine::OutboxDelivery> out;
+    impl.guard([&] {
+        if (impl.schema < kPgOutboxSchema && impl.mode == Mode::read_write &&
+            impl.tx != Impl::Tx::write)
+            impl.check_schema(true);
+        if (impl.schema < kPgOutboxSchema) return;
+        impl.scan(std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE " +
+                      (dead_only ? "status = 'dead'" : "status <> 'sent'") + " ORDER BY id",
+                  [&](const pqxx::row& r) { out.push_back(delivery_from(r)); });
+    });
+    return out;
+}
+
+std::vector<engine::OutboxDelivery> PgStore::claim_outbox(std::string_view now,
+                                                          std::string_view lease_until,
+                                                          std::size_t limit) {
+    auto& impl = *impl_;
+    if (impl.schema < kPgOutboxSchema) impl.guard([&] { impl.check_schema(true); });
+    if (impl.schema < kPgOutboxSchema) return {};
+    return impl.short_write("claiming outbox deliveries", [&] {
+        const std::string n(now), lease(lease_until);
+        Params p;
+        p.add(n);
+        p.add(lease);
+        p.add(static_cast<std::int64_t>(limit));
+        // Each ticket's oldest pending delivery, due and held by nobody; rows another server is
+        // claiming right now are skipped, not waited for.
+        const auto r = impl.q.exec_params(
+            std::string(
+                "WITH c AS (SELECT id FROM outbox o WHERE status = 'pending' AND next_at <= $1 "
+                "AND (lease_until IS NULL OR lease_until <= $1) "
+                "AND id = (SELECT min(id) FROM outbox p WHERE p.ref = o.ref AND p.status = "
+                "'pending') "
+                "ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) "
+                "UPDATE outbox SET lease_until = $2 FROM c WHERE outbox.id = c.id RETURNING ") +
+                "outbox.id, outbox.seq, outbox.ref, outbox.source, outbox.hash, outbox.status, "
+                "outbox.attempts, outbox.created_at, outbox.next_at, outbox.last_error",
+            p.dynamic());
+        std::vector<engine::OutboxDelivery> out;
+        for (const auto& row : r) out.push_back(delivery_from(row));
+        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+        return out;
+    });
+}
+
+void PgStore::settle_outbox(std::int64_t id, std::string_view status, std::string_view next_at,
+                            std::string_view error) {
+    auto& impl = *impl_;
+    impl.short_write("settling an outbox delivery", [&] {
+        const std::string s(status), n(next_at), e(error);
+        Params p;
+        p.add(s);
+        p.add(n);
+        p.add(e);
+        p.add(id);
+        impl.q.exec_params(
+            "UPDATE outbox SET status = $1, next_at = $2, last_error = $3, attempts = attempts + "
+            "1, "
+            "lease_until = NULL WHERE id = $4",
+            p.dynamic());
+    });
+}
+
+bool PgStore::retry_outbox(std::int64_t id, std::string_view now) {
+    auto& impl = *impl_;
+    if (impl.schema < kPgOutboxSchema) impl.guard([&] { impl.check_schema(true); });
+    if (impl.schema < kPgOutboxSchema) return false;
+    return impl.short_write("retrying a dead letter", [&] {
+        const std::string n(now);
+        Params p;
+        p.add(n);
+        p.add(id);
+        return impl.q
+                   .exec_params(
+                       "UPDATE outbox SET status = 'pending', next_at = $1, created_at = $1, "
+                       "attempts = 0, lease_until = NULL WHERE id = $2 AND status = 'dead'",
+                       p.dynamic())
+                   .affected_rows() == 1;
     });
 }
 

@@ -9,7 +9,10 @@
 //   seals        - signed checkpoints of the head, append-only like events;
 //   access_log, access_log_refs - the access log (SPEC §12), beside the log and not in it:
 //                  appended in short transactions of their own, without the head lock
-//                  (append-only like events).
+//                  (append-only like events);
+//   intake_deliveries, outbox_links, outbox - the helpdesk connector (SPEC §17, schema 4), as
+//                  on SQLite; several servers take outbox rows with FOR UPDATE SKIP LOCKED and a
+//                  lease, so each delivery is sent by one of them at a time.
 // Every text column is COLLATE "C", so ORDER BY ref is byte order, as on SQLite (verify merge-
 // joins the log and the ticket rows on it). Writers: one READ COMMITTED transaction per unit of
 // work, starting with the head lock; the entries and cache rows it appends are sent in batches.
@@ -95,6 +98,19 @@ public:
     void append_access(const std::vector<engine::AccessRecord>& records) override;
     void for_each_access(const engine::AccessQuery& query,
                          const std::function<void(const engine::AccessRecord&)>& fn) override;
+
+    // the helpdesk connector (SPEC §17)
+    bool intake_seen(std::string_view source, std::string_view delivery_id) override;
+    void record_intake(std::string_view source, std::string_view delivery_id,
+                       std::string_view at) override;
+    void link_outbox(std::string_view ref, std::string_view source) override;
+    std::vector<engine::OutboxDelivery> outbox(bool dead_only) override;
+    std::vector<engine::OutboxDelivery> claim_outbox(std::string_view now,
+                                                     std::string_view lease_until,
+                                                     std::size_t limit) override;
+    void settle_outbox(std::int64_t id, std::string_view status, std::string_view next_at,
+                       std::string_view error) override;
+    bool retry_outbox(std::int64_t id, std::string_view now) override;
 
     struct Impl;
 

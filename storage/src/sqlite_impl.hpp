@@ -57,6 +57,9 @@ struct Database::Impl {
     // Kept (not destroyed) between tickets so that its strings' buffers are reused.
     engine::Ticket pending;
     bool has_pending = false;
+    // SPEC §17: whether any ticket is linked to a connector's outbox, asked once per write
+    // transaction (a desk without connectors pays one query a transaction, not one an append).
+    std::optional<bool> any_outbox_links;
 
     Impl(const std::string& path, int flags, std::unique_ptr<PrivateCopy> c = nullptr)
         : copy(std::move(c)), db(path, flags) {}
@@ -76,5 +79,9 @@ struct Database::Impl {
 };
 
 std::optional<std::string> opt_text(const SQLite::Column& c);
+
+// SPEC §17: queues the outbox delivery `e` causes when its ticket is linked to a connector's
+// outbox and `e` changes the ticket's state. Called by append() before the ticket's row is kept.
+void queue_outbox(Database::Impl& impl, const engine::LogEntry& e);
 
 }  // namespace tfadesk::storage

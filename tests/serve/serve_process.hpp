@@ -63,8 +63,12 @@ struct Desk {
 // `tfadesk --db DB serve --listen 127.0.0.1:0 EXTRA...`, running until stop().
 class Server {
 public:
-    explicit Server(const Desk& desk, std::vector<std::string> extra = {}) : err_path_(desk.dir / "serve.err") {
-        std::vector<std::string> argv = {TFADESK_BIN, "--db", desk.db, "serve", "--listen", "127.0.0.1:0"};
+    explicit Server(const Desk& desk, std::vector<std::string> extra = {})
+        : Server(desk.db, desk.dir / "serve.err", std::move(extra)) {}
+    // The same for any store location (a PostgreSQL URI too), stderr into `err_path`.
+    Server(const std::string& db, const std::string& err_path, std::vector<std::string> extra)
+        : err_path_(err_path) {
+        std::vector<std::string> argv = {TFADESK_BIN, "--db", db, "serve", "--listen", "127.0.0.1:0"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         int out[2];
         if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");

@@ -849,7 +849,7 @@ TEST_CASE("postgres: every text column compares in byte order (COLLATE \"C\"), w
     CHECK(
         b.raw_value(desk.location(),
                     "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' "
-                    "AND column_name = 'ref'") == "3");  // events, tickets, access_log_refs
+                    "AND column_name = 'ref'") == "5");  // events, tickets, access_log_refs, outbox_links, outbox
 }
 
 TEST_CASE("postgres: the schema is created by the first write, inside its transaction") {
@@ -873,7 +873,7 @@ TEST_CASE("postgres: the schema is created by the first write, inside its transa
     open(*open_rw(desk.location()), fields("HD-2"), 2);
     CHECK(s->exists("HD-2"));
     open(*s, fields("HD-1"), 3);
-    CHECK(b.raw_value(desk.location(), "SELECT schema_version FROM tfadesk_meta") == "2");
+    CHECK(b.raw_value(desk.location(), "SELECT schema_version FROM tfadesk_meta") == "4");  // the current schema (4: the connector, SPEC §17)
     CHECK(s->head().seq == 2);
 }
 

@@ -31,6 +31,12 @@ public:
         app.add_option("--tls-key", tls_key_, "the certificate's PEM private key");
         app.add_option("--max-import-mib", max_import_mib_, "largest import body in MiB (default 256)")
             ->check(CLI::Range(1, 65536));
+        app.add_option("--connectors", connectors_,
+                       "helpdesk connectors (SPEC §17): intake webhooks and the outbox");
+        app.add_option(
+               "--outbox-backoff-ms", outbox_backoff_ms_,
+               "the outbox's first retry delay in ms, doubled each try (default 10000; for tests)")
+            ->check(CLI::Range(1, 3600000));
         app.add_option("--templates", templates_, "folder of the desk's reply texts (SPEC §11)")->envname("TFADESK_TEMPLATES");
     }
 
@@ -45,6 +51,8 @@ public:
         o.tls_key = tls_key_;
         o.max_import_bytes = max_import_mib_ << 20;
         o.templates = templates_;
+        o.connectors = connectors_;
+        o.outbox_backoff_ms = outbox_backoff_ms_;
 
         // Block the stop signals before any thread starts, so every thread inherits the mask and
         // only the waiter below receives them.
@@ -81,7 +89,8 @@ private:
     }
 #endif
 
-    std::optional<std::string> listen_, key_, tls_cert_, tls_key_, templates_;
+    std::optional<std::string> listen_, key_, tls_cert_, tls_key_, templates_, connectors_;
+    std::int64_t outbox_backoff_ms_ = 0;
     std::size_t threads_ = 32;
     std::size_t max_import_mib_ = 256;
 };

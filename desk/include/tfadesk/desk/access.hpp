@@ -20,11 +20,12 @@ std::string canonical_agent(std::string_view raw, std::string_view flag = "--age
 // Who is acting: a name and, when a token authenticated it, that token's id (SPEC §12), which
 // every entry it writes records. A bare name (a desk without accounts) converts implicitly.
 struct Actor {
-    Actor(std::string n = {}, std::string token = {})
-        : name(std::move(n)), token_id(std::move(token)) {}
+    Actor(std::string n = {}, std::string token = {}, std::string v = {})
+        : name(std::move(n)), token_id(std::move(token)), via(std::move(v)) {}
     Actor(const char* n) : name(n) {}
     std::string name;
     std::string token_id;
+    std::string via;  // "intake:SOURCE" when a helpdesk connector acts as the account (SPEC §17)
 };
 
 // The account as its log entries make it now (SPEC §12), or nothing when it has none.
@@ -37,5 +38,13 @@ std::map<std::string, engine::Account, std::less<>> accounts_from_log(engine::St
 // `what` names the action ("open tickets", "approve tickets", ...).
 void authorize(engine::Store& store, const Actor& actor, std::string_view role,
                std::string_view what);
+
+// SPEC §17: the actor a helpdesk connector acts as. The connector holds no token (its webhook
+// signature authenticated the delivery), so it acts as `account` under that account's token of
+// record as the log says it is now, and every entry it writes records "via": "intake:SOURCE":
+// authorize() and verify judge those entries exactly as any other of the account's. Throws
+// Error(forbidden) naming the account unless the log holds it enabled, with the `agent` role and
+// a token of record (issue one with `agent token`).
+Actor connector_actor(engine::Store& store, std::string_view account, std::string_view source);
 
 }  // namespace tfadesk::desk

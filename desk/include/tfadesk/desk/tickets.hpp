@@ -32,6 +32,7 @@ struct EventRequest {
     std::string event;
     std::string agent;
     std::string token_id;  // the id of the token that authenticated the agent (SPEC §12), if any
+    std::string via;       // "intake:SOURCE" when a helpdesk connector sent it (SPEC §17)
     std::optional<std::string> check, note, reference, role, access, requester_email;
     std::vector<std::string> ack_related;  // approve: R9's acknowledged refs
     std::optional<std::int64_t> expect_version;

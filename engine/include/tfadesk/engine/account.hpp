@@ -24,6 +24,12 @@ inline std::string account_key(std::string_view name) { return std::string(kAcco
 // the id of the token that authenticated it under "by_token" (in its details, so in its hash).
 inline constexpr std::string_view kTokenIdKey = "token_id";
 inline constexpr std::string_view kByTokenKey = "by_token";
+// SPEC §17: an entry written by a helpdesk connector (acting as its account, with no token of
+// its own in hand) records where it came from under "via": "intake:SOURCE", SOURCE 1-64 chars of
+// A-Z a-z 0-9 . _ -. It is part of the details, so of the hash.
+inline constexpr std::string_view kViaKey = "via";
+inline constexpr std::string_view kViaIntakePrefix = "intake:";
+bool is_via(std::string_view via);
 // The id of the token whose SHA-256 is `token_hash` (lowercase hex).
 std::string token_id_of(std::string_view token_hash);
 bool is_token_id(std::string_view id);

@@ -51,6 +51,9 @@ struct Command {
     std::set<std::string, std::less<>> ack_related;
     // The id of the token that authenticated the agent (SPEC §12), "" on a desk without accounts.
     std::string by_token;
+    // Where the command came from when not from the agent's own hands (SPEC §17):
+    // "intake:SOURCE", "" otherwise.
+    std::string via;
 };
 
 // The details key of ack_related: the refs, sorted, joined by commas (a ref never holds one).

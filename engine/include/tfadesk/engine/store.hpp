@@ -52,6 +52,18 @@ struct DeskStats {
     std::vector<std::pair<std::string, std::pair<std::string, std::string>>> oldest;
 };
 
+// ---- the helpdesk connector (SPEC §17) -------------------------------------------------------
+// One queued delivery of the outbox: the entry (seq, hash) that caused it, for the ticket `ref`
+// opened by connector `source`. status: "pending" (to send, due at next_at), "sent" or "dead".
+// Times are UTC ISO 8601 with milliseconds, so they order as text.
+struct OutboxDelivery {
+    std::int64_t id = 0;
+    std::int64_t seq = 0;
+    std::string ref, source, hash, status;
+    std::int64_t attempts = 0;
+    std::string created_at, next_at, last_error;
+};
+
 class Store : public Journal {
 public:
     enum class Mode { read_only, read_write };
@@ -158,6 +170,34 @@ public:
     // whose schema predates the access log has none.
     virtual void for_each_access(const AccessQuery& query,
                                  const std::function<void(const AccessRecord&)>& fn) = 0;
+
+    // --- the helpdesk connector (SPEC §17) ----------------------------------------------------
+    // Intake deliveries already applied, by (source, delivery id). intake_seen reads inside the
+    // caller's write transaction; record_intake writes inside it, with the entries the delivery
+    // caused, so a delivery is applied once.
+    virtual bool intake_seen(std::string_view source, std::string_view delivery_id) = 0;
+    virtual void record_intake(std::string_view source, std::string_view delivery_id,
+                               std::string_view at) = 0;
+    // Inside a write transaction: `ref` (not yet opened) belongs to `source`'s outbox. From then
+    // on every appended entry of the ticket whose state differs from the ticket's state before it
+    // queues a pending delivery, in the same transaction (append() does it).
+    virtual void link_outbox(std::string_view ref, std::string_view source) = 0;
+    // The deliveries not yet sent (or only the dead letters), in id order. None on a desk whose
+    // schema predates the outbox.
+    virtual std::vector<OutboxDelivery> outbox(bool dead_only) = 0;
+    // In a short write transaction of its own: takes up to `limit` deliveries due at `now` - of
+    // each ticket only its oldest pending one, so a ticket's deliveries go out in order - that no
+    // other sender holds, and holds them until `lease_until`. Several servers on one PostgreSQL
+    // desk never take the same delivery at once.
+    virtual std::vector<OutboxDelivery> claim_outbox(std::string_view now, std::string_view lease_until,
+                                                     std::size_t limit) = 0;
+    // In a short write transaction of its own: the outcome of a claimed delivery. status "sent",
+    // "dead", or "pending" again (due at next_at); attempts + 1, the lease released.
+    virtual void settle_outbox(std::int64_t id, std::string_view status, std::string_view next_at,
+                               std::string_view error) = 0;
+    // In a short write transaction of its own: a dead letter back to pending, due at `now`, with
+    // its attempts reset. false when no dead letter has that id.
+    virtual bool retry_outbox(std::int64_t id, std::string_view now) = 0;
 };
 
 // Opens the store at `location`: a PostgreSQL URI (postgresql://, postgres://) or a SQLite file

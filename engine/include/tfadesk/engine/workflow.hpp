@@ -16,8 +16,9 @@ namespace tfadesk::engine {
 
 // The `open` entry of a new ticket (tseq 1, state received), not yet appended.
 // `by_token`: the id of the token that authenticated the agent (SPEC §12), "" for none.
+// `via`: "intake:SOURCE" when a helpdesk connector opened it (SPEC §17), "" otherwise.
 LogEntry open_entry(const rules::Fields& fields, const std::string& agent, const std::string& at,
-                    const std::string& by_token = {});
+                    const std::string& by_token = {}, const std::string& via = {});
 
 // The entry recording an accepted command on `machine`'s ticket (after fire()).
 LogEntry event_entry(const Machine& machine, const Command& c);
@@ -26,12 +27,14 @@ LogEntry event_entry(const Machine& machine, const Command& c);
 // machine like any other ticket (agent and time the same). Throws Error(conflict) when the ref
 // exists.
 Ticket open_ticket(Journal& journal, const rules::Fields& fields, const std::string& agent,
-                   const std::string& at, bool triage = false, const std::string& by_token = {});
+                   const std::string& at, bool triage = false, const std::string& by_token = {},
+                   const std::string& via = {});
 
 // As open_ticket, but a ref that exists already is not an error: returns false and writes nothing
 // (import counts such rows as duplicates).
 bool open_if_new(Journal& journal, rules::Fields fields, const std::string& agent,
-                 const std::string& at, bool triage = false, const std::string& by_token = {});
+                 const std::string& at, bool triage = false, const std::string& by_token = {},
+                 const std::string& via = {});
 
 // Rebuilds a ticket from its entries alone (in tseq order), re-judging every event. Entries after
 // `as_of` (a UTC time) are left out when it is given. Throws Error(integrity) naming the entry

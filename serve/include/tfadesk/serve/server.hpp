@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <ctime>
 #include <memory>
 #include <optional>
@@ -34,6 +35,9 @@ struct Options {
     std::time_t keep_alive_seconds = 2;
     std::size_t keep_alive_max_requests = 100;
     std::time_t read_timeout_seconds = 5, write_timeout_seconds = 10;
+    // --- the helpdesk connector (SPEC §17) ---
+    std::optional<std::string> connectors;  // --connectors FILE
+    std::int64_t outbox_backoff_ms = 0;     // the outbox's first retry delay; 0: the default (10 s)
 };
 
 // "HOST:PORT" or "[IPV6]:PORT" into options.host/port; Error(invalid_input) naming --listen.

@@ -5,7 +5,11 @@
 //   accounts - a cache of the account changes in the log, plus each account's token hash;
 //   seals    - signed checkpoints of the head, one per sealed write transaction (append-only);
 //   access_log, access_log_refs - the access log (SPEC §12): reads of personal data, beside the
-//              log and not in it, appended in short transactions of their own (append-only).
+//              log and not in it, appended in short transactions of their own (append-only);
+//   intake_deliveries, outbox_links, outbox - the helpdesk connector (SPEC §17, schema 6):
+//              delivery ids applied, tickets opened by a connector with an outbox, and the
+//              deliveries queued for it (written in the transaction of the entry that caused
+//              them; sent, retried and dead-lettered in short transactions of their own).
 // Writers use one BEGIN IMMEDIATE transaction per command, WAL, a busy timeout (concurrent
 // agents wait instead of failing) and synchronous=FULL. Readers open the file read-only, in one
 // snapshot, and never create it.
@@ -24,7 +28,7 @@
 
 namespace tfadesk::storage {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 6;
 using engine::canonical;
 using engine::DeskStats;
 using engine::entry_hash;
@@ -119,6 +123,19 @@ public:
     void for_each_access(const engine::AccessQuery& query,
                          const std::function<void(const engine::AccessRecord&)>& fn) override;
     std::string path() const { return path_; }
+
+    // the helpdesk connector (SPEC §17; storage/src/outbox.cpp)
+    bool intake_seen(std::string_view source, std::string_view delivery_id) override;
+    void record_intake(std::string_view source, std::string_view delivery_id,
+                       std::string_view at) override;
+    void link_outbox(std::string_view ref, std::string_view source) override;
+    std::vector<engine::OutboxDelivery> outbox(bool dead_only) override;
+    std::vector<engine::OutboxDelivery> claim_outbox(std::string_view now,
+                                                     std::string_view lease_until,
+                                                     std::size_t limit) override;
+    void settle_outbox(std::int64_t id, std::string_view status, std::string_view next_at,
+                       std::string_view error) override;
+    bool retry_outbox(std::int64_t id, std::string_view now) override;
 
     struct Impl;
 
