@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <ctime>
 #include <memory>
 #include <optional>
@@ -34,6 +35,10 @@ struct Options {
     std::time_t keep_alive_seconds = 2;
     std::size_t keep_alive_max_requests = 100;
     std::time_t read_timeout_seconds = 5, write_timeout_seconds = 10;
+    // --- SPEC §16: the desk runs by itself ---
+    std::int64_t sla_ms = std::int64_t{168} * 3600000;  // --sla-hours: the SLA scheduler's SLA
+    std::optional<std::string> metrics_host;              // --metrics-listen: GET /metrics there
+    int metrics_port = 0;
 };
 
 // "HOST:PORT" or "[IPV6]:PORT" into options.host/port; Error(invalid_input) naming --listen.
@@ -53,6 +58,8 @@ public:
     void bind();
     // "http://HOST:PORT" (or https), with the real port, once bound.
     std::string url() const;
+    // "http://HOST:PORT/metrics" once bound, when --metrics-listen was given; "" otherwise.
+    std::string metrics_url() const;
     // Serves until stop(); returns once the requests in flight are answered and the writer is
     // drained.
     void serve();
