@@ -42,6 +42,12 @@ long long content_length(std::string_view header) {
     return -1;
 }
 
+// Whether any byte of a request has arrived (peeked, not consumed).
+bool has_bytes(int fd) {
+    char c;
+    return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 }  // namespace
 
 Front::Front(Dispatch dispatch, std::chrono::milliseconds header_deadline,
@@ -74,6 +80,10 @@ bool Front::ready(int fd) const {
     const auto end = seen.find("\r\n\r\n");
     if (end == std::string_view::npos) return seen.size() >= sizeof buf;
     const std::string_view header = seen.substr(0, end + 2);
+    // Only a method that carries a body waits for it (any other is refused with its body unread).
+    const bool carries_body = header.rfind("POST ", 0) == 0 || header.rfind("PUT ", 0) == 0 ||
+                              header.rfind("PATCH ", 0) == 0;
+    if (!carries_body) return true;
     // A client that waits for "100 Continue", or a chunked body: the header is all there is yet.
     const long long length = content_length(header);
     if (length <= 0) return true;
@@ -89,8 +99,11 @@ void Front::park(int fd, bool kept_alive) {
             close(fd);
             return;
         }
-        parked_[fd] =
-            std::chrono::steady_clock::now() + (kept_alive ? idle_deadline_ : header_deadline_);
+        const auto now = std::chrono::steady_clock::now();
+        // A connection that has sent nothing yet is idle (as a kept-alive one): it goes after the
+        // idle deadline; one that has begun its request has until the header deadline.
+        parked_[fd] = Deadlines{now + idle_deadline_,
+                                kept_alive ? now + idle_deadline_ : now + header_deadline_};
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
         ev.data.fd = fd;
@@ -127,7 +140,7 @@ void Front::stop() {
     [[maybe_unused]] const auto w = write(wake_, &one, sizeof one);
     if (thread_.joinable()) thread_.join();
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& [fd, deadline] : parked_) close_parked(fd);
+    for (const auto& [fd, d] : parked_) close_parked(fd);
     parked_.clear();
 }
 
@@ -147,9 +160,11 @@ void Front::loop() {
             }
             const auto now = std::chrono::steady_clock::now();
             if (now - last_sweep > std::chrono::milliseconds(250)) {
-                for (const auto& [fd, deadline] : parked_)
-                    if (now > deadline && std::find(go.begin(), go.end(), fd) == go.end())
+                for (const auto& [fd, d] : parked_) {
+                    if (now <= d.idle || std::find(go.begin(), go.end(), fd) != go.end()) continue;
+                    if (now > d.header || !has_bytes(fd))
                         go.push_back(-fd - 1);  // too slow: closed
+                }
                 last_sweep = now;
             }
             for (int fd : go) {

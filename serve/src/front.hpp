@@ -8,8 +8,9 @@
 // arrived yet is parked on one epoll thread, which peeks (MSG_PEEK: nothing is consumed, so
 // httplib later reads the bytes as they came) at what has arrived each time more comes, and hands
 // the connection to the pool only once its header is complete (and its body too, when it is
-// small), and takes it back between keep-alive requests. A connection still incomplete after its
-// deadline is closed; at stop() every parked connection is closed. Plain HTTP only: over TLS the
+// small), and takes it back between keep-alive requests. A connection that has sent nothing is
+// closed after the idle (keep-alive) timeout, one whose request is still incomplete after the
+// header deadline; at stop() every parked connection is closed. Plain HTTP only: over TLS the
 // bytes are encrypted (fronted_server.hpp).
 #pragma once
 
@@ -54,7 +55,11 @@ private:
     int epoll_ = -1;
     int wake_ = -1;  // an eventfd: stop() wakes the loop
     mutable std::mutex mutex_;
-    std::unordered_map<int, std::chrono::steady_clock::time_point> parked_;  // fd -> deadline
+    struct Deadlines {
+        std::chrono::steady_clock::time_point idle;    // closed then if nothing has arrived
+        std::chrono::steady_clock::time_point header;  // closed then whatever has arrived
+    };
+    std::unordered_map<int, Deadlines> parked_;
     bool stopped_ = false;
     std::thread thread_;
 };
