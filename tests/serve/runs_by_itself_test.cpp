@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdlib>
 
+#include "../cli/log_forge.hpp"
 #include "serve_process.hpp"
 
 using namespace servetest;
@@ -699,4 +700,21 @@ TEST_CASE("strict HTTP: HTTPS answers carry HSTS, plain HTTP ones do not") {
     REQUIRE(r);
     CHECK(!r->has_header("Strict-Transport-Security"));
     CHECK(s.stop() == 0);
+}
+
+// ---- verify and the reserved agent -------------------------------------------------------------
+
+TEST_CASE("sla scheduler: verify refuses an entry by tfadesk-sla other than expire") {
+    clitest::TempDir dir;
+    const std::string db = dir / "forged.db";
+    open_waiting(db, "F-1");
+    REQUIRE(clitest::tfadesk(db, {"verify"}).code == 0);
+    // Someone with the file makes the triage look like the scheduler's, the chain made consistent.
+    auto log = clitest::read_log(db);
+    REQUIRE(log.size() == 2);
+    log[1].agent = "tfadesk-sla";
+    clitest::tamper_db(db, clitest::forge_chain_sql(log, 1));
+    const Result v = clitest::tfadesk(db, {"verify"});
+    CHECK_MESSAGE(v.code == 6, v.describe());
+    CHECK(contains(v.out, "reserved for the SLA scheduler"));
 }
