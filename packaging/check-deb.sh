@@ -24,6 +24,13 @@ if command -v help2man >/dev/null; then
     test -s "$work/root/usr/share/man/man1/tfadesk.1.gz" -o -s "$work/root/usr/share/man/man1/tfadesk.1" ||
         { echo "FAIL: no man page"; exit 1; }
 fi
+# SPEC §16: the service - the unit, the settings template and the scripts that make the user.
+test -s "$work/root/usr/lib/systemd/system/tfadesk.service" || { echo "FAIL: no tfadesk.service"; exit 1; }
+test -s "$work/root/usr/share/tfadesk/tfadesk.conf" || { echo "FAIL: no tfadesk.conf template"; exit 1; }
+dpkg-deb -e "$deb" "$work/control"
+grep -q "adduser --system" "$work/control/postinst" || { echo "FAIL: postinst makes no system user"; exit 1; }
+grep -q "/var/lib/tfadesk" "$work/control/postinst" || { echo "FAIL: postinst makes no /var/lib/tfadesk"; exit 1; }
+grep -q "adduser" <<<"$depends" || { echo "FAIL: Depends lacks adduser"; exit 1; }
 # The packaged binary does the main job on a scratch database.
 db="$work/desk.db"
 "$work/root/usr/bin/tfadesk" --db "$db" open --ref PKG-1 --phone +4915123456789 --client-id c1 \

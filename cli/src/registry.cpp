@@ -24,6 +24,7 @@ std::unique_ptr<Command> make_checkpoint();
 std::unique_ptr<Command> make_seal();
 std::unique_ptr<Command> make_serve();
 std::unique_ptr<Command> make_outbox();  // the helpdesk connector (SPEC §17)
+std::unique_ptr<Command> make_backup();  // SPEC §16
 
 std::vector<std::unique_ptr<Command>> make_commands() {
     std::vector<std::unique_ptr<Command>> v;
@@ -33,6 +34,7 @@ std::vector<std::unique_ptr<Command>> make_commands() {
           make_access_log, make_migrate, make_diagram, make_completion, make_agent,  make_key,
           make_checkpoint, make_seal,    make_serve,   make_outbox})
         v.push_back(make());
+    v.push_back(make_backup());  // SPEC §16
     return v;
 }
 

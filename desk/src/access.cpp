@@ -1,5 +1,7 @@
 #include "tfadesk/desk/access.hpp"
 
+#include "tfadesk/desk/sla.hpp"
+
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/rules/agent.hpp"
@@ -12,6 +14,10 @@ using engine::ErrorKind;
 std::string canonical_agent(std::string_view raw, std::string_view flag) {
     auto result = rules::canonical_agent(raw);
     if (auto* bad = std::get_if<rules::FieldError>(&result)) throw Error(ErrorKind::invalid_input, std::string(flag) + ": " + bad->reason);
+    // SPEC §16: the SLA scheduler's name is nobody else's (sla.cpp writes it without asking here).
+    if (std::get<std::string>(result) == kSlaAgent)
+        throw Error(ErrorKind::invalid_input, std::string(flag) + ": '" + std::string(kSlaAgent) +
+                                                  "' is reserved for the server's SLA scheduler");
     return std::get<std::string>(result);
 }
 

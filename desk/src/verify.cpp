@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "tfadesk/desk/seal.hpp"
+#include "tfadesk/desk/sla.hpp"
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/error.hpp"
@@ -362,8 +363,14 @@ private:
 
     // Who may write a ticket entry: SPEC §7's role for the command that writes it.
     void judge_ticket_actors(const std::vector<LogEntry>& entries) {
+        // SPEC §16: the server's SLA scheduler has no account and may only expire.
+        for (const auto& e : entries)
+            if (e.agent == kSlaAgent && e.event != "expire")
+                report(entry_name(e) + ": agent '" + e.agent +
+                       "' is reserved for the SLA scheduler, which only expires tickets");
         if (first_account_seq_ == 0) return;
         for (const auto& e : entries) {
+            if (e.agent == kSlaAgent) continue;  // judged above
             if (e.event == "open" || e.event == "triage")
                 judge_actor(e, {"agent", "operator"});  // open, or import
             else if (e.event == "approve")

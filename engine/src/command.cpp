@@ -79,6 +79,8 @@ void validate(const Command& c, rules::Origin origin) {
     if (c.now && !rules::parse_utc(*c.now)) invalid("--now: must be an ISO 8601 UTC time");
     if (c.sla_hours && (*c.sla_hours <= 0 || *c.sla_hours > rules::kMaxSlaHours))
         invalid("--sla-hours: must be a whole number of hours from 1 to " + std::to_string(rules::kMaxSlaHours));
+    if (c.sla_ms && (c.sla_hours || *c.sla_ms <= 0 || *c.sla_ms > rules::kMaxSlaHours * 3600000))
+        invalid("--sla-hours: must be above 0 and at most " + std::to_string(rules::kMaxSlaHours) + " hours");
 }
 
 json details_of(const Command& c) {
@@ -91,6 +93,7 @@ json details_of(const Command& c) {
     if (c.requester_email) d["requester_email"] = *c.requester_email;
     if (c.now) d["now"] = *c.now;
     if (c.sla_hours) d["sla_hours"] = *c.sla_hours;
+    if (c.sla_ms) d["sla_ms"] = *c.sla_ms;
     if (!c.ack_related.empty()) {
         std::string refs;
         for (const auto& r : c.ack_related) refs += (refs.empty() ? "" : ",") + r;
@@ -117,6 +120,11 @@ Command command_from_entry(std::string_view event, const FlatObject& d, const st
         if (key == "sla_hours") {
             if (m.kind != FlatMember::Kind::integer) throw fail("sla_hours is not an integer");
             c.sla_hours = m.integer;
+            continue;
+        }
+        if (key == "sla_ms") {
+            if (m.kind != FlatMember::Kind::integer) throw fail("sla_ms is not an integer");
+            c.sla_ms = m.integer;
             continue;
         }
         if (m.kind != FlatMember::Kind::text) throw fail("detail '" + std::string(key) + "' is not text");

@@ -128,6 +128,7 @@ struct is_past_sla {
         // SPEC §12: the SLA is judged at the entry's own time, never later (a `now` in the future
         // would expire every waiting ticket at once).
         if (*now > *at) now = at;
+        if (e.cmd.sla_ms) return allow(fsm, rules::sla_elapsed_ms(*last, *now, *e.cmd.sla_ms));
         return allow(fsm, rules::sla_elapsed(*last, *now, e.cmd.sla_hours.value_or(rules::kDefaultSlaHours)));
     }
 };

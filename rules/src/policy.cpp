@@ -68,6 +68,13 @@ std::optional<Refusal> sla_elapsed(std::int64_t last_activity_ms, std::int64_t n
                              std::to_string(sla_hours) + " hours"};
 }
 
+std::optional<Refusal> sla_elapsed_ms(std::int64_t last_activity_ms, std::int64_t now_ms,
+                                      std::int64_t sla_ms) {
+    if (now_ms - last_activity_ms > sla_ms) return std::nullopt;
+    return Refusal{"R7", "the ticket has not waited on the requester longer than the SLA of " +
+                             std::to_string(sla_ms) + " ms"};
+}
+
 Refusal terminal_state(std::string_view state) {
     return Refusal{"R8", "the ticket is closed in state '" + std::string(state) +
                              "' and accepts no further event"};

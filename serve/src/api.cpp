@@ -95,10 +95,33 @@ httplib::Server::Handler guarded(F f) {
 template <class F>
 httplib::Server::HandlerWithContentReader guarded_body(F f) {
     return [f](const Request& req, Response& res, const httplib::ContentReader& reader) {
+        // SPEC §16: a body the handler never read (refused first: 401, 403, 500) must not stay on
+        // the connection, where it would be parsed as the next request: it is read and dropped
+        // (up to 1 MiB; past that, or if it cannot be read, the connection closes after the answer).
+        bool read = false;
+        const httplib::ContentReader tracked(
+            [&](httplib::ContentReceiver receiver) {
+                read = true;
+                return reader(std::move(receiver));
+            },
+            [&](httplib::MultipartContentHeader header, httplib::ContentReceiver receiver) {
+                read = true;
+                return reader(std::move(header), std::move(receiver));
+            });
         try {
-            f(req, res, reader);
+            f(req, res, tracked);
         } catch (...) {
             send_current_exception(res, req);
+        }
+        const bool has_body = req.has_header("Transfer-Encoding") ||
+                              (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
+        if (!read && has_body) {
+            std::size_t dropped = 0;
+            const bool drained = reader([&](const char*, std::size_t n) {
+                dropped += n;
+                return dropped <= (std::size_t{1} << 20);
+            });
+            if (!drained) close_after(req);
         }
     };
 }
@@ -561,9 +584,11 @@ void post_sweep(Api& api, const Request& req, Response& res, const httplib::Cont
 void install_api(httplib::Server& svr, Api& api) {
     Api* a = &api;
     auto get = [&](const std::string& pattern, void (*fn)(Api&, const Request&, Response&)) {
+        a->routes.add("GET", pattern);
         svr.Get(pattern, guarded([a, fn](const Request& req, Response& res) { fn(*a, req, res); }));
     };
     auto post = [&](const std::string& pattern, void (*fn)(Api&, const Request&, Response&, const httplib::ContentReader&)) {
+        a->routes.add("POST", pattern);
         svr.Post(pattern, guarded_body([a, fn](const Request& req, Response& res, const httplib::ContentReader& r) {
                      fn(*a, req, res, r);
                  }));

@@ -9,6 +9,7 @@
 
 #include "tfadesk/engine/store.hpp"
 #include "tfadesk/serve/server.hpp"
+#include "routes.hpp"
 #include "writer.hpp"
 
 namespace tfadesk::serve {
@@ -21,6 +22,7 @@ struct Api {
     const Options& options;
     Writer& writer;
     std::unique_ptr<ReplyTexts> replies;
+    RouteBook routes;  // SPEC §16: every route and its methods (405 with Allow, metrics labels)
 
     std::unique_ptr<engine::Store> read_store() const;
 };

@@ -90,6 +90,11 @@ Writer::Counters Writer::counters() const {
     return counters_;
 }
 
+std::size_t Writer::queued() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return queue_.size();
+}
+
 void Writer::loop() {
     for (;;) {
         std::deque<std::shared_ptr<Job>> group;

@@ -65,6 +65,8 @@ public:
         std::size_t access_records = 0, access_commits = 0;
     };
     Counters counters() const;
+    // Jobs waiting (SPEC §16's metrics).
+    std::size_t queued() const;
 
 private:
     struct Job;

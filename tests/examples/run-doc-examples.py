@@ -13,7 +13,8 @@ Usage: run-doc-examples.py TFADESK_BINARY SOURCE_DIR [PAGE.md ...]
 import os, re, shlex, shutil, subprocess, sys, tempfile
 
 PAGES = ["docs/agent-guide.md", "docs/operator-guide.md", "docs/auditor-guide.md",
-         "docs/admin-guide.md", "docs/commands.md", "docs/formats.md", "docs/exit-codes.md"]
+         "docs/admin-guide.md", "docs/commands.md", "docs/formats.md", "docs/exit-codes.md",
+         "docs/backup.md"]  # SPEC §16
 
 
 def script_for(page_text):

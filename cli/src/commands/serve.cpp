@@ -8,8 +8,17 @@
 #include <thread>
 
 #include "../command.hpp"
+#include "tfadesk/desk/sla.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/serve/server.hpp"
+
+#ifdef TFADESK_FULL
+#include <systemd/sd-daemon.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#endif
 
 namespace tfadesk::cli {
 namespace {
@@ -37,6 +46,11 @@ public:
                "--outbox-backoff-ms", outbox_backoff_ms_,
                "the outbox's first retry delay in ms, doubled each try (default 10000; for tests)")
             ->check(CLI::Range(1, 3600000));
+        app.add_option("--sla-hours", sla_hours_,
+                       "expire tickets waiting on the requester after H hours (a decimal above 0; "
+                       "default 168), as agent tfadesk-sla");
+        app.add_option("--metrics-listen", metrics_listen_,
+                       "HOST:PORT to serve GET /metrics on (Prometheus text format; a listener of its own)");
         app.add_option("--templates", templates_, "folder of the desk's reply texts (SPEC §11)")->envname("TFADESK_TEMPLATES");
     }
 
@@ -53,6 +67,8 @@ public:
         o.templates = templates_;
         o.connectors = connectors_;
         o.outbox_backoff_ms = outbox_backoff_ms_;
+        if (sla_hours_) o.sla_ms = desk::parse_sla_hours(*sla_hours_);
+        if (metrics_listen_) parse_metrics_listen(*metrics_listen_, o);
 
         // Block the stop signals before any thread starts, so every thread inherits the mask and
         // only the waiter below receives them.
@@ -65,9 +81,14 @@ public:
         serve::Server server(o);
         server.bind();
         ctx.out << "listening on " << server.url() << std::endl;  // flushed: scripts wait for this line
+        if (metrics_listen_) ctx.out << "metrics on " << server.metrics_url() << std::endl;
+        // SPEC §16: systemd's Type=notify (a no-op without $NOTIFY_SOCKET).
+        sd_notifyf(0, "READY=1\nSTATUS=listening on %s", server.url().c_str());
+        Watchdog watchdog;
         std::thread waiter([&] {
             int sig = 0;
             sigwait(&stop_signals, &sig);
+            sd_notify(0, "STOPPING=1\nSTATUS=finishing the requests in flight");
             ctx.err << "tfadesk serve: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
                     << ": finishing the requests in flight\n";
             server.stop();
@@ -84,12 +105,59 @@ public:
 
 private:
 #ifdef TFADESK_FULL
+    // Pings systemd's watchdog (WatchdogSec=, passed as $WATCHDOG_USEC) at half its period while
+    // the server runs; nothing when the service has no watchdog.
+    class Watchdog {
+    public:
+        Watchdog() {
+            std::uint64_t usec = 0;
+            if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
+            const auto period = std::chrono::microseconds(std::max<std::uint64_t>(usec / 2, 1000));
+            thread_ = std::thread([this, period] {
+                std::unique_lock<std::mutex> lock(mutex_);
+                while (!stop_) {
+                    sd_notify(0, "WATCHDOG=1");
+                    wake_.wait_for(lock, period, [this] { return stop_; });
+                }
+            });
+        }
+        ~Watchdog() {
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                stop_ = true;
+            }
+            wake_.notify_all();
+            if (thread_.joinable()) thread_.join();
+        }
+
+    private:
+        std::mutex mutex_;
+        std::condition_variable wake_;
+        bool stop_ = false;
+        std::thread thread_;
+    };
+
+    // --metrics-listen takes what --listen takes, and is named in its errors.
+    static void parse_metrics_listen(const std::string& text, serve::Options& o) {
+        serve::Options m;
+        try {
+            serve::parse_listen(text, m);
+        } catch (const engine::Error& e) {
+            std::string why = e.what();
+            if (why.rfind("--listen", 0) == 0) why = "--metrics-listen" + why.substr(8);
+            throw engine::Error(engine::ErrorKind::invalid_input, why);
+        }
+        o.metrics_host = m.host;
+        o.metrics_port = m.port;
+    }
+
     void parse_listen(serve::Options& o) const {
         if (listen_) serve::parse_listen(*listen_, o);
     }
 #endif
 
-    std::optional<std::string> listen_, key_, tls_cert_, tls_key_, templates_, connectors_;
+    std::optional<std::string> listen_, key_, tls_cert_, tls_key_, templates_, connectors_,
+        sla_hours_, metrics_listen_;
     std::int64_t outbox_backoff_ms_ = 0;
     std::size_t threads_ = 32;
     std::size_t max_import_mib_ = 256;

@@ -47,6 +47,9 @@ struct Command {
     std::optional<std::string> requester_email;
     std::optional<std::string> now;        // expire: the time the SLA is judged at
     std::optional<std::int64_t> sla_hours;  // expire: the SLA it is judged by
+    // expire: the SLA in milliseconds, when it is not whole hours (serve --sla-hours 0.5, §16);
+    // never with sla_hours.
+    std::optional<std::int64_t> sla_ms;
     // approve: the related tickets rejected under R3 that the approver names (R9), sorted.
     std::set<std::string, std::less<>> ack_related;
     // The id of the token that authenticated the agent (SPEC §12), "" on a desk without accounts.

@@ -56,6 +56,9 @@ std::optional<Refusal> approver_is_independent(std::string_view approver,
 // R7: the ticket has waited on the requester longer than the SLA.
 std::optional<Refusal> sla_elapsed(std::int64_t last_activity_ms, std::int64_t now_ms,
                                    std::int64_t sla_hours);
+// R7 for an SLA that is not whole hours (the server's --sla-hours 0.5): waited more than sla_ms.
+std::optional<Refusal> sla_elapsed_ms(std::int64_t last_activity_ms, std::int64_t now_ms,
+                                      std::int64_t sla_ms);
 
 // R8: a ticket in a terminal state accepts no event.
 Refusal terminal_state(std::string_view state);

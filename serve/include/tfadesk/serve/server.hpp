@@ -38,6 +38,10 @@ struct Options {
     // --- the helpdesk connector (SPEC §17) ---
     std::optional<std::string> connectors;  // --connectors FILE
     std::int64_t outbox_backoff_ms = 0;     // the outbox's first retry delay; 0: the default (10 s)
+    // --- SPEC §16: the desk runs by itself ---
+    std::int64_t sla_ms = std::int64_t{168} * 3600000;  // --sla-hours: the SLA scheduler's SLA
+    std::optional<std::string> metrics_host;              // --metrics-listen: GET /metrics there
+    int metrics_port = 0;
 };
 
 // "HOST:PORT" or "[IPV6]:PORT" into options.host/port; Error(invalid_input) naming --listen.
@@ -57,6 +61,8 @@ public:
     void bind();
     // "http://HOST:PORT" (or https), with the real port, once bound.
     std::string url() const;
+    // "http://HOST:PORT/metrics" once bound, when --metrics-listen was given; "" otherwise.
+    std::string metrics_url() const;
     // Serves until stop(); returns once the requests in flight are answered and the writer is
     // drained.
     void serve();

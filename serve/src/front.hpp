@@ -1,0 +1,67 @@
+// The server's front door (SPEC §16: "2,000 idle or trickling connections do not keep GET
+// /healthz from a well-behaved client above 200 ms, nor the server from exiting within 15 s of
+// SIGTERM").
+//
+// cpp-httplib 0.11 gives each connection a pool thread from accept to close, so a few dozen
+// clients that connect and say nothing (or trickle a header a byte a second) hold every thread.
+// The front keeps such connections off the pool: a connection whose request has not fully
+// arrived yet is parked on one epoll thread, which peeks (MSG_PEEK: nothing is consumed, so
+// httplib later reads the bytes as they came) at what has arrived each time more comes, and hands
+// the connection to the pool only once its header is complete (and its body too, when it is
+// small), and takes it back between keep-alive requests. A connection that has sent nothing is
+// closed after the idle (keep-alive) timeout, one whose request is still incomplete after the
+// header deadline; at stop() every parked connection is closed. Plain HTTP only: over TLS the
+// bytes are encrypted (fronted_server.hpp).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace tfadesk::serve {
+
+class Front {
+public:
+    using Dispatch = std::function<void(int fd)>;
+    // `dispatch` runs a ready connection (on the pool); it owns the socket from then on.
+    // `header_deadline`: how long a new connection may take to send its request whole;
+    // `idle_deadline`: how long a kept-alive connection may wait for its next request.
+    Front(Dispatch dispatch, std::chrono::milliseconds header_deadline,
+          std::chrono::milliseconds idle_deadline);
+    ~Front();
+    Front(const Front&) = delete;
+    Front& operator=(const Front&) = delete;
+
+    // Whether the connection's request has arrived whole (or cannot be waited for: closed,
+    // too large to peek at). Non-blocking.
+    bool ready(int fd) const;
+    // Takes the socket: it is dispatched once ready, or closed at its deadline (`kept_alive`: the
+    // idle one) or at stop().
+    void park(int fd, bool kept_alive = false);
+    // Closes every parked connection and stops the thread; later park() calls close at once.
+    void stop();
+    std::size_t parked() const;
+
+private:
+    void loop();
+    void close_parked(int fd);
+
+    Dispatch dispatch_;
+    std::chrono::milliseconds header_deadline_, idle_deadline_;
+    int epoll_ = -1;
+    int wake_ = -1;  // an eventfd: stop() wakes the loop
+    mutable std::mutex mutex_;
+    struct Deadlines {
+        std::chrono::steady_clock::time_point idle;    // closed then if nothing has arrived
+        std::chrono::steady_clock::time_point header;  // closed then whatever has arrived
+    };
+    std::unordered_map<int, Deadlines> parked_;
+    bool stopped_ = false;
+    std::thread thread_;
+};
+
+}  // namespace tfadesk::serve
