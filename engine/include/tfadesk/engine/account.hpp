@@ -41,7 +41,17 @@ bool is_role(std::string_view role);
 // The changes an admin makes; stored as event "account-CHANGE". SPEC §13 adds the account's own
 // personal keys (key-add, key-remove: made by the account itself) and the desk-wide switch
 // require-signatures (made by an admin, recorded under the admin's own account).
-enum class AccountChange { add, grant, revoke, disable, enable, token, key_add, key_remove, require_signatures };
+enum class AccountChange {
+    add,
+    grant,
+    revoke,
+    disable,
+    enable,
+    token,
+    key_add,
+    key_remove,
+    require_signatures
+};
 std::string_view to_string(AccountChange c);
 std::optional<AccountChange> parse_account_change(std::string_view event);  // "account-add" ...
 
