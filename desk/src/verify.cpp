@@ -427,9 +427,9 @@ private:
             std::string text;
             std::optional<engine::RecordedSignature> sig, cs;
             try {
-                text = engine::decision_text(e);
                 sig = engine::recorded_signature(e, engine::kSignatureKey);
                 cs = engine::recorded_signature(e, engine::kCountersignatureKey);
+                if (sig || cs) text = engine::decision_text(e);  // an unsigned entry needs none
             } catch (const Error& error) {
                 problem(error.what());
                 continue;
