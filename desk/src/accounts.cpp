@@ -7,6 +7,7 @@
 
 #include "tfadesk/desk/access.hpp"
 #include "tfadesk/desk/clock.hpp"
+#include "tfadesk/desk/signatures.hpp"
 #include "tfadesk/desk/views.hpp"
 #include "tfadesk/engine/chain.hpp"
 #include "tfadesk/engine/error.hpp"
@@ -58,13 +59,22 @@ void refuse_last_admin(engine::Store& store, const Account& a, const char* what)
                     "accounts", a.enabled ? "enabled" : "disabled");
 }
 
-// Appends one change by `by` (who must be an admin) and returns the account after it.
+// Appends one change by `by` (who must be an admin) and returns the account after it. `extra`:
+// members of the change's details beyond account_entry's (SPEC §13's keys and switch); the
+// decision is signed as `signer` says (signatures.hpp) before it is appended.
 Account change(engine::Store& store, const std::optional<Account>& before, AccountChange kind,
                const std::string& name, const Roles& roles, const Actor& by,
-               const std::optional<std::string>& token_hash = {}) {
+               const std::optional<std::string>& token_hash = {}, const DecisionSigner& signer = {},
+               const nlohmann::json& extra = nlohmann::json::object()) {
     const std::string issued = token_hash ? engine::token_id_of(*token_hash) : std::string();
     engine::LogEntry e =
         engine::account_entry(before, kind, name, roles, by.name, now_utc(), issued, by.token_id);
+    if (!extra.empty()) {
+        auto d = nlohmann::json::parse(e.details);
+        d.update(extra);
+        e.details = d.dump();
+    }
+    sign_and_check(store, e, signer);
     const Account after = engine::apply_account_entry(before, e);
     store.append_account(e, after, token_hash);
     spdlog::info("account {} {} by {}", name, to_string(kind), by.name);
@@ -107,7 +117,7 @@ Roles parse_roles(std::string_view list) {
 std::string token_hash(std::string_view token) { return engine::sha256_hex(token); }
 
 IssuedToken add_account(engine::Store& store, const std::string& raw_name, const Roles& roles,
-                        const Actor& raw_by) {
+                        const Actor& raw_by, const DecisionSigner& signer) {
     if (roles.empty()) throw Error(ErrorKind::invalid_input, "--role: an account needs at least one role");
     for (const auto& r : roles)
         if (!engine::is_role(r)) throw Error(ErrorKind::invalid_input, "--role: unknown role '" + r + "'");
@@ -122,13 +132,14 @@ IssuedToken add_account(engine::Store& store, const std::string& raw_name, const
         if (store.exists(engine::account_key(name)) || store.account(name))
             throw Error(ErrorKind::conflict, "account '" + name + "' already exists");
         IssuedToken out{{}, new_token()};
-        out.account = change(store, std::nullopt, AccountChange::add, name, roles, by, token_hash(out.token));
+        out.account = change(store, std::nullopt, AccountChange::add, name, roles, by,
+                             token_hash(out.token), signer);
         return out;
     });
 }
 
 Account grant_role(engine::Store& store, const std::string& raw_name, const std::string& role,
-                   const Actor& raw_by) {
+                   const Actor& raw_by, const DecisionSigner& signer) {
     const auto roles = parse_roles(role);
     if (roles.size() != 1) throw Error(ErrorKind::invalid_input, "ROLE: give one role");
     return admin_change(store, raw_name, raw_by, [&](const std::string& name, const Actor& by) {
@@ -137,12 +148,12 @@ Account grant_role(engine::Store& store, const std::string& raw_name, const std:
             throw Error(ErrorKind::refused, "account '" + name + "' already holds the role '" + *roles.begin() + "'", "accounts",
                         a.enabled ? "enabled" : "disabled");
         refuse_self_raising(by.name, a, true);
-        return change(store, a, AccountChange::grant, name, roles, by);
+        return change(store, a, AccountChange::grant, name, roles, by, {}, signer);
     });
 }
 
 Account revoke_role(engine::Store& store, const std::string& raw_name, const std::string& role,
-                    const Actor& raw_by) {
+                    const Actor& raw_by, const DecisionSigner& signer) {
     const auto roles = parse_roles(role);
     if (roles.size() != 1) throw Error(ErrorKind::invalid_input, "ROLE: give one role");
     return admin_change(store, raw_name, raw_by, [&](const std::string& name, const Actor& by) {
@@ -154,12 +165,12 @@ Account revoke_role(engine::Store& store, const std::string& raw_name, const std
         if (a.roles.size() == 1)
             throw Error(ErrorKind::refused, "account '" + name + "' would hold no role; disable it instead", "accounts",
                         a.enabled ? "enabled" : "disabled");
-        return change(store, a, AccountChange::revoke, name, roles, by);
+        return change(store, a, AccountChange::revoke, name, roles, by, {}, signer);
     });
 }
 
 Account set_enabled(engine::Store& store, const std::string& raw_name, bool enabled,
-                    const Actor& raw_by) {
+                    const Actor& raw_by, const DecisionSigner& signer) {
     return admin_change(store, raw_name, raw_by, [&](const std::string& name, const Actor& by) {
         const Account a = existing(store, name);
         if (a.enabled == enabled)
@@ -167,16 +178,89 @@ Account set_enabled(engine::Store& store, const std::string& raw_name, bool enab
                         a.enabled ? "enabled" : "disabled");
         if (!enabled) refuse_last_admin(store, a, "be disabled");
         refuse_self_raising(by.name, a, enabled);
-        return change(store, a, enabled ? AccountChange::enable : AccountChange::disable, name, {}, by);
+        return change(store, a, enabled ? AccountChange::enable : AccountChange::disable, name, {},
+                      by, {}, signer);
     });
 }
 
-IssuedToken issue_token(engine::Store& store, const std::string& raw_name, const Actor& raw_by) {
+IssuedToken issue_token(engine::Store& store, const std::string& raw_name, const Actor& raw_by,
+                        const DecisionSigner& signer) {
     return admin_change(store, raw_name, raw_by, [&](const std::string& name, const Actor& by) {
         const Account a = existing(store, name);
         IssuedToken out{{}, new_token()};
-        out.account = change(store, a, AccountChange::token, name, {}, by, token_hash(out.token));
+        out.account =
+            change(store, a, AccountChange::token, name, {}, by, token_hash(out.token), signer);
         return out;
+    });
+}
+
+// --- SPEC §13: personal keys and the require-signatures switch ----------------------------------
+
+namespace {
+
+// The acting account itself, enabled and authenticated by its token of record (any role).
+Account own_account(engine::Store& store, const Actor& by, std::string_view what) {
+    if (!store.has_accounts())
+        throw Error(ErrorKind::forbidden,
+                    "this desk has no accounts: " + std::string(what) + " needs one");
+    const auto a = account_from_log(store, by.name);
+    if (!a)
+        throw Error(ErrorKind::forbidden, "agent '" + by.name + "' has no account on this desk");
+    authorize(store, by, *a->roles.begin(), what);  // any role it holds: enabled, token of record
+    return *a;
+}
+
+}  // namespace
+
+Account add_key(engine::Store& store, const std::string& public_key, const Actor& raw_by,
+                const DecisionSigner& signer) {
+    const VerifierKey key = parse_verifier_key(public_key);
+    const Actor by{canonical_agent(raw_by.name), raw_by.token_id};
+    if (key.name != by.name)
+        throw Error(ErrorKind::invalid_input,
+                    "PUBLIC: the key is named '" + key.name + "', not after the account '" +
+                        by.name + "' (a key is registered only by its own account)");
+    return engine::in_transaction(store, [&] {
+        const Account a = own_account(store, by, "register a key");
+        const std::string text = verifier_key(key);
+        const std::string id = text.substr(key.name.size() + 1, 8);
+        if (a.keys.count(id))
+            throw Error(ErrorKind::conflict,
+                        "account '" + a.name + "' holds key " + id + " already");
+        return change(store, a, AccountChange::key_add, a.name, {}, by, {}, signer,
+                      {{"public_key", text}});
+    });
+}
+
+Account remove_key(engine::Store& store, const std::string& key_id, const Actor& raw_by,
+                   const DecisionSigner& signer) {
+    if (!engine::is_key_id(key_id))
+        throw Error(ErrorKind::invalid_input,
+                    "KEYID: must be 8 lowercase hex digits (the key's id)");
+    const Actor by{canonical_agent(raw_by.name), raw_by.token_id};
+    return engine::in_transaction(store, [&] {
+        const Account a = own_account(store, by, "remove a key");
+        if (!a.keys.count(key_id))
+            throw Error(ErrorKind::not_found, "account '" + a.name + "' holds no key " + key_id);
+        return change(store, a, AccountChange::key_remove, a.name, {}, by, {}, signer,
+                      {{"key_id", key_id}});
+    });
+}
+
+bool require_signatures(engine::Store& store, bool on, const Actor& raw_by,
+                        const DecisionSigner& signer) {
+    const Actor by{canonical_agent(raw_by.name), raw_by.token_id};
+    return engine::in_transaction(store, [&] {
+        authorize(store, by, "admin", "require signatures");
+        if (signatures_required(store) == on)
+            throw Error(ErrorKind::refused,
+                        std::string("this desk ") + (on ? "requires" : "does not require") +
+                            " signed decisions already",
+                        "accounts", on ? "signatures required" : "signatures not required");
+        const Account a = existing(store, by.name);
+        change(store, a, AccountChange::require_signatures, a.name, {}, by, {}, signer,
+               {{"on", on}});
+        return on;
     });
 }
 

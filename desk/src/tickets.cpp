@@ -6,6 +6,7 @@
 
 #include "tfadesk/desk/access.hpp"
 #include "tfadesk/desk/clock.hpp"
+#include "tfadesk/desk/signatures.hpp"
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/rules/policy.hpp"
@@ -145,7 +146,10 @@ engine::Ticket apply_event_in(engine::Store& store, const std::string& ref, cons
               approve ? "approve tickets" : "apply " + request.event + " to tickets");
     if (approve) check_partner_memory(store, ref, c);
     c.at = now_utc();
-    const auto result = engine::apply_event(store, ref, c, request.expect_version);
+    const auto result =
+        engine::apply_event(store, ref, c, request.expect_version, [&](engine::LogEntry& e) {
+            sign_and_check(store, e, request.signer ? *request.signer : DecisionSigner{});
+        });
     if (!result.outcome.accepted) {
         spdlog::info("{} {} refused: {}", ref, request.event, result.outcome.refusal->rule);
         throw Error(ErrorKind::refused, "ticket '" + ref + "': " + result.outcome.message(request.event),

@@ -10,8 +10,10 @@
 
 #include "tfadesk/desk/seal.hpp"
 #include "tfadesk/desk/sla.hpp"
+#include "tfadesk/desk/signatures.hpp"
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/account.hpp"
+#include "tfadesk/engine/decision.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/json_text.hpp"
 #include "tfadesk/engine/workflow.hpp"
@@ -149,6 +151,7 @@ public:
         row_ = next_row_();
         collect_accounts();
         collect_timeline();
+        collect_signature_switches();
         // One ticket's (or account's) entries, judged together, then handed to the chain check.
         std::vector<LogEntry> group;
         std::vector<std::optional<engine::PrevEntry>> prevs;
@@ -387,6 +390,7 @@ private:
         for (const auto& e : entries) {
             if (e.seq == first_account_seq_)
                 continue;  // SPEC §7: the first account is added by whoever sets the desk up
+            if (judge_own_key_change(e, after.name)) continue;
             judge_actor(e, {"admin"});
             if (e.policy_version < 2) continue;
             const auto change = engine::parse_account_change(e.event);
@@ -401,6 +405,101 @@ private:
                 report("account " + printable(after.name) +
                        ": the account row's token_hash is not the token its log issued (" +
                        after.token_id + ")");
+        }
+    }
+
+    // --- signed decisions (SPEC §13)
+    // --------------------------------------------------------------
+
+    // The require-signatures switches of the log, in global order.
+    void collect_signature_switches() {
+        for (const auto& e : store_.account_entries()) {
+            if (e.event != "account-require-signatures") continue;
+            try {
+                const auto d = nlohmann::json::parse(e.details);
+                if (d.is_object() && d.contains("on") && d["on"].is_boolean())
+                    switches_.emplace_back(e.seq, d["on"].get<bool>());
+            } catch (const nlohmann::json::exception&) {
+                // judge_account names the entry
+            }
+        }
+    }
+
+    // The seq of the switch that made signatures required before `seq`, or 0 when they were not.
+    std::int64_t required_since(std::int64_t seq) const {
+        std::int64_t since = 0;
+        for (const auto& [at, on] : switches_) {
+            if (at >= seq) break;
+            since = on ? at : 0;
+        }
+        return since;
+    }
+
+    // A key-add or key-remove: written by the account itself (any role, enabled, its token), so
+    // a key is registered only by its own account. True when `e` is one (it has been judged).
+    bool judge_own_key_change(const LogEntry& e, const std::string& account) {
+        if (e.event != "account-key-add" && e.event != "account-key-remove") return false;
+        if (e.agent != account)
+            report(entry_name(e) + ": a key of account '" + printable(account) +
+                   "' was registered or removed by '" + printable(e.agent) +
+                   "'; a key is registered only by its own account");
+        else
+            judge_actor(e, {"admin", "agent", "approver", "auditor", "operator"});
+        return true;
+    }
+
+    // Every decision's signature against the keys its agent held at that point of the log; where
+    // signatures were required, a decision without a valid one (a first key: another admin's
+    // countersignature) is named. Counts signed and unsigned decisions per agent.
+    void judge_signatures(const std::vector<LogEntry>& entries) {
+        for (const auto& e : entries) {
+            if (!engine::is_decision(e)) continue;
+            auto problem = [&](const std::string& what) { report(entry_name(e) + ": " + what); };
+            std::string text;
+            std::optional<engine::RecordedSignature> sig, cs;
+            try {
+                sig = engine::recorded_signature(e, engine::kSignatureKey);
+                cs = engine::recorded_signature(e, engine::kCountersignatureKey);
+                if (sig || cs) text = engine::decision_text(e);  // an unsigned entry needs none
+            } catch (const Error& error) {
+                problem(error.what());
+                continue;
+            }
+            bool valid = false;
+            if (sig) {
+                if (auto bad =
+                        signature_problem(*sig, text, account_before(e.agent, e.seq), e.agent))
+                    problem(*bad);
+                else
+                    valid = true;
+            }
+            bool countersigned = false;
+            if (cs) {
+                const std::string owner = engine::is_account_key(e.ref)
+                                              ? e.ref.substr(engine::kAccountPrefix.size())
+                                              : e.agent;
+                const engine::Account* admin = account_before(cs->agent, e.seq);
+                if (cs->agent == owner || !admin || !admin->enabled || !admin->has("admin"))
+                    problem("it is countersigned by '" + printable(cs->agent) +
+                            "', who was not another enabled admin then");
+                else if (auto bad = signature_problem(*cs, text, admin, cs->agent))
+                    problem("countersignature: " + *bad);
+                else
+                    countersigned = true;
+            }
+            auto& counts = report_.signatures[e.agent];
+            ++(valid ? counts.signed_decisions : counts.unsigned_decisions);
+            const std::int64_t since = required_since(e.seq);
+            if (valid || since == 0) continue;
+            const engine::Account* before = account_before(e.agent, e.seq);
+            const bool first_key =
+                e.event == "account-key-add" && (!before || before->keys.empty());
+            if (first_key && countersigned) continue;
+            if (!sig)
+                problem(std::string("it is not signed by '") + printable(e.agent) +
+                        "', but signed decisions were required from entry seq " +
+                        std::to_string(since) + " on" +
+                        (first_key ? " (a first key needs another admin's countersignature)" : ""));
         }
     }
 
@@ -554,6 +653,7 @@ private:
         const std::string ref = printable(entries.front().ref);
         if (!known_policy(entries)) return;
         judge_ticket_actors(entries);
+        judge_signatures(entries);
         try {
             const engine::Machine m = engine::replay(entries);
             note_partner_memory(entries, m.ticket());
@@ -578,6 +678,7 @@ private:
         try {
             const engine::Account a = engine::replay_account(entries);
             judge_account_actors(entries, a);
+            judge_signatures(entries);
             if (stored == accounts_.end()) {
                 report("account " + printable(name) + ": the log has " + std::to_string(entries.size()) +
                        " changes but there is no account row (last entry seq " + std::to_string(entries.back().seq) + ")");
@@ -602,6 +703,7 @@ private:
     std::int64_t first_account_seq_ = 0;  // 0: the desk has no accounts
     std::int64_t first_v2_seq_ = 0, last_v1_seq_ = 0;
     std::vector<KeyRotation> rotations_;  // well-formed ones, in seq order
+    std::vector<std::pair<std::int64_t, bool>> switches_;  // SPEC §13: (seq, on), in log order
     std::map<std::string, std::vector<std::pair<std::int64_t, engine::Account>>, std::less<>>
         timeline_;
     struct Approval {

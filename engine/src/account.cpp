@@ -10,7 +10,9 @@ namespace tfadesk::engine {
 
 namespace {
 
-constexpr std::string_view kChanges[] = {"add", "grant", "revoke", "disable", "enable", "token"};
+constexpr std::string_view kChanges[] = {"add",     "grant",      "revoke",
+                                         "disable", "enable",     "token",
+                                         "key-add", "key-remove", "require-signatures"};
 constexpr std::string_view kEventPrefix = "account-";
 
 std::string where(const LogEntry& e) {
@@ -31,6 +33,10 @@ bool is_via(std::string_view via) {
            source.find_first_not_of(
                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
                std::string_view::npos;
+}
+
+bool is_key_id(std::string_view id) {
+    return id.size() == 8 && id.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
 bool is_token_id(std::string_view id) {
@@ -138,6 +144,9 @@ Account apply_account_entry(const std::optional<Account>& before, const LogEntry
         return id;
     };
     take_id(kByTokenKey);
+    // SPEC §13: the signatures over the decision text are judged by verify, not here.
+    details.erase("signature");
+    details.erase("countersignature");
     const std::string issued = take_id(kTokenIdKey);
     if (!issued.empty() && *change != AccountChange::add && *change != AccountChange::token)
         throw Error(ErrorKind::integrity, where(e) + ": only add and token issue a token");
@@ -165,6 +174,46 @@ Account apply_account_entry(const std::optional<Account>& before, const LogEntry
                 throw Error(ErrorKind::integrity, where(e) + (held ? ": the account already holds " : ": the account does not hold ") + role);
             if (held) a.roles.erase(role);
             else a.roles.insert(role);
+            break;
+        }
+        // --- SPEC §13: personal keys and the desk's require-signatures switch
+        // ---------------------
+        case AccountChange::key_add: {
+            const auto it = details.find("public_key");
+            if (keys != 1 || it == details.end() || !it->is_string())
+                throw Error(ErrorKind::integrity,
+                            where(e) + ": a key-add must carry its public_key");
+            const std::string text = it->get<std::string>();
+            const std::string name = e.ref.substr(kAccountPrefix.size());
+            const auto plus = text.find('+');
+            const auto id = plus == std::string::npos ? std::string() : text.substr(plus + 1, 8);
+            if (plus == std::string::npos || text.substr(0, plus) != name || !is_key_id(id) ||
+                text.size() < plus + 10 || text[plus + 9] != '+')
+                throw Error(ErrorKind::integrity, where(e) +
+                                                      ": public_key is not a verifier key "
+                                                      "NAME+KEYID+BASE64 named after the account");
+            if (a.keys.count(id))
+                throw Error(ErrorKind::integrity,
+                            where(e) + ": the account holds key " + id + " already");
+            a.keys.emplace(id, text);
+            break;
+        }
+        case AccountChange::key_remove: {
+            const auto it = details.find("key_id");
+            if (keys != 1 || it == details.end() || !it->is_string() ||
+                !is_key_id(it->get<std::string>()))
+                throw Error(ErrorKind::integrity,
+                            where(e) + ": a key-remove must carry its key_id");
+            if (!a.keys.erase(it->get<std::string>()))
+                throw Error(ErrorKind::integrity,
+                            where(e) + ": the account holds no key " + it->get<std::string>());
+            break;
+        }
+        case AccountChange::require_signatures: {
+            const auto it = details.find("on");
+            if (keys != 1 || it == details.end() || !it->is_boolean())
+                throw Error(ErrorKind::integrity,
+                            where(e) + ": require-signatures must carry on: true or false");
             break;
         }
         case AccountChange::disable:

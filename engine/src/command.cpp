@@ -117,6 +117,7 @@ Command command_from_entry(std::string_view event, const FlatObject& d, const st
     c.at = at;
     for (const auto& m : d) {
         const std::string_view key = m.key;
+        if (key == "signature") continue;  // SPEC §13: over the decision text, judged by verify
         if (key == "sla_hours") {
             if (m.kind != FlatMember::Kind::integer) throw fail("sla_hours is not an integer");
             c.sla_hours = m.integer;

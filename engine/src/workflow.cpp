@@ -144,7 +144,8 @@ Machine replay(const std::vector<LogEntry>& entries, const std::optional<std::st
 }
 
 EventResult apply_event(Journal& journal, const std::string& ref, const Command& c,
-                        std::optional<std::int64_t> expect_version) {
+                        std::optional<std::int64_t> expect_version,
+                        const std::function<void(LogEntry&)>& before_append) {
     const auto entries = journal.entries(ref);
     if (entries.empty()) throw Error(ErrorKind::not_found, "no such ticket: '" + ref + "'");
     Machine m = replay(entries);
@@ -156,6 +157,7 @@ EventResult apply_event(Journal& journal, const std::string& ref, const Command&
     EventResult r{m.fire(c), {}};
     if (r.outcome.accepted) {
         LogEntry e = event_entry(m, c);
+        if (before_append) before_append(e);
         journal.append(e, m.ticket());
     }
     r.ticket = m.ticket();

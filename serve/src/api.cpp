@@ -15,6 +15,7 @@
 #include "tfadesk/desk/export.hpp"
 #include "tfadesk/desk/import.hpp"
 #include "tfadesk/desk/reply.hpp"
+#include "tfadesk/desk/signatures.hpp"
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/desk/tickets.hpp"
 #include "tfadesk/desk/verify.hpp"
@@ -458,12 +459,25 @@ desk::EventRequest event_request(const json& body, const desk::Actor& who) {
                                     "\"ack_related\": must be an array of ticket refs");
                 r.ack_related.push_back(ref.get<std::string>());
             }
+        } else if (key == "signature") {
+            // SPEC §13: the client's own signature over the decision text.
+            if (!v.is_object() || v.size() != 2 || !v.contains("key") || !v.contains("sig") ||
+                !v["key"].is_string() || !v["sig"].is_string())
+                throw HttpError(400, "invalid",
+                                "\"signature\": must be {\"key\": KEYID, \"sig\": BASE64}");
+            try {
+                auto signer = std::make_shared<desk::DecisionSigner>();
+                signer->given = desk::parse_given_signature(v["key"], v["sig"], "\"signature\"");
+                r.signer = std::move(signer);
+            } catch (const Error& e) {
+                throw HttpError(400, "invalid", e.what());
+            }
         } else {
             throw HttpError(
                 400, "invalid",
                 "unknown key \"" + key +
                     "\" (expected event, check, note, reference, role, access, requester_email, "
-                    "ack_related)");
+                    "ack_related, signature)");
         }
     }
     if (!has_event) throw HttpError(400, "invalid", "\"event\": required");

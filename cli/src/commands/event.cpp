@@ -2,6 +2,7 @@
 // Input checks (exit 2) come first, then the ticket (4), then --expect-version (5), then the
 // workflow (3). A refused event writes nothing.
 #include "../command.hpp"
+#include "tfadesk/desk/signatures.hpp"
 #include "tfadesk/desk/tickets.hpp"
 #include "tfadesk/engine/command.hpp"
 #include "tfadesk/engine/error.hpp"
@@ -37,6 +38,9 @@ public:
                        "named (R9; repeatable)");
         app.add_option("--expect-version", expect_version_,
                        "refuse (exit 5) unless the ticket is at this version");
+        app.add_option(
+            "--sign-key", sign_key_,
+            "your personal key file: sign the decision (SPEC §13; see 'agent key generate')");
     }
 
     int run(Context& ctx) override {
@@ -46,6 +50,11 @@ public:
         const auto who = ctx.actor(req_.agent);
         req_.agent = who.name;
         req_.token_id = who.token_id;
+        if (sign_key_) {
+            auto signer = std::make_shared<desk::DecisionSigner>();
+            signer->key = desk::load_key(*sign_key_);
+            req_.signer = std::move(signer);
+        }
         ctx.out << desk::apply_event(ctx.store(), ref_, req_).state << "\n";
         return 0;
     }
@@ -54,7 +63,7 @@ public:
 private:
     std::string ref_;
     desk::EventRequest req_;
-    std::optional<std::string> expect_version_;
+    std::optional<std::string> expect_version_, sign_key_;
 };
 
 }  // namespace

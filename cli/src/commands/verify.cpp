@@ -1,12 +1,14 @@
 // `tfadesk verify [REF] [--expect-head SEQ:HASH]`: the auditor's check (SPEC §6); the algorithm
 // is desk::verify, this file parses the flags and prints its report.
-#include "../command.hpp"
+#include "tfadesk/desk/verify.hpp"
+
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 
+#include "../command.hpp"
 #include "tfadesk/desk/note.hpp"
 #include "tfadesk/desk/seal.hpp"
-#include "tfadesk/desk/verify.hpp"
 #include "tfadesk/engine/error.hpp"
 
 namespace tfadesk::cli {
@@ -25,6 +27,7 @@ public:
         app.add_option("--expect-head", expect_head_, "SEQ:HASH noted on an earlier visit; must still be there");
         app.add_option("--verifier-key", verifier_key_, "the desk's verifier key (text or a file holding it): check every seal");
         app.add_option("--checkpoint", checkpoints_, "a kept checkpoint note (repeatable); needs --verifier-key");
+        add_json_flag(app, json_);
     }
 
     int run(Context& ctx) override {
@@ -41,7 +44,13 @@ public:
                 options.checkpoints.push_back({cp.seq, cp.hash_hex, "checkpoint " + path + " (seq " + std::to_string(cp.seq) + ")", note});
             }
         }
-        auto report = desk::verify(ctx.store(), options, [&](const std::string& line) { ctx.out << line << "\n"; });
+        auto report = desk::verify(ctx.store(), options, [&](const std::string& line) {
+            if (!json_) ctx.out << line << "\n";
+        });
+        if (json_) {
+            print_json(ctx, report);
+            return report.ok() ? 0 : static_cast<int>(engine::ErrorKind::integrity);
+        }
         for (const auto& line : report.adopted) ctx.out << "adopted: " << line << "\n";
         for (const auto& line : report.rotations) ctx.out << "key rotated: " << line << "\n";
         if (report.ok())
@@ -53,6 +62,26 @@ public:
     }
 
 private:
+    // `verify --json`: the report as one document, with SPEC §13's signed and unsigned decisions
+    // per agent.
+    static void print_json(Context& ctx, const desk::VerifyReport& report) {
+        nlohmann::json signatures = nlohmann::json::object();
+        for (const auto& [agent, counts] : report.signatures)
+            signatures[agent] = {{"signed", counts.signed_decisions},
+                                 {"unsigned", counts.unsigned_decisions}};
+        const nlohmann::json out = {
+            {"ok", report.ok()},
+            {"tickets", report.tickets},
+            {"accounts", report.accounts},
+            {"entries", report.entries},
+            {"head", {{"seq", report.head.seq}, {"hash", report.head.hash}}},
+            {"problems", report.problems},
+            {"adopted", report.adopted},
+            {"rotations", report.rotations},
+            {"signatures", signatures}};
+        ctx.out << out.dump(2) << "\n";
+    }
+
     static std::string read_note(const std::string& path) {
         std::ifstream in(path, std::ios::binary);
         if (!in) throw engine::Error(engine::ErrorKind::invalid_input, "--checkpoint " + path + ": cannot read the file");
@@ -64,6 +93,7 @@ private:
     std::optional<std::string> ref_;
     std::optional<std::string> expect_head_, verifier_key_;
     std::vector<std::string> checkpoints_;
+    bool json_ = false;
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tfadesk/desk/access.hpp"
+#include "tfadesk/desk/signatures.hpp"
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/store.hpp"
 
@@ -29,18 +30,37 @@ std::set<std::string, std::less<>> parse_roles(std::string_view list);
 
 // `agent add`: Error(conflict) for a duplicate name; the first account must hold admin (refused).
 IssuedToken add_account(engine::Store& store, const std::string& name,
-                        const std::set<std::string, std::less<>>& roles, const Actor& by);
+                        const std::set<std::string, std::less<>>& roles, const Actor& by,
+                        const DecisionSigner& signer = {});
 // `agent grant` / `agent revoke`: Error(not_found) for an unknown account; the last enabled admin
 // cannot lose admin (refused, exit 3).
 engine::Account grant_role(engine::Store& store, const std::string& name, const std::string& role,
-                           const Actor& by);
+                           const Actor& by, const DecisionSigner& signer = {});
 engine::Account revoke_role(engine::Store& store, const std::string& name, const std::string& role,
-                            const Actor& by);
+                            const Actor& by, const DecisionSigner& signer = {});
 // `agent disable` / `agent enable`: the last enabled admin cannot be disabled (refused).
 engine::Account set_enabled(engine::Store& store, const std::string& name, bool enabled,
-                            const Actor& by);
+                            const Actor& by, const DecisionSigner& signer = {});
 // `agent token`: a new token replaces the old one at once.
-IssuedToken issue_token(engine::Store& store, const std::string& name, const Actor& by);
+IssuedToken issue_token(engine::Store& store, const std::string& name, const Actor& by,
+                        const DecisionSigner& signer = {});
+
+// --- SPEC §13: personal keys and signed decisions ------------------------------------------------
+// Every change above is a decision: `signer` signs it (signatures.hpp), and on a desk that
+// requires signatures an unsigned one is Error(forbidden).
+
+// `agent key add PUBLIC`: registers the verifier key (NAME+KEYID+BASE64, NAME = the account) for
+// `by`'s own account. Error(invalid_input) for a malformed key or one named after someone else,
+// Error(conflict) for a key the account holds already.
+engine::Account add_key(engine::Store& store, const std::string& public_key, const Actor& by,
+                        const DecisionSigner& signer = {});
+// `agent key remove KEYID`: retires one of `by`'s own keys (Error(not_found) for one it lacks).
+engine::Account remove_key(engine::Store& store, const std::string& key_id, const Actor& by,
+                           const DecisionSigner& signer = {});
+// `agent require-signatures on|off` (admin): an entry under the admin's own account. Refused
+// (exit 3) when the desk is already so.
+bool require_signatures(engine::Store& store, bool on, const Actor& by,
+                        const DecisionSigner& signer = {});
 
 // The enabled account a token belongs to, as the log says (SPEC §12): the token's hash finds the
 // cached row, and the account's log must name that token (its id) as its token of record and

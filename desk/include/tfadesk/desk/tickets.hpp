@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,8 @@
 #include "tfadesk/rules/fields.hpp"
 
 namespace tfadesk::desk {
+
+struct DecisionSigner;  // signatures.hpp
 
 // Validates the §2 fields (Error(invalid_input) naming the first bad one) and opens the ticket,
 // triaging it too when asked. Error(conflict) when the ref exists (the log decides).
@@ -36,6 +39,8 @@ struct EventRequest {
     std::optional<std::string> check, note, reference, role, access, requester_email;
     std::vector<std::string> ack_related;  // approve: R9's acknowledged refs
     std::optional<std::int64_t> expect_version;
+    // SPEC §13: what signs the decision (the agent's key, or a signature the client made).
+    std::shared_ptr<const DecisionSigner> signer;
 };
 
 // Validates the request (exit 2: unknown event, a flag the event does not use, a bad value),

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +50,11 @@ struct VerifyReport {
     std::vector<std::string> adopted;
     // Key rotations (SPEC §12), one line each: "seq N by AGENT (AT): FROM -> TO".
     std::vector<std::string> rotations;
+    // SPEC §13: decisions with a valid signature by their agent, and without, per agent.
+    struct SignatureCounts {
+        std::int64_t signed_decisions = 0, unsigned_decisions = 0;
+    };
+    std::map<std::string, SignatureCounts> signatures;
     bool ok() const { return problems.empty(); }
 };
 

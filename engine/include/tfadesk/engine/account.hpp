@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -33,6 +34,8 @@ bool is_via(std::string_view via);
 // The id of the token whose SHA-256 is `token_hash` (lowercase hex).
 std::string token_id_of(std::string_view token_hash);
 bool is_token_id(std::string_view id);
+// A personal key's id (SPEC §13, the KEYID of §8): 8 lowercase hex digits.
+bool is_key_id(std::string_view id);
 // The token id an entry's details record under "by_token", or "" (none, or details that are not
 // a flat object).
 std::string recorded_by_token(const LogEntry& e);
@@ -41,8 +44,20 @@ std::string recorded_by_token(const LogEntry& e);
 const std::vector<std::string>& all_roles();
 bool is_role(std::string_view role);
 
-// The changes an admin makes; stored as event "account-CHANGE".
-enum class AccountChange { add, grant, revoke, disable, enable, token };
+// The changes an admin makes; stored as event "account-CHANGE". SPEC §13 adds the account's own
+// personal keys (key-add, key-remove: made by the account itself) and the desk-wide switch
+// require-signatures (made by an admin, recorded under the admin's own account).
+enum class AccountChange {
+    add,
+    grant,
+    revoke,
+    disable,
+    enable,
+    token,
+    key_add,
+    key_remove,
+    require_signatures
+};
 std::string_view to_string(AccountChange c);
 std::optional<AccountChange> parse_account_change(std::string_view event);  // "account-add" ...
 
@@ -56,6 +71,9 @@ struct Account {
     // The id of its token of record, as the log says (SPEC §12); "" when the entry that issued it
     // was written before token ids were recorded. Never part of the cached row's comparison.
     std::string token_id;
+    // SPEC §13: its personal keys as the log registered them, key id (8 hex digits) -> the
+    // verifier key text NAME+KEYID+BASE64. Never part of the cached row's comparison.
+    std::map<std::string, std::string, std::less<>> keys;
     bool has(std::string_view role) const { return roles.count(role) != 0; }
 };
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,8 +50,11 @@ struct EventResult {
 
 // Applies one event to ticket `ref`. Throws Error(not_found) for an unknown ref and
 // Error(conflict) when `expect_version` is given and differs from the ticket's version.
-// A refusal is returned, not thrown, and appends nothing.
+// A refusal is returned, not thrown, and appends nothing. `before_append`, when given, sees the
+// accepted entry before it is appended and may add to its details (the signatures of SPEC §13)
+// or throw to refuse it.
 EventResult apply_event(Journal& journal, const std::string& ref, const Command& c,
-                        std::optional<std::int64_t> expect_version = std::nullopt);
+                        std::optional<std::int64_t> expect_version = std::nullopt,
+                        const std::function<void(LogEntry&)>& before_append = {});
 
 }  // namespace tfadesk::engine

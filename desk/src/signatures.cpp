@@ -1,0 +1,181 @@
+#include "tfadesk/desk/signatures.hpp"
+
+#include <sodium.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "tfadesk/desk/access.hpp"
+#include "tfadesk/desk/text.hpp"
+#include "tfadesk/engine/error.hpp"
+
+namespace tfadesk::desk {
+
+using engine::Error;
+using engine::ErrorKind;
+
+namespace {
+
+std::string hex8(std::uint32_t v) {
+    static const char* hex = "0123456789abcdef";
+    std::string out(8, '0');
+    for (int i = 7; i >= 0; --i, v >>= 4) out[static_cast<std::size_t>(i)] = hex[v & 0xF];
+    return out;
+}
+
+std::string base64(const unsigned char* data, std::size_t size) {
+    std::string out(sodium_base64_ENCODED_LEN(size, sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(out.data(), out.size(), data, size, sodium_base64_VARIANT_ORIGINAL);
+    out.pop_back();
+    return out;
+}
+
+// The 64 bytes of a signature in canonical standard base64, or nothing.
+std::optional<std::array<unsigned char, 64>> signature_bytes(std::string_view b64) {
+    std::array<unsigned char, 64> out{};
+    if (b64.size() != 88) return std::nullopt;
+    std::size_t size = 0;
+    if (sodium_base642bin(out.data(), out.size(), b64.data(), b64.size(), nullptr, &size, nullptr,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        size != out.size() || base64(out.data(), out.size()) != b64)
+        return std::nullopt;
+    return out;
+}
+
+nlohmann::json signature_json(const SigningKey& key, std::string_view text) {
+    const auto sig = key.sign(text);
+    return {{"key", hex8(key.key_id())}, {"sig", base64(sig.data(), sig.size())}};
+}
+
+// The accounts as the log has them, and whether signatures are required: one pass.
+struct DeskState {
+    std::map<std::string, engine::Account, std::less<>> accounts;
+    bool required = false;
+};
+
+DeskState desk_state(engine::Store& store) {
+    DeskState s;
+    for (const auto& e : store.account_entries()) {
+        const std::string name = e.ref.substr(engine::kAccountPrefix.size());
+        const auto it = s.accounts.find(name);
+        auto after = engine::apply_account_entry(
+            it == s.accounts.end() ? std::nullopt : std::optional(it->second), e);
+        s.accounts.insert_or_assign(name, std::move(after));
+        if (e.event == "account-require-signatures")
+            s.required = nlohmann::json::parse(e.details).value("on", false);
+    }
+    return s;
+}
+
+const engine::Account* find(const DeskState& s, std::string_view name) {
+    const auto it = s.accounts.find(name);
+    return it == s.accounts.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
+SigningKey generate_personal_key(const std::string& name) {
+    if (!is_valid_key_name(name))
+        throw Error(ErrorKind::invalid_input, "account '" + printable(name) +
+                                                  "': a personal key is named after its account, "
+                                                  "and a key NAME is 1-64 of A-Z a-z 0-9 . _ - /");
+    return generate_key(name);
+}
+
+GivenSignature parse_given_signature(const std::string& key, const std::string& sig,
+                                     std::string_view field) {
+    if (!engine::is_key_id(key))
+        throw Error(ErrorKind::invalid_input,
+                    std::string(field) + ".key: must be a key id (8 lowercase hex digits)");
+    if (!signature_bytes(sig))
+        throw Error(ErrorKind::invalid_input,
+                    std::string(field) +
+                        ".sig: must be the standard base64 of a 64-byte Ed25519 signature");
+    return {key, sig};
+}
+
+std::optional<std::string> signature_problem(const engine::RecordedSignature& sig,
+                                             std::string_view text, const engine::Account* owner,
+                                             std::string_view owner_name) {
+    const std::string who = "'" + printable(owner_name) + "'";
+    if (!owner) return "it is signed by key " + sig.key + ", but " + who + " had no account then";
+    const auto it = owner->keys.find(sig.key);
+    if (it == owner->keys.end())
+        return "it is signed by key " + sig.key + ", which was not a key registered to " + who +
+               " then";
+    VerifierKey key;
+    try {
+        key = parse_verifier_key(it->second);
+    } catch (const Error&) {
+        return "key " + sig.key + " of " + who + " is not a valid verifier key";
+    }
+    if (key.name != owner_name || hex8(key.key_id) != sig.key)
+        return "key " + sig.key + " is not named after " + who;
+    const auto bytes = signature_bytes(sig.sig);
+    if (!bytes || crypto_sign_verify_detached(bytes->data(),
+                                              reinterpret_cast<const unsigned char*>(text.data()),
+                                              text.size(), key.public_key.data()) != 0)
+        return "its signature by key " + sig.key + " of " + who +
+               " does not verify over its decision text";
+    return std::nullopt;
+}
+
+bool signatures_required(engine::Store& store) { return desk_state(store).required; }
+
+void sign_and_check(engine::Store& store, engine::LogEntry& e, const DecisionSigner& signer) {
+    if (!engine::is_decision(e)) return;
+    const std::string text = engine::decision_text(e);
+    if (signer.key || signer.given || signer.countersign) {
+        nlohmann::json d = nlohmann::json::parse(e.details);
+        if (signer.key) {
+            if (signer.key->name() != e.agent)
+                throw Error(ErrorKind::forbidden,
+                            "--sign-key: the key is named '" + printable(signer.key->name()) +
+                                "', not after agent '" + e.agent + "'; nothing was written");
+            d[std::string(engine::kSignatureKey)] = signature_json(*signer.key, text);
+        } else if (signer.given) {
+            d[std::string(engine::kSignatureKey)] = {{"key", signer.given->key},
+                                                     {"sig", signer.given->sig}};
+        }
+        if (signer.countersign) {
+            auto cs = signature_json(*signer.countersign, text);
+            cs["agent"] = signer.countersign->name();
+            d[std::string(engine::kCountersignatureKey)] = std::move(cs);
+        }
+        e.details = d.dump();
+    }
+    const DeskState state = desk_state(store);
+    const std::string subject = "the " + e.event + " by '" + e.agent + "'";
+    const auto sig = engine::recorded_signature(e, engine::kSignatureKey);
+    if (sig)
+        if (auto bad = signature_problem(*sig, text, find(state, e.agent), e.agent))
+            throw Error(ErrorKind::forbidden, subject + ": " + *bad + "; nothing was written");
+    const auto cs = engine::recorded_signature(e, engine::kCountersignatureKey);
+    const std::string owner =
+        engine::is_account_key(e.ref) ? e.ref.substr(engine::kAccountPrefix.size()) : e.agent;
+    if (cs) {
+        const engine::Account* admin = find(state, cs->agent);
+        if (cs->agent == owner || !admin || !admin->enabled || !admin->has("admin"))
+            throw Error(ErrorKind::forbidden, "--countersign-key: the countersigner '" +
+                                                  printable(cs->agent) +
+                                                  "' must be another enabled admin than '" + owner +
+                                                  "'; nothing was written");
+        if (auto bad = signature_problem(*cs, text, admin, cs->agent))
+            throw Error(ErrorKind::forbidden,
+                        "--countersign-key: " + *bad + "; nothing was written");
+    }
+    if (!state.required || sig) return;
+    const engine::Account* me = find(state, e.agent);
+    const bool first_key = e.event == "account-key-add" && (!me || me->keys.empty());
+    if (first_key && cs) return;
+    throw Error(ErrorKind::forbidden,
+                "this desk requires signed decisions (SPEC §13): " + subject +
+                    " needs a signature by a key registered to '" + e.agent +
+                    "' (--sign-key FILE)" +
+                    (first_key ? ", or, for the account's first key, another admin's "
+                                 "countersignature (--countersign-key FILE)"
+                               : "") +
+                    "; nothing was written");
+}
+
+}  // namespace tfadesk::desk
