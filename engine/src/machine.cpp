@@ -22,8 +22,10 @@ using msm::front::none;
 using msm::front::Row;
 
 // ---- States: PascalCase nouns; `name` is what the log and the ticket row store. ----
-#define TFADESK_STATE(Type, text) \
-    struct Type : msm::front::state<> { static constexpr const char* name = text; }
+#define TFADESK_STATE(Type, text)                 \
+    struct Type : msm::front::state<> {           \
+        static constexpr const char* name = text; \
+    }
 TFADESK_STATE(Received, "received");
 TFADESK_STATE(AwaitingRequester, "awaiting_requester");
 TFADESK_STATE(IdentityCheck, "identity_check");
@@ -38,10 +40,10 @@ TFADESK_STATE(Expired, "expired");
 #undef TFADESK_STATE
 
 // ---- Events: snake_case verbs carrying the command they came from. ----
-#define TFADESK_EVENT(Type, kind_)                                   \
-    struct Type {                                                    \
-        static constexpr EventKind kind = EventKind::kind_;          \
-        const Command& cmd;                                          \
+#define TFADESK_EVENT(Type, kind_)                          \
+    struct Type {                                           \
+        static constexpr EventKind kind = EventKind::kind_; \
+        const Command& cmd;                                 \
     }
 TFADESK_EVENT(triage, triage);
 TFADESK_EVENT(update, update);
@@ -54,6 +56,8 @@ TFADESK_EVENT(confirm_disabled, confirm_disabled);
 TFADESK_EVENT(disable_failed, disable_failed);
 TFADESK_EVENT(cancel, cancel);
 TFADESK_EVENT(expire, expire);
+TFADESK_EVENT(claim, claim);
+TFADESK_EVENT(release, release);
 #undef TFADESK_EVENT
 
 // ---- Guards: a few lines that call rules::. A refusing guard leaves its reason in the
@@ -105,7 +109,8 @@ struct allows_role_change {
     static constexpr const char* name = "allows_role_change";
     template <class Evt, class Fsm, class S, class T>
     bool operator()(const Evt& e, Fsm& fsm, S&, T&) const {
-        return allow(fsm, rules::role_change_allowed(fsm.ticket_->fields.requester_role, e.cmd.role));
+        return allow(fsm,
+                     rules::role_change_allowed(fsm.ticket_->fields.requester_role, e.cmd.role));
     }
 };
 
@@ -121,14 +126,33 @@ struct is_past_sla {
     static constexpr const char* name = "is_past_sla";
     template <class Evt, class Fsm, class S, class T>
     bool operator()(const Evt& e, Fsm& fsm, S&, T&) const {
-        const auto last = rules::parse_utc(fsm.ticket_->updated_at);
+        // SPEC §14: claim and release are not activity; active_at is the last other entry's time.
+        const auto last = rules::parse_utc(fsm.ticket_->active_at);
         const auto at = rules::parse_utc(e.cmd.at);
         auto now = rules::parse_utc(e.cmd.now.value_or(e.cmd.at));
         if (!last || !now || !at) throw Error(ErrorKind::invalid_input, "expire: unreadable time");
         // SPEC §12: the SLA is judged at the entry's own time, never later (a `now` in the future
         // would expire every waiting ticket at once).
         if (*now > *at) now = at;
-        return allow(fsm, rules::sla_elapsed(*last, *now, e.cmd.sla_hours.value_or(rules::kDefaultSlaHours)));
+        return allow(fsm, rules::sla_elapsed(*last, *now,
+                                             e.cmd.sla_hours.value_or(rules::kDefaultSlaHours)));
+    }
+};
+
+// SPEC §14: a claim of a ticket another agent holds is a take-over, which names that agent (the
+// workflow fills it in from the ticket, so a stored entry that names another is refused).
+struct is_free_or_taken_over {
+    static constexpr const char* name = "is_free_or_taken_over";
+    template <class Evt, class Fsm, class S, class T>
+    bool operator()(const Evt& e, Fsm& fsm, S&, T&) const {
+        const auto& held = fsm.ticket_->assignee;
+        const bool other = held && *held != e.cmd.agent;
+        if (other ? e.cmd.takes_over == held : !e.cmd.takes_over) return true;
+        fsm.refusal_ = rules::Refusal{
+            "R8",
+            other ? "the ticket is held by " + *held + "; a claim takes it over from that agent"
+                  : "the ticket is not held by another agent, so there is nothing to take over"};
+        return false;
     }
 };
 
@@ -163,17 +187,41 @@ struct mark_partner {
     }
 };
 
+struct assign_to_agent {
+    static constexpr const char* name = "assign_to_agent";
+    template <class Evt, class Fsm, class S, class T>
+    void operator()(const Evt& e, Fsm& fsm, S&, T&) const {
+        fsm.ticket_->assignee = e.cmd.agent;
+    }
+};
+
+struct clear_assignee {
+    static constexpr const char* name = "clear_assignee";
+    template <class Evt, class Fsm, class S, class T>
+    void operator()(const Evt&, Fsm& fsm, S&, T&) const {
+        fsm.ticket_->assignee.reset();
+    }
+};
+
 // The rule that governs an event, named when the event arrives in a state with no row for it.
 std::string governing_rule(EventKind k) {
     switch (k) {
         case EventKind::triage:
-        case EventKind::update: return "R2";
-        case EventKind::partner_detected: return "R3";
+        case EventKind::update:
+            return "R2";
+        case EventKind::partner_detected:
+            return "R3";
         case EventKind::confirm_disabled:
-        case EventKind::disable_failed: return "R4";
-        case EventKind::expire: return "R7";
-        case EventKind::cancel: return "R8";
-        default: return "R5";
+        case EventKind::disable_failed:
+            return "R4";
+        case EventKind::expire:
+            return "R7";
+        case EventKind::cancel:
+        case EventKind::claim:
+        case EventKind::release:
+            return "R8";
+        default:
+            return "R5";
     }
 }
 
@@ -193,6 +241,8 @@ struct Desk_ : msm::front::state_machine_def<Desk_> {
     Row   < Received         , triage          , AwaitingRequester , none         , is_unanswered        >,
     Row   < Received         , update          , Received          , apply_answer , allows_role_change        >,
     Row   < Received         , cancel          , Cancelled         , none         , none                 >,
+    Row   < Received         , claim           , Received          , assign_to_agent, is_free_or_taken_over >,
+    Row   < Received         , release         , Received          , clear_assignee, none                 >,
     //    +------------------+-----------------+-------------------+--------------+----------------------+
     Row   < AwaitingRequester, triage          , PartnerRejected   , none         , is_partner           >,
     Row   < AwaitingRequester, triage          , SelfServiceAdvised, none         , has_portfolio_access >,
@@ -202,20 +252,28 @@ struct Desk_ : msm::front::state_machine_def<Desk_> {
     Row   < AwaitingRequester, partner_detected, PartnerRejected   , mark_partner , none                 >,
     Row   < AwaitingRequester, cancel          , Cancelled         , none         , none                 >,
     Row   < AwaitingRequester, expire          , Expired           , none         , is_past_sla          >,
+    Row   < AwaitingRequester, claim           , AwaitingRequester , assign_to_agent, is_free_or_taken_over >,
+    Row   < AwaitingRequester, release         , AwaitingRequester , clear_assignee, none                 >,
     //    +------------------+-----------------+-------------------+--------------+----------------------+
     Row   < IdentityCheck    , check_passed    , IdentityCheck     , record_check , none                 >,
     Row   < IdentityCheck    , check_failed    , IdentityRejected  , record_check , none                 >,
     Row   < IdentityCheck    , partner_detected, PartnerRejected   , mark_partner , none                 >,
     Row   < IdentityCheck    , approve         , Approved          , none         , can_approve          >,
     Row   < IdentityCheck    , cancel          , Cancelled         , none         , none                 >,
+    Row   < IdentityCheck    , claim           , IdentityCheck     , assign_to_agent, is_free_or_taken_over >,
+    Row   < IdentityCheck    , release         , IdentityCheck     , clear_assignee, none                 >,
     //    +------------------+-----------------+-------------------+--------------+----------------------+
     Row   < Approved         , partner_detected, PartnerRejected   , mark_partner , none                 >,
     Row   < Approved         , submit_disable  , DisableSubmitted  , none         , has_reference        >,
     Row   < Approved         , cancel          , Cancelled         , none         , none                 >,
+    Row   < Approved         , claim           , Approved          , assign_to_agent, is_free_or_taken_over >,
+    Row   < Approved         , release         , Approved          , clear_assignee, none                 >,
     //    +------------------+-----------------+-------------------+--------------+----------------------+
     Row   < DisableSubmitted , confirm_disabled, Completed         , none         , none                 >,
     Row   < DisableSubmitted , disable_failed  , Approved          , none         , none                 >,
-    Row   < DisableSubmitted , cancel          , Cancelled         , none         , none                 >
+    Row   < DisableSubmitted , cancel          , Cancelled         , none         , none                 >,
+    Row   < DisableSubmitted , claim           , DisableSubmitted  , assign_to_agent, is_free_or_taken_over >,
+    Row   < DisableSubmitted , release         , DisableSubmitted  , clear_assignee, none                 >
     //    +------------------+-----------------+-------------------+--------------+----------------------+
     > {};
     // clang-format on
@@ -229,11 +287,12 @@ struct Desk_ : msm::front::state_machine_def<Desk_> {
             return;
         }
         std::string allowed;
-        for (const auto& e : Machine::events_from(state)) allowed += (allowed.empty() ? "" : ", ") + e;
-        refusal_ = rules::Refusal{governing_rule(Evt::kind),
-                                  "'" + std::string(to_string(Evt::kind)) +
-                                      "' is not allowed in state '" + state +
-                                      "'; allowed here: " + allowed};
+        for (const auto& e : Machine::events_from(state))
+            allowed += (allowed.empty() ? "" : ", ") + e;
+        refusal_ =
+            rules::Refusal{governing_rule(Evt::kind), "'" + std::string(to_string(Evt::kind)) +
+                                                          "' is not allowed in state '" + state +
+                                                          "'; allowed here: " + allowed};
     }
 
     template <class Fsm, class Evt>
@@ -250,12 +309,18 @@ using Table = Desk_::transition_table;
 
 // ---- Reading the table back as names, for the diagram and for "allowed here". ----
 template <class T>
-std::string name_of() { return T::name; }
+std::string name_of() {
+    return T::name;
+}
 template <>
-std::string name_of<none>() { return ""; }
+std::string name_of<none>() {
+    return "";
+}
 
 template <class E>
-std::string event_name() { return std::string(to_string(E::kind)); }
+std::string event_name() {
+    return std::string(to_string(E::kind));
+}
 
 struct TableReader {
     std::vector<Transition>* out;
@@ -317,6 +382,7 @@ Machine::Machine(rules::Fields opened, const std::string& opened_at)
     impl_->ticket.fields = std::move(opened);
     impl_->ticket.version = 1;
     impl_->ticket.updated_at = opened_at;
+    impl_->ticket.active_at = opened_at;
     impl_->desk.ticket_ = &impl_->ticket;
     impl_->desk.start();
 }
@@ -331,25 +397,54 @@ Outcome Machine::fire(const Command& c) {
     m.desk.refusal_.reset();
     int handled = 0;
     switch (c.kind) {
-        case EventKind::triage: handled = m.process<triage>(c); break;
-        case EventKind::update: handled = m.process<update>(c); break;
-        case EventKind::check_passed: handled = m.process<check_passed>(c); break;
-        case EventKind::check_failed: handled = m.process<check_failed>(c); break;
-        case EventKind::partner_detected: handled = m.process<partner_detected>(c); break;
-        case EventKind::approve: handled = m.process<approve>(c); break;
-        case EventKind::submit_disable: handled = m.process<submit_disable>(c); break;
-        case EventKind::confirm_disabled: handled = m.process<confirm_disabled>(c); break;
-        case EventKind::disable_failed: handled = m.process<disable_failed>(c); break;
-        case EventKind::cancel: handled = m.process<cancel>(c); break;
-        case EventKind::expire: handled = m.process<expire>(c); break;
+        case EventKind::triage:
+            handled = m.process<triage>(c);
+            break;
+        case EventKind::update:
+            handled = m.process<update>(c);
+            break;
+        case EventKind::check_passed:
+            handled = m.process<check_passed>(c);
+            break;
+        case EventKind::check_failed:
+            handled = m.process<check_failed>(c);
+            break;
+        case EventKind::partner_detected:
+            handled = m.process<partner_detected>(c);
+            break;
+        case EventKind::approve:
+            handled = m.process<approve>(c);
+            break;
+        case EventKind::submit_disable:
+            handled = m.process<submit_disable>(c);
+            break;
+        case EventKind::confirm_disabled:
+            handled = m.process<confirm_disabled>(c);
+            break;
+        case EventKind::disable_failed:
+            handled = m.process<disable_failed>(c);
+            break;
+        case EventKind::cancel:
+            handled = m.process<cancel>(c);
+            break;
+        case EventKind::expire:
+            handled = m.process<expire>(c);
+            break;
+        case EventKind::claim:
+            handled = m.process<claim>(c);
+            break;
+        case EventKind::release:
+            handled = m.process<release>(c);
+            break;
     }
     Outcome out;
     out.state = m.state_name();
     if (handled != msm::back::HANDLED_TRUE) {
         // Every guard and no_transition name their rule; a refusal without one is a bug here.
         if (!m.desk.refusal_)
-            throw Error(ErrorKind::unexpected, "internal error: the workflow refused " + std::string(to_string(c.kind)) +
-                                                   " in state " + out.state + " without naming a rule");
+            throw Error(ErrorKind::unexpected, "internal error: the workflow refused " +
+                                                   std::string(to_string(c.kind)) + " in state " +
+                                                   out.state + " without naming a rule");
         out.refusal = m.desk.refusal_;
         return out;
     }
@@ -357,6 +452,7 @@ Outcome Machine::fire(const Command& c) {
     m.ticket.state = out.state;
     m.ticket.version += 1;
     m.ticket.updated_at = c.at;
+    if (c.kind != EventKind::claim && c.kind != EventKind::release) m.ticket.active_at = c.at;
     return out;
 }
 
@@ -376,7 +472,8 @@ const std::vector<Transition>& Machine::transitions() {
 const std::vector<std::pair<std::string, bool>>& Machine::states() {
     static const std::vector<std::pair<std::string, bool>> list = [] {
         std::vector<std::pair<std::string, bool>> v;
-        for (const auto& name : state_names_by_id()) v.emplace_back(name, events_from(name).empty());
+        for (const auto& name : state_names_by_id())
+            v.emplace_back(name, events_from(name).empty());
         return v;
     }();
     return list;

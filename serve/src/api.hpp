@@ -9,6 +9,7 @@
 
 #include "tfadesk/engine/store.hpp"
 #include "tfadesk/serve/server.hpp"
+#include "stream.hpp"
 #include "writer.hpp"
 
 namespace tfadesk::serve {
@@ -21,6 +22,7 @@ struct Api {
     const Options& options;
     Writer& writer;
     std::unique_ptr<ReplyTexts> replies;
+    std::unique_ptr<Feed> feed;  // SPEC §14: follows the log for the streams
 
     std::unique_ptr<engine::Store> read_store() const;
 };

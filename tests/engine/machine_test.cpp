@@ -1,18 +1,19 @@
 // The ticket's state machine against SPEC §3. The expected table below is typed in by hand from
 // the spec, never read from Machine::transitions().
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include "tfadesk/engine/machine.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "tfadesk/engine/machine.hpp"
 
 namespace {
 
@@ -30,15 +31,18 @@ constexpr const char* kFarFuture = "2030-01-01T00:00:00.000Z";
 
 // SPEC §3, states (■ = terminal).
 const std::vector<std::pair<std::string, bool>> kSpecStates = {
-    {"received", false},          {"awaiting_requester", false}, {"identity_check", false},
-    {"self_service_advised", true}, {"partner_rejected", true},    {"identity_rejected", true},
-    {"approved", false},          {"disable_submitted", false},  {"completed", true},
-    {"cancelled", true},          {"expired", true},
+    {"received", false},        {"awaiting_requester", false},
+    {"identity_check", false},  {"self_service_advised", true},
+    {"partner_rejected", true}, {"identity_rejected", true},
+    {"approved", false},        {"disable_submitted", false},
+    {"completed", true},        {"cancelled", true},
+    {"expired", true},
 };
 
 const std::vector<std::string> kSpecEvents = {
-    "triage",  "update",         "check-passed",     "check-failed",   "partner-detected", "approve",
-    "submit-disable", "confirm-disabled", "disable-failed", "cancel", "expire",
+    "triage",  "update",         "check-passed",     "check-failed",   "partner-detected",
+    "approve", "submit-disable", "confirm-disabled", "disable-failed", "cancel",
+    "expire",  "claim",          "release",  // SPEC §14
 };
 
 Fields fields(Role role, Access access) {
@@ -76,20 +80,32 @@ Command cmd(EventKind kind, const std::string& agent, const std::string& at) {
 Command passing(EventKind kind, const std::string& at) {
     Command c = cmd(kind, "a2", at);
     switch (kind) {
-        case EventKind::update: c.note = "the requester answered"; break;
-        case EventKind::check_passed: c.check = "client_of_record"; c.agent = "a1"; break;
+        case EventKind::update:
+            c.note = "the requester answered";
+            break;
+        case EventKind::check_passed:
+            c.check = "client_of_record";
+            c.agent = "a1";
+            break;
         case EventKind::check_failed:
             c.check = "number_ownership";
             c.note = "could not prove control of the number";
             c.agent = "a1";
             break;
-        case EventKind::submit_disable: c.reference = "WAM-2026-0042"; break;
-        case EventKind::disable_failed: c.note = "the provider bounced it"; break;
-        case EventKind::cancel: c.note = "withdrawn by the requester"; break;
+        case EventKind::submit_disable:
+            c.reference = "WAM-2026-0042";
+            break;
+        case EventKind::disable_failed:
+            c.note = "the provider bounced it";
+            break;
+        case EventKind::cancel:
+            c.note = "withdrawn by the requester";
+            break;
         case EventKind::expire:
             c.at = kFarFuture;
             break;  // SPEC §12: judged at the entry's own time
-        default: break;
+        default:
+            break;
     }
     return c;
 }
@@ -102,8 +118,8 @@ EventKind kind_of(const std::string& name) {
 
 void must_accept(Machine& m, const Command& c, const std::string& expected_state) {
     const Outcome o = m.fire(c);
-    REQUIRE_MESSAGE(o.accepted, "setup event " << tfadesk::engine::to_string(c.kind)
-                                               << " refused: " << o.message(tfadesk::engine::to_string(c.kind)));
+    REQUIRE_MESSAGE(o.accepted, "setup event " << tfadesk::engine::to_string(c.kind) << " refused: "
+                                               << o.message(tfadesk::engine::to_string(c.kind)));
     REQUIRE(o.state == expected_state);
 }
 
@@ -185,9 +201,10 @@ void check_refused(Machine& m, const Command& c, const std::string& rule) {
 }  // namespace
 
 TEST_CASE("every (state, event) pair is accepted or refused as SPEC §3 says") {
-    // SPEC §3's events table, typed in by hand: (state, event) -> target. Anything absent is refused.
-    // Guards are made to pass by the setup and by passing(); the guard refusals have their own tests.
-    const std::map<std::pair<std::string, std::string>, std::string> expected = {
+    // SPEC §3's events table, typed in by hand: (state, event) -> target. Anything absent is
+    // refused. Guards are made to pass by the setup and by passing(); the guard refusals have their
+    // own tests.
+    std::map<std::pair<std::string, std::string>, std::string> expected = {
         {{"received", "triage"}, "identity_check"},  // opened as client / access no
         {{"received", "update"}, "received"},
         {{"received", "cancel"}, "cancelled"},
@@ -208,8 +225,12 @@ TEST_CASE("every (state, event) pair is accepted or refused as SPEC §3 says") {
         {{"disable_submitted", "disable-failed"}, "approved"},
         {{"disable_submitted", "cancel"}, "cancelled"},
     };
+    // SPEC §14: claim and release are self-loops in every non-terminal state.
+    for (const auto& [state, terminal] : kSpecStates)
+        if (!terminal)
+            for (const char* event : {"claim", "release"}) expected[{state, event}] = state;
     REQUIRE(kSpecStates.size() == 11);
-    REQUIRE(kSpecEvents.size() == 11);
+    REQUIRE(kSpecEvents.size() == 13);
 
     int accepted = 0, refused = 0;
     for (const auto& [state, terminal] : kSpecStates) {
@@ -251,12 +272,12 @@ TEST_CASE("every (state, event) pair is accepted or refused as SPEC §3 says") {
             }
         }
     }
-    CHECK(accepted == 19);
-    CHECK(refused == 121 - 19);
+    CHECK(accepted == 19 + 10);
+    CHECK(refused == 143 - 19 - 10);
 }
 
 TEST_CASE("the machine's own lists agree with SPEC §3") {
-    SUBCASE("25 rows in the transition table") { CHECK(Machine::transitions().size() == 25); }
+    SUBCASE("35 rows in the transition table") { CHECK(Machine::transitions().size() == 35); }
     SUBCASE("every spec state appears once, terminal exactly where the spec marks it") {
         const auto& states = Machine::states();
         CHECK(states.size() == kSpecStates.size());
@@ -285,7 +306,8 @@ TEST_CASE("the machine's own lists agree with SPEC §3") {
     }
     SUBCASE("event names round-trip") {
         CHECK(tfadesk::engine::all_events().size() == kSpecEvents.size());
-        for (const std::string& name : kSpecEvents) CHECK(tfadesk::engine::to_string(kind_of(name)) == name);
+        for (const std::string& name : kSpecEvents)
+            CHECK(tfadesk::engine::to_string(kind_of(name)) == name);
         CHECK_FALSE(tfadesk::engine::parse_event("open").has_value());
         CHECK_FALSE(tfadesk::engine::parse_event("check_passed").has_value());
     }
@@ -466,7 +488,9 @@ TEST_CASE("approve works for a portfolio admin too") {
 TEST_CASE("submit-disable needs a non-empty reference (R4)") {
     Clock clock;
     Machine m = machine_in("approved", clock);
-    SUBCASE("missing") { check_refused(m, cmd(EventKind::submit_disable, "a2", clock.next()), "R4"); }
+    SUBCASE("missing") {
+        check_refused(m, cmd(EventKind::submit_disable, "a2", clock.next()), "R4");
+    }
     SUBCASE("empty") {
         Command c = cmd(EventKind::submit_disable, "a2", clock.next());
         c.reference = "";
@@ -534,8 +558,8 @@ TEST_CASE("expire only after the SLA (R7)") {
 }
 
 TEST_CASE("a terminal state accepts no event (R8)") {
-    for (const char* state : {"self_service_advised", "partner_rejected", "identity_rejected", "completed",
-                              "cancelled", "expired"}) {
+    for (const char* state : {"self_service_advised", "partner_rejected", "identity_rejected",
+                              "completed", "cancelled", "expired"}) {
         CAPTURE(state);
         Clock clock;
         Machine m = machine_in(state, clock);
@@ -569,4 +593,45 @@ TEST_CASE("a moved machine keeps working") {
     c = std::move(b);
     must_accept(c, passing(EventKind::submit_disable, clock.next()), "disable_submitted");
     CHECK(c.ticket().version == 7);
+}
+
+TEST_CASE("claim and release set the assignee and are not activity for R7 (SPEC §14)") {
+    Clock clock;
+    Machine m = machine_in("awaiting_requester", clock);
+    const std::string active = m.ticket().active_at;
+    CHECK(active == m.ticket().updated_at);
+    CHECK_FALSE(m.ticket().assignee.has_value());
+
+    must_accept(m, cmd(EventKind::claim, "alice", clock.next()), "awaiting_requester");
+    CHECK(m.ticket().assignee == std::optional<std::string>("alice"));
+    CHECK(m.ticket().active_at == active);  // not activity
+    CHECK(m.ticket().updated_at != active);
+
+    SUBCASE("a claim of a held ticket must name the holder it takes over from") {
+        check_refused(m, cmd(EventKind::claim, "bob", clock.next()), "R8");
+        Command c = cmd(EventKind::claim, "bob", clock.next());
+        c.takes_over = "carol";
+        check_refused(m, c, "R8");
+        c.takes_over = "alice";
+        must_accept(m, c, "awaiting_requester");
+        CHECK(m.ticket().assignee == std::optional<std::string>("bob"));
+        Command again = cmd(EventKind::claim, "bob", clock.next());
+        again.takes_over = "bob";
+        check_refused(m, again, "R8");  // nobody else holds it: nothing to take over
+    }
+    SUBCASE("release clears it, and neither moves R7's clock") {
+        must_accept(m, cmd(EventKind::release, "alice", clock.next()), "awaiting_requester");
+        CHECK_FALSE(m.ticket().assignee.has_value());
+        CHECK(m.ticket().active_at == active);
+        // The SLA counts from the triage, not from the claim or the release.
+        Command e = cmd(EventKind::expire, "op", "2026-03-08T10:00:01.500Z");
+        CHECK(m.fire(e).accepted);
+    }
+    SUBCASE("any other event is activity") {
+        Command u = cmd(EventKind::update, "alice", clock.next());
+        u.note = "answered";
+        must_accept(m, u, "awaiting_requester");
+        CHECK(m.ticket().active_at == u.at);
+        CHECK(m.ticket().assignee == std::optional<std::string>("alice"));
+    }
 }
