@@ -211,6 +211,11 @@ void compress_large_body(const httplib::Request& req, httplib::Response& res) {
     out.resize(z.total_out);
     res.body = std::move(out);
     res.set_header("Content-Encoding", "gzip");
+    // httplib has set Content-Length from the body it was given before this step runs.
+    if (res.has_header("Content-Length")) {
+        res.headers.erase("Content-Length");
+        res.set_header("Content-Length", std::to_string(res.body.size()));
+    }
 }
 
 }  // namespace tfadesk::serve

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "helpers.hpp"
+#include "schema_undo.hpp"
 
 namespace store_test {
 namespace {
@@ -177,16 +178,18 @@ TEST_CASE("access log: a desk from before it reads as having none; its first wri
     // The desk as the previous schema left it.
     REQUIRE_FALSE(b.raw_exec(desk.location(),
                              b.is_postgres()
-                                 ? "DROP TABLE access_log; DROP TABLE access_log_refs; "
+                                 ? std::string(schema_undo::kPostgresWorkspace) +
+                                       "DROP TABLE access_log; DROP TABLE access_log_refs; "
                                    "DROP INDEX tickets_by_phone; DROP INDEX tickets_by_email; "
                                    "UPDATE tfadesk_meta SET schema_version = 1"
-                                 : "DROP TABLE access_log; DROP TABLE access_log_refs; "
+                                 : std::string(schema_undo::kSqliteWorkspace) +
+                                       "DROP TABLE access_log; DROP TABLE access_log_refs; "
                                    "DROP INDEX tickets_by_phone; DROP INDEX tickets_by_email; "
                                    "PRAGMA user_version = 3"));
     const std::string version_sql =
         b.is_postgres() ? "SELECT schema_version FROM tfadesk_meta" : "PRAGMA user_version";
     const std::string old_version = b.is_postgres() ? "1" : "3",
-                      new_version = b.is_postgres() ? "2" : "4";
+                      new_version = b.is_postgres() ? "3" : "5";
     const std::string has_table =
         b.is_postgres() ? "SELECT count(*) FROM pg_class WHERE relname = 'access_log'"
                         : "SELECT count(*) FROM sqlite_master WHERE name = 'access_log'";

@@ -870,7 +870,7 @@ TEST_CASE("postgres: the schema is created by the first write, inside its transa
     open(*open_rw(desk.location()), fields("HD-2"), 2);
     CHECK(s->exists("HD-2"));
     open(*s, fields("HD-1"), 3);
-    CHECK(b.raw_value(desk.location(), "SELECT schema_version FROM tfadesk_meta") == "2");
+    CHECK(b.raw_value(desk.location(), "SELECT schema_version FROM tfadesk_meta") == "3");
     CHECK(s->head().seq == 2);
 }
 
