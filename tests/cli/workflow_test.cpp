@@ -694,7 +694,7 @@ TEST_CASE("--json documents: show, list, history and replay") {
     std::set<std::string> next;
     for (const auto& e : t.at("next_events")) next.insert(e.get<std::string>());
     CHECK(next == std::set<std::string>{"check-passed", "check-failed", "partner-detected",
-                                        "approve", "cancel"});
+                                        "approve", "cancel", "claim", "release"});  // + SPEC §14
     CHECK(t.contains("waiting_for"));
 
     SUBCASE("history --json") {
