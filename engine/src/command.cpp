@@ -12,7 +12,7 @@ namespace tfadesk::engine {
 using nlohmann::json;
 
 namespace {
-constexpr std::array<std::pair<EventKind, std::string_view>, 11> kNames = {{
+constexpr std::array<std::pair<EventKind, std::string_view>, 13> kNames = {{
     {EventKind::triage, "triage"},
     {EventKind::update, "update"},
     {EventKind::check_passed, "check-passed"},
@@ -24,6 +24,8 @@ constexpr std::array<std::pair<EventKind, std::string_view>, 11> kNames = {{
     {EventKind::disable_failed, "disable-failed"},
     {EventKind::cancel, "cancel"},
     {EventKind::expire, "expire"},
+    {EventKind::claim, "claim"},
+    {EventKind::release, "release"},
 }};
 
 [[noreturn]] void invalid(const std::string& what) { throw Error(ErrorKind::invalid_input, what); }
@@ -101,6 +103,7 @@ json details_of(const Command& c) {
     }
     if (!c.by_token.empty()) d["by_token"] = c.by_token;
     if (!c.via.empty()) d[std::string(kViaKey)] = c.via;
+    if (c.takes_over) d[std::string(kTakesOverKey)] = *c.takes_over;
     return d;
 }
 
@@ -142,6 +145,9 @@ Command command_from_entry(std::string_view event, const FlatObject& d, const st
         } else if (key == kViaKey) {
             if (!is_via(v)) throw fail("via is not intake:SOURCE");
             c.via = v;
+        } else if (key == kTakesOverKey) {
+            if (c.kind != EventKind::claim) throw fail("takes_over on an event other than claim");
+            c.takes_over = v;
         } else if (key == kAckRelatedKey) {
             if (c.kind != EventKind::approve)
                 throw fail("ack_related on an event other than approve");

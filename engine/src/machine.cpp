@@ -54,6 +54,8 @@ TFADESK_EVENT(confirm_disabled, confirm_disabled);
 TFADESK_EVENT(disable_failed, disable_failed);
 TFADESK_EVENT(cancel, cancel);
 TFADESK_EVENT(expire, expire);
+TFADESK_EVENT(claim, claim);
+TFADESK_EVENT(release, release);
 #undef TFADESK_EVENT
 
 // ---- Guards: a few lines that call rules::. A refusing guard leaves its reason in the
@@ -121,7 +123,8 @@ struct is_past_sla {
     static constexpr const char* name = "is_past_sla";
     template <class Evt, class Fsm, class S, class T>
     bool operator()(const Evt& e, Fsm& fsm, S&, T&) const {
-        const auto last = rules::parse_utc(fsm.ticket_->updated_at);
+        // SPEC §14: claim and release are not activity; active_at is the last other entry's time.
+        const auto last = rules::parse_utc(fsm.ticket_->active_at);
         const auto at = rules::parse_utc(e.cmd.at);
         auto now = rules::parse_utc(e.cmd.now.value_or(e.cmd.at));
         if (!last || !now || !at) throw Error(ErrorKind::invalid_input, "expire: unreadable time");
@@ -130,6 +133,22 @@ struct is_past_sla {
         if (*now > *at) now = at;
         if (e.cmd.sla_ms) return allow(fsm, rules::sla_elapsed_ms(*last, *now, *e.cmd.sla_ms));
         return allow(fsm, rules::sla_elapsed(*last, *now, e.cmd.sla_hours.value_or(rules::kDefaultSlaHours)));
+    }
+};
+
+// SPEC §14: a claim of a ticket another agent holds is a take-over, which names that agent (the
+// workflow fills it in from the ticket, so a stored entry that names another is refused).
+struct is_free_or_taken_over {
+    static constexpr const char* name = "is_free_or_taken_over";
+    template <class Evt, class Fsm, class S, class T>
+    bool operator()(const Evt& e, Fsm& fsm, S&, T&) const {
+        const auto& held = fsm.ticket_->assignee;
+        const bool other = held && *held != e.cmd.agent;
+        if (other ? e.cmd.takes_over == held : !e.cmd.takes_over) return true;
+        fsm.refusal_ = rules::Refusal{
+            "R8", other ? "the ticket is held by " + *held + "; a claim takes it over from that agent"
+                        : "the ticket is not held by another agent, so there is nothing to take over"};
+        return false;
     }
 };
 
@@ -164,6 +183,22 @@ struct mark_partner {
     }
 };
 
+struct assign_to_agent {
+    static constexpr const char* name = "assign_to_agent";
+    template <class Evt, class Fsm, class S, class T>
+    void operator()(const Evt& e, Fsm& fsm, S&, T&) const {
+        fsm.ticket_->assignee = e.cmd.agent;
+    }
+};
+
+struct clear_assignee {
+    static constexpr const char* name = "clear_assignee";
+    template <class Evt, class Fsm, class S, class T>
+    void operator()(const Evt&, Fsm& fsm, S&, T&) const {
+        fsm.ticket_->assignee.reset();
+    }
+};
+
 // The rule that governs an event, named when the event arrives in a state with no row for it.
 std::string governing_rule(EventKind k) {
     switch (k) {
@@ -173,7 +208,9 @@ std::string governing_rule(EventKind k) {
         case EventKind::confirm_disabled:
         case EventKind::disable_failed: return "R4";
         case EventKind::expire: return "R7";
-        case EventKind::cancel: return "R8";
+        case EventKind::cancel:
+        case EventKind::claim:
+        case EventKind::release: return "R8";
         default: return "R5";
     }
 }
@@ -194,6 +231,8 @@ struct Desk_ : msm::front::state_machine_def<Desk_> {
     Row   < Received         , triage          , AwaitingRequester , none         , is_unanswered        >,
     Row   < Received         , update          , Received          , apply_answer , allows_role_change        >,
     Row   < Received         , cancel          , Cancelled         , none         , none                 >,
+    Row   < Received         , claim           , Received          , assign_to_agent, is_free_or_taken_over >,
+    Row   < Received         , release         , Received          , clear_assignee, none                 >,
     //    +------------------+-----------------+-------------------+--------------+----------------------+
     Row   < AwaitingRequester, triage          , PartnerRejected   , none         , is_partner           >,
     Row   < AwaitingRequester, triage          , SelfServiceAdvised, none         , has_portfolio_access >,
@@ -203,20 +242,28 @@ struct Desk_ : msm::front::state_machine_def<Desk_> {
     Row   < AwaitingRequester, partner_detected, PartnerRejected   , mark_partner , none                 >,
     Row   < AwaitingRequester, cancel          , Cancelled         , none         , none                 >,
     Row   < AwaitingRequester, expire          , Expired           , none         , is_past_sla          >,
+    Row   < AwaitingRequester, claim           , AwaitingRequester , assign_to_agent, is_free_or_taken_over >,
+    Row   < AwaitingRequester, release         , AwaitingRequester , clear_assignee, none                 >,
     //    +------------------+-----------------+-------------------+--------------+----------------------+
     Row   < IdentityCheck    , check_passed    , IdentityCheck     , record_check , none                 >,
     Row   < IdentityCheck    , check_failed    , IdentityRejected  , record_check , none                 >,
     Row   < IdentityCheck    , partner_detected, PartnerRejected   , mark_partner , none                 >,
     Row   < IdentityCheck    , approve         , Approved          , none         , can_approve          >,
     Row   < IdentityCheck    , cancel          , Cancelled         , none         , none                 >,
+    Row   < IdentityCheck    , claim           , IdentityCheck     , assign_to_agent, is_free_or_taken_over >,
+    Row   < IdentityCheck    , release         , IdentityCheck     , clear_assignee, none                 >,
     //    +------------------+-----------------+-------------------+--------------+----------------------+
     Row   < Approved         , partner_detected, PartnerRejected   , mark_partner , none                 >,
     Row   < Approved         , submit_disable  , DisableSubmitted  , none         , has_reference        >,
     Row   < Approved         , cancel          , Cancelled         , none         , none                 >,
+    Row   < Approved         , claim           , Approved          , assign_to_agent, is_free_or_taken_over >,
+    Row   < Approved         , release         , Approved          , clear_assignee, none                 >,
     //    +------------------+-----------------+-------------------+--------------+----------------------+
     Row   < DisableSubmitted , confirm_disabled, Completed         , none         , none                 >,
     Row   < DisableSubmitted , disable_failed  , Approved          , none         , none                 >,
-    Row   < DisableSubmitted , cancel          , Cancelled         , none         , none                 >
+    Row   < DisableSubmitted , cancel          , Cancelled         , none         , none                 >,
+    Row   < DisableSubmitted , claim           , DisableSubmitted  , assign_to_agent, is_free_or_taken_over >,
+    Row   < DisableSubmitted , release         , DisableSubmitted  , clear_assignee, none                 >
     //    +------------------+-----------------+-------------------+--------------+----------------------+
     > {};
     // clang-format on
@@ -318,6 +365,7 @@ Machine::Machine(rules::Fields opened, const std::string& opened_at)
     impl_->ticket.fields = std::move(opened);
     impl_->ticket.version = 1;
     impl_->ticket.updated_at = opened_at;
+    impl_->ticket.active_at = opened_at;
     impl_->desk.ticket_ = &impl_->ticket;
     impl_->desk.start();
 }
@@ -343,6 +391,8 @@ Outcome Machine::fire(const Command& c) {
         case EventKind::disable_failed: handled = m.process<disable_failed>(c); break;
         case EventKind::cancel: handled = m.process<cancel>(c); break;
         case EventKind::expire: handled = m.process<expire>(c); break;
+        case EventKind::claim: handled = m.process<claim>(c); break;
+        case EventKind::release: handled = m.process<release>(c); break;
     }
     Outcome out;
     out.state = m.state_name();
@@ -358,6 +408,7 @@ Outcome Machine::fire(const Command& c) {
     m.ticket.state = out.state;
     m.ticket.version += 1;
     m.ticket.updated_at = c.at;
+    if (c.kind != EventKind::claim && c.kind != EventKind::release) m.ticket.active_at = c.at;
     return out;
 }
 

@@ -2,7 +2,10 @@
 
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/engine/store.hpp"
 #include "tfadesk/rules/fields.hpp"
+#include "tfadesk/rules/policy.hpp"
+#include "tfadesk/rules/time.hpp"
 
 namespace tfadesk::engine {
 
@@ -37,7 +40,8 @@ rules::Fields fields_from_members(const FlatObject& members) {
             continue;  // the connector that opened it (SPEC §17)
         }
         if (!rules::is_field_name(m.key) || m.kind != FlatMember::Kind::text)
-            throw Error(ErrorKind::integrity, "open details hold an unknown or non-text field '" + std::string(m.key) + "'");
+            throw Error(ErrorKind::integrity, "open details hold an unknown or non-text field '" +
+                                                  std::string(m.key) + "'");
         submitted = submitted || m.key == "submitted_at";
     }
     if (!submitted) throw Error(ErrorKind::integrity, "open details lack submitted_at");
@@ -59,6 +63,20 @@ rules::Fields fields_from_json(const json& j) {
     return fields_from_members(flat_members(j));
 }
 
+std::optional<std::string> due_at(const Ticket& t) {
+    if (t.state != "awaiting_requester") return std::nullopt;
+    const auto active = rules::parse_utc(t.active_at);
+    if (!active) return std::nullopt;
+    return rules::format_utc_ms(*active + rules::kDefaultSlaHours * 3600000);
+}
+
+std::string sort_value(const Ticket& t, std::string_view sort) {
+    if (sort == "updated_at") return t.updated_at;
+    if (sort == "submitted_at") return t.fields.submitted_at;
+    if (sort == "due_at") return due_at(t).value_or("~");
+    return t.fields.ref;
+}
+
 json to_json(const Ticket& t) {
     json j = fields_to_json(t.fields);
     json checks = json::object();
@@ -67,6 +85,9 @@ json to_json(const Ticket& t) {
     j["state"] = t.state;
     j["version"] = t.version;
     j["updated_at"] = t.updated_at;
+    j["assignee"] = t.assignee ? json(*t.assignee) : json(nullptr);
+    const auto due = due_at(t);
+    j["due_at"] = due ? json(*due) : json(nullptr);
     return j;
 }
 
@@ -85,8 +106,10 @@ std::vector<std::string> differences(const Ticket& a, const Ticket& b) {
             if (u.rfind(name, 0) == 0) return true;
         return false;
     };
-    differ("requester_role", fa.requester_role == fb.requester_role && !unreadable("requester_role"));
-    differ("portfolio_access", fa.portfolio_access == fb.portfolio_access && !unreadable("portfolio_access"));
+    differ("requester_role",
+           fa.requester_role == fb.requester_role && !unreadable("requester_role"));
+    differ("portfolio_access",
+           fa.portfolio_access == fb.portfolio_access && !unreadable("portfolio_access"));
     differ("reason", fa.reason == fb.reason);
     differ("waba_id", fa.waba_id == fb.waba_id);
     differ("portfolio_id", fa.portfolio_id == fb.portfolio_id);
@@ -97,6 +120,8 @@ std::vector<std::string> differences(const Ticket& a, const Ticket& b) {
     differ("checks", a.checks == b.checks && !unreadable("checks"));
     differ("check_agents", a.check_agents == b.check_agents);
     differ("updated_at", a.updated_at == b.updated_at);
+    differ("assignee", a.assignee == b.assignee);
+    differ("active_at", a.active_at == b.active_at);
     return out;
 }
 

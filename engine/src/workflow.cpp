@@ -129,13 +129,15 @@ Machine replay(const std::vector<LogEntry>& entries, const std::optional<std::st
             if (at && *at > *limit) break;
         }
         if (e.tseq != m.ticket().version + 1)
-            throw Error(ErrorKind::integrity, where(e) + ": expected #" + std::to_string(m.ticket().version + 1));
+            throw Error(ErrorKind::integrity,
+                        where(e) + ": expected #" + std::to_string(m.ticket().version + 1));
         flat = parse_flat_object(e.details);
         const Command c = flat ? command_from_entry(e.event, *flat, e.agent, e.at)
                                : command_from_entry(e.event, parsed(e), e.agent, e.at);
         const Outcome o = m.fire(c);
         if (!o.accepted)
-            throw Error(ErrorKind::integrity, where(e) + ": the workflow refuses it: " + o.message(e.event));
+            throw Error(ErrorKind::integrity,
+                        where(e) + ": the workflow refuses it: " + o.message(e.event));
         if (o.state != e.state)
             throw Error(ErrorKind::integrity, where(e) + ": stored state '" + e.state +
                                                   "' but the workflow gives '" + o.state + "'");
@@ -154,9 +156,20 @@ EventResult apply_event(Journal& journal, const std::string& ref, const Command&
                                              std::to_string(m.ticket().version) + ", not " +
                                              std::to_string(*expect_version) +
                                              " (--expect-version): it changed since you looked");
-    EventResult r{m.fire(c), {}};
+    // SPEC §14: claiming a ticket another agent holds takes it over, which needs a note and is
+    // recorded with the agent it is taken from.
+    const auto& held = m.ticket().assignee;
+    Command judged = c;
+    if (c.kind == EventKind::claim && held && *held != c.agent && !m.terminal()) {
+        if (!c.note || c.note->find_first_not_of(" \t\r\n") == std::string::npos)
+            throw Error(ErrorKind::invalid_input, "--note: ticket '" + ref + "' is held by " +
+                                                      *held +
+                                                      "; taking it over needs a --note saying why");
+        judged.takes_over = held;
+    }
+    EventResult r{m.fire(judged), {}};
     if (r.outcome.accepted) {
-        LogEntry e = event_entry(m, c);
+        LogEntry e = event_entry(m, judged);
         if (before_append) before_append(e);
         journal.append(e, m.ticket());
     }

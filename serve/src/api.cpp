@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
+#include <set>
 #include <fstream>
 #include <streambuf>
 
@@ -20,6 +22,8 @@
 #include "tfadesk/desk/tickets.hpp"
 #include "tfadesk/desk/verify.hpp"
 #include "tfadesk/desk/views.hpp"
+#include "tfadesk/desk/workspace.hpp"
+#include "tfadesk/desk/clock.hpp"
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/machine.hpp"
@@ -41,6 +45,7 @@ struct ReplyTexts {
 
 Api::Api(const Options& o, Writer& w) : options(o), writer(w) {
     replies = std::make_unique<ReplyTexts>(ReplyTexts{desk::Templates::load(o.templates)});
+    feed = std::make_unique<Feed>([this] { return read_store(); });
 }
 Api::~Api() = default;
 
@@ -240,37 +245,91 @@ void get_me(Api& api, const Request& req, Response& res) {
     send_json(res, 200, {{"name", a.name}, {"roles", std::vector<std::string>(a.roles.begin(), a.roles.end())}});
 }
 
-void list_tickets(Api& api, const Request& req, Response& res) {
-    check_query(req, {"state"});
-    const auto state = query_value(req, "state");
-    if (state) {
-        const auto& states = engine::Machine::states();
-        if (std::none_of(states.begin(), states.end(), [&](const auto& s) { return s.first == *state; }))
-            throw Error(ErrorKind::invalid_input, "state: unknown state '" + *state + "'");
+// ---- the workspace (SPEC §14) ------------------------------------------------------------------
+
+// The ticket object of the API: the view of `show --json` plus `allowed`, the events `who` may
+// apply now.
+json api_ticket(engine::Store& store, const engine::Ticket& t, const engine::Account& who) {
+    json j = desk::ticket_view(store, t);
+    j["allowed"] = desk::allowed_events(store, t, who.roles, who.name, desk::now_utc());
+    return j;
+}
+
+// Percent-encodes a query value for the Link header.
+std::string url_encoded(const std::string& s) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+        else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
     }
-    auto store = shared(api.read_store());
-    const auto who = caller(req, *store).account.name;
-    // httplib calls the provider while `req` lives. The read is on record before the array's end.
-    stream(res, kJson, store, [state, &api, &req, who](engine::Store& s, std::ostream& out) {
-        bool first = true;
-        desk::ReturnedRefs refs;
-        out << "[";
-        s.for_each_ticket(state, [&](const engine::Ticket& t) {
-            out << (first ? "\n" : ",\n") << dump(desk::ticket_view(t));
-            refs.add(t.fields.ref);
-            first = false;
-        });
-        record_read(api, req, who, refs);
-        out << (first ? "]\n" : "\n]\n");
-    });
+    return out;
+}
+
+void list_tickets(Api& api, const Request& req, Response& res) {
+    static const std::set<std::string, std::less<>> known = {"q", "state", "open", "assignee", "overdue",
+                                                             "ready_for", "sort", "limit", "cursor"};
+    for (const auto& [key, value] : req.params) {
+        if (!known.count(key)) throw HttpError(400, "invalid", "unknown query parameter '" + key + "'");
+        if (key != "state" && req.params.count(key) > 1)
+            throw HttpError(400, "invalid", "query parameter '" + key + "' given more than once");
+    }
+    desk::ListRequest r;
+    r.q = query_value(req, "q");
+    for (auto [it, end] = req.params.equal_range("state"); it != end; ++it) r.states.push_back(it->second);
+    r.open = query_flag(req, "open");
+    r.assignee = query_value(req, "assignee");
+    r.overdue = query_flag(req, "overdue");
+    r.ready_for = query_value(req, "ready_for");
+    r.sort = query_value(req, "sort");
+    r.limit = query_value(req, "limit");
+    r.cursor = query_value(req, "cursor");
+    auto store = api.read_store();
+    const auto who = caller(req, *store).account;
+    auto query = desk::ticket_query(r, who.name, desk::now_utc());
+    // R6's "may approve" needs the approver role first.
+    const bool nothing = query.ready_for && store->has_accounts() && !who.roles.count("approver");
+    auto [page, more] = nothing ? std::pair<std::vector<engine::Ticket>, bool>{} : store->find_tickets(query);
+    const auto total = nothing ? 0 : store->count_tickets(query);
+    desk::ReturnedRefs refs;
+    std::string body = "[";
+    for (const auto& t : page) {
+        body += (body.size() == 1 ? "\n" : ",\n") + dump(desk::ticket_view(t));
+        refs.add(t.fields.ref);
+    }
+    body += page.empty() ? "]\n" : "\n]\n";
+    if (more && !page.empty()) {
+        std::string url = "/api/v1/tickets?";
+        for (const auto& [key, value] : req.params)
+            if (key != "cursor") url += key + "=" + url_encoded(value) + "&";
+        url += "cursor=" + desk::next_cursor(query, page.back());
+        res.set_header("Link", "<" + url + ">; rel=\"next\"");
+    }
+    res.set_header("X-Total-Count", std::to_string(total));
+    record_read(api, req, who.name, refs);
+    res.status = 200;
+    res.set_content(body, kJson);
+}
+
+void get_counts(Api& api, const Request& req, Response& res) {
+    check_query(req, {});
+    auto store = api.read_store();
+    const auto who = caller(req, *store).account;
+    auto counts = store->workspace_counts(who.name, desk::now_utc());
+    if (store->has_accounts() && !who.roles.count("approver")) counts.ready_for_me = 0;
+    send_json(res, 200, desk::counts_view(counts));
 }
 
 void get_ticket(Api& api, const Request& req, Response& res) {
     check_query(req, {});
     auto store = api.read_store();
-    const auto who = caller(req, *store).account.name;
-    const json t = desk::ticket_view(*store, desk::get_ticket(*store, req.matches[1]));
-    record_read(api, req, who, desk::ReturnedRefs(req.matches[1]));
+    const auto who = caller(req, *store).account;
+    const json t = api_ticket(*store, desk::get_ticket(*store, req.matches[1]), who);
+    record_read(api, req, who.name, desk::ReturnedRefs(req.matches[1]));
     res.set_header("ETag", etag(t));
     send_json(res, 200, t);
 }
@@ -419,11 +478,13 @@ rules::RawFields ticket_fields(const json& body, bool& triage) {
 
 void post_ticket(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
     check_query(req, {});
-    const auto who = caller(req, *api.read_store()).actor;
+    const auto c = caller(req, *api.read_store());
+    const auto who = c.actor;
+    const auto account = c.account;
     bool triage = false;
     const auto raw = ticket_fields(body_object(read_body(req, reader, api.options.max_body_bytes)), triage);
-    const json t = api.writer.batched([raw, who, triage](engine::Store& s) {
-        return desk::ticket_view(s, desk::open_ticket_in(s, raw, who, triage));
+    const json t = api.writer.batched([raw, who, triage, account](engine::Store& s) {
+        return api_ticket(s, desk::open_ticket_in(s, raw, who, triage), account);
     });
     res.set_header("Location", "/api/v1/tickets/" + t.at("ref").get<std::string>());
     res.set_header("ETag", etag(t));
@@ -487,15 +548,17 @@ desk::EventRequest event_request(const json& body, const desk::Actor& who) {
 void post_event(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
     check_query(req, {});
     const auto expect = if_match_version(req);
-    const auto who = caller(req, *api.read_store()).actor;
+    const auto c = caller(req, *api.read_store());
+    const auto who = c.actor;
+    const auto account = c.account;
     auto request =
         event_request(body_object(read_body(req, reader, api.options.max_body_bytes)), who);
     desk::validate_event(request);  // invalid input answers at once, without waiting for the writer
     request.expect_version = expect;
     const std::string ref = req.matches[1];
-    const json t = api.writer.batched([ref, request](engine::Store& s) {
+    const json t = api.writer.batched([ref, request, account](engine::Store& s) {
         try {
-            return desk::ticket_view(s, desk::apply_event_in(s, ref, request));
+            return api_ticket(s, desk::apply_event_in(s, ref, request), account);
         } catch (const Error& e) {
             // The desk's checks keep their order (role, ticket, version, workflow); its conflict
             // is stale exactly when the ticket's version differs from If-Match's.
@@ -624,6 +687,8 @@ void install_api(httplib::Server& svr, Api& api) {
     get("/api/v1/checkpoint", get_checkpoint);
     get("/api/v1/stats", get_stats);
     get("/api/v1/diagram", get_diagram);
+    get("/api/v1/counts", get_counts);  // SPEC §14
+    get("/api/v1/stream", get_stream);
 }
 
 }  // namespace tfadesk::serve

@@ -10,6 +10,7 @@
 #include "tfadesk/engine/store.hpp"
 #include "tfadesk/serve/server.hpp"
 #include "routes.hpp"
+#include "stream.hpp"
 #include "writer.hpp"
 
 namespace tfadesk::serve {
@@ -23,6 +24,7 @@ struct Api {
     Writer& writer;
     std::unique_ptr<ReplyTexts> replies;
     RouteBook routes;  // SPEC §16: every route and its methods (405 with Allow, metrics labels)
+    std::unique_ptr<Feed> feed;  // SPEC §14: follows the log for the streams
 
     std::unique_ptr<engine::Store> read_store() const;
 };

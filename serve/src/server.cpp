@@ -280,6 +280,8 @@ void Server::Impl::configure() {
     install_page();
     install_api(svr, *api);
     install_intake(svr, *api, connectors);  // SPEC §17 (with no connectors every source is 404)
+    // SPEC §14: a body over 64 KiB is gzipped when the client accepts it (stream.cpp).
+    svr.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) { compress_large_body(req, res); });
     // Any other body-carrying request: answered without reading the body (httplib would read
     // it all into memory before finding no route).
     auto no_route = [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader&) {
@@ -329,6 +331,7 @@ void Server::Impl::install_guards() {
             self->refuse_wrong_method(req, res);
             return R::Handled;
         }
+        hide_accept_encoding(req);  // SPEC §14: only we compress (stream.cpp)
         if (req.is_multipart_form_data()) {
             close_after(req);
             send_error(res, 400, "invalid", "multipart bodies are not accepted: send JSON (or the import file as it is)");
@@ -435,6 +438,7 @@ void Server::stop() {
     if (impl_->stopped || !impl_->http) return;
     impl_->stopped = true;
     if (impl_->front) impl_->front->stop();  // parked connections are closed: none is in flight
+    if (impl_->api && impl_->api->feed) impl_->api->feed->stop();  // SPEC §14: streams end too
     // httplib's stop() does nothing until its accept loop runs: a stop that comes just as serve()
     // starts waits (briefly) for it, so it is never lost.
     for (int i = 0; i < 500 && impl_->serving && !impl_->http->is_running(); ++i)

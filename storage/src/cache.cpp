@@ -1,7 +1,13 @@
 // The caches on SQLite: ticket rows and account rows, rebuilt from the log by every append and
 // compared with it by verify.
+#include <algorithm>
+#include <map>
+
 #include "rows.hpp"
 #include "sqlite_impl.hpp"
+#include "workspace.hpp"
+#include "tfadesk/engine/error.hpp"
+#include "tfadesk/engine/machine.hpp"
 #include "tfadesk/rules/time.hpp"
 
 namespace tfadesk::storage {
@@ -12,8 +18,20 @@ namespace {
 
 constexpr const char* kTicketColumns =
     "ref, phone, client_id, requester_email, requester_role, portfolio_access, reason, waba_id, "
-    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at";
+    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, assignee, active_at";
+// A desk read before schema 5 (read-only: not migrated) has no claims: nobody holds a ticket and
+// its last activity is its last entry.
+constexpr const char* kTicketColumnsV4 =
+    "ref, phone, client_id, requester_email, requester_role, portfolio_access, reason, waba_id, "
+    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, NULL, updated_at";
+// Written: the read columns and schema 5's derived ones (storage/src/workspace.hpp).
+constexpr const char* kTicketWriteColumns =
+    "ref, phone, client_id, requester_email, requester_role, portfolio_access, reason, waba_id, "
+    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, assignee, active_at, "
+    "due_at, phone_rev, is_open";
 constexpr const char* kAccountColumns = "name, roles, enabled, created_at, updated_at, version";
+
+const char* ticket_columns(int schema) { return schema >= 5 ? kTicketColumns : kTicketColumnsV4; }
 
 void bind_opt(SQLite::Statement& s, int index, const std::optional<std::string>& v) {
     if (v) s.bindNoCopy(index, *v);
@@ -37,6 +55,8 @@ Ticket ticket_from(SQLite::Statement& q) {
     t.version = q.getColumn(12).getInt64();
     rows::read_checks(t, q.getColumn(13).getString(), q.getColumn(14).getString());
     t.updated_at = q.getColumn(15).getString();
+    t.assignee = opt_text(q.getColumn(16));
+    t.active_at = q.getColumn(17).getString();
     return t;
 }
 
@@ -55,8 +75,19 @@ engine::Account account_from(SQLite::Statement& q) {
 
 void Database::Impl::write_ticket(const Ticket& t) {
     auto& up = upsert_ticket;
-    if (!up) up.emplace(db, std::string("INSERT OR REPLACE INTO tickets (") + kTicketColumns +
-                                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    // An upsert, not INSERT OR REPLACE: the per-state counts are kept by the row's UPDATE trigger.
+    if (!up)
+        up.emplace(db, std::string("INSERT INTO tickets (") + kTicketWriteColumns +
+                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (ref) DO UPDATE SET "
+                           "phone = excluded.phone, client_id = excluded.client_id, requester_email = "
+                           "excluded.requester_email, requester_role = excluded.requester_role, portfolio_access = "
+                           "excluded.portfolio_access, reason = excluded.reason, waba_id = excluded.waba_id, "
+                           "portfolio_id = excluded.portfolio_id, submitted_at = excluded.submitted_at, note = "
+                           "excluded.note, state = excluded.state, version = excluded.version, checks = "
+                           "excluded.checks, check_agents = excluded.check_agents, updated_at = excluded.updated_at, "
+                           "assignee = excluded.assignee, active_at = excluded.active_at, due_at = excluded.due_at, "
+                           "phone_rev = excluded.phone_rev, is_open = excluded.is_open");
+    const std::string due = workspace::stored_due_at(t), rev = workspace::phone_reversed(t.fields.phone);
     const auto& f = t.fields;
     const std::string checks = rows::checks_text(t), agents = rows::check_agents_text(t);
     const std::string role(rules::to_string(f.requester_role)), access(rules::to_string(f.portfolio_access));
@@ -77,6 +108,11 @@ void Database::Impl::write_ticket(const Ticket& t) {
     up->bindNoCopy(14, checks);
     up->bindNoCopy(15, agents);
     up->bindNoCopy(16, t.updated_at);
+    bind_opt(*up, 17, t.assignee);
+    up->bindNoCopy(18, t.active_at);
+    up->bindNoCopy(19, due);
+    up->bindNoCopy(20, rev);
+    up->bind(21, workspace::is_open(t.state));
     up->exec();
 }
 
@@ -123,7 +159,7 @@ std::optional<Ticket> Database::ticket(std::string_view ref) {
     return guarded(path_, [&]() -> std::optional<Ticket> {
         impl_->flush();
         auto& q = impl_->select_ticket;
-        if (!q) q.emplace(impl_->db, std::string("SELECT ") + kTicketColumns + " FROM tickets WHERE ref = ?");
+        if (!q) q.emplace(impl_->db, std::string("SELECT ") + ticket_columns(impl_->schema) + " FROM tickets WHERE ref = ?");
         q->reset();
         q->bind(1, std::string(ref));
         if (!q->executeStep()) return std::nullopt;
@@ -137,7 +173,7 @@ void Database::for_each_ticket(const std::optional<std::string>& state,
                                const std::function<void(const Ticket&)>& fn) {
     guarded(path_, [&] {
         impl_->flush();
-        std::string sql = std::string("SELECT ") + kTicketColumns + " FROM tickets";
+        std::string sql = std::string("SELECT ") + ticket_columns(impl_->schema) + " FROM tickets";
         if (state) sql += " WHERE state = ?";
         sql += " ORDER BY ref";
         SQLite::Statement q(impl_->db, sql);
@@ -149,7 +185,7 @@ void Database::for_each_ticket(const std::optional<std::string>& state,
 std::function<std::optional<Ticket>()> Database::ticket_cursor() {
     return guarded(path_, [&]() -> std::function<std::optional<Ticket>()> {
         impl_->flush();
-        auto q = std::make_shared<SQLite::Statement>(impl_->db, std::string("SELECT ") + kTicketColumns +
+        auto q = std::make_shared<SQLite::Statement>(impl_->db, std::string("SELECT ") + ticket_columns(impl_->schema) +
                                                                     " FROM tickets ORDER BY ref");
         auto done = std::make_shared<bool>(false);
         return [q, done, path = path_]() {
@@ -266,6 +302,112 @@ void Database::for_each_account(const std::function<void(const engine::Account&)
     guarded(path_, [&] {
         SQLite::Statement q(impl_->db, std::string("SELECT ") + kAccountColumns + " FROM accounts ORDER BY name");
         while (q.executeStep()) fn(account_from(q));
+    });
+}
+
+// ---- the workspace (SPEC §14) ----------------------------------------------------------------
+
+namespace {
+
+void require_workspace(int schema, const std::string& path) {
+    if (schema < 5)
+        throw engine::Error(engine::ErrorKind::unexpected,
+                            path + " predates search and claims (schema " + std::to_string(schema) +
+                                "): any write command brings it up to date");
+}
+
+void bind_all(SQLite::Statement& s, const std::vector<std::string>& params) {
+    for (std::size_t i = 0; i < params.size(); ++i) s.bind(static_cast<int>(i + 1), params[i]);
+}
+
+}  // namespace
+
+std::pair<std::vector<Ticket>, bool> Database::find_tickets(const engine::TicketQuery& query) {
+    require_workspace(impl_->schema, path_);
+    return guarded(path_, [&] {
+        impl_->flush();
+        const auto sql = workspace::page(query, kTicketColumns, workspace::Dialect::sqlite);
+        SQLite::Statement q(impl_->db, sql.text);
+        bind_all(q, sql.params);
+        std::vector<Ticket> out;
+        bool more = false;
+        while (q.executeStep()) {
+            if (out.size() == query.limit) {
+                more = true;
+                break;
+            }
+            out.push_back(ticket_from(q));
+        }
+        return std::pair(std::move(out), more);
+    });
+}
+
+std::int64_t Database::count_tickets(const engine::TicketQuery& query) {
+    require_workspace(impl_->schema, path_);
+    return guarded(path_, [&]() -> std::int64_t {
+        impl_->flush();
+        if (workspace::counted_by_state(query)) {
+            std::string sql = "SELECT coalesce(sum(n), 0) FROM ticket_counts";
+            std::vector<std::string> states = query.states;
+            if (query.open_only) {
+                if (states.empty()) states = workspace::open_states();
+                else
+                    states.erase(std::remove_if(states.begin(), states.end(),
+                                                [](const std::string& s) { return !workspace::is_open(s); }),
+                                 states.end());
+                if (states.empty()) return 0;
+            }
+            for (std::size_t i = 0; i < states.size(); ++i) sql += i ? ", ?" : " WHERE state IN (?";
+            if (!states.empty()) sql += ")";
+            SQLite::Statement q(impl_->db, sql);
+            bind_all(q, states);
+            q.executeStep();
+            return q.getColumn(0).getInt64();
+        }
+        const auto sql = workspace::count(query, workspace::Dialect::sqlite);
+        SQLite::Statement q(impl_->db, sql.text);
+        bind_all(q, sql.params);
+        q.executeStep();
+        return q.getColumn(0).getInt64();
+    });
+}
+
+engine::WorkspaceCounts Database::workspace_counts(std::string_view me, std::string_view now) {
+    require_workspace(impl_->schema, path_);
+    return guarded(path_, [&] {
+        impl_->flush();
+        engine::WorkspaceCounts out;
+        std::map<std::string, std::int64_t> per_state;
+        for (const auto& [name, terminal] : engine::Machine::states()) per_state[name] = 0;
+        SQLite::Statement kept(impl_->db, "SELECT state, assigned, n FROM ticket_counts");
+        while (kept.executeStep()) {
+            const std::string state = kept.getColumn(0).getString();
+            const std::int64_t n = kept.getColumn(2).getInt64();
+            per_state[state] += n;
+            if (workspace::is_open(state)) {
+                out.open += n;
+                if (kept.getColumn(1).getInt() == 0) out.unassigned += n;
+            }
+        }
+        out.states.assign(per_state.begin(), per_state.end());
+        auto one = [&](const engine::TicketQuery& q) {
+            const auto sql = workspace::count(q, workspace::Dialect::sqlite);
+            SQLite::Statement s(impl_->db, sql.text);
+            bind_all(s, sql.params);
+            s.executeStep();
+            return s.getColumn(0).getInt64();
+        };
+        engine::TicketQuery mine;
+        mine.open_only = true;
+        mine.assignee = std::string(me);
+        out.mine = me.empty() ? 0 : one(mine);
+        engine::TicketQuery overdue;
+        overdue.overdue_at = std::string(now);
+        out.overdue = one(overdue);
+        engine::TicketQuery ready;
+        ready.ready_for = std::string(me);
+        out.ready_for_me = me.empty() ? 0 : one(ready);
+        return out;
     });
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sqlite_impl.hpp"
+#include "workspace.hpp"
 
 namespace tfadesk::storage {
 
@@ -123,11 +124,56 @@ const char* const kMigrations[] = {
     CREATE TRIGGER access_log_refs_no_delete BEFORE DELETE ON access_log_refs
     BEGIN SELECT RAISE(ABORT, 'the access log is append-only; records cannot be deleted'); END;
     )sql",
-    // Schema 5: reserved for the workspace's search indexes (SPEC §14), merged from another branch.
+    // ---- Schema 5 (SPEC §14, the workspace): who holds a ticket and R7's last activity (both
+    // replayed, compared by verify), and columns derived from the row for search and order: the
+    // phone's digits reversed (a search by the last digits is a prefix search), due_at ("~" for
+    // none, so it sorts after every time), and whether the state is open. Every search and every
+    // order of the open queue has its index; per-state counts are kept by triggers in the same
+    // transaction as the row (a trigger's OR IGNORE would give way to the upsert's own conflict
+    // clause, hence NOT EXISTS). tfadesk_phone_rev and tfadesk_due_at are registered by the opener.
     R"sql(
-    -- placeholder: workspace indexes
-    SELECT 1;
+    ALTER TABLE tickets ADD COLUMN assignee TEXT;
+    ALTER TABLE tickets ADD COLUMN active_at TEXT NOT NULL DEFAULT '';
+    ALTER TABLE tickets ADD COLUMN due_at TEXT NOT NULL DEFAULT '~';
+    ALTER TABLE tickets ADD COLUMN phone_rev TEXT NOT NULL DEFAULT '';
+    ALTER TABLE tickets ADD COLUMN is_open INTEGER NOT NULL DEFAULT 0;
+    UPDATE tickets SET active_at = updated_at, phone_rev = tfadesk_phone_rev(phone),
+        is_open = state IN ('received', 'awaiting_requester', 'identity_check', 'approved', 'disable_submitted'),
+        due_at = tfadesk_due_at(state, updated_at);
+    CREATE INDEX tickets_by_phone_rev ON tickets (phone_rev);
+    CREATE INDEX tickets_by_client ON tickets (client_id);
+    CREATE INDEX tickets_by_waba ON tickets (waba_id);
+    CREATE INDEX tickets_by_portfolio ON tickets (portfolio_id);
+    CREATE INDEX tickets_by_assignee ON tickets (assignee, is_open);
+    CREATE INDEX tickets_open_by_ref ON tickets (is_open, ref);
+    CREATE INDEX tickets_open_by_updated ON tickets (is_open, updated_at, ref);
+    CREATE INDEX tickets_open_by_submitted ON tickets (is_open, submitted_at, ref);
+    CREATE INDEX tickets_open_by_due ON tickets (is_open, due_at, ref);
+    CREATE TABLE ticket_counts (
+        state    TEXT    NOT NULL,
+        assigned INTEGER NOT NULL,
+        n        INTEGER NOT NULL,
+        PRIMARY KEY (state, assigned)
+    ) WITHOUT ROWID;
+    INSERT INTO ticket_counts (state, assigned, n)
+        SELECT state, assignee IS NOT NULL, count(*) FROM tickets GROUP BY 1, 2;
+    CREATE TRIGGER tickets_count_insert AFTER INSERT ON tickets BEGIN
+        INSERT INTO ticket_counts SELECT new.state, new.assignee IS NOT NULL, 0 WHERE NOT EXISTS
+            (SELECT 1 FROM ticket_counts WHERE state = new.state AND assigned = (new.assignee IS NOT NULL));
+        UPDATE ticket_counts SET n = n + 1 WHERE state = new.state AND assigned = (new.assignee IS NOT NULL);
+    END;
+    CREATE TRIGGER tickets_count_update AFTER UPDATE OF state, assignee ON tickets
+    WHEN old.state IS NOT new.state OR (old.assignee IS NULL) <> (new.assignee IS NULL) BEGIN
+        UPDATE ticket_counts SET n = n - 1 WHERE state = old.state AND assigned = (old.assignee IS NOT NULL);
+        INSERT INTO ticket_counts SELECT new.state, new.assignee IS NOT NULL, 0 WHERE NOT EXISTS
+            (SELECT 1 FROM ticket_counts WHERE state = new.state AND assigned = (new.assignee IS NOT NULL));
+        UPDATE ticket_counts SET n = n + 1 WHERE state = new.state AND assigned = (new.assignee IS NOT NULL);
+    END;
+    CREATE TRIGGER tickets_count_delete AFTER DELETE ON tickets BEGIN
+        UPDATE ticket_counts SET n = n - 1 WHERE state = old.state AND assigned = (old.assignee IS NOT NULL);
+    END;
     )sql",
+    // ---- end of schema 5
     // Schema 6 (SPEC §17): the helpdesk connector. Delivery ids applied (a repeat is answered
     // without being applied again); the tickets each connector with an outbox opened; and the
     // outbox, one row per state change of such a ticket, queued in the transaction of its entry.
@@ -205,6 +251,28 @@ void create_private_file(const std::string& path) {
     ::unlink(full.data());  // ours, and empty: O_EXCL created it just now
     throw Error(ErrorKind::unexpected,
                 "cannot make " + path + " private (mode 0600): " + std::strerror(err));
+}
+
+// Schema 5's migration fills the derived columns of existing rows with the same functions the
+// writes use (storage/src/workspace.cpp).
+void register_workspace_functions(sqlite3* db) {
+    static auto phone_rev = [](sqlite3_context* ctx, int, sqlite3_value** argv) {
+        const auto* p = sqlite3_value_text(argv[0]);
+        const std::string phone = p ? reinterpret_cast<const char*>(p) : "";
+        sqlite3_result_text(ctx, workspace::phone_reversed(phone).c_str(), -1, SQLITE_TRANSIENT);
+    };
+    static auto due_at = [](sqlite3_context* ctx, int, sqlite3_value** argv) {
+        engine::Ticket t;
+        const auto* s = sqlite3_value_text(argv[0]);
+        const auto* a = sqlite3_value_text(argv[1]);
+        t.state = s ? reinterpret_cast<const char*>(s) : "";
+        t.active_at = a ? reinterpret_cast<const char*>(a) : "";
+        sqlite3_result_text(ctx, workspace::stored_due_at(t).c_str(), -1, SQLITE_TRANSIENT);
+    };
+    sqlite3_create_function_v2(db, "tfadesk_phone_rev", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                               nullptr, +phone_rev, nullptr, nullptr, nullptr);
+    sqlite3_create_function_v2(db, "tfadesk_due_at", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                               +due_at, nullptr, nullptr, nullptr);
 }
 
 }  // namespace
@@ -334,6 +402,7 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
                 if (version > kSchemaVersion)
                     throw Error(ErrorKind::unexpected, path + " was written by a newer tfadesk (schema " +
                                                            std::to_string(version) + ")");
+                if (version < 5) register_workspace_functions(impl_->db.getHandle());
                 for (int v = version; v < kSchemaVersion; ++v) impl_->db.exec(kMigrations[v]);
                 impl_->schema = kSchemaVersion;
                 impl_->db.exec("PRAGMA application_id=" + std::to_string(kApplicationId));

@@ -8,12 +8,15 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <pqxx/pqxx>
 #include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "rows.hpp"
+#include "workspace.hpp"
+#include "tfadesk/engine/machine.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/rules/time.hpp"
 #include "tfadesk/storage/database.hpp"
@@ -30,7 +33,8 @@ namespace {
 
 constexpr std::int64_t kPgApplicationId = 0x54464144;  // "TFAD", as SQLite's application_id
 constexpr int kPgSchemaVersion = 4;
-constexpr int kPgOutboxSchema = 4;  // the first schema with the connector's tables
+constexpr int kPgWorkspaceSchema = 3;  // the first schema with claims and search (SPEC §14)
+constexpr int kPgOutboxSchema = 4;     // the first schema with the connector's tables
 constexpr int kPgAccessSchema = 2;                        // the first schema with the access log
 constexpr std::int64_t kCreateLock = 0x5446414453434d41;  // advisory lock key while creating the schema
 constexpr std::size_t kBatchRows = 500;                     // rows per multi-row INSERT
@@ -142,11 +146,74 @@ const char* const kMigrations[] = {
     CREATE TRIGGER access_log_refs_no_delete BEFORE DELETE OR TRUNCATE ON access_log_refs FOR EACH STATEMENT
         EXECUTE FUNCTION tfadesk_refuse('the access log is append-only; records cannot be deleted');
     )sql",
-    // Schema 3: reserved for the workspace's search indexes (SPEC §14), merged from another branch.
+    // ---- Schema 3, as SQLite's schema 5 (SPEC §14, the workspace): assignee and active_at
+    // (replayed), the derived columns for search and order, their indexes, and per-state counts
+    // kept by statement triggers in the same transaction as the rows.
     R"sql(
-    -- placeholder: workspace indexes
-    SELECT 1;
+    ALTER TABLE tickets
+        ADD COLUMN assignee  TEXT COLLATE "C",
+        ADD COLUMN active_at TEXT COLLATE "C" NOT NULL DEFAULT '',
+        ADD COLUMN due_at    TEXT COLLATE "C" NOT NULL DEFAULT '~',
+        ADD COLUMN phone_rev TEXT COLLATE "C" NOT NULL DEFAULT '',
+        ADD COLUMN is_open   SMALLINT NOT NULL DEFAULT 0;
+    UPDATE tickets SET active_at = updated_at, phone_rev = reverse(substr(phone, 2)),
+        is_open = CASE WHEN state IN ('received', 'awaiting_requester', 'identity_check', 'approved',
+                                      'disable_submitted') THEN 1 ELSE 0 END,
+        due_at = CASE WHEN state = 'awaiting_requester'
+                      THEN to_char((updated_at::timestamptz + interval '168 hours') AT TIME ZONE 'UTC',
+                                   'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+                      ELSE '~' END;
+    CREATE INDEX tickets_by_phone_rev ON tickets (phone_rev);
+    CREATE INDEX tickets_by_client ON tickets (client_id);
+    CREATE INDEX tickets_by_waba ON tickets (waba_id);
+    CREATE INDEX tickets_by_portfolio ON tickets (portfolio_id);
+    CREATE INDEX tickets_by_assignee ON tickets (assignee, is_open);
+    CREATE INDEX tickets_open_by_ref ON tickets (is_open, ref);
+    CREATE INDEX tickets_open_by_updated ON tickets (is_open, updated_at, ref);
+    CREATE INDEX tickets_open_by_submitted ON tickets (is_open, submitted_at, ref);
+    CREATE INDEX tickets_open_by_due ON tickets (is_open, due_at, ref);
+    CREATE TABLE ticket_counts (
+        state    TEXT COLLATE "C" NOT NULL,
+        assigned SMALLINT NOT NULL,
+        n        BIGINT NOT NULL,
+        PRIMARY KEY (state, assigned)
+    );
+    INSERT INTO ticket_counts (state, assigned, n)
+        SELECT state, CASE WHEN assignee IS NULL THEN 0 ELSE 1 END, count(*) FROM tickets GROUP BY 1, 2;
+    CREATE FUNCTION tfadesk_count_added() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO ticket_counts (state, assigned, n)
+            SELECT state, CASE WHEN assignee IS NULL THEN 0 ELSE 1 END, count(*) FROM added GROUP BY 1, 2
+            ON CONFLICT (state, assigned) DO UPDATE SET n = ticket_counts.n + excluded.n;
+        RETURN NULL;
+    END $$;
+    CREATE FUNCTION tfadesk_count_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE ticket_counts c SET n = c.n - r.n
+            FROM (SELECT state, CASE WHEN assignee IS NULL THEN 0 ELSE 1 END AS assigned, count(*) AS n
+                  FROM removed GROUP BY 1, 2) r
+            WHERE c.state = r.state AND c.assigned = r.assigned;
+        RETURN NULL;
+    END $$;
+    CREATE FUNCTION tfadesk_count_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE ticket_counts c SET n = c.n - r.n
+            FROM (SELECT state, CASE WHEN assignee IS NULL THEN 0 ELSE 1 END AS assigned, count(*) AS n
+                  FROM removed GROUP BY 1, 2) r
+            WHERE c.state = r.state AND c.assigned = r.assigned;
+        INSERT INTO ticket_counts (state, assigned, n)
+            SELECT state, CASE WHEN assignee IS NULL THEN 0 ELSE 1 END, count(*) FROM added GROUP BY 1, 2
+            ON CONFLICT (state, assigned) DO UPDATE SET n = ticket_counts.n + excluded.n;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER tickets_count_insert AFTER INSERT ON tickets REFERENCING NEW TABLE AS added
+        FOR EACH STATEMENT EXECUTE FUNCTION tfadesk_count_added();
+    CREATE TRIGGER tickets_count_delete AFTER DELETE ON tickets REFERENCING OLD TABLE AS removed
+        FOR EACH STATEMENT EXECUTE FUNCTION tfadesk_count_removed();
+    CREATE TRIGGER tickets_count_update AFTER UPDATE ON tickets REFERENCING OLD TABLE AS removed NEW TABLE AS added
+        FOR EACH STATEMENT EXECUTE FUNCTION tfadesk_count_changed();
     )sql",
+    // ---- end of schema 3
     // Schema 4, as SQLite's schema 6 (SPEC §17): the helpdesk connector's delivery ids, the
     // tickets each connector with an outbox opened, and the outbox.
     R"sql(
@@ -188,8 +255,17 @@ constexpr const char* kEntryColumns = "seq, ref, tseq, event, details, agent, at
 constexpr std::size_t kEntryCount = 11;
 constexpr const char* kTicketColumns =
     "ref, phone, client_id, requester_email, requester_role, portfolio_access, reason, waba_id, "
-    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at";
-constexpr std::size_t kTicketCount = 16;
+    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, assignee, active_at";
+// A desk read before schema 3 (read-only: not migrated) has no claims.
+constexpr const char* kTicketColumnsV2 =
+    "ref, phone, client_id, requester_email, requester_role, portfolio_access, reason, waba_id, "
+    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, NULL, updated_at";
+// Written: the read columns and schema 3's derived ones (storage/src/workspace.hpp).
+constexpr const char* kTicketWriteColumns =
+    "ref, phone, client_id, requester_email, requester_role, portfolio_access, reason, waba_id, "
+    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, assignee, active_at, "
+    "due_at, phone_rev, is_open";
+constexpr std::size_t kTicketCount = 21;
 constexpr const char* kAccountColumns = "name, roles, enabled, created_at, updated_at, version";
 
 // --- URIs and messages -------------------------------------------------------------------------
@@ -360,6 +436,8 @@ Ticket ticket_from(const pqxx::row& r) {
     t.version = number(r[12]);
     rows::read_checks(t, text(r[13]), text(r[14]));
     t.updated_at = text(r[15]);
+    t.assignee = opt_text(r[16]);
+    t.active_at = text(r[17]);
     return t;
 }
 
@@ -414,9 +492,15 @@ struct TicketRow {
         p.add(checks);
         p.add(agents);
         p.add(t.updated_at);
+        p.add(t.assignee);
+        p.add(t.active_at);
+        p.add(due);
+        p.add(phone_rev);
+        p.add(static_cast<std::int64_t>(workspace::is_open(t.state)));
     }
     Ticket t;
     std::string role, access, checks, agents;
+    std::string due = workspace::stored_due_at(t), phone_rev = workspace::phone_reversed(t.fields.phone);
 };
 
 }  // namespace
@@ -539,6 +623,8 @@ struct PgStore::Impl {
         has_tables = number(r[0][1]) > 0;
     }
     void check_schema(bool writing);
+    // The columns a ticket is read with: a desk before schema 3 (read, not migrated) has no claims.
+    const char* ticket_columns() const { return schema >= kPgWorkspaceSchema ? kTicketColumns : kTicketColumnsV2; }
     void create_schema();
     void prepare_statements();
     // Whether the schema is there to read. A read-write store opened on an empty database creates
@@ -683,6 +769,7 @@ void PgStore::Impl::prepare_statements() {
     conn.prepare("insert_seal", "INSERT INTO seals (seq, hash, note) VALUES ($1, $2, $3)");
     conn.prepare("last_seal", "SELECT seq, hash, note FROM seals ORDER BY seq DESC LIMIT 1");
     conn.prepare("ticket", std::string("SELECT ") + kTicketColumns + " FROM tickets WHERE ref = $1");
+    conn.prepare("ticket_v2", std::string("SELECT ") + kTicketColumnsV2 + " FROM tickets WHERE ref = $1");
     conn.prepare("refs_in_state", "SELECT ref FROM tickets WHERE state = $1 ORDER BY ref");
     conn.prepare("has_accounts",
                  "SELECT 1 FROM events WHERE ref >= 'account:' AND ref < 'account;' LIMIT 1");
@@ -889,7 +976,7 @@ void PgStore::Impl::flush_entries() {
 void PgStore::Impl::flush_rows() {
     static const std::string upsert = [] {
         std::string set;
-        const std::string cols = kTicketColumns;
+        const std::string cols = kTicketWriteColumns;
         for (std::size_t p = cols.find(',') + 2; p < cols.size();) {
             auto end = cols.find(',', p);
             if (end == std::string::npos) end = cols.size();
@@ -899,7 +986,7 @@ void PgStore::Impl::flush_rows() {
         }
         return " ON CONFLICT (ref) DO UPDATE SET " + set;
     }();
-    const std::string sql = std::string("INSERT INTO tickets (") + kTicketColumns + ") VALUES ";
+    const std::string sql = std::string("INSERT INTO tickets (") + kTicketWriteColumns + ") VALUES ";
     for (std::size_t start = 0; start < pending_rows.size(); start += kBatchRows) {
         const std::size_t n = std::min(kBatchRows, pending_rows.size() - start);
         Params p;
@@ -1054,7 +1141,7 @@ std::optional<Ticket> PgStore::ticket(std::string_view ref) {
     if (queued != impl.pending_row_of.end()) return impl.pending_rows[queued->second].t;
     return impl.guard([&]() -> std::optional<Ticket> {
         if (!impl.ready()) return std::nullopt;
-        const auto r = impl.q.exec_prepared("ticket", std::string(ref));
+        const auto r = impl.q.exec_prepared(impl.schema >= kPgWorkspaceSchema ? "ticket" : "ticket_v2", std::string(ref));
         if (r.empty()) return std::nullopt;
         return ticket_from(r[0]);
     });
@@ -1065,7 +1152,7 @@ void PgStore::for_each_ticket(const std::optional<std::string>& state, const std
     impl.guard([&] {
         if (!impl.ready()) return;
         impl.flush();
-        std::string sql = std::string("SELECT ") + kTicketColumns + " FROM tickets";
+        std::string sql = std::string("SELECT ") + impl.ticket_columns() + " FROM tickets";
         if (state) sql += " WHERE state = " + impl.q.quote(*state);
         impl.scan(sql + " ORDER BY ref", [&](const pqxx::row& r) { fn(ticket_from(r)); });
     });
@@ -1077,7 +1164,7 @@ std::function<std::optional<Ticket>()> PgStore::ticket_cursor() {
         if (!impl.ready()) return [] { return std::optional<Ticket>(); };
         impl.flush();
         struct State {
-            explicit State(Impl& i) : impl(i), cursor(i, std::string("SELECT ") + kTicketColumns + " FROM tickets ORDER BY ref") {}
+            explicit State(Impl& i) : impl(i), cursor(i, std::string("SELECT ") + i.ticket_columns() + " FROM tickets ORDER BY ref") {}
             Impl& impl;
             PgCursor cursor;
             pqxx::result batch;
@@ -1124,6 +1211,100 @@ std::pair<std::vector<engine::Store::Related>, std::int64_t> PgStore::related(
              impl.q.exec_prepared("related", r, p, e, static_cast<std::int64_t>(limit)))
             out.first.push_back({text(row[0]), text(row[1]), text(row[2])});
         out.second = number(impl.q.exec_prepared("related_count", r, p, e)[0][0]);
+        return out;
+    });
+}
+
+// --- the workspace (SPEC §14) ----------------------------------------------------------------
+
+namespace {
+
+pqxx::result exec_sql(pqxx::nontransaction& q, const workspace::Sql& sql) {
+    Params p;
+    for (const auto& v : sql.params) p.add(v);
+    return q.exec_params(sql.text, p.dynamic());
+}
+
+}  // namespace
+
+std::pair<std::vector<Ticket>, bool> PgStore::find_tickets(const engine::TicketQuery& query) {
+    auto& impl = *impl_;
+    return impl.guard([&] {
+        std::pair<std::vector<Ticket>, bool> out{{}, false};
+        if (!impl.ready()) return out;
+        if (impl.schema < kPgWorkspaceSchema)
+            throw Error(ErrorKind::unexpected, impl.shown + " predates search and claims (schema " +
+                                                   std::to_string(impl.schema) + "): any write command brings it up to date");
+        impl.flush();
+        const auto r = exec_sql(impl.q, workspace::page(query, kTicketColumns, workspace::Dialect::postgres));
+        for (const auto& row : r) {
+            if (out.first.size() == query.limit) {
+                out.second = true;
+                break;
+            }
+            out.first.push_back(ticket_from(row));
+        }
+        return out;
+    });
+}
+
+std::int64_t PgStore::count_tickets(const engine::TicketQuery& query) {
+    auto& impl = *impl_;
+    return impl.guard([&]() -> std::int64_t {
+        if (!impl.ready() || impl.schema < kPgWorkspaceSchema) return 0;
+        impl.flush();
+        if (workspace::counted_by_state(query)) {
+            std::vector<std::string> states = query.states;
+            if (query.open_only) {
+                if (states.empty()) states = workspace::open_states();
+                else
+                    states.erase(std::remove_if(states.begin(), states.end(),
+                                                [](const std::string& s) { return !workspace::is_open(s); }),
+                                 states.end());
+                if (states.empty()) return 0;
+            }
+            workspace::Sql sql{"SELECT coalesce(sum(n), 0) FROM ticket_counts", states};
+            for (std::size_t i = 0; i < states.size(); ++i)
+                sql.text += (i ? ", $" : " WHERE state IN ($") + std::to_string(i + 1);
+            if (!states.empty()) sql.text += ")";
+            return number(exec_sql(impl.q, sql)[0][0]);
+        }
+        return number(exec_sql(impl.q, workspace::count(query, workspace::Dialect::postgres))[0][0]);
+    });
+}
+
+engine::WorkspaceCounts PgStore::workspace_counts(std::string_view me, std::string_view now) {
+    auto& impl = *impl_;
+    return impl.guard([&] {
+        engine::WorkspaceCounts out;
+        std::map<std::string, std::int64_t> per_state;
+        for (const auto& [name, terminal] : engine::Machine::states()) per_state[name] = 0;
+        if (impl.ready() && impl.schema >= kPgWorkspaceSchema) {
+            impl.flush();
+            for (const auto& row : impl.q.exec("SELECT state, assigned, n FROM ticket_counts")) {
+                const std::string state = text(row[0]);
+                const std::int64_t n = number(row[2]);
+                per_state[state] += n;
+                if (workspace::is_open(state)) {
+                    out.open += n;
+                    if (number(row[1]) == 0) out.unassigned += n;
+                }
+            }
+            auto one = [&](const engine::TicketQuery& q) {
+                return number(exec_sql(impl.q, workspace::count(q, workspace::Dialect::postgres))[0][0]);
+            };
+            engine::TicketQuery mine;
+            mine.open_only = true;
+            mine.assignee = std::string(me);
+            out.mine = me.empty() ? 0 : one(mine);
+            engine::TicketQuery overdue;
+            overdue.overdue_at = std::string(now);
+            out.overdue = one(overdue);
+            engine::TicketQuery ready;
+            ready.ready_for = std::string(me);
+            out.ready_for_me = me.empty() ? 0 : one(ready);
+        }
+        out.states.assign(per_state.begin(), per_state.end());
         return out;
     });
 }

@@ -77,6 +77,10 @@ public:
                                                           std::string_view email,
                                                           std::size_t limit) override;
     engine::DeskStats stats(const std::optional<std::string>& since) override;
+    // SPEC §14
+    std::pair<std::vector<engine::Ticket>, bool> find_tickets(const engine::TicketQuery& query) override;
+    std::int64_t count_tickets(const engine::TicketQuery& query) override;
+    engine::WorkspaceCounts workspace_counts(std::string_view me, std::string_view now) override;
 
     bool has_accounts() override;
     std::optional<engine::Account> account(std::string_view name) override;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "expect.hpp"
+#include "../store/schema_undo.hpp"
 
 namespace {
 
@@ -129,8 +130,9 @@ TEST_CASE(
     REQUIRE(d.open("HD-1", "client", "no").code == 0);
     REQUIRE_MESSAGE(
         sqlite(d.db,
-               "DROP TABLE access_log; DROP TABLE access_log_refs; DROP INDEX tickets_by_phone; "
-               "DROP INDEX tickets_by_email; PRAGMA user_version = 3;")
+               std::string(schema_undo::kSqliteWorkspace) +
+                   "DROP TABLE access_log; DROP TABLE access_log_refs; DROP INDEX tickets_by_phone; "
+                   "DROP INDEX tickets_by_email; PRAGMA user_version = 3;")
                 .code == 0,
         "schema 3");
     const auto before = mtime_ns(d.db);

@@ -477,7 +477,8 @@ Entry appended(const std::vector<Entry>& log, const std::string& ref, const std:
 void append_ticket_entry(const std::string& db, const Entry& e) {
     tamper_db(db, insert_sql(e) + "UPDATE tickets SET state = " + sql_quote(e.state) +
                       ", version = " + std::to_string(e.tseq) + ", updated_at = " +
-                      sql_quote(e.at) + " WHERE ref = " + sql_quote(e.ref) + ";");
+                      sql_quote(e.at) + ", active_at = " + sql_quote(e.at) +  // SPEC §14
+                      " WHERE ref = " + sql_quote(e.ref) + ";");
 }
 
 // verify exits 6 and every problem it prints names the entry at `seq` (as "seq N"), then the head.

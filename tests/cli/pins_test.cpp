@@ -371,7 +371,7 @@ TEST_CASE("pins: the completion script offers the commands, events, checks and s
         CHECK_MESSAGE(has_word(r.out, word), word);
     CHECK(r.out.find("client_of_record number_ownership lost_access") != std::string::npos);
     CHECK(r.out.find("triage update check-passed check-failed partner-detected approve submit-disable "
-                     "confirm-disabled disable-failed cancel expire") != std::string::npos);
+                     "confirm-disabled disable-failed cancel expire claim release") != std::string::npos);
     for (const char* state : {"received", "awaiting_requester", "identity_check", "self_service_advised", "partner_rejected",
                               "identity_rejected", "approved", "disable_submitted", "completed", "cancelled", "expired"})
         CHECK_MESSAGE(has_word(r.out, state), state);

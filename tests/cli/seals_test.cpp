@@ -503,7 +503,7 @@ TEST_CASE("seals: a log cut back below a kept checkpoint fails verify --checkpoi
     // The last entry and its seal go; S-2's row is rolled back to match its open.
     tamper_db(c.db, "DELETE FROM events WHERE seq = 7; DELETE FROM seals WHERE seq = 7; "
                     "UPDATE tickets SET state = 'received', version = 1, updated_at = " +
-                        sql_quote(opened.at) + " WHERE ref = 'S-2';");
+                        sql_quote(opened.at) + ", active_at = " + sql_quote(opened.at) + " WHERE ref = 'S-2';");
     // Consistent in itself, and every entry left is covered by a seal left...
     const Result plain = c({"verify"});
     INFO(plain.describe());

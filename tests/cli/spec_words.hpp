@@ -17,7 +17,8 @@ inline const std::vector<std::string> kStates = {
 inline const std::vector<std::string> kEvents = {
     "triage",           "update",  "check-passed",   "check-failed",
     "partner-detected", "approve", "submit-disable", "confirm-disabled",
-    "disable-failed",   "cancel",  "expire"};
+    "disable-failed",   "cancel",  "expire",         "claim",
+    "release"};  // claim and release: SPEC §14
 
 inline std::vector<std::string> valid_flags(const std::string& ev) {
     if (ev == "update") return {"--note", "the requester called back"};

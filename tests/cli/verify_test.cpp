@@ -305,7 +305,8 @@ TEST_CASE("verify: a ticket row that disagrees with its log is caught") {
             "requester_role, "
             "portfolio_access, reason, waba_id, portfolio_id, submitted_at, note, state, version, "
             "checks, "
-            "check_agents, updated_at FROM tickets WHERE ref = 'V-DONE'";
+            "check_agents, updated_at, assignee, active_at, due_at, phone_rev, is_open "  // SPEC §14
+            "FROM tickets WHERE ref = 'V-DONE'";
     }
     CAPTURE(ref);
     c.tamper(sql);
@@ -332,7 +333,7 @@ TEST_CASE("verify --expect-head: a log cut back is caught even when the rest is 
     SUBCASE("the last entry cut and the ticket row rolled back to match") {
         c.tamper("DELETE FROM events WHERE seq = " + std::to_string(log.back().seq) +
                  "; UPDATE tickets SET state = 'received', version = 1, updated_at = " +
-                 sql_quote(opened.at) + " WHERE ref = 'V-LAST';");
+                 sql_quote(opened.at) + ", active_at = " + sql_quote(opened.at) + " WHERE ref = 'V-LAST';");
         // The shorter log is consistent in itself...
         const Result plain = c({"verify"});
         INFO(plain.describe());

@@ -694,7 +694,7 @@ TEST_CASE("--json documents: show, list, history and replay") {
     std::set<std::string> next;
     for (const auto& e : t.at("next_events")) next.insert(e.get<std::string>());
     CHECK(next == std::set<std::string>{"check-passed", "check-failed", "partner-detected",
-                                        "approve", "cancel"});
+                                        "approve", "cancel", "claim", "release"});  // + SPEC §14
     CHECK(t.contains("waiting_for"));
 
     SUBCASE("history --json") {
@@ -946,6 +946,9 @@ TEST_CASE("diagram: every state, every event and every transition of §3") {
          {"received", "awaiting_requester", "identity_check", "approved", "disable_submitted"})
         rows.emplace_back(from, "cancel", "cancelled");
     rows.emplace_back("awaiting_requester", "expire", "expired");
+    for (const std::string from :  // SPEC §14: self-loops
+         {"received", "awaiting_requester", "identity_check", "approved", "disable_submitted"})
+        for (const char* ev : {"claim", "release"}) rows.emplace_back(from, ev, from);
 
     for (const std::string format : {"dot", "mermaid"}) {
         CAPTURE(format);

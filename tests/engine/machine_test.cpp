@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -39,6 +40,7 @@ const std::vector<std::pair<std::string, bool>> kSpecStates = {
 const std::vector<std::string> kSpecEvents = {
     "triage",  "update",         "check-passed",     "check-failed",   "partner-detected", "approve",
     "submit-disable", "confirm-disabled", "disable-failed", "cancel", "expire",
+    "claim", "release",  // SPEC §14
 };
 
 Fields fields(Role role, Access access) {
@@ -187,7 +189,7 @@ void check_refused(Machine& m, const Command& c, const std::string& rule) {
 TEST_CASE("every (state, event) pair is accepted or refused as SPEC §3 says") {
     // SPEC §3's events table, typed in by hand: (state, event) -> target. Anything absent is refused.
     // Guards are made to pass by the setup and by passing(); the guard refusals have their own tests.
-    const std::map<std::pair<std::string, std::string>, std::string> expected = {
+    std::map<std::pair<std::string, std::string>, std::string> expected = {
         {{"received", "triage"}, "identity_check"},  // opened as client / access no
         {{"received", "update"}, "received"},
         {{"received", "cancel"}, "cancelled"},
@@ -208,8 +210,12 @@ TEST_CASE("every (state, event) pair is accepted or refused as SPEC §3 says") {
         {{"disable_submitted", "disable-failed"}, "approved"},
         {{"disable_submitted", "cancel"}, "cancelled"},
     };
+    // SPEC §14: claim and release are self-loops in every non-terminal state.
+    for (const auto& [state, terminal] : kSpecStates)
+        if (!terminal)
+            for (const char* event : {"claim", "release"}) expected[{state, event}] = state;
     REQUIRE(kSpecStates.size() == 11);
-    REQUIRE(kSpecEvents.size() == 11);
+    REQUIRE(kSpecEvents.size() == 13);
 
     int accepted = 0, refused = 0;
     for (const auto& [state, terminal] : kSpecStates) {
@@ -251,12 +257,12 @@ TEST_CASE("every (state, event) pair is accepted or refused as SPEC §3 says") {
             }
         }
     }
-    CHECK(accepted == 19);
-    CHECK(refused == 121 - 19);
+    CHECK(accepted == 19 + 10);
+    CHECK(refused == 143 - 19 - 10);
 }
 
 TEST_CASE("the machine's own lists agree with SPEC §3") {
-    SUBCASE("25 rows in the transition table") { CHECK(Machine::transitions().size() == 25); }
+    SUBCASE("35 rows in the transition table") { CHECK(Machine::transitions().size() == 35); }
     SUBCASE("every spec state appears once, terminal exactly where the spec marks it") {
         const auto& states = Machine::states();
         CHECK(states.size() == kSpecStates.size());
@@ -569,4 +575,45 @@ TEST_CASE("a moved machine keeps working") {
     c = std::move(b);
     must_accept(c, passing(EventKind::submit_disable, clock.next()), "disable_submitted");
     CHECK(c.ticket().version == 7);
+}
+
+TEST_CASE("claim and release set the assignee and are not activity for R7 (SPEC §14)") {
+    Clock clock;
+    Machine m = machine_in("awaiting_requester", clock);
+    const std::string active = m.ticket().active_at;
+    CHECK(active == m.ticket().updated_at);
+    CHECK_FALSE(m.ticket().assignee.has_value());
+
+    must_accept(m, cmd(EventKind::claim, "alice", clock.next()), "awaiting_requester");
+    CHECK(m.ticket().assignee == std::optional<std::string>("alice"));
+    CHECK(m.ticket().active_at == active);  // not activity
+    CHECK(m.ticket().updated_at != active);
+
+    SUBCASE("a claim of a held ticket must name the holder it takes over from") {
+        check_refused(m, cmd(EventKind::claim, "bob", clock.next()), "R8");
+        Command c = cmd(EventKind::claim, "bob", clock.next());
+        c.takes_over = "carol";
+        check_refused(m, c, "R8");
+        c.takes_over = "alice";
+        must_accept(m, c, "awaiting_requester");
+        CHECK(m.ticket().assignee == std::optional<std::string>("bob"));
+        Command again = cmd(EventKind::claim, "bob", clock.next());
+        again.takes_over = "bob";
+        check_refused(m, again, "R8");  // nobody else holds it: nothing to take over
+    }
+    SUBCASE("release clears it, and neither moves R7's clock") {
+        must_accept(m, cmd(EventKind::release, "alice", clock.next()), "awaiting_requester");
+        CHECK_FALSE(m.ticket().assignee.has_value());
+        CHECK(m.ticket().active_at == active);
+        // The SLA counts from the triage, not from the claim or the release.
+        Command e = cmd(EventKind::expire, "op", "2026-03-08T10:00:01.500Z");
+        CHECK(m.fire(e).accepted);
+    }
+    SUBCASE("any other event is activity") {
+        Command u = cmd(EventKind::update, "alice", clock.next());
+        u.note = "answered";
+        must_accept(m, u, "awaiting_requester");
+        CHECK(m.ticket().active_at == u.at);
+        CHECK(m.ticket().assignee == std::optional<std::string>("alice"));
+    }
 }

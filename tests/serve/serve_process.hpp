@@ -58,6 +58,19 @@ struct Desk {
         }
     }
     Result cli(const std::vector<std::string>& args) const { return clitest::tfadesk(db, args); }
+
+    // SPEC §14 tests: a desk at `location` (a PostgreSQL URI; "": the SQLite file above), its
+    // accounts added through `tfadesk agent add` (serve_seed_account has no PostgreSQL store).
+    enum ViaCli { via_cli };
+    Desk(const std::string& location, ViaCli) {
+        if (!location.empty()) db = location;
+        for (const auto& [name, roles] : accounts()) {
+            const Result r = clitest::tfadesk(db, {"agent", "add", name, "--role", roles, "--agent", name == "boss" ? "setup" : "boss"});
+            if (r.code != 0) throw std::runtime_error("adding " + name + ": " + r.describe());
+            tokens[name] = r.out.substr(0, r.out.find('\n'));
+            clitest::keychain()[db][name] = tokens[name];
+        }
+    }
 };
 
 // `tfadesk --db DB serve --listen 127.0.0.1:0 EXTRA...`, running until stop().

@@ -658,7 +658,8 @@ TEST_CASE("ticket_cursor walks every ticket row in byte order of ref, backed by 
         raw.exec(
             "INSERT INTO tickets SELECT 'HD-X', phone, client_id, requester_email, requester_role, "
             "portfolio_access, reason, waba_id, portfolio_id, submitted_at, note, state, version, checks, "
-            "check_agents, updated_at FROM tickets WHERE ref = 'HD-A'");
+            "check_agents, updated_at, assignee, active_at, due_at, phone_rev, is_open "  // SPEC §14
+            "FROM tickets WHERE ref = 'HD-A'");
     }
     auto next = db.ticket_cursor();
     std::vector<std::string> refs;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "helpers.hpp"
+#include "schema_undo.hpp"
 
 namespace store_test {
 namespace {
@@ -177,10 +178,12 @@ TEST_CASE("access log: a desk from before it reads as having none; its first wri
     // The desk as the previous schema left it.
     REQUIRE_FALSE(b.raw_exec(desk.location(),
                              b.is_postgres()
-                                 ? "DROP TABLE access_log; DROP TABLE access_log_refs; "
+                                 ? std::string(schema_undo::kPostgresWorkspace) +
+                                       "DROP TABLE access_log; DROP TABLE access_log_refs; "
                                    "DROP INDEX tickets_by_phone; DROP INDEX tickets_by_email; "
                                    "UPDATE tfadesk_meta SET schema_version = 1"
-                                 : "DROP TABLE access_log; DROP TABLE access_log_refs; "
+                                 : std::string(schema_undo::kSqliteWorkspace) +
+                                       "DROP TABLE access_log; DROP TABLE access_log_refs; "
                                    "DROP INDEX tickets_by_phone; DROP INDEX tickets_by_email; "
                                    "PRAGMA user_version = 3"));
     const std::string version_sql =

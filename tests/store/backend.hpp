@@ -243,7 +243,7 @@ public:
         const std::string grants =
             "GRANT USAGE ON SCHEMA public TO " + role + "; GRANT SELECT ON tfadesk_meta TO " +
             role + "; GRANT SELECT, INSERT ON events, seals, access_log, access_log_refs TO " +
-            role + "; GRANT SELECT, INSERT, UPDATE ON head, tickets, accounts TO " + role +
+            role + "; GRANT SELECT, INSERT, UPDATE ON head, tickets, accounts, ticket_counts TO " + role +
             "; GRANT SELECT, INSERT ON intake_deliveries, outbox_links TO " + role +
             "; GRANT SELECT, INSERT, UPDATE ON outbox TO " + role + ";";
         if (auto err = raw_exec(location, grants)) throw std::runtime_error(grants + ": " + *err);

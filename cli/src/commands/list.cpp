@@ -1,7 +1,13 @@
-// `tfadesk list [--state S]`: one line per ticket, from the ticket cache.
+// `tfadesk list [--state S] [--search Q] [--open] [--assignee A] [--overdue] [--sort K]
+// [--limit N]`: one line per ticket, from the ticket cache (SPEC §4, §14).
+#include <cstdlib>
+
 #include "../command.hpp"
 #include "../output.hpp"
+#include "tfadesk/desk/access.hpp"
+#include "tfadesk/desk/clock.hpp"
 #include "tfadesk/desk/views.hpp"
+#include "tfadesk/desk/workspace.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/machine.hpp"
 
@@ -18,6 +24,15 @@ public:
 
     void setup(CLI::App& app) override {
         app.add_option("--state", state_, "only tickets in this state");
+        // SPEC §14: search and order, through the cache's indexes.
+        app.add_option("--search", search_,
+                       "a ref or ref prefix, a phone (any spelling, or its last 4+ digits), an email, "
+                       "or a client/WABA/portfolio id");
+        app.add_flag("--open", open_, "only tickets in a non-terminal state");
+        app.add_option("--assignee", assignee_, "me ($TFADESK_AGENT), none, or an agent name");
+        app.add_flag("--overdue", overdue_, "only tickets waiting on the requester past the SLA");
+        app.add_option("--sort", sort_, "due_at, updated_at, submitted_at or ref; '-' prefix for descending");
+        app.add_option("--limit", limit_, "at most N tickets (1-500)");
         add_json_flag(app, json_);
     }
 
@@ -28,11 +43,38 @@ public:
                 throw engine::Error(engine::ErrorKind::invalid_input, "--state: unknown state '" + *state_ + "'");
         }
         auto& db = ctx.store();
+        const bool workspace = search_ || open_ || assignee_ || overdue_ || sort_ || limit_;
+        std::function<void(const std::function<void(const engine::Ticket&)>&)> each =
+            [&](const std::function<void(const engine::Ticket&)>& fn) { db.for_each_ticket(state_, fn); };
+        if (workspace) {
+            desk::ListRequest r;
+            r.q = search_;
+            if (state_) r.states.push_back(*state_);
+            r.open = open_;
+            r.assignee = assignee_;
+            r.overdue = overdue_;
+            r.sort = sort_;
+            r.limit = limit_;
+            const char* me = std::getenv("TFADESK_AGENT");
+            std::string agent;
+            if (me && *me && (!assignee_ || *assignee_ == "me")) agent = desk::canonical_agent(me, "TFADESK_AGENT");
+            auto query = desk::ticket_query(r, agent, desk::now_utc(), "--");
+            // Without --limit, every match, a page at a time (memory stays flat).
+            if (!limit_) query.limit = desk::kMaxPage;
+            each = [&db, query, all = !limit_](const std::function<void(const engine::Ticket&)>& fn) mutable {
+                for (;;) {
+                    auto [page, more] = db.find_tickets(query);
+                    for (const auto& t : page) fn(t);
+                    if (!all || !more || page.empty()) return;
+                    query.after = std::pair(engine::sort_value(page.back(), query.sort), page.back().fields.ref);
+                }
+            };
+        }
         if (json_) {
             // Streamed as one JSON array so memory stays flat however many tickets there are.
             bool first = true;
             ctx.out << "[";
-            db.for_each_ticket(state_, [&](const engine::Ticket& t) {
+            each([&](const engine::Ticket& t) {
                 ctx.out << (first ? "\n" : ",\n") << desk::ticket_view(t).dump();
                 first = false;
             });
@@ -40,7 +82,7 @@ public:
             return 0;
         }
         std::vector<std::vector<std::string>> rows;
-        db.for_each_ticket(state_, [&](const engine::Ticket& t) {
+        each([&](const engine::Ticket& t) {
             std::vector<std::string> row = {t.fields.ref, t.state, std::to_string(t.version),
                                             std::string(rules::to_string(t.fields.requester_role)),
                                             std::string(rules::to_string(t.fields.portfolio_access)),
@@ -54,7 +96,8 @@ public:
     }
 
 private:
-    std::optional<std::string> state_;
+    std::optional<std::string> state_, search_, assignee_, sort_, limit_;
+    bool open_ = false, overdue_ = false;
     bool json_ = false;
 };
 

@@ -28,6 +28,9 @@ enum class EventKind {
     disable_failed,
     cancel,
     expire,
+    // SPEC §14: who works the ticket; self-loops that are not activity for R7.
+    claim,
+    release,
 };
 
 // The event's name on the command line and in the log ("check-passed", ...).
@@ -57,7 +60,13 @@ struct Command {
     // Where the command came from when not from the agent's own hands (SPEC §17):
     // "intake:SOURCE", "" otherwise.
     std::string via;
+    // claim: the agent who held the ticket when another claimed it (a take-over), filled in by
+    // apply_event from the ticket, stored in the entry and re-checked on replay.
+    std::optional<std::string> takes_over;
 };
+
+// The details key of takes_over.
+inline constexpr std::string_view kTakesOverKey = "takes_over";
 
 // The details key of ack_related: the refs, sorted, joined by commas (a ref never holds one).
 inline constexpr std::string_view kAckRelatedKey = "ack_related";

@@ -64,6 +64,38 @@ struct OutboxDelivery {
     std::string created_at, next_at, last_error;
 };
 
+// ---- The workspace (SPEC §14): search, keyset pages, counts. ----
+// Which tickets a page holds. The search terms (q read as a ref prefix, a phone, the phone's last
+// digits, an email, an id) match when any of them does; every other member narrows the match.
+struct TicketQuery {
+    std::optional<std::string> ref_prefix;    // the ref starts with it
+    std::optional<std::string> phone;         // E.164, exactly
+    std::optional<std::string> phone_suffix;  // digits the phone ends with (4 or more)
+    std::optional<std::string> email;         // ASCII case-insensitively
+    std::optional<std::string> id;            // client_id, waba_id or portfolio_id, exactly
+    std::vector<std::string> states;          // any of them (none: any state)
+    bool open_only = false;                   // non-terminal states only
+    // Nothing: anyone or nobody; "": nobody holds it; else that agent holds it.
+    std::optional<std::string> assignee;
+    std::optional<std::string> overdue_at;  // due_at (awaiting_requester) before this UTC time
+    std::optional<std::string> ready_for;   // identity_check, all checks passed, none by this agent
+    std::string sort = "ref";               // ref, updated_at, submitted_at or due_at
+    bool descending = false;
+    // Keyset: the (sort value, ref) of the last ticket of the page before.
+    std::optional<std::pair<std::string, std::string>> after;
+    std::size_t limit = 50;
+    bool has_search() const { return ref_prefix || phone || phone_suffix || email || id; }
+};
+
+// The sort value a ticket has under `sort` (what TicketQuery::after holds): due_at is "~" (after
+// every time) for a ticket that has none.
+std::string sort_value(const Ticket& t, std::string_view sort);
+
+struct WorkspaceCounts {
+    std::vector<std::pair<std::string, std::int64_t>> states;  // every state, zero included
+    std::int64_t open = 0, mine = 0, unassigned = 0, overdue = 0, ready_for_me = 0;
+};
+
 class Store : public Journal {
 public:
     enum class Mode { read_only, read_write };
@@ -126,6 +158,16 @@ public:
                                                                   std::size_t limit) = 0;
     // Counts over tickets opened at or after `since` (all when empty).
     virtual DeskStats stats(const std::optional<std::string>& since) = 0;
+
+    // --- the workspace (SPEC §14) -------------------------------------------------------------
+    // Up to query.limit tickets matching `query` in its order, after query.after; and whether more
+    // follow. Each search and order is served by an index of the cache.
+    virtual std::pair<std::vector<Ticket>, bool> find_tickets(const TicketQuery& query) = 0;
+    // How many tickets match `query` (its after and limit ignored).
+    virtual std::int64_t count_tickets(const TicketQuery& query) = 0;
+    // The queue's numbers for agent `me` at time `now` (UTC): per state from counts kept with the
+    // cache rows, the others from indexes.
+    virtual WorkspaceCounts workspace_counts(std::string_view me, std::string_view now) = 0;
 
     // --- the account cache --------------------------------------------------------------------
     // Whether the log holds any account change (asked of the log, not of the account rows).

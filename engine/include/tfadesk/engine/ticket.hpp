@@ -23,6 +23,10 @@ struct Ticket {
     // Every agent who recorded any identity check, passed or failed (R6).
     std::set<std::string, std::less<>> check_agents;
     std::string updated_at;  // time of the last log entry (UTC, ms)
+    // SPEC §14: the agent who claimed the ticket (nothing when nobody holds it), and the time of
+    // the last entry other than claim/release: R7's last activity.
+    std::optional<std::string> assignee;
+    std::string active_at;
     // Set only on a row read from a store's cache: columns holding values the rules do not know
     // (a tampered row), which verify reports as differences.
     std::vector<std::string> unreadable;
@@ -35,6 +39,10 @@ nlohmann::json fields_to_json(const rules::Fields& f);
 rules::Fields fields_from_json(const nlohmann::json& j);
 // The same from members read by parse_flat_object (the fast path of replay).
 rules::Fields fields_from_members(const FlatObject& members);
+
+// SPEC §14: when R7 expires the ticket (active_at plus the default SLA) while it is in
+// awaiting_requester; nothing in any other state.
+std::optional<std::string> due_at(const Ticket& t);
 
 // `show --json`: the §2 fields plus state, version, checks, updated_at (SPEC §4).
 nlohmann::json to_json(const Ticket& t);

@@ -97,6 +97,10 @@ public:
                                                           std::string_view email,
                                                           std::size_t limit) override;
     DeskStats stats(const std::optional<std::string>& since) override;
+    // SPEC §14 (cache.cpp)
+    std::pair<std::vector<engine::Ticket>, bool> find_tickets(const engine::TicketQuery& query) override;
+    std::int64_t count_tickets(const engine::TicketQuery& query) override;
+    engine::WorkspaceCounts workspace_counts(std::string_view me, std::string_view now) override;
 
     // the account cache
     bool has_accounts() override;

@@ -1,0 +1,36 @@
+// Private to storage/: the workspace queries of SPEC §14 (search, keyset pages, counts) as SQL
+// text for either store, so that SQLite and PostgreSQL answer the same. Every value is a text
+// parameter; the stores only differ in placeholders and in two functions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tfadesk/engine/store.hpp"
+
+namespace tfadesk::storage::workspace {
+
+enum class Dialect { sqlite, postgres };
+
+// The derived columns of a cache row (schema 5 on SQLite, 3 on PostgreSQL): the phone's digits
+// reversed (a search by its last digits is a prefix search), due_at as stored ("~" for none, so
+// that it sorts after every time in both stores), and whether the state is open (1) or terminal.
+std::string phone_reversed(const std::string& phone);
+std::string stored_due_at(const engine::Ticket& t);
+int is_open(const std::string& state);
+// Every state's name and whether it is open, from the machine.
+const std::vector<std::string>& open_states();
+
+struct Sql {
+    std::string text;
+    std::vector<std::string> params;
+};
+
+// SELECT <columns> FROM tickets WHERE ... ORDER BY ... LIMIT query.limit + 1.
+Sql page(const engine::TicketQuery& q, const std::string& columns, Dialect d);
+// SELECT count(*) FROM tickets WHERE ... (after and limit ignored).
+Sql count(const engine::TicketQuery& q, Dialect d);
+// Whether count(q) is a sum of the kept per-state counts (no search, assignee, overdue, ready_for).
+bool counted_by_state(const engine::TicketQuery& q);
+
+}  // namespace tfadesk::storage::workspace
