@@ -41,7 +41,8 @@ DueTickets due_tickets(engine::Store& store, std::int64_t sla_ms, std::int64_t n
     for (const auto& ref : store.refs_in_state("awaiting_requester")) {
         const auto t = store.ticket(ref);
         if (!t) continue;
-        const auto last = rules::parse_utc(t->updated_at);
+        // R7's last activity: claims and releases do not count (SPEC §14).
+        const auto last = rules::parse_utc(t->active_at.empty() ? t->updated_at : t->active_at);
         if (!last) continue;
         const std::int64_t due = *last + sla_ms;  // R7: expired once it waited MORE than the SLA
         if (now_ms > due)

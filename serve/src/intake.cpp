@@ -262,6 +262,7 @@ void check_connector_accounts(engine::Store& store, const Connectors& connectors
 void install_intake(httplib::Server& svr, Api& api, const Connectors& connectors) {
     Api* a = &api;
     const Connectors* c = &connectors;
+    api.routes.add("POST", "/intake/([^/]+)");  // SPEC §16: 405 with Allow, a metrics label
     svr.Post("/intake/([^/]+)",
              [a, c](const Request& req, Response& res, const httplib::ContentReader& reader) {
                  try {

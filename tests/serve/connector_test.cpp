@@ -534,13 +534,13 @@ TEST_CASE("outbox: a restart with deliveries pending sends each once, in order p
 
 TEST_CASE("a desk from before the connector is migrated on its first write, and takes deliveries") {
     Desk d;
-    // Back to the schema before the connector's tables: SQLite 4, PostgreSQL 2.
+    // Back to the schema before the connector's tables: SQLite 5, PostgreSQL 3.
     const std::string drop =
         "DROP TABLE outbox; DROP TABLE outbox_links; DROP TABLE intake_deliveries;";
     if (on_postgres()) {
-        REQUIRE(pg_exec(d.db, drop + "UPDATE tfadesk_meta SET schema_version = 2;") == "");
+        REQUIRE(pg_exec(d.db, drop + "UPDATE tfadesk_meta SET schema_version = 3;") == "");
     } else {
-        const auto r = clitest::run({SQLITE3_BIN, d.db, drop + "PRAGMA user_version = 4;"});
+        const auto r = clitest::run({SQLITE3_BIN, d.db, drop + "PRAGMA user_version = 5;"});
         REQUIRE_MESSAGE(r.code == 0, r.describe());
     }
     CHECK(d.cli({"outbox", "--json"}).out == "[]\n");

@@ -58,7 +58,8 @@ TEST_CASE("workspace: a desk from the previous schema is migrated by its first w
 
     auto s = open_rw(desk.location());
     event(*s, "HD-2", cmd(EventKind::claim, 7, "alice"));
-    CHECK(b.raw_value(desk.location(), version_sql) == (b.is_postgres() ? "3" : "5"));
+    // Migrated to the current schema (the connector's tables came after the workspace's).
+    CHECK(b.raw_value(desk.location(), version_sql) == (b.is_postgres() ? "4" : "6"));
     CHECK(b.raw_value(desk.location(), "SELECT due_at FROM tickets WHERE ref = 'HD-1'") ==
           *engine::due_at(*s->ticket("HD-1")));
     CHECK(*engine::due_at(*s->ticket("HD-1")) ==
