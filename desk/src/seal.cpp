@@ -18,6 +18,23 @@ bool same_key(const VerifierKey& a, const VerifierKey& b) {
     return a.name == b.name && a.key_id == b.key_id && a.public_key == b.public_key;
 }
 
+// Appends the desk's own entry (SPEC §12) under `key`, by `by`, inside the caller's transaction.
+engine::LogEntry append_desk_entry(engine::Store& store, std::string_view key, const char* event,
+                                   nlohmann::json details, const Actor& by, const char* state) {
+    engine::LogEntry e;
+    e.ref = std::string(key);
+    e.tseq = static_cast<std::int64_t>(store.entries(key).size()) + 1;
+    e.event = event;
+    if (!by.token_id.empty()) details[std::string(engine::kByTokenKey)] = by.token_id;
+    e.details = details.dump();
+    e.agent = by.name;
+    e.at = now_utc();
+    e.state = state;
+    e.policy_version = rules::kPolicyVersion;
+    store.append_desk_entry(e);
+    return e;
+}
+
 }  // namespace
 
 void seal_with_key(engine::Store& store, const std::string& key_path, bool adopting) {
@@ -96,18 +113,9 @@ Adoption adopt_unsealed(engine::Store& store, const Actor& raw_by, const std::st
         Adoption out;
         for (auto seq = last->seq + 1; seq <= head.seq; ++seq)
             if (auto e = store.entry_at(seq)) out.entries.push_back(std::move(*e));
-        engine::LogEntry& e = out.adopt;
-        e.ref = std::string(engine::kAdoptKey);
-        e.tseq = static_cast<std::int64_t>(store.entries(engine::kAdoptKey).size()) + 1;
-        e.event = "seal-adopt";
-        nlohmann::json details = {{"from", last->seq + 1}, {"note", note}, {"to", head.seq}};
-        if (!by.token_id.empty()) details[std::string(engine::kByTokenKey)] = by.token_id;
-        e.details = details.dump();
-        e.agent = by.name;
-        e.at = now_utc();
-        e.state = "adopted";
-        e.policy_version = rules::kPolicyVersion;
-        store.append_desk_entry(e);
+        out.adopt = append_desk_entry(store, engine::kAdoptKey, "seal-adopt",
+                                      {{"from", last->seq + 1}, {"note", note}, {"to", head.seq}},
+                                      by, "adopted");
         return out;
     });
 }
@@ -168,19 +176,9 @@ engine::LogEntry rotate_key(engine::Store& store, const Actor& raw_by,
                                         std::to_string(r.seq) +
                                         "): rotate to a newly generated key",
                                     "seals", "reused");
-        engine::LogEntry e;
-        e.ref = std::string(kKeysKey);
-        e.tseq = static_cast<std::int64_t>(store.entries(kKeysKey).size()) + 1;
-        e.event = "key-rotate";
-        nlohmann::json details = {{"from", verifier_key(old_key)}, {"to", verifier_key(new_key)}};
-        if (!by.token_id.empty()) details[std::string(engine::kByTokenKey)] = by.token_id;
-        e.details = details.dump();
-        e.agent = by.name;
-        e.at = now_utc();
-        e.state = "rotated";
-        e.policy_version = rules::kPolicyVersion;
-        store.append_desk_entry(e);
-        return e;
+        return append_desk_entry(store, kKeysKey, "key-rotate",
+                                 {{"from", verifier_key(old_key)}, {"to", verifier_key(new_key)}},
+                                 by, "rotated");
     });
 }
 
