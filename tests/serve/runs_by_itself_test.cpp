@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include "../cli/log_forge.hpp"
 #include "serve_process.hpp"
@@ -524,7 +526,13 @@ TEST_CASE(
                                  "application/json")) == 200);
     CHECK(status_of(s.client(std::string("wrong")).Get("/api/v1/me")) == 401);
     CHECK(status_of(alice.Get("/api/v1/tickets/M-1")) == 200);
-    const std::string after = scrape();
+    // A request is counted once its answer is written (httplib's logger), so the last one may
+    // reach the counters a moment after its client read the answer: scrape until it is in.
+    std::string after = scrape();
+    for (int i = 0; i < 100 && !contains(after, R"(route="/api/v1/tickets/{ref}",status="200")"); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        after = scrape();
+    }
     CHECK(contains(after, "# TYPE tfadesk_http_requests_total counter"));
     CHECK(contains(after, "# TYPE tfadesk_http_request_duration_seconds histogram"));
     INFO(after);
