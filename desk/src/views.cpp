@@ -101,4 +101,17 @@ json stats_view(engine::Store& store, const std::optional<std::string>& since) {
     return j;
 }
 
+nlohmann::json outbox_view(const engine::OutboxDelivery& d) {
+    return {{"id", d.id},
+            {"seq", d.seq},
+            {"ref", d.ref},
+            {"source", d.source},
+            {"hash", d.hash},
+            {"status", d.status},
+            {"attempts", d.attempts},
+            {"created_at", d.created_at},
+            {"next_at", d.next_at},
+            {"last_error", d.last_error}};
+}
+
 }  // namespace tfadesk::desk

@@ -214,18 +214,6 @@ void post_intake(Api& api, const Connectors& connectors, const Request& req, Res
     send_json(res, 200, out);
 }
 
-json delivery_view(const engine::OutboxDelivery& d) {
-    return {{"id", d.id},
-            {"seq", d.seq},
-            {"ref", d.ref},
-            {"source", d.source},
-            {"hash", d.hash},
-            {"status", d.status},
-            {"attempts", d.attempts},
-            {"created_at", d.created_at},
-            {"next_at", d.next_at},
-            {"last_error", d.last_error}};
-}
 
 void get_outbox(Api& api, const Request& req, Response& res) {
     check_query(req, {"dead"});
@@ -241,7 +229,7 @@ void get_outbox(Api& api, const Request& req, Response& res) {
                         "the token is unknown, replaced, or its account is disabled");
     desk::authorize(*store, *who, "operator", "read the outbox");
     json all = json::array();
-    for (const auto& d : store->outbox(dead)) all.push_back(delivery_view(d));
+    for (const auto& d : store->outbox(dead)) all.push_back(desk::outbox_view(d));
     send_json(res, 200, all);
 }
 

@@ -3,6 +3,9 @@
 //   python3 -c 'import hashlib; c="[1,\"HD-1\",...]"; print(hashlib.sha256(("0"*64+c).encode()).hexdigest())'
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <string>
+
 #include "tfadesk/engine/chain.hpp"
 #include "tfadesk/engine/journal.hpp"
 
@@ -10,19 +13,26 @@ using tfadesk::engine::LogEntry;
 
 namespace {
 
-LogEntry first() {
+LogEntry entry(std::int64_t seq, const std::string& event, const std::string& agent,
+               const std::string& at, const std::string& state, const std::string& details,
+               const std::string& prev_hash) {
     LogEntry e;
-    e.seq = 1;
+    e.seq = seq;
     e.ref = "HD-1";
-    e.tseq = 1;
-    e.event = "open";
-    e.agent = "alice";
-    e.at = "2026-11-20T09:15:00.000Z";
-    e.state = "received";
+    e.tseq = seq;
+    e.event = event;
+    e.agent = agent;
+    e.at = at;
+    e.state = state;
     e.policy_version = 2;
-    e.details = R"({"note":"x"})";
-    e.prev_hash = std::string(64, '0');
+    e.details = details;
+    e.prev_hash = prev_hash;
     return e;
+}
+
+LogEntry first() {
+    return entry(1, "open", "alice", "2026-11-20T09:15:00.000Z", "received", R"({"note":"x"})",
+                 std::string(64, '0'));
 }
 
 }  // namespace
@@ -36,17 +46,8 @@ TEST_CASE("entry_hash: SHA-256 of prev_hash || canonical, chained, as computed o
     const LogEntry a = first();
     CHECK(tfadesk::engine::entry_hash(a) ==
           "ee34d2184d57832197f216082671ace888d131902b1212b7cafa2b691a3c934f");
-    LogEntry b;
-    b.seq = 2;
-    b.ref = "HD-1";
-    b.tseq = 2;
-    b.event = "triage";
-    b.agent = "bob";
-    b.at = "2026-11-20T09:16:00.000Z";
-    b.state = "identity_check";
-    b.policy_version = 2;
-    b.details = "{}";
-    b.prev_hash = tfadesk::engine::entry_hash(a);
+    const LogEntry b = entry(2, "triage", "bob", "2026-11-20T09:16:00.000Z", "identity_check", "{}",
+                             tfadesk::engine::entry_hash(a));
     CHECK(tfadesk::engine::entry_hash(b) ==
           "3b90284f709de30a70d4cd24e053d1d282bc74da599b26ab41642aa8be63a4e8");
 }

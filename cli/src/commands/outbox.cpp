@@ -8,6 +8,7 @@
 #include "../output.hpp"
 #include "tfadesk/desk/clock.hpp"
 #include "tfadesk/desk/text.hpp"
+#include "tfadesk/desk/views.hpp"
 #include "tfadesk/engine/error.hpp"
 
 namespace tfadesk::cli {
@@ -36,17 +37,7 @@ public:
         const auto rows = ctx.store().outbox(dead_);
         if (json_) {
             nlohmann::json all = nlohmann::json::array();
-            for (const auto& d : rows)
-                all.push_back({{"id", d.id},
-                               {"seq", d.seq},
-                               {"ref", d.ref},
-                               {"source", d.source},
-                               {"hash", d.hash},
-                               {"status", d.status},
-                               {"attempts", d.attempts},
-                               {"created_at", d.created_at},
-                               {"next_at", d.next_at},
-                               {"last_error", d.last_error}});
+            for (const auto& d : rows) all.push_back(desk::outbox_view(d));
             ctx.out << all.dump(2) << "\n";
             return 0;
         }

@@ -29,6 +29,10 @@ nlohmann::json history_view(const engine::LogEntry& e);
 // `agent list` element: name, roles (sorted), enabled, created_at, updated_at.
 nlohmann::json account_view(const engine::Account& a);
 
+// One queued delivery of the helpdesk connector's outbox (SPEC §17), as `tfadesk outbox --json`
+// and GET /api/v1/outbox show it.
+nlohmann::json outbox_view(const engine::OutboxDelivery& d);
+
 // `agent history` element: seq (global), at, by, change, name, roles (after the change).
 nlohmann::json account_change_view(const engine::LogEntry& e, const engine::Account& after);
 
