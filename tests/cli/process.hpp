@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -26,6 +27,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -93,8 +95,12 @@ struct RunOptions {
 inline Result run(const std::vector<std::string>& argv, const RunOptions& opt = {}) {
     // Everything the child needs is built before fork: no allocation after it.
     std::vector<std::string> env_store;
-    for (char** e = environ; e && *e; ++e)
-        if (std::strncmp(*e, "TFADESK_", 8) != 0) env_store.emplace_back(*e);
+    for (char** e = environ; e && *e; ++e) {
+        const std::string_view entry = *e;
+        const auto named = [&](const auto& kv) { return entry.substr(0, entry.find('=')) == kv.first; };
+        if (entry.rfind("TFADESK_", 0) != 0 && std::none_of(opt.env.begin(), opt.env.end(), named))
+            env_store.emplace_back(entry);
+    }
     for (const auto& [k, v] : opt.env) env_store.push_back(k + "=" + v);
     std::vector<char*> envp;
     for (auto& e : env_store) envp.push_back(e.data());
@@ -168,10 +174,41 @@ inline RunOptions later(const std::string& offset) {
     RunOptions o;
     // Under AddressSanitizer (the dev preset) the program refuses to start when another library is
     // preloaded before its runtime, unless told that the order is intended.
-    o.env = {{"LD_PRELOAD", kFakeTimeLib}, {"FAKETIME", offset}, {"FAKETIME_DONT_RESET", "1"},
-             {"ASAN_OPTIONS", "verify_asan_link_order=0"}};
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    o.env = {{"LD_PRELOAD", kFakeTimeLib},
+             {"FAKETIME", offset},
+             {"FAKETIME_DONT_RESET", "1"},
+             {"ASAN_OPTIONS", std::string(asan ? asan : "") + (asan && *asan ? ":" : "") +
+                                  "verify_asan_link_order=0"}};
     return o;
 }
+
+// Variables set in this process's environment, which the servers a test starts inherit, and put
+// back as they were when the scope ends, however it ends (a server that fails to start must not
+// leave libfaketime preloaded into every later test).
+class ScopedEnv {
+public:
+    explicit ScopedEnv(const std::vector<std::pair<std::string, std::string>>& vars) {
+        for (const auto& [k, v] : vars) {
+            const char* old = std::getenv(k.c_str());
+            saved_.emplace_back(k, old ? std::optional<std::string>(old) : std::nullopt);
+            setenv(k.c_str(), v.c_str(), 1);
+        }
+    }
+    ~ScopedEnv() {
+        for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+            if (it->second)
+                setenv(it->first.c_str(), it->second->c_str(), 1);
+            else
+                unsetenv(it->first.c_str());
+        }
+    }
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+private:
+    std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
 
 // ---- each person's token ----------------------------------------------------------------------
 // On a desk with accounts the program authenticates every write by the account's token (SPEC §12).

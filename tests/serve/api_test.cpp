@@ -496,10 +496,9 @@ TEST_CASE("serve: sweep - operators expire what waited past the SLA") {
     CHECK(s.stop() == 0);
     // The same desk served two hours later (libfaketime shifts the server's clock): a one-hour SLA
     // has run out.
-    const auto shifted = clitest::later("+2h").env;
-    for (const auto& [k, v] : shifted) setenv(k.c_str(), v.c_str(), 1);
+    std::optional<clitest::ScopedEnv> shifted(clitest::later("+2h").env);
     Server two_hours_on(d);
-    for (const auto& [k, v] : shifted) unsetenv(k.c_str());
+    shifted.reset();
     auto olga_later = two_hours_on.client(d.tokens.at("olga"));
     auto r = post_json(olga_later, "/api/v1/sweep", {{"sla_hours", 1}});
     REQUIRE(r);

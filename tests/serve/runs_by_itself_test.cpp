@@ -110,14 +110,10 @@ TEST_CASE("sla scheduler: a ticket not yet due stays waiting, and the default SL
           "awaiting_requester");
     // Eight days later, a server with the default SLA expires it as it starts.
     // (The server inherits our environment: libfaketime moves its clock, not ours.)
-    setenv("LD_PRELOAD", clitest::kFakeTimeLib, 1);
-    setenv("FAKETIME", "+8d", 1);
-    setenv("FAKETIME_DONT_RESET", "1", 1);
     {
+        std::optional<clitest::ScopedEnv> later(clitest::later("+8d").env);
         Server s(d);
-        unsetenv("LD_PRELOAD");
-        unsetenv("FAKETIME");
-        unsetenv("FAKETIME_DONT_RESET");
+        later.reset();
         const std::string state =
             wait_for_state(d.db, "SLA-2", "expired", std::chrono::seconds(20));
         CHECK_MESSAGE(state == "expired", s.stderr_text());
@@ -250,18 +246,12 @@ TEST_CASE(
     Desk d;
     NotifySocket sock(d.dir / "notify.sock");
     // The server inherits our environment (as systemd would set it for the service).
-    setenv("NOTIFY_SOCKET", (d.dir / "notify.sock").c_str(), 1);
-    setenv("WATCHDOG_USEC", "200000", 1);
     std::optional<Server> s;
-    try {
+    {
+        const clitest::ScopedEnv systemd(
+            {{"NOTIFY_SOCKET", (d.dir / "notify.sock").string()}, {"WATCHDOG_USEC", "200000"}});
         s.emplace(d);
-    } catch (...) {
-        unsetenv("NOTIFY_SOCKET");
-        unsetenv("WATCHDOG_USEC");
-        throw;
     }
-    unsetenv("NOTIFY_SOCKET");
-    unsetenv("WATCHDOG_USEC");
     const std::string ready = sock.until("READY=1", std::chrono::seconds(5));
     CHECK_MESSAGE(contains(ready, "READY=1"), ready);
     // READY=1 comes once it listens: the port it names answers.
