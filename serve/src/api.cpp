@@ -43,7 +43,11 @@ struct ReplyTexts {
     desk::Templates templates;  // loaded and checked once, when the server starts
 };
 
-Api::Api(const Options& o, Writer& w) : options(o), writer(w) {
+Api::Api(const Options& o, Writer& w)
+    : options(o),
+      writer(w),
+      sessions(Sessions::Limits{std::chrono::milliseconds(o.session_idle_ms),
+                                std::chrono::milliseconds(o.session_lifetime_ms)}) {
     replies = std::make_unique<ReplyTexts>(ReplyTexts{desk::Templates::load(o.templates)});
     feed = std::make_unique<Feed>([this] { return read_store(); });
 }
@@ -71,20 +75,7 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 
 std::string etag(const json& ticket) { return "\"" + std::to_string(ticket.at("version").get<std::int64_t>()) + "\""; }
 
-// The caller from the bearer token (401 for none or an unknown one): its account as the log says
-// it is, and the Actor its writes are recorded as (the name and the token's id, SPEC §12).
-struct Caller {
-    engine::Account account;
-    desk::Actor actor;
-};
-
-Caller caller(const Request& req, engine::Store& store) {
-    const auto token = bearer_token(req);
-    if (!token) throw HttpError(401, "unauthorized", "this route needs 'Authorization: Bearer TOKEN' (an account's API token)");
-    auto account = desk::authenticate(store, *token);
-    if (!account) throw HttpError(401, "unauthorized", "the token is unknown, replaced, or its account is disabled");
-    return {*account, desk::Actor{account->name, desk::token_id(*token)}};
-}
+bool changes_anything(const Request& req) { return req.method != "GET" && req.method != "HEAD"; }
 
 // A handler that turns every exception into its answer, so one failing request fails alone.
 template <class F>
@@ -156,6 +147,8 @@ void read_limited(const Request& req, const httplib::ContentReader& reader, std:
     }
 }
 
+}  // namespace
+
 std::string read_body(const Request& req, const httplib::ContentReader& reader, std::size_t limit) {
     std::string body;
     read_limited(req, reader, limit, [&](const char* data, std::size_t n) {
@@ -164,6 +157,8 @@ std::string read_body(const Request& req, const httplib::ContentReader& reader, 
     });
     return body;
 }
+
+namespace {
 
 std::optional<std::string> string_member(const std::string& key, const json& v) {
     if (v.is_null()) return std::nullopt;
@@ -241,7 +236,7 @@ void record_read(Api& api, const Request& req, const std::string& account,
 
 void get_me(Api& api, const Request& req, Response& res) {
     check_query(req, {});
-    const auto a = caller(req, *api.read_store()).account;
+    const auto a = caller(api, req, res, *api.read_store()).account;
     send_json(res, 200, {{"name", a.name}, {"roles", std::vector<std::string>(a.roles.begin(), a.roles.end())}});
 }
 
@@ -289,7 +284,7 @@ void list_tickets(Api& api, const Request& req, Response& res) {
     r.limit = query_value(req, "limit");
     r.cursor = query_value(req, "cursor");
     auto store = api.read_store();
-    const auto who = caller(req, *store).account;
+    const auto who = caller(api, req, res, *store).account;
     auto query = desk::ticket_query(r, who.name, desk::now_utc());
     // R6's "may approve" needs the approver role first.
     const bool nothing = query.ready_for && store->has_accounts() && !who.roles.count("approver");
@@ -318,7 +313,7 @@ void list_tickets(Api& api, const Request& req, Response& res) {
 void get_counts(Api& api, const Request& req, Response& res) {
     check_query(req, {});
     auto store = api.read_store();
-    const auto who = caller(req, *store).account;
+    const auto who = caller(api, req, res, *store).account;
     auto counts = store->workspace_counts(who.name, desk::now_utc());
     if (store->has_accounts() && !who.roles.count("approver")) counts.ready_for_me = 0;
     send_json(res, 200, desk::counts_view(counts));
@@ -327,7 +322,7 @@ void get_counts(Api& api, const Request& req, Response& res) {
 void get_ticket(Api& api, const Request& req, Response& res) {
     check_query(req, {});
     auto store = api.read_store();
-    const auto who = caller(req, *store).account;
+    const auto who = caller(api, req, res, *store).account;
     const json t = api_ticket(*store, desk::get_ticket(*store, req.matches[1]), who);
     record_read(api, req, who.name, desk::ReturnedRefs(req.matches[1]));
     res.set_header("ETag", etag(t));
@@ -337,7 +332,7 @@ void get_ticket(Api& api, const Request& req, Response& res) {
 void get_history(Api& api, const Request& req, Response& res) {
     check_query(req, {});
     auto store = api.read_store();
-    const auto who = caller(req, *store).account.name;
+    const auto who = caller(api, req, res, *store).account.name;
     const std::string ref = req.matches[1];
     const auto entries = store->entries(ref);
     if (entries.empty()) throw Error(ErrorKind::not_found, "no such ticket: '" + ref + "'");
@@ -350,7 +345,7 @@ void get_history(Api& api, const Request& req, Response& res) {
 void get_replay(Api& api, const Request& req, Response& res) {
     check_query(req, {"as_of"});
     auto store = api.read_store();
-    const auto who = caller(req, *store).account.name;
+    const auto who = caller(api, req, res, *store).account.name;
     const json t =
         desk::ticket_view(desk::replay_ticket(*store, req.matches[1], query_value(req, "as_of")));
     record_read(api, req, who, desk::ReturnedRefs(req.matches[1]));
@@ -360,7 +355,7 @@ void get_replay(Api& api, const Request& req, Response& res) {
 void get_reply(Api& api, const Request& req, Response& res) {
     check_query(req, {"lang"});
     auto store = api.read_store();
-    const auto who = caller(req, *store).actor;
+    const auto who = caller(api, req, res, *store).actor;
     desk::authorize(*store, who, "agent", "read replies");
     const auto reply = desk::reply_for(*store, req.matches[1], query_value(req, "lang").value_or("en"), api.replies->templates);
     record_read(api, req, who.name, desk::ReturnedRefs(req.matches[1]));
@@ -370,7 +365,7 @@ void get_reply(Api& api, const Request& req, Response& res) {
 void get_verify(Api& api, const Request& req, Response& res) {
     check_query(req, {});
     auto store = api.read_store();
-    caller(req, *store);
+    caller(api, req, res, *store);
     const auto r = desk::verify(*store, {});
     send_json(res, 200,
               {{"ok", r.ok()},
@@ -388,7 +383,7 @@ void get_export(Api& api, const Request& req, Response& res) {
     const std::string format = query_value(req, "format").value_or("jsonl");
     if (format != "jsonl" && format != "csv") throw Error(ErrorKind::invalid_input, "format: must be jsonl or csv");
     auto store = shared(api.read_store());
-    const auto who = caller(req, *store).actor;
+    const auto who = caller(api, req, res, *store).actor;
     desk::authorize(*store, who, "auditor", "export");
     spdlog::info("export ({}) by {} from {}", format, who.name, req.remote_addr);
     // httplib calls the provider while `req` lives. The read is on record before the last line.
@@ -408,7 +403,7 @@ void get_access_log(Api& api, const Request& req, Response& res) {
     const auto query = desk::access_query(query_value(req, "ref"), query_value(req, "agent"),
                                           query_value(req, "since"), "");
     auto store = shared(api.read_store());
-    desk::authorize(*store, caller(req, *store).actor, "auditor", "read the access log");
+    desk::authorize(*store, caller(api, req, res, *store).actor, "auditor", "read the access log");
     stream(res, kJson, store, [query](engine::Store& s, std::ostream& out) {
         desk::write_access_json(s, query, out);
     });
@@ -417,7 +412,7 @@ void get_access_log(Api& api, const Request& req, Response& res) {
 void get_checkpoint(Api& api, const Request& req, Response& res) {
     check_query(req, {});
     auto store = api.read_store();
-    caller(req, *store);
+    caller(api, req, res, *store);
     const auto seal = store->last_seal();
     if (!seal) throw Error(ErrorKind::not_found, "the log has no seal yet (run the server or write commands with --key)");
     res.status = 200;
@@ -433,7 +428,7 @@ void get_stats(Api& api, const Request& req, Response& res) {
         since = rules::format_utc_ms(*ms);
     }
     auto store = api.read_store();
-    caller(req, *store);
+    caller(api, req, res, *store);
     send_json(res, 200, desk::stats_view(*store, since));
 }
 
@@ -443,7 +438,7 @@ void get_diagram(Api& api, const Request& req, Response& res) {
     if (!desk::is_diagram_format(format)) throw Error(ErrorKind::invalid_input, "format: must be svg, dot or mermaid");
     const auto ref = query_value(req, "ticket");
     auto store = api.read_store();
-    caller(req, *store);
+    caller(api, req, res, *store);
     std::vector<engine::LogEntry> entries;
     if (ref) {
         if (!engine::is_account_key(*ref)) entries = store->entries(*ref);
@@ -478,7 +473,7 @@ rules::RawFields ticket_fields(const json& body, bool& triage) {
 
 void post_ticket(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
     check_query(req, {});
-    const auto c = caller(req, *api.read_store());
+    const auto c = caller(api, req, res, *api.read_store());
     const auto who = c.actor;
     const auto account = c.account;
     bool triage = false;
@@ -548,7 +543,7 @@ desk::EventRequest event_request(const json& body, const desk::Actor& who) {
 void post_event(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
     check_query(req, {});
     const auto expect = if_match_version(req);
-    const auto c = caller(req, *api.read_store());
+    const auto c = caller(api, req, res, *api.read_store());
     const auto who = c.actor;
     const auto account = c.account;
     auto request =
@@ -597,7 +592,7 @@ void post_import(Api& api, const Request& req, Response& res, const httplib::Con
     else throw HttpError(400, "invalid", "Content-Type: must be text/csv or application/x-ndjson (got '" + type + "')");
     {
         auto store = api.read_store();
-        const auto who = caller(req, *store).actor;
+        const auto who = caller(api, req, res, *store).actor;
         options.agent = who.name;
         options.token_id = who.token_id;
         desk::authorize(*store, who, "operator", "import");  // before a large body is read
@@ -636,7 +631,7 @@ void post_import(Api& api, const Request& req, Response& res, const httplib::Con
 
 void post_sweep(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
     check_query(req, {});
-    const auto who = caller(req, *api.read_store()).actor;
+    const auto who = caller(api, req, res, *api.read_store()).actor;
     const json body = body_object(read_body(req, reader, api.options.max_body_bytes), true);
     refuse_agent_key(body);
     std::optional<std::string> now;
@@ -658,18 +653,63 @@ void post_sweep(Api& api, const Request& req, Response& res, const httplib::Cont
 
 }  // namespace
 
-void install_api(httplib::Server& svr, Api& api) {
+Caller caller(Api& api, const Request& req, Response& res, engine::Store& store) {
+    if (const auto token = bearer_token(req)) {
+        auto account = desk::authenticate(store, *token);
+        if (!account) throw HttpError(401, "unauthorized", "the token is unknown, replaced, or its account is disabled");
+        return {*account, desk::Actor{account->name, desk::token_id(*token)}};
+    }
+    const auto cookie = cookie_value(req, kSessionCookie);
+    if (!cookie)
+        throw HttpError(401, "unauthorized",
+                        "this route needs 'Authorization: Bearer TOKEN' (an account's API token) or a "
+                        "session: sign in first (POST /api/v1/session)");
+    const bool tls = api.options.tls_cert.has_value();
+    const auto session = api.sessions.use(*cookie);
+    auto account = session ? desk::account_from_log(store, session->account) : std::nullopt;
+    if (!account || !account->enabled || (!account->token_id.empty() && account->token_id != session->token_id)) {
+        // SPEC §13: disabling an account (or replacing its token) ends its sessions at once.
+        if (session) api.sessions.end(*cookie);
+        res.set_header("Set-Cookie", Sessions::clear_cookie(tls));
+        throw HttpError(401, "unauthorized",
+                        "the session has ended (signed out, timed out, or its account was disabled or "
+                        "given a new token): sign in again");
+    }
+    if (changes_anything(req) && req.get_header_value("X-Requested-With") != "tfadesk")
+        throw HttpError(403, "forbidden",
+                        "X-Requested-With: a request signed in by the session cookie that changes "
+                        "anything must carry 'X-Requested-With: tfadesk'");
+    return {*account, desk::Actor{account->name, session->token_id}};
+}
+
+void add_route(httplib::Server& svr, Api& api, const std::string& method, const std::string& pattern,
+               Handler fn) {
     Api* a = &api;
-    auto get = [&](const std::string& pattern, void (*fn)(Api&, const Request&, Response&)) {
-        a->routes.add("GET", pattern);
+    api.routes.add(method, pattern);
+    if (method == "GET") {
         svr.Get(pattern, guarded([a, fn](const Request& req, Response& res) { fn(*a, req, res); }));
-    };
-    auto post = [&](const std::string& pattern, void (*fn)(Api&, const Request&, Response&, const httplib::ContentReader&)) {
-        a->routes.add("POST", pattern);
-        svr.Post(pattern, guarded_body([a, fn](const Request& req, Response& res, const httplib::ContentReader& r) {
-                     fn(*a, req, res, r);
-                 }));
-    };
+    } else if (method == "DELETE") {
+        // httplib tries the body-reading handlers of DELETE first (server.cpp's catch-all is one):
+        // this route is one too, and a body sent with it is read and dropped (guarded_body).
+        svr.Delete(pattern, guarded_body([a, fn](const Request& req, Response& res, const httplib::ContentReader&) {
+                       fn(*a, req, res);
+                   }));
+    } else {
+        throw std::logic_error("add_route: " + method + " takes add_body_route");
+    }
+}
+
+void add_body_route(httplib::Server& svr, Api& api, const std::string& pattern, BodyHandler fn) {
+    Api* a = &api;
+    api.routes.add("POST", pattern);
+    svr.Post(pattern, guarded_body([a, fn](const Request& req, Response& res, const httplib::ContentReader& r) {
+                 fn(*a, req, res, r);
+             }));
+}
+
+void install_api(httplib::Server& svr, Api& api) {
+    auto get = [&](const std::string& pattern, Handler fn) { add_route(svr, api, "GET", pattern, fn); };
+    auto post = [&](const std::string& pattern, BodyHandler fn) { add_body_route(svr, api, pattern, fn); };
     const std::string tickets = "/api/v1/tickets", ticket = tickets + "/" + kRef;
     get("/api/v1/me", get_me);
     get(tickets, list_tickets);

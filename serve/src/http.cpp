@@ -116,6 +116,23 @@ std::optional<std::string> bearer_token(const httplib::Request& req) {
     return std::string(token);
 }
 
+std::optional<std::string> cookie_value(const httplib::Request& req, std::string_view name) {
+    // RFC 6265 §5.4: one Cookie header, "a=b; c=d" (several headers are joined the same way).
+    for (auto [it, end] = req.headers.equal_range("Cookie"); it != end; ++it) {
+        std::string_view rest = it->second;
+        while (!rest.empty()) {
+            const auto semi = rest.find(';');
+            std::string_view pair = rest.substr(0, semi);
+            rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+            while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+            const auto eq = pair.find('=');
+            if (eq != std::string_view::npos && pair.substr(0, eq) == name && eq + 1 < pair.size())
+                return std::string(pair.substr(eq + 1));
+        }
+    }
+    return std::nullopt;
+}
+
 std::optional<std::int64_t> if_match_version(const httplib::Request& req) {
     if (!req.has_header("If-Match")) return std::nullopt;
     const std::string header = req.get_header_value("If-Match");  // a copy: get_header_value returns by value

@@ -56,6 +56,9 @@ bool query_flag(const httplib::Request& req, const char* key);
 // The bearer token of the Authorization header, or nothing.
 std::optional<std::string> bearer_token(const httplib::Request& req);
 
+// The value of the cookie `name` the request carries, or nothing.
+std::optional<std::string> cookie_value(const httplib::Request& req, std::string_view name);
+
 // If-Match: "N" -> N; `*` or absent -> nothing; anything else HttpError 400.
 std::optional<std::int64_t> if_match_version(const httplib::Request& req);
 

@@ -96,10 +96,7 @@ struct StreamState {
 void get_stream(Api& api, const httplib::Request& req, httplib::Response& res) {
     check_query(req, {});
     auto store = api.read_store();
-    const auto token = bearer_token(req);
-    if (!token || !desk::authenticate(*store, *token))
-        throw HttpError(401, "unauthorized",
-                        "this route needs 'Authorization: Bearer TOKEN' (an account's API token)");
+    caller(api, req, res, *store);  // a bearer token, or the page's session (SPEC §13)
     auto state = std::make_shared<StreamState>();
     state->api = &api;
     state->last = store->head().seq;  // from now on, unless the client says where it stopped

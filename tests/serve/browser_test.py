@@ -128,6 +128,19 @@ def main():
 
         # One agent records the three checks.
         sign_in("bob")
+        # SPEC §13: the token was sent once; the page keeps none, and the session cookie is
+        # HttpOnly (no script sees it).
+        kept = driver.execute_script("return JSON.stringify(sessionStorage) + JSON.stringify(localStorage)"
+                                     " + document.cookie;")
+        assert tokens["bob"] not in kept and "tfadesk_session" not in kept, kept
+        # A second tab is signed in by the same session, without the token.
+        first_tab = driver.current_window_handle
+        driver.switch_to.new_window("tab")
+        driver.get(base + "/")
+        wait.until(EC.text_to_be_present_in_element((By.ID, "who-name"), "bob"))
+        assert not driver.find_element(By.ID, "token").is_displayed()
+        driver.close()
+        driver.switch_to.window(first_tab)
         queue_entry = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, '#queue button[data-ref="HD-1042"]')))
         assert "identity_check" in text("states"), text("states")
         queue_entry.click()
@@ -150,6 +163,10 @@ def main():
         # Another approver approves from the approver's list.
         driver.find_element(By.ID, "sign-out").click()
         wait.until(EC.visibility_of_element_located((By.ID, "token")))
+        # Signed out for good: a reload asks for a token, and the next person starts on no ticket.
+        driver.get(base + "/")
+        wait.until(EC.visibility_of_element_located((By.ID, "token")))
+        assert "HD-1042" not in driver.current_url, driver.current_url
         sign_in("dave")
         wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, '#approver-list button[data-ref="HD-1042"]'))).click()
         wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-version"), "5"))

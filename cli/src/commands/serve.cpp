@@ -51,6 +51,14 @@ public:
                        "default 168), as agent tfadesk-sla");
         app.add_option("--metrics-listen", metrics_listen_,
                        "HOST:PORT to serve GET /metrics on (Prometheus text format; a listener of its own)");
+        app.add_option("--rp-id", rp_id_,
+                       "the passkeys' relying party id (SPEC §13; default: the host the page is served from)");
+        app.add_option("--session-idle-minutes", session_idle_minutes_,
+                       "end a page session after M minutes without a request (a decimal; default 30)")
+            ->check(CLI::Range(0.01, 24.0 * 60));
+        app.add_option("--session-hours", session_hours_,
+                       "end a page session H hours after sign-in (default 8)")
+            ->check(CLI::Range(1, 24 * 7));
         app.add_option("--templates", templates_, "folder of the desk's reply texts (SPEC §11)")->envname("TFADESK_TEMPLATES");
     }
 
@@ -69,6 +77,9 @@ public:
         o.outbox_backoff_ms = outbox_backoff_ms_;
         if (sla_hours_) o.sla_ms = desk::parse_sla_hours(*sla_hours_);
         if (metrics_listen_) parse_metrics_listen(*metrics_listen_, o);
+        o.rp_id = rp_id_;
+        o.session_idle_ms = static_cast<std::int64_t>(session_idle_minutes_ * 60000);
+        o.session_lifetime_ms = session_hours_ * 3600000;
 
         // Block the stop signals before any thread starts, so every thread inherits the mask and
         // only the waiter below receives them.
@@ -157,7 +168,9 @@ private:
 #endif
 
     std::optional<std::string> listen_, key_, tls_cert_, tls_key_, templates_, connectors_,
-        sla_hours_, metrics_listen_;
+        sla_hours_, metrics_listen_, rp_id_;
+    double session_idle_minutes_ = 30;
+    std::int64_t session_hours_ = 8;
     std::int64_t outbox_backoff_ms_ = 0;
     std::size_t threads_ = 32;
     std::size_t max_import_mib_ = 256;

@@ -42,6 +42,10 @@ struct Options {
     std::int64_t sla_ms = std::int64_t{168} * 3600000;  // --sla-hours: the SLA scheduler's SLA
     std::optional<std::string> metrics_host;              // --metrics-listen: GET /metrics there
     int metrics_port = 0;
+    // --- SPEC §13: browser sessions and passkeys ---
+    std::int64_t session_idle_ms = 30 * 60000;        // a session ends after this long unused
+    std::int64_t session_lifetime_ms = 8 * 3600000;  // and this long after it started
+    std::optional<std::string> rp_id;  // --rp-id: the passkeys' relying party id (else the Host)
 };
 
 // "HOST:PORT" or "[IPV6]:PORT" into options.host/port; Error(invalid_input) naming --listen.
