@@ -9,6 +9,7 @@
 #include "tfadesk/desk/clock.hpp"
 #include "tfadesk/desk/signatures.hpp"
 #include "tfadesk/desk/views.hpp"
+#include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/chain.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/rules/policy.hpp"
@@ -244,6 +245,41 @@ Account remove_key(engine::Store& store, const std::string& key_id, const Actor&
             throw Error(ErrorKind::not_found, "account '" + a.name + "' holds no key " + key_id);
         return change(store, a, AccountChange::key_remove, a.name, {}, by, {}, signer,
                       {{"key_id", key_id}});
+    });
+}
+
+std::optional<Account> passkey_owner(engine::Store& store, std::string_view credential_id) {
+    for (auto& [name, a] : accounts_from_log(store))
+        if (a.passkeys.count(credential_id)) return a;
+    return std::nullopt;
+}
+
+Account add_passkey(engine::Store& store, const webauthn::Credential& passkey, const Actor& raw_by,
+                    const DecisionSigner& signer) {
+    const Actor by{canonical_agent(raw_by.name), raw_by.token_id};
+    return engine::in_transaction(store, [&] {
+        const Account a = own_account(store, by, "register a passkey");
+        if (passkey_owner(store, passkey.id_b64url))
+            throw Error(ErrorKind::conflict, "passkey " + passkey.id_b64url + " is registered on this desk already");
+        return change(store, a, AccountChange::passkey_add, a.name, {}, by, {}, signer,
+                      {{"passkey",
+                        {{"id", passkey.id_b64url},
+                         {"alg", passkey.alg},
+                         {"public_key", passkey.cose_key_b64url},
+                         {"origin", passkey.origin},
+                         {"rp_id", passkey.rp_id}}}});
+    });
+}
+
+Account remove_passkey(engine::Store& store, const std::string& credential_id, const Actor& raw_by,
+                       const DecisionSigner& signer) {
+    const Actor by{canonical_agent(raw_by.name), raw_by.token_id};
+    return engine::in_transaction(store, [&] {
+        const Account a = own_account(store, by, "remove a passkey");
+        if (!a.passkeys.count(credential_id))
+            throw Error(ErrorKind::not_found, "account '" + a.name + "' holds no passkey " + printable(credential_id));
+        return change(store, a, AccountChange::passkey_remove, a.name, {}, by, {}, signer,
+                      {{"passkey_id", credential_id}});
     });
 }
 

@@ -7,6 +7,7 @@
 
 #include "tfadesk/desk/access.hpp"
 #include "tfadesk/desk/text.hpp"
+#include "tfadesk/desk/webauthn.hpp"
 #include "tfadesk/engine/error.hpp"
 
 namespace tfadesk::desk {
@@ -91,14 +92,74 @@ GivenSignature parse_given_signature(const std::string& key, const std::string& 
         throw Error(ErrorKind::invalid_input,
                     std::string(field) +
                         ".sig: must be the standard base64 of a 64-byte Ed25519 signature");
-    return {key, sig};
+    GivenSignature g;
+    g.key = key;
+    g.sig = sig;
+    return g;
 }
+
+GivenSignature parse_given_assertion(const nlohmann::json& credential, std::string_view field) {
+    const std::string f(field);
+    const auto member = [&](const nlohmann::json& in, const char* key, const std::string& name) {
+        if (!in.is_object() || !in.contains(key) || !in[key].is_string())
+            throw Error(ErrorKind::invalid_input, f + "." + name + ": must be a base64url string");
+        const std::string v = in[key].get<std::string>();
+        webauthn::base64url_decode(v, f + "." + name);  // well-formed, or invalid_input
+        return v;
+    };
+    if (!credential.is_object() || !credential.contains("response") || !credential["response"].is_object())
+        throw Error(ErrorKind::invalid_input,
+                    f + ": must be a passkey assertion, PublicKeyCredential.toJSON() with its response");
+    const auto& r = credential["response"];
+    GivenSignature g;
+    g.passkey = member(credential, "id", "id");
+    g.authenticator_data = member(r, "authenticatorData", "response.authenticatorData");
+    g.client_data_json = member(r, "clientDataJSON", "response.clientDataJSON");
+    g.sig = member(r, "signature", "response.signature");
+    return g;
+}
+
+std::string decision_challenge(std::string_view text) {
+    std::string out(crypto_hash_sha256_BYTES, '\0');
+    crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()),
+                       reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    return out;
+}
+
+namespace {
+
+// A passkey's assertion over `text` (its challenge is SHA-256 of the text), by a passkey `owner`
+// held then; the sign count is not judged here (the log keeps no counter per passkey).
+std::optional<std::string> passkey_problem(const engine::RecordedSignature& sig, std::string_view text,
+                                           const engine::Account& owner, const std::string& who) {
+    const auto it = owner.passkeys.find(sig.passkey);
+    if (it == owner.passkeys.end())
+        return "it is signed by passkey " + printable(sig.passkey) + ", which was not a passkey registered to " +
+               who + " then";
+    const webauthn::Credential registered{sig.passkey, it->second.alg, it->second.public_key, it->second.origin,
+                                          it->second.rp_id, 0};
+    try {
+        webauthn::check_recorded_assertion(
+            webauthn::base64url_decode(sig.authenticator_data, "authenticator_data"),
+            webauthn::base64url_decode(sig.client_data_json, "client_data_json"),
+            webauthn::base64url_decode(sig.sig, "sig"), registered, decision_challenge(text));
+    } catch (const Error& e) {
+        return "its assertion by passkey " + printable(sig.passkey) + " of " + who +
+               " does not hold over its decision text (" + e.what() + ")";
+    }
+    return std::nullopt;
+}
+
+}  // namespace
 
 std::optional<std::string> signature_problem(const engine::RecordedSignature& sig,
                                              std::string_view text, const engine::Account* owner,
                                              std::string_view owner_name) {
     const std::string who = "'" + printable(owner_name) + "'";
-    if (!owner) return "it is signed by key " + sig.key + ", but " + who + " had no account then";
+    if (!owner)
+        return "it is signed by " + (sig.by_passkey() ? "passkey " + printable(sig.passkey) : "key " + sig.key) +
+               ", but " + who + " had no account then";
+    if (sig.by_passkey()) return passkey_problem(sig, text, *owner, who);
     const auto it = owner->keys.find(sig.key);
     if (it == owner->keys.end())
         return "it is signed by key " + sig.key + ", which was not a key registered to " + who +
@@ -125,6 +186,7 @@ bool signatures_required(engine::Store& store) { return desk_state(store).requir
 void sign_and_check(engine::Store& store, engine::LogEntry& e, const DecisionSigner& signer) {
     if (!engine::is_decision(e)) return;
     const std::string text = engine::decision_text(e);
+    if (signer.text_only) throw DecisionTextOnly(text);
     if (signer.key || signer.given || signer.countersign) {
         nlohmann::json d = nlohmann::json::parse(e.details);
         if (signer.key) {
@@ -133,6 +195,11 @@ void sign_and_check(engine::Store& store, engine::LogEntry& e, const DecisionSig
                             "--sign-key: the key is named '" + printable(signer.key->name()) +
                                 "', not after agent '" + e.agent + "'; nothing was written");
             d[std::string(engine::kSignatureKey)] = signature_json(*signer.key, text);
+        } else if (signer.given && !signer.given->passkey.empty()) {
+            d[std::string(engine::kSignatureKey)] = {{"passkey", signer.given->passkey},
+                                                     {"authenticator_data", signer.given->authenticator_data},
+                                                     {"client_data_json", signer.given->client_data_json},
+                                                     {"sig", signer.given->sig}};
         } else if (signer.given) {
             d[std::string(engine::kSignatureKey)] = {{"key", signer.given->key},
                                                      {"sig", signer.given->sig}};
@@ -166,12 +233,12 @@ void sign_and_check(engine::Store& store, engine::LogEntry& e, const DecisionSig
     }
     if (!state.required || sig) return;
     const engine::Account* me = find(state, e.agent);
-    const bool first_key = e.event == "account-key-add" && (!me || me->keys.empty());
+    const bool first_key = engine::registers_first_key(e, me);
     if (first_key && cs) return;
     throw Error(ErrorKind::forbidden,
                 "this desk requires signed decisions (SPEC §13): " + subject +
-                    " needs a signature by a key registered to '" + e.agent +
-                    "' (--sign-key FILE)" +
+                    " needs a signature by a key or passkey registered to '" + e.agent +
+                    "' (--sign-key FILE, or the page's passkey)" +
                     (first_key ? ", or, for the account's first key, another admin's "
                                  "countersignature (--countersign-key FILE)"
                                : "") +

@@ -435,10 +435,10 @@ private:
         return since;
     }
 
-    // A key-add or key-remove: written by the account itself (any role, enabled, its token), so
+    // A key or passkey added or removed: written by the account itself (any role, enabled, its token), so
     // a key is registered only by its own account. True when `e` is one (it has been judged).
     bool judge_own_key_change(const LogEntry& e, const std::string& account) {
-        if (e.event != "account-key-add" && e.event != "account-key-remove") return false;
+        if (!engine::is_own_key_change(e.event)) return false;
         if (e.agent != account)
             report(entry_name(e) + ": a key of account '" + printable(account) +
                    "' was registered or removed by '" + printable(e.agent) +
@@ -492,8 +492,7 @@ private:
             const std::int64_t since = required_since(e.seq);
             if (valid || since == 0) continue;
             const engine::Account* before = account_before(e.agent, e.seq);
-            const bool first_key =
-                e.event == "account-key-add" && (!before || before->keys.empty());
+            const bool first_key = engine::registers_first_key(e, before);
             if (first_key && countersigned) continue;
             if (!sig)
                 problem(std::string("it is not signed by '") + printable(e.agent) +

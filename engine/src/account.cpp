@@ -12,7 +12,8 @@ namespace {
 
 constexpr std::string_view kChanges[] = {"add",     "grant",      "revoke",
                                          "disable", "enable",     "token",
-                                         "key-add", "key-remove", "require-signatures"};
+                                         "key-add", "key-remove", "require-signatures",
+                                         "passkey-add", "passkey-remove"};
 constexpr std::string_view kEventPrefix = "account-";
 
 std::string where(const LogEntry& e) {
@@ -33,6 +34,15 @@ bool is_via(std::string_view via) {
            source.find_first_not_of(
                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
                std::string_view::npos;
+}
+
+bool is_own_key_change(std::string_view event) {
+    return event == "account-key-add" || event == "account-key-remove" || event == "account-passkey-add" ||
+           event == "account-passkey-remove";
+}
+
+bool registers_first_key(const LogEntry& e, const Account* before) {
+    return (e.event == "account-key-add" || e.event == "account-passkey-add") && (!before || !before->holds_keys());
 }
 
 bool is_key_id(std::string_view id) {
@@ -207,6 +217,33 @@ Account apply_account_entry(const std::optional<Account>& before, const LogEntry
             if (!a.keys.erase(it->get<std::string>()))
                 throw Error(ErrorKind::integrity,
                             where(e) + ": the account holds no key " + it->get<std::string>());
+            break;
+        }
+        case AccountChange::passkey_add: {
+            const auto it = details.find("passkey");
+            const auto str = [&](const char* k) {
+                return it != details.end() && it->is_object() && it->contains(k) && (*it)[k].is_string() &&
+                       !(*it)[k].get<std::string>().empty();
+            };
+            if (keys != 1 || !str("id") || !str("public_key") || !str("origin") || !str("rp_id") ||
+                !(*it)["alg"].is_number_integer() || it->size() != 5)
+                throw Error(ErrorKind::integrity,
+                            where(e) + ": a passkey-add must carry its passkey {id, alg, public_key, origin, rp_id}");
+            const std::string id = (*it)["id"].get<std::string>();
+            if (a.passkeys.count(id))
+                throw Error(ErrorKind::integrity, where(e) + ": the account holds passkey " + id + " already");
+            a.passkeys.emplace(id, Account::Passkey{(*it)["alg"].get<int>(), (*it)["public_key"].get<std::string>(),
+                                                    (*it)["origin"].get<std::string>(),
+                                                    (*it)["rp_id"].get<std::string>()});
+            break;
+        }
+        case AccountChange::passkey_remove: {
+            const auto it = details.find("passkey_id");
+            if (keys != 1 || it == details.end() || !it->is_string())
+                throw Error(ErrorKind::integrity, where(e) + ": a passkey-remove must carry its passkey_id");
+            if (!a.passkeys.erase(it->get<std::string>()))
+                throw Error(ErrorKind::integrity,
+                            where(e) + ": the account holds no passkey " + it->get<std::string>());
             break;
         }
         case AccountChange::require_signatures: {

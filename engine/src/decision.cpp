@@ -53,7 +53,20 @@ std::optional<RecordedSignature> recorded_signature(const LogEntry& e, std::stri
         return m != it->end() && m->is_string() ? m->get<std::string>() : std::string();
     };
     RecordedSignature s;
-    if (it->is_object()) s = {text("key"), text("sig"), counter ? text("agent") : std::string()};
+    if (!counter && it->is_object() && it->contains("passkey")) {
+        s.passkey = text("passkey");
+        s.authenticator_data = text("authenticator_data");
+        s.client_data_json = text("client_data_json");
+        s.sig = text("sig");
+        if (it->size() != 4 || s.passkey.empty() || s.authenticator_data.empty() ||
+            s.client_data_json.empty() || s.sig.empty())
+            throw Error(ErrorKind::integrity,
+                        "entry seq " + std::to_string(e.seq) +
+                            ": its signature is not {\"passkey\", \"authenticator_data\", "
+                            "\"client_data_json\", \"sig\"}");
+        return s;
+    }
+    if (it->is_object()) s = {text("key"), text("sig"), counter ? text("agent") : std::string(), {}, {}, {}};
     if (!it->is_object() || it->size() != (counter ? 3u : 2u) || !is_key_id(s.key) ||
         s.sig.empty() || (counter && s.agent.empty()))
         throw Error(ErrorKind::integrity, "entry seq " + std::to_string(e.seq) + ": its " +

@@ -22,6 +22,8 @@
 #include "tfadesk/desk/tickets.hpp"
 #include "tfadesk/desk/verify.hpp"
 #include "tfadesk/desk/views.hpp"
+#include "tfadesk/desk/webauthn.hpp"
+#include "tfadesk/engine/decision.hpp"
 #include "tfadesk/desk/workspace.hpp"
 #include "tfadesk/desk/clock.hpp"
 #include "tfadesk/engine/account.hpp"
@@ -515,6 +517,15 @@ desk::EventRequest event_request(const json& body, const desk::Actor& who) {
                                     "\"ack_related\": must be an array of ticket refs");
                 r.ack_related.push_back(ref.get<std::string>());
             }
+        } else if (key == "assertion") {
+            // SPEC §13: the page's passkey, over the challenge SHA-256(decision text).
+            try {
+                auto signer = std::make_shared<desk::DecisionSigner>();
+                signer->given = desk::parse_given_assertion(v, "\"assertion\"");
+                r.signer = std::move(signer);
+            } catch (const Error& e) {
+                throw HttpError(400, "invalid", e.what());
+            }
         } else if (key == "signature") {
             // SPEC §13: the client's own signature over the decision text.
             if (!v.is_object() || v.size() != 2 || !v.contains("key") || !v.contains("sig") ||
@@ -533,11 +544,57 @@ desk::EventRequest event_request(const json& body, const desk::Actor& who) {
                 400, "invalid",
                 "unknown key \"" + key +
                     "\" (expected event, check, note, reference, role, access, requester_email, "
-                    "ack_related, signature)");
+                    "ack_related, signature, assertion)");
         }
     }
     if (!has_event) throw HttpError(400, "invalid", "\"event\": required");
+    if (body.contains("signature") && body.contains("assertion"))
+        throw HttpError(400, "invalid", "\"signature\" and \"assertion\": a decision is signed once");
     return r;
+}
+
+// POST /api/v1/tickets/REF/events/options (SPEC §13): what the caller's passkey must sign to post
+// this event (the same body, the same If-Match): PublicKeyCredentialRequestOptions whose challenge
+// is SHA-256 of the decision text. The event is run as far as its signature on a read-only
+// snapshot, so the text is the one the write will check, and a refusal answers here already.
+void post_event_options(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
+    check_query(req, {});
+    const auto expect = if_match_version(req);
+    auto store = api.read_store();
+    const auto c = caller(api, req, res, *store);
+    json body = body_object(read_body(req, reader, api.options.max_body_bytes));
+    body.erase("assertion");
+    body.erase("signature");
+    auto request = event_request(body, c.actor);
+    desk::validate_event(request);
+    request.expect_version = expect;
+    const std::string ref = req.matches[1];
+    if (!engine::is_decision(ref, request.event))
+        throw HttpError(400, "invalid",
+                        "\"event\": " + request.event + " is not a decision (SPEC §13): it is posted without a signature");
+    auto signer = std::make_shared<desk::DecisionSigner>();
+    signer->text_only = true;
+    request.signer = signer;
+    std::string text;
+    try {
+        desk::apply_event_in(*store, ref, request);
+        throw Error(ErrorKind::unexpected, "the event reached no decision text");
+    } catch (const desk::DecisionTextOnly& only) {
+        text = only.text;
+    }
+    const std::string rp_id = rp_id_of(api, req);
+    json allowed = json::array();
+    for (const auto& [id, p] : c.account.passkeys)
+        if (p.rp_id == rp_id) allowed.push_back({{"type", "public-key"}, {"id", id}});
+    if (allowed.empty())
+        throw HttpError(409, "refused",
+                        "account '" + c.account.name + "' holds no passkey for '" + rp_id + "': add one first");
+    send_json(res, 200,
+              {{"challenge", desk::webauthn::base64url_encode(desk::decision_challenge(text))},
+               {"rpId", rp_id},
+               {"timeout", 120000},
+               {"userVerification", "preferred"},
+               {"allowCredentials", allowed}});
 }
 
 void post_event(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
@@ -716,6 +773,7 @@ void install_api(httplib::Server& svr, Api& api) {
     post(tickets, post_ticket);
     get(ticket, get_ticket);
     post(ticket + "/events", post_event);
+    post(ticket + "/events/options", post_event_options);  // SPEC §13: a passkey's challenge
     get(ticket + "/history", get_history);
     get(ticket + "/replay", get_replay);
     get(ticket + "/reply", get_reply);

@@ -67,6 +67,10 @@ void add_body_route(httplib::Server& svr, Api& api, const std::string& pattern, 
 // The whole body (413 past `limit` bytes, however it is framed).
 std::string read_body(const httplib::Request& req, const httplib::ContentReader& reader, std::size_t limit);
 
+// The passkeys' relying party id (SPEC §13): serve --rp-id, else the host the page is served
+// from (the Host header without its port), lowercased; HttpError 400 without either.
+std::string rp_id_of(const Api& api, const httplib::Request& req);
+
 void install_api(httplib::Server& svr, Api& api);
 // SPEC §13: the page's sign-in (sessions) and passkeys (signin.cpp).
 void install_signin(httplib::Server& svr, Api& api);

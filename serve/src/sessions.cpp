@@ -97,6 +97,17 @@ bool Sessions::take_challenge(std::string_view raw, std::string_view purpose) {
     return ok;
 }
 
+std::uint32_t Sessions::sign_count(const std::string& credential_id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = sign_counts_.find(credential_id);
+    return it == sign_counts_.end() ? 0 : it->second;
+}
+
+void Sessions::saw_sign_count(const std::string& credential_id, std::uint32_t count) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (count != 0 && sign_counts_.size() < kMaxSessions) sign_counts_[credential_id] = count;
+}
+
 std::string Sessions::set_cookie(std::string_view value, bool tls) const {
     return std::string(kSessionCookie) + "=" + std::string(value) + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(limits_.lifetime).count()) + (tls ? "; Secure" : "");

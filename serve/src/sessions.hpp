@@ -16,6 +16,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <cstddef>
 #include <mutex>
 #include <optional>
@@ -57,6 +58,10 @@ public:
     // Whether `raw` is a live challenge handed out for `purpose`; it is used up either way.
     bool take_challenge(std::string_view raw, std::string_view purpose);
 
+    // The last sign count this server saw from a passkey at sign-in (0: none yet), and a new one.
+    std::uint32_t sign_count(const std::string& credential_id);
+    void saw_sign_count(const std::string& credential_id, std::uint32_t count);
+
     // The Set-Cookie values that start and end a session (Secure over TLS).
     std::string set_cookie(std::string_view value, bool tls) const;
     static std::string clear_cookie(bool tls);
@@ -77,6 +82,7 @@ private:
     std::mutex mutex_;
     std::unordered_map<std::string, Entry> sessions_;  // by SHA-256 (hex) of the cookie value
     std::unordered_map<std::string, Challenge> challenges_;  // by the raw challenge
+    std::unordered_map<std::string, std::uint32_t> sign_counts_;  // by credential id
 };
 
 }  // namespace tfadesk::serve

@@ -11,6 +11,7 @@
 
 #include "tfadesk/desk/access.hpp"
 #include "tfadesk/desk/signatures.hpp"
+#include "tfadesk/desk/webauthn.hpp"
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/store.hpp"
 
@@ -57,6 +58,16 @@ engine::Account add_key(engine::Store& store, const std::string& public_key, con
 // `agent key remove KEYID`: retires one of `by`'s own keys (Error(not_found) for one it lacks).
 engine::Account remove_key(engine::Store& store, const std::string& key_id, const Actor& by,
                            const DecisionSigner& signer = {});
+// SPEC §13, the page: registers a passkey (checked by webauthn::verify_registration) for `by`'s
+// own account. Error(conflict) for a credential id the desk knows already (any account's).
+engine::Account add_passkey(engine::Store& store, const webauthn::Credential& passkey, const Actor& by,
+                            const DecisionSigner& signer = {});
+// Retires one of `by`'s own passkeys (Error(not_found) for one it lacks).
+engine::Account remove_passkey(engine::Store& store, const std::string& credential_id, const Actor& by,
+                               const DecisionSigner& signer = {});
+// The account holding the passkey `credential_id`, or nothing (sign-in with a passkey).
+std::optional<engine::Account> passkey_owner(engine::Store& store, std::string_view credential_id);
+
 // `agent require-signatures on|off` (admin): an entry under the admin's own account. Refused
 // (exit 3) when the desk is already so.
 bool require_signatures(engine::Store& store, bool on, const Actor& by,

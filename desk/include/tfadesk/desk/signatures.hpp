@@ -10,17 +10,34 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "tfadesk/desk/note.hpp"
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/decision.hpp"
+#include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/store.hpp"
 
 namespace tfadesk::desk {
 
-// A signature a client made itself (the API's "signature": {"key", "sig"}).
+// A signature a client made itself: the API's "signature": {"key", "sig"}, or a passkey's
+// "assertion" (PublicKeyCredential.toJSON() of navigator.credentials.get() over the challenge
+// SHA-256(decision text)).
 struct GivenSignature {
-    std::string key;  // KEYID, 8 lowercase hex digits
+    std::string key;  // KEYID, 8 lowercase hex digits ("" for a passkey)
     std::string sig;  // standard base64 of the 64-byte Ed25519 signature over the decision text
+                      // (a passkey: the assertion's signature, base64url)
+    std::string passkey, authenticator_data, client_data_json;  // a passkey's, base64url
+};
+
+// Thrown by sign_and_check instead of writing when the signer asks only for the decision text
+// (DecisionSigner::text_only: the page asks what its passkey must sign). Nothing is written.
+class DecisionTextOnly : public engine::Error {
+public:
+    explicit DecisionTextOnly(std::string decision_text)
+        : Error(engine::ErrorKind::refused, "the decision text only: nothing is written"),
+          text(std::move(decision_text)) {}
+    std::string text;
 };
 
 // What signs the decision a write makes: the acting agent's own key (--sign-key) or a signature
@@ -30,6 +47,7 @@ struct DecisionSigner {
     std::optional<SigningKey> key;
     std::optional<GivenSignature> given;
     std::optional<SigningKey> countersign;
+    bool text_only = false;  // throw DecisionTextOnly with the decision text, write nothing
 };
 
 // A new personal key for account `name` (the key's NAME, SPEC §8's verifier-key form).
@@ -56,5 +74,12 @@ std::optional<std::string> signature_problem(const engine::RecordedSignature& si
 // Error(invalid_input) naming `field` otherwise.
 GivenSignature parse_given_signature(const std::string& key, const std::string& sig,
                                      std::string_view field);
+// The challenge a passkey signs a decision with: SHA-256 of its decision text (32 raw bytes).
+std::string decision_challenge(std::string_view text);
+
+// A passkey assertion as the page sends it (PublicKeyCredential.toJSON()): id and
+// response.authenticatorData, clientDataJSON and signature, each base64url. Error(invalid_input)
+// naming `field` otherwise.
+GivenSignature parse_given_assertion(const nlohmann::json& credential, std::string_view field);
 
 }  // namespace tfadesk::desk

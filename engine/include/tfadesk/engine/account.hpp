@@ -40,6 +40,13 @@ bool is_key_id(std::string_view id);
 // a flat object).
 std::string recorded_by_token(const LogEntry& e);
 
+// SPEC §13: whether `event` adds or removes one of an account's own keys or passkeys (written
+// by the account itself), and whether `e` registers the first one of `before` (nothing: the
+// account had no entry), for which another admin vouches.
+bool is_own_key_change(std::string_view event);
+struct Account;
+bool registers_first_key(const LogEntry& e, const Account* before);
+
 // SPEC §7's roles, sorted.
 const std::vector<std::string>& all_roles();
 bool is_role(std::string_view role);
@@ -56,7 +63,9 @@ enum class AccountChange {
     token,
     key_add,
     key_remove,
-    require_signatures
+    require_signatures,
+    passkey_add,     // SPEC §13: a WebAuthn credential, registered by the account itself
+    passkey_remove
 };
 std::string_view to_string(AccountChange c);
 std::optional<AccountChange> parse_account_change(std::string_view event);  // "account-add" ...
@@ -74,6 +83,19 @@ struct Account {
     // SPEC §13: its personal keys as the log registered them, key id (8 hex digits) -> the
     // verifier key text NAME+KEYID+BASE64. Never part of the cached row's comparison.
     std::map<std::string, std::string, std::less<>> keys;
+    // SPEC §13: its passkeys as the log registered them, by credential id (base64url).
+    struct Passkey {
+        int alg = 0;             // COSE: -7 ES256, -8 EdDSA
+        std::string public_key;  // the COSE key, base64url, as the authenticator gave it
+        std::string origin;      // the page's origin at registration: assertions must come from it
+        std::string rp_id;       // the relying party id it is scoped to
+        bool operator==(const Passkey& o) const {
+            return alg == o.alg && public_key == o.public_key && origin == o.origin && rp_id == o.rp_id;
+        }
+    };
+    std::map<std::string, Passkey, std::less<>> passkeys;  // never part of the row's comparison
+    // Whether it holds any personal key or passkey (who vouches for a first key, SPEC §13).
+    bool holds_keys() const { return !keys.empty() || !passkeys.empty(); }
     bool has(std::string_view role) const { return roles.count(role) != 0; }
 };
 

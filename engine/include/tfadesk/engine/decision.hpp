@@ -29,9 +29,13 @@ inline bool is_decision(const LogEntry& e) { return is_decision(e.ref, e.event);
 std::string decision_text(const LogEntry& e);
 
 // A signature an entry records: {"key": KEYID, "sig": BASE64} (signature), plus "agent" for a
-// countersignature (the admin who countersigned).
+// countersignature (the admin who countersigned); or a passkey's WebAuthn assertion (SPEC §13):
+// {"passkey": CREDENTIAL_ID, "authenticator_data", "client_data_json", "sig"}, each base64url,
+// where sig is the assertion's signature over authenticator data || SHA-256(client data JSON).
 struct RecordedSignature {
     std::string key, sig, agent;
+    std::string passkey, authenticator_data, client_data_json;  // a passkey's (key is then "")
+    bool by_passkey() const { return !passkey.empty(); }
 };
 // The signature (`which`: kSignatureKey or kCountersignatureKey) `e` records, nothing when it
 // records none. Throws Error(integrity) naming the seq when the member is there but is not an
