@@ -249,7 +249,7 @@ TEST_CASE(
     std::optional<Server> s;
     {
         const clitest::ScopedEnv systemd(
-            {{"NOTIFY_SOCKET", (d.dir / "notify.sock").string()}, {"WATCHDOG_USEC", "200000"}});
+            {{"NOTIFY_SOCKET", d.dir / "notify.sock"}, {"WATCHDOG_USEC", "200000"}});
         s.emplace(d);
     }
     const std::string ready = sock.until("READY=1", std::chrono::seconds(5));
