@@ -19,7 +19,6 @@ using namespace softauth;
 
 using namespace tfadesk;
 using desk::webauthn::base64url_decode;
-using desk::webauthn::base64url_encode;
 using desk::webauthn::Credential;
 using engine::ErrorKind;
 using nlohmann::json;
@@ -67,9 +66,9 @@ void set_field(json& credential, const char* name, std::string_view bytes) {
 // ---- base64url ----------------------------------------------------------------------------------
 
 TEST_CASE("webauthn: base64url without padding, one spelling per byte string") {
-    CHECK(base64url_encode("") == "");
-    CHECK(base64url_encode("A") == "QQ");
-    CHECK(base64url_encode("\xfb\xff") == "-_8");
+    CHECK(desk::webauthn::base64url_encode("") == "");
+    CHECK(desk::webauthn::base64url_encode("A") == "QQ");
+    CHECK(desk::webauthn::base64url_encode("\xfb\xff") == "-_8");
     CHECK(base64url_decode("-_8", "x") == "\xfb\xff");
     CHECK(base64url_decode("QUJD", "x") == "ABC");
     for (const char* bad : {"QQ==", "QQ=", "+/8", "-_8=", "QR", "QUJDR", "QU JD", "QUJD\n", "Q$"}) {

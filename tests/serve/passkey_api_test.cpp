@@ -15,9 +15,11 @@
 using namespace servetest;
 using softauth::Authenticator;
 using softauth::Ceremony;
-using tfadesk::desk::webauthn::base64url_decode;
 
 namespace {
+
+// The raw challenge of WebAuthn options (base64url in the JSON).
+std::string challenge_in(const json& j) { return softauth::base64url_decode(j.at("challenge").get<std::string>()); }
 
 // A person at the page: their session (from their token) and their authenticator.
 struct Person {
@@ -67,7 +69,7 @@ public:
         REQUIRE_MESSAGE((o && o->status == 200), describe(o));
         Ceremony c;
         c.flags = softauth::kUP | softauth::kAT;
-        c.challenge = base64url_decode(body_of(o).at("challenge").get<std::string>(), "challenge");
+        c.challenge = challenge_in(body_of(o));
         return softauth::create(p.key, c);
     }
 
@@ -77,7 +79,7 @@ public:
         const auto o = post(&p, path + "/options", body);
         REQUIRE_MESSAGE((o && o->status == 200), describe(o));
         Ceremony c;
-        c.challenge = base64url_decode(body_of(o).at("challenge").get<std::string>(), "challenge");
+        c.challenge = challenge_in(body_of(o));
         body["assertion"] = softauth::get(p.key, c);
         return post(&p, path, body);
     }
@@ -103,7 +105,7 @@ TEST_CASE("passkeys: registered from the page, the options name the desk; replay
     CHECK(options.at("rp").at("id") == "localhost");
     CHECK(options.at("attestation") == "none");
     CHECK(options.at("user").at("name") == "alice");
-    CHECK(base64url_decode(options.at("challenge").get<std::string>(), "challenge").size() == 32);
+    CHECK(softauth::base64url_decode(options.at("challenge").get<std::string>()).size() == 32);
     std::set<int> algs;
     for (const auto& p : options.at("pubKeyCredParams")) algs.insert(p.at("alg").get<int>());
     CHECK(algs == std::set<int>{-7, -8});
@@ -144,7 +146,7 @@ TEST_CASE("passkeys: sign-in with a passkey alone; a replayed or foreign asserti
     const auto o = page.post(nullptr, "/api/v1/session/options", json::object());
     REQUIRE_MESSAGE(status(o) == 200, describe(o));
     Ceremony c;
-    c.challenge = base64url_decode(body_of(o).at("challenge").get<std::string>(), "challenge");
+    c.challenge = challenge_in(body_of(o));
     const json assertion = softauth::get(bob.key, c);
     const auto r = page.post(nullptr, "/api/v1/session", {{"assertion", assertion}});
     REQUIRE_MESSAGE(status(r) == 201, describe(r));
@@ -160,13 +162,13 @@ TEST_CASE("passkeys: sign-in with a passkey alone; a replayed or foreign asserti
     Authenticator stranger(-7);
     const auto o2 = page.post(nullptr, "/api/v1/session/options", json::object());
     Ceremony c2;
-    c2.challenge = base64url_decode(body_of(o2).at("challenge").get<std::string>(), "challenge");
+    c2.challenge = challenge_in(body_of(o2));
     CHECK(status(page.post(nullptr, "/api/v1/session", {{"assertion", softauth::get(stranger, c2)}})) == 401);
     // Disabled: its passkey signs nobody in.
     REQUIRE(d.cli({"agent", "disable", "bob", "--agent", "boss"}).code == 0);
     const auto o3 = page.post(nullptr, "/api/v1/session/options", json::object());
     Ceremony c3;
-    c3.challenge = base64url_decode(body_of(o3).at("challenge").get<std::string>(), "challenge");
+    c3.challenge = challenge_in(body_of(o3));
     CHECK(status(page.post(nullptr, "/api/v1/session", {{"assertion", softauth::get(bob.key, c3)}})) == 401);
     CHECK(status(page.get(&fresh, "/api/v1/me")) == 401);
     CHECK(s.stop() == 0);
@@ -198,13 +200,13 @@ TEST_CASE("passkeys: decisions signed at the page pass verify; required signatur
     REQUIRE(status(stale) == 200);
     REQUIRE(status(page.post(&alice, "/api/v1/tickets/PK-1/events", {{"event", "claim"}})) == 200);
     Ceremony c;
-    c.challenge = base64url_decode(body_of(stale).at("challenge").get<std::string>(), "challenge");
+    c.challenge = challenge_in(body_of(stale));
     const auto over_stale = page.post(&dave, "/api/v1/tickets/PK-1/events",
                                       {{"event", "approve"}, {"assertion", softauth::get(dave.key, c)}});
     CHECK_MESSAGE(status(over_stale) == 403, describe(over_stale));
     const auto daves = page.post(&dave, "/api/v1/tickets/PK-1/events/options", {{"event", "approve"}});
     Ceremony dc;
-    dc.challenge = base64url_decode(body_of(daves).at("challenge").get<std::string>(), "challenge");
+    dc.challenge = challenge_in(body_of(daves));
     CHECK(status(page.post(&dave, "/api/v1/tickets/PK-1/events",
                            {{"event", "approve"}, {"assertion", softauth::get(carol.key, dc)}})) == 403);
     CHECK(json::parse(d.cli({"show", "PK-1", "--json"}).out).at("state") == "identity_check");

@@ -1,11 +1,10 @@
 // A software passkey for tests (SPEC §13): an authenticator that registers and signs like a
 // browser's, P-256 by Nettle, Ed25519 by libsodium, CBOR by libcbor, and the client in front of
-// it, which answers as PublicKeyCredential.toJSON() does. Used by tests/desk (each WebAuthn rule)
-// and tests/serve (passkeys through the server).
+// it, which answers as PublicKeyCredential.toJSON() does. Used by tests/desk (each WebAuthn rule),
+// tests/serve (passkeys through the server) and bench/signed_load.cpp; no test framework in it.
 #pragma once
 
 #include <cbor.h>
-#include <doctest/doctest.h>
 #include <gmp.h>
 #include <nettle/ecc-curve.h>
 #include <nettle/ecc.h>
@@ -16,16 +15,32 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 
-#include "tfadesk/desk/webauthn.hpp"
-
 namespace softauth {
 
 using nlohmann::json;
-using tfadesk::desk::webauthn::base64url_encode;
+
+// base64url without padding (its own, libsodium's: the desk's is what the tests check).
+inline std::string base64url_encode(std::string_view bytes) {
+    std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    out.resize(out.size() - 1);
+    return out;
+}
+inline std::string base64url_decode(std::string_view text) {
+    std::string out(text.size(), '\0');
+    std::size_t n = 0;
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(),
+                          nullptr, &n, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+        throw std::runtime_error("not base64url: " + std::string(text));
+    out.resize(n);
+    return out;
+}
 
 // The relying party and the page every Ceremony is for unless it says otherwise.
 inline std::string kRpId = "desk.example";
@@ -64,7 +79,7 @@ inline cbor_item_t* cbor_bstr(std::string_view b) {
 }
 
 inline void add(cbor_item_t* map, cbor_item_t* key, cbor_item_t* value) {
-    REQUIRE(cbor_map_add(map, cbor_pair{cbor_move(key), cbor_move(value)}));
+    if (!cbor_map_add(map, cbor_pair{cbor_move(key), cbor_move(value)})) throw std::runtime_error("cbor_map_add failed");
 }
 
 inline std::string serialize(cbor_item_t* item) {
@@ -74,7 +89,7 @@ inline std::string serialize(cbor_item_t* item) {
     std::string out(reinterpret_cast<const char*>(buffer), n);
     std::free(buffer);
     cbor_decref(&item);
-    REQUIRE(n > 0);
+    if (n == 0) throw std::runtime_error("cbor_serialize_alloc failed");
     return out;
 }
 
