@@ -41,10 +41,13 @@ struct Page {
         client.set_keep_alive(true);
         client.set_tcp_nodelay(true);
         const std::string origin = "http://localhost:" + std::to_string(port);
-        headers = {{"Host", "localhost:" + std::to_string(port)}, {"Origin", origin}, {"X-Requested-With", "tfadesk"}};
+        headers = {{"Host", "localhost:" + std::to_string(port)},
+                   {"Origin", origin},
+                   {"X-Requested-With", "tfadesk"}};
         softauth::kRpId = "localhost";
         softauth::kOrigin = origin;
-        const auto r = client.Post("/api/v1/session", headers, json{{"token", token}}.dump(), "application/json");
+        const auto r = client.Post("/api/v1/session", headers, json{{"token", token}}.dump(),
+                                   "application/json");
         if (!r || r->status != 201) fail("sign-in", r);
         const std::string c = r->get_header_value("Set-Cookie");
         headers.emplace("Cookie", c.substr(0, c.find(';')));
@@ -66,11 +69,16 @@ int main(int argc, char** argv) {
     Args a;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string k = argv[i], v = argv[i + 1];
-        if (k == "--port") a.port = std::atoi(v.c_str());
-        else if (k == "--tickets") a.tickets = std::atoi(v.c_str());
-        else if (k == "--alg") a.alg = std::atoi(v.c_str());
-        else if (k == "--agent-token") a.agent_token = v;
-        else if (k == "--approver-token") a.approver_token = v;
+        if (k == "--port")
+            a.port = std::atoi(v.c_str());
+        else if (k == "--tickets")
+            a.tickets = std::atoi(v.c_str());
+        else if (k == "--alg")
+            a.alg = std::atoi(v.c_str());
+        else if (k == "--agent-token")
+            a.agent_token = v;
+        else if (k == "--approver-token")
+            a.approver_token = v;
         else {
             std::fprintf(stderr, "signed_load: unknown flag %s\n", k.c_str());
             return 2;
@@ -81,23 +89,30 @@ int main(int argc, char** argv) {
     {
         softauth::Ceremony c;
         c.flags = softauth::kUP | softauth::kAT;
-        c.challenge = challenge_of(approver.post("/api/v1/me/passkeys/options", json::object(), 200));
+        c.challenge =
+            challenge_of(approver.post("/api/v1/me/passkeys/options", json::object(), 200));
         approver.post("/api/v1/me/passkeys", softauth::create(key, c), 201);
     }
     // Untimed: 2N tickets ready for approval.
     for (int i = 0; i < 2 * a.tickets; ++i) {
         const std::string ref = "SB-" + std::to_string(i);
         agent.post("/api/v1/tickets",
-                   {{"ref", ref}, {"phone", "+49 151 2345 6789"}, {"client_id", "acme-gmbh"},
-                    {"requester_email", "ops@acme.example"}, {"requester_role", "client"},
-                    {"portfolio_access", "no"}, {"triage", true}},
+                   {{"ref", ref},
+                    {"phone", "+49 151 2345 6789"},
+                    {"client_id", "acme-gmbh"},
+                    {"requester_email", "ops@acme.example"},
+                    {"requester_role", "client"},
+                    {"portfolio_access", "no"},
+                    {"triage", true}},
                    201);
         for (const char* check : {"client_of_record", "number_ownership", "lost_access"})
-            agent.post("/api/v1/tickets/" + ref + "/events", {{"event", "check-passed"}, {"check", check}}, 200);
+            agent.post("/api/v1/tickets/" + ref + "/events",
+                       {{"event", "check-passed"}, {"check", check}}, 200);
     }
     const auto t0 = Clock::now();
     for (int i = 0; i < a.tickets; ++i)
-        approver.post("/api/v1/tickets/SB-" + std::to_string(i) + "/events", {{"event", "approve"}}, 200);
+        approver.post("/api/v1/tickets/SB-" + std::to_string(i) + "/events", {{"event", "approve"}},
+                      200);
     const auto t1 = Clock::now();
     for (int i = a.tickets; i < 2 * a.tickets; ++i) {
         const std::string path = "/api/v1/tickets/SB-" + std::to_string(i) + "/events";
@@ -108,8 +123,9 @@ int main(int argc, char** argv) {
     const auto t2 = Clock::now();
     const double unsigned_s = std::chrono::duration<double>(t1 - t0).count();
     const double signed_s = std::chrono::duration<double>(t2 - t1).count();
-    std::printf("{\"tickets\": %d, \"alg\": %d, \"unsigned_per_s\": %.1f, \"signed_per_s\": %.1f, "
-                "\"signed_over_unsigned\": %.2f}\n",
-                a.tickets, a.alg, a.tickets / unsigned_s, a.tickets / signed_s, signed_s / unsigned_s);
+    std::printf(
+        "{\"tickets\": %d, \"alg\": %d, \"unsigned_per_s\": %.1f, \"signed_per_s\": %.1f, "
+        "\"signed_over_unsigned\": %.2f}\n",
+        a.tickets, a.alg, a.tickets / unsigned_s, a.tickets / signed_s, signed_s / unsigned_s);
     return 0;
 }

@@ -19,9 +19,10 @@ std::string random_bytes(std::size_t n) {
 }
 
 std::string base64url(std::string_view raw) {
-    std::string out(sodium_base64_encoded_len(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    std::string out(sodium_base64_encoded_len(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                    '\0');
+    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
+                      raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     out.resize(out.size() - 1);  // the terminating NUL
     return out;
 }
@@ -30,7 +31,8 @@ std::string base64url(std::string_view raw) {
 template <class Map, class Expired>
 bool make_room(Map& map, std::size_t cap, Expired expired) {
     if (map.size() < cap) return true;
-    for (auto it = map.begin(); it != map.end();) it = expired(it->second) ? map.erase(it) : std::next(it);
+    for (auto it = map.begin(); it != map.end();)
+        it = expired(it->second) ? map.erase(it) : std::next(it);
     return map.size() < cap;
 }
 
@@ -47,7 +49,8 @@ std::string Sessions::start(Session s) {
     const std::string cookie = base64url(random_bytes(32));
     std::lock_guard<std::mutex> lock(mutex_);
     if (!make_room(sessions_, kMaxSessions, [&](const Entry& e) { return !live(e, now); }))
-        throw HttpError(503, "unavailable", "too many open sessions on this server; try again later");
+        throw HttpError(503, "unavailable",
+                        "too many open sessions on this server; try again later");
     sessions_[engine::sha256_hex(cookie)] = Entry{std::move(s), now};
     return cookie;
 }
@@ -76,11 +79,12 @@ std::string Sessions::challenge(std::string purpose) {
     const auto now = Clock::now();
     std::string raw = random_bytes(32);
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!make_room(challenges_, kMaxChallenges, [&](const Challenge& c) { return c.expires <= now; })) {
+    if (!make_room(challenges_, kMaxChallenges,
+                   [&](const Challenge& c) { return c.expires <= now; })) {
         // Full of live challenges (someone asks for options in a loop): the oldest go first.
-        const auto oldest = std::min_element(challenges_.begin(), challenges_.end(), [](const auto& a, const auto& b) {
-            return a.second.expires < b.second.expires;
-        });
+        const auto oldest = std::min_element(
+            challenges_.begin(), challenges_.end(),
+            [](const auto& a, const auto& b) { return a.second.expires < b.second.expires; });
         challenges_.erase(oldest);
     }
     challenges_[raw] = Challenge{std::move(purpose), now + kChallengeLifetime};
@@ -109,12 +113,16 @@ void Sessions::saw_sign_count(const std::string& credential_id, std::uint32_t co
 }
 
 std::string Sessions::set_cookie(std::string_view value, bool tls) const {
-    return std::string(kSessionCookie) + "=" + std::string(value) + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(limits_.lifetime).count()) + (tls ? "; Secure" : "");
+    return std::string(kSessionCookie) + "=" + std::string(value) +
+           "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+           std::to_string(
+               std::chrono::duration_cast<std::chrono::seconds>(limits_.lifetime).count()) +
+           (tls ? "; Secure" : "");
 }
 
 std::string Sessions::clear_cookie(bool tls) {
-    return std::string(kSessionCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" + (tls ? "; Secure" : "");
+    return std::string(kSessionCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
+           (tls ? "; Secure" : "");
 }
 
 }  // namespace tfadesk::serve

@@ -16,8 +16,8 @@
 #pragma once
 
 #include <chrono>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -80,7 +80,7 @@ private:
 
     Limits limits_;
     std::mutex mutex_;
-    std::unordered_map<std::string, Entry> sessions_;  // by SHA-256 (hex) of the cookie value
+    std::unordered_map<std::string, Entry> sessions_;        // by SHA-256 (hex) of the cookie value
     std::unordered_map<std::string, Challenge> challenges_;  // by the raw challenge
     std::unordered_map<std::string, std::uint32_t> sign_counts_;  // by credential id
 };

@@ -1,7 +1,7 @@
 // Passkeys (desk/webauthn.hpp, SPEC §13). A software authenticator (tests/support) - P-256 by
-// Nettle, Ed25519 by libsodium, CBOR by libcbor - registers and signs; each negative test starts from a
-// ceremony the positive tests accept and breaks exactly one rule. The known answers at the end
-// are real browser credentials from duo-labs/py_webauthn's test suite (BSD-3-Clause), so the
+// Nettle, Ed25519 by libsodium, CBOR by libcbor - registers and signs; each negative test starts
+// from a ceremony the positive tests accept and breaks exactly one rule. The known answers at the
+// end are real browser credentials from duo-labs/py_webauthn's test suite (BSD-3-Clause), so the
 // parsing is checked against bytes this code did not make.
 #include "tfadesk/desk/webauthn.hpp"
 

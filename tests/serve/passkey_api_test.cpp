@@ -19,7 +19,9 @@ using softauth::Ceremony;
 namespace {
 
 // The raw challenge of WebAuthn options (base64url in the JSON).
-std::string challenge_in(const json& j) { return softauth::base64url_decode(j.at("challenge").get<std::string>()); }
+std::string challenge_in(const json& j) {
+    return softauth::base64url_decode(j.at("challenge").get<std::string>());
+}
 
 // A person at the page: their session (from their token) and their authenticator.
 struct Person {
@@ -31,7 +33,8 @@ struct Person {
 
 class Page {
 public:
-    Page(const Server& s) : client_(s.client()), origin_("http://localhost:" + std::to_string(s.port())) {
+    Page(const Server& s)
+        : client_(s.client()), origin_("http://localhost:" + std::to_string(s.port())) {
         softauth::kRpId = "localhost";
         softauth::kOrigin = origin_;
     }
@@ -46,8 +49,8 @@ public:
     }
     httplib::Result post(const Person* p, const std::string& path, const json& body,
                          const std::string& origin = {}) {
-        return client_.Post(path.c_str(), headers(p, origin.empty() ? origin_ : origin), body.dump(),
-                            "application/json");
+        return client_.Post(path.c_str(), headers(p, origin.empty() ? origin_ : origin),
+                            body.dump(), "application/json");
     }
     httplib::Result get(const Person* p, const std::string& path) {
         return client_.Get(path.c_str(), headers(p, origin_));
@@ -93,7 +96,9 @@ int status(const httplib::Result& r) { return r ? r->status : -1; }
 
 }  // namespace
 
-TEST_CASE("passkeys: registered from the page, the options name the desk; replays and other sites refused") {
+TEST_CASE(
+    "passkeys: registered from the page, the options name the desk; replays and other sites "
+    "refused") {
     Desk d;
     Server s(d);
     Page page(s);
@@ -112,7 +117,8 @@ TEST_CASE("passkeys: registered from the page, the options name the desk; replay
 
     // Another site's page cannot register one (its Origin is not the desk's).
     const json from_elsewhere = page.register_passkey(alice);
-    const auto evil = page.post(&alice, "/api/v1/me/passkeys", from_elsewhere, "https://evil.example");
+    const auto evil =
+        page.post(&alice, "/api/v1/me/passkeys", from_elsewhere, "https://evil.example");
     CHECK_MESSAGE(status(evil) == 403, describe(evil));
     const json credential = page.register_passkey(alice);
     const auto r = page.post(&alice, "/api/v1/me/passkeys", credential);
@@ -134,7 +140,8 @@ TEST_CASE("passkeys: registered from the page, the options name the desk; replay
     CHECK(d.cli({"verify"}).code == 0);
 }
 
-TEST_CASE("passkeys: sign-in with a passkey alone; a replayed or foreign assertion starts nothing") {
+TEST_CASE(
+    "passkeys: sign-in with a passkey alone; a replayed or foreign assertion starts nothing") {
     Desk d;
     Server s(d);
     Page page(s);
@@ -158,24 +165,28 @@ TEST_CASE("passkeys: sign-in with a passkey alone; a replayed or foreign asserti
     CHECK(status(page.post(nullptr, "/api/v1/session", {{"assertion", assertion}})) == 401);
     // A challenge the desk never gave, or an authenticator the desk does not know.
     Ceremony made_up;
-    CHECK(status(page.post(nullptr, "/api/v1/session", {{"assertion", softauth::get(bob.key, made_up)}})) == 401);
+    CHECK(status(page.post(nullptr, "/api/v1/session",
+                           {{"assertion", softauth::get(bob.key, made_up)}})) == 401);
     Authenticator stranger(-7);
     const auto o2 = page.post(nullptr, "/api/v1/session/options", json::object());
     Ceremony c2;
     c2.challenge = challenge_in(body_of(o2));
-    CHECK(status(page.post(nullptr, "/api/v1/session", {{"assertion", softauth::get(stranger, c2)}})) == 401);
+    CHECK(status(page.post(nullptr, "/api/v1/session",
+                           {{"assertion", softauth::get(stranger, c2)}})) == 401);
     // Disabled: its passkey signs nobody in.
     REQUIRE(d.cli({"agent", "disable", "bob", "--agent", "boss"}).code == 0);
     const auto o3 = page.post(nullptr, "/api/v1/session/options", json::object());
     Ceremony c3;
     c3.challenge = challenge_in(body_of(o3));
-    CHECK(status(page.post(nullptr, "/api/v1/session", {{"assertion", softauth::get(bob.key, c3)}})) == 401);
+    CHECK(status(page.post(nullptr, "/api/v1/session",
+                           {{"assertion", softauth::get(bob.key, c3)}})) == 401);
     CHECK(status(page.get(&fresh, "/api/v1/me")) == 401);
     CHECK(s.stop() == 0);
 }
 
-TEST_CASE("passkeys: decisions signed at the page pass verify; required signatures refuse unsigned ones; "
-          "a re-attributed approval fails verify") {
+TEST_CASE(
+    "passkeys: decisions signed at the page pass verify; required signatures refuse unsigned ones; "
+    "a re-attributed approval fails verify") {
     Desk d;
     Server s(d);
     Page page(s);
@@ -187,28 +198,34 @@ TEST_CASE("passkeys: decisions signed at the page pass verify; required signatur
     REQUIRE(status(page.post(&alice, "/api/v1/tickets", ticket_body("PK-1"))) == 201);
     REQUIRE(status(page.post(&alice, "/api/v1/tickets/PK-1/events", {{"event", "triage"}})) == 200);
     // A non-decision needs no signature, and has no options.
-    CHECK(status(page.post(&alice, "/api/v1/tickets/PK-1/events/options", {{"event", "triage"}})) == 400);
+    CHECK(status(page.post(&alice, "/api/v1/tickets/PK-1/events/options", {{"event", "triage"}})) ==
+          400);
     for (const std::string check : {"client_of_record", "number_ownership", "lost_access"}) {
-        const auto r = page.signed_event(alice, "PK-1", {{"event", "check-passed"}, {"check", check}});
+        const auto r =
+            page.signed_event(alice, "PK-1", {{"event", "check-passed"}, {"check", check}});
         REQUIRE_MESSAGE(status(r) == 200, describe(r));
     }
     REQUIRE(d.cli({"agent", "require-signatures", "on", "--agent", "boss"}).code == 0);
     // Unsigned, or signed over a decision text that no longer holds (the ticket moved on after the
     // options: another version), or by carol's passkey posted by dave: 403, nothing written.
     CHECK(status(page.post(&dave, "/api/v1/tickets/PK-1/events", {{"event", "approve"}})) == 403);
-    const auto stale = page.post(&dave, "/api/v1/tickets/PK-1/events/options", {{"event", "approve"}});
+    const auto stale =
+        page.post(&dave, "/api/v1/tickets/PK-1/events/options", {{"event", "approve"}});
     REQUIRE(status(stale) == 200);
     REQUIRE(status(page.post(&alice, "/api/v1/tickets/PK-1/events", {{"event", "claim"}})) == 200);
     Ceremony c;
     c.challenge = challenge_in(body_of(stale));
-    const auto over_stale = page.post(&dave, "/api/v1/tickets/PK-1/events",
-                                      {{"event", "approve"}, {"assertion", softauth::get(dave.key, c)}});
+    const auto over_stale =
+        page.post(&dave, "/api/v1/tickets/PK-1/events",
+                  {{"event", "approve"}, {"assertion", softauth::get(dave.key, c)}});
     CHECK_MESSAGE(status(over_stale) == 403, describe(over_stale));
-    const auto daves = page.post(&dave, "/api/v1/tickets/PK-1/events/options", {{"event", "approve"}});
+    const auto daves =
+        page.post(&dave, "/api/v1/tickets/PK-1/events/options", {{"event", "approve"}});
     Ceremony dc;
     dc.challenge = challenge_in(body_of(daves));
     CHECK(status(page.post(&dave, "/api/v1/tickets/PK-1/events",
-                           {{"event", "approve"}, {"assertion", softauth::get(carol.key, dc)}})) == 403);
+                           {{"event", "approve"}, {"assertion", softauth::get(carol.key, dc)}})) ==
+          403);
     CHECK(json::parse(d.cli({"show", "PK-1", "--json"}).out).at("state") == "identity_check");
     const auto ok = page.signed_event(dave, "PK-1", {{"event", "approve"}});
     REQUIRE_MESSAGE(status(ok) == 200, describe(ok));
@@ -221,7 +238,8 @@ TEST_CASE("passkeys: decisions signed at the page pass verify; required signatur
     CHECK(report.at("signatures").at("alice").at("signed") == 3);
     CHECK(report.at("signatures").at("dave").at("signed") == 1);
     const json h = json::parse(d.cli({"history", "PK-1", "--json"}).out);
-    CHECK(h.back().at("details").at("signature").at("passkey") == softauth::base64url_encode(dave.key.credential_id));
+    CHECK(h.back().at("details").at("signature").at("passkey") ==
+          softauth::base64url_encode(dave.key.credential_id));
 
     // Whoever holds the database rewrites the approval as carol's (her token of record, dave's
     // assertion kept) and re-hashes the chain: only the signature gives it away.
@@ -235,6 +253,8 @@ TEST_CASE("passkeys: decisions signed at the page pass verify; required signatur
     clitest::tamper_db(d.db, clitest::forge_chain_sql(log, i));
     const Result forged = d.cli({"verify"});
     CHECK(forged.code == 6);
-    CHECK_MESSAGE(forged.out.find("seq " + std::to_string(log[i].seq)) != std::string::npos, forged.describe());
-    CHECK_MESSAGE(forged.out.find("not a passkey registered to 'carol'") != std::string::npos, forged.describe());
+    CHECK_MESSAGE(forged.out.find("seq " + std::to_string(log[i].seq)) != std::string::npos,
+                  forged.describe());
+    CHECK_MESSAGE(forged.out.find("not a passkey registered to 'carol'") != std::string::npos,
+                  forged.describe());
 }

@@ -33,7 +33,8 @@ std::set<std::string> attributes_of(const std::string& set_cookie) {
     std::size_t at = set_cookie.find(';');
     while (at != std::string::npos) {
         const auto next = set_cookie.find(';', at + 1);
-        std::string a = set_cookie.substr(at + 1, next == std::string::npos ? std::string::npos : next - at - 1);
+        std::string a = set_cookie.substr(
+            at + 1, next == std::string::npos ? std::string::npos : next - at - 1);
         while (!a.empty() && a.front() == ' ') a.erase(0, 1);
         out.insert(a);
         at = next;
@@ -65,7 +66,8 @@ TEST_CASE("session: a token signs in once; the cookie is HttpOnly, SameSite=Stri
     const std::string set_cookie = r->get_header_value("Set-Cookie");
     const auto attrs = attributes_of(set_cookie);
     const std::set<std::string> wanted = {"Path=/", "HttpOnly", "SameSite=Strict", "Max-Age=28800"};
-    CHECK_MESSAGE(attrs == wanted, set_cookie);  // no Secure over plain HTTP, or the browser would never send it
+    CHECK_MESSAGE(attrs == wanted,
+                  set_cookie);  // no Secure over plain HTTP, or the browser would never send it
     const std::string cookie = cookie_of(r);
     CHECK(cookie.size() >= 43);  // 32 random bytes
     CHECK(cookie.find(d.tokens.at("alice")) == std::string::npos);
@@ -93,42 +95,51 @@ TEST_CASE("session: a wrong token or a malformed body starts nothing") {
     CHECK(r->status == 401);
     CHECK_FALSE(r->has_header("Set-Cookie"));
     CHECK(s.stderr_text().find(wrong) == std::string::npos);  // never logged
-    for (const std::string body : {"{}", "{\"token\": 5}", "[1]", "{\"token\": \"x\", \"agent\": \"bob\"}"}) {
+    for (const std::string body :
+         {"{}", "{\"token\": 5}", "[1]", "{\"token\": \"x\", \"agent\": \"bob\"}"}) {
         const auto b = c.Post("/api/v1/session", body, "application/json");
         REQUIRE(b);
         CHECK_MESSAGE(b->status == 400, body, " -> ", describe(b));
         CHECK_FALSE(b->has_header("Set-Cookie"));
     }
     // A made-up cookie is no session.
-    const auto made_up = c.Get("/api/v1/tickets", with_cookie("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    const auto made_up =
+        c.Get("/api/v1/tickets", with_cookie("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
     REQUIRE(made_up);
     CHECK(made_up->status == 401);
     CHECK(s.stop() == 0);
 }
 
-TEST_CASE("session: a change made with the cookie needs X-Requested-With: tfadesk (else 403, nothing written)") {
+TEST_CASE(
+    "session: a change made with the cookie needs X-Requested-With: tfadesk (else 403, nothing "
+    "written)") {
     Desk d;
     Server s(d);
     auto c = s.client();
     const auto r = sign_in(c, d.tokens.at("alice"));
     REQUIRE(r);
     const std::string cookie = cookie_of(r);
-    // What another site's form or fetch can send: the cookie, without the header (or another value).
+    // What another site's form or fetch can send: the cookie, without the header (or another
+    // value).
     for (const auto& headers :
-         {with_cookie(cookie, false),
-          httplib::Headers{{"Cookie", "tfadesk_session=" + cookie}, {"X-Requested-With", "XMLHttpRequest"}}}) {
-        const auto forged = c.Post("/api/v1/tickets", headers, ticket_body("CS-1").dump(), "application/json");
+         {with_cookie(cookie, false), httplib::Headers{{"Cookie", "tfadesk_session=" + cookie},
+                                                       {"X-Requested-With", "XMLHttpRequest"}}}) {
+        const auto forged =
+            c.Post("/api/v1/tickets", headers, ticket_body("CS-1").dump(), "application/json");
         REQUIRE(forged);
         CHECK_MESSAGE(forged->status == 403, describe(forged));
-        CHECK(body_of(forged).at("error").get<std::string>().find("X-Requested-With") != std::string::npos);
+        CHECK(body_of(forged).at("error").get<std::string>().find("X-Requested-With") !=
+              std::string::npos);
     }
     CHECK(tickets_in(d) == 0);
     // From the page: written as alice, with her token of record.
-    const auto ok = c.Post("/api/v1/tickets", with_cookie(cookie), ticket_body("CS-1").dump(), "application/json");
+    const auto ok = c.Post("/api/v1/tickets", with_cookie(cookie), ticket_body("CS-1").dump(),
+                           "application/json");
     REQUIRE_MESSAGE((ok && ok->status == 201), describe(ok));
     const json history = json::parse(d.cli({"history", "CS-1", "--json"}).out);
     CHECK(history.at(0).at("agent") == "alice");
-    CHECK(history.at(0).at("details").at("by_token") == clitest::sha256_hex(d.tokens.at("alice")).substr(0, 16));
+    CHECK(history.at(0).at("details").at("by_token") ==
+          clitest::sha256_hex(d.tokens.at("alice")).substr(0, 16));
     // A bearer token needs no such header (API clients and the command line).
     auto bob = s.client(d.tokens.at("bob"));
     const auto api = bob.Post("/api/v1/tickets", ticket_body("CS-2").dump(), "application/json");
@@ -202,13 +213,15 @@ TEST_CASE("session: it ends after its idle time without a request; requests keep
 TEST_CASE("session: over HTTPS the cookie is Secure") {
     Desk d;
     const std::string cert = d.dir / "cert.pem", key = d.dir / "key.pem";
-    const Result gen = clitest::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                                     key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
+    const Result gen =
+        clitest::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                      "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
     REQUIRE_MESSAGE(gen.code == 0, gen.describe());
     Server s(d, {"--tls-cert", cert, "--tls-key", key});
     httplib::SSLClient tls("127.0.0.1", s.port());
     tls.enable_server_certificate_verification(false);
-    const auto r = tls.Post("/api/v1/session", json{{"token", d.tokens.at("dave")}}.dump(), "application/json");
+    const auto r = tls.Post("/api/v1/session", json{{"token", d.tokens.at("dave")}}.dump(),
+                            "application/json");
     REQUIRE_MESSAGE((r && r->status == 201), describe(r));
     CHECK(attributes_of(r->get_header_value("Set-Cookie")).count("Secure") == 1);
     CHECK(s.stop() == 0);

@@ -26,17 +26,19 @@ using nlohmann::json;
 
 // base64url without padding (its own, libsodium's: the desk's is what the tests check).
 inline std::string base64url_encode(std::string_view bytes) {
-    std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    std::string out(
+        sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                      bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     out.resize(out.size() - 1);
     return out;
 }
 inline std::string base64url_decode(std::string_view text) {
     std::string out(text.size(), '\0');
     std::size_t n = 0;
-    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(),
-                          nullptr, &n, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                          text.size(), nullptr, &n, nullptr,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
         throw std::runtime_error("not base64url: " + std::string(text));
     out.resize(n);
     return out;
@@ -61,7 +63,9 @@ inline std::string random_bytes(std::size_t n) {
     return out;
 }
 
-inline void nettle_random(void*, std::size_t length, std::uint8_t* dst) { randombytes_buf(dst, length); }
+inline void nettle_random(void*, std::size_t length, std::uint8_t* dst) {
+    randombytes_buf(dst, length);
+}
 
 // ---- CBOR ---------------------------------------------------------------------------------------
 
@@ -79,7 +83,8 @@ inline cbor_item_t* cbor_bstr(std::string_view b) {
 }
 
 inline void add(cbor_item_t* map, cbor_item_t* key, cbor_item_t* value) {
-    if (!cbor_map_add(map, cbor_pair{cbor_move(key), cbor_move(value)})) throw std::runtime_error("cbor_map_add failed");
+    if (!cbor_map_add(map, cbor_pair{cbor_move(key), cbor_move(value)}))
+        throw std::runtime_error("cbor_map_add failed");
 }
 
 inline std::string serialize(cbor_item_t* item) {
