@@ -365,6 +365,18 @@ void Server::Impl::install_page() {
             res.set_header("Cache-Control", "no-cache");
         });
     }
+    // SPEC §15: every ticket and view has its own URL; each is the page, which reads its path.
+    for (const PageFile* f = kPageFiles; f->path; ++f) {
+        if (std::string_view(f->path) != "/") continue;
+        const PageFile file = *f;
+        for (const char* view : {R"(/tickets/[A-Za-z0-9._-]{1,64})", "/queue", "/import", "/audit", "/accounts"}) {
+            http->Get(view, [file](const httplib::Request&, httplib::Response& res) {
+                res.set_content(file.body.data(), file.body.size(), file.content_type);
+                res.set_header("Cache-Control", "no-cache");
+            });
+            api->routes.add("GET", view);
+        }
+    }
     http->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, {{"ok", true}}); });
     for (const PageFile* f = kPageFiles; f->path; ++f) api->routes.add("GET", f->path);
     api->routes.add("GET", "/healthz");
