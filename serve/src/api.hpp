@@ -74,5 +74,7 @@ std::string rp_id_of(const Api& api, const httplib::Request& req);
 void install_api(httplib::Server& svr, Api& api);
 // SPEC §13: the page's sign-in (sessions) and passkeys (signin.cpp).
 void install_signin(httplib::Server& svr, Api& api);
+// Accounts, roles, tokens and the require-signatures switch, for admins (accounts_api.cpp).
+void install_accounts(httplib::Server& svr, Api& api);
 
 }  // namespace tfadesk::serve

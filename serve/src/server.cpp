@@ -280,6 +280,7 @@ void Server::Impl::configure() {
     install_page();
     install_api(svr, *api);
     install_signin(svr, *api);
+    install_accounts(svr, *api);
     install_intake(svr, *api, connectors);  // SPEC §17 (with no connectors every source is 404)
     // SPEC §14: a body over 64 KiB is gzipped when the client accepts it (stream.cpp).
     svr.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) { compress_large_body(req, res); });
