@@ -562,10 +562,7 @@ TEST_CASE("serve: flags - a bad --listen or --threads is exit 2; the CLI writes 
 
 TEST_CASE("serve: HTTPS with --tls-cert and --tls-key") {
     Desk d;
-    const std::string cert = d.dir / "cert.pem", key = d.dir / "key.pem";
-    const Result gen = clitest::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                                     "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
-    REQUIRE_MESSAGE(gen.code == 0, gen.describe());
+    const auto [cert, key] = test_certificate(d.dir);
     const Result bad = d.cli({"serve", "--listen", "127.0.0.1:0", "--tls-cert", key, "--tls-key", cert});
     CHECK_MESSAGE(bad.code == 2, bad.describe());
     Server s(d, {"--tls-cert", cert, "--tls-key", key});

@@ -19,8 +19,12 @@ using softauth::Ceremony;
 namespace {
 
 // The raw challenge of WebAuthn options (base64url in the JSON).
-std::string challenge_in(const json& j) {
-    return softauth::base64url_decode(j.at("challenge").get<std::string>());
+// A ceremony answering the options `r` gave (their challenge).
+Ceremony answering(const httplib::Result& r, unsigned char flags = softauth::kUP) {
+    Ceremony c;
+    c.flags = flags;
+    c.challenge = softauth::base64url_decode(body_of(r).at("challenge").get<std::string>());
+    return c;
 }
 
 // A person at the page: their session (from their token) and their authenticator.
@@ -70,10 +74,7 @@ public:
     json register_passkey(Person& p) {
         const auto o = post(&p, "/api/v1/me/passkeys/options", json::object());
         REQUIRE_MESSAGE((o && o->status == 200), describe(o));
-        Ceremony c;
-        c.flags = softauth::kUP | softauth::kAT;
-        c.challenge = challenge_in(body_of(o));
-        return softauth::create(p.key, c);
+        return softauth::create(p.key, answering(o, softauth::kUP | softauth::kAT));
     }
 
     // Signs the decision `body` would make on `ref` (its options, get(), the event posted).
@@ -81,8 +82,7 @@ public:
         const std::string path = "/api/v1/tickets/" + ref + "/events";
         const auto o = post(&p, path + "/options", body);
         REQUIRE_MESSAGE((o && o->status == 200), describe(o));
-        Ceremony c;
-        c.challenge = challenge_in(body_of(o));
+        Ceremony c = answering(o);
         body["assertion"] = softauth::get(p.key, c);
         return post(&p, path, body);
     }
@@ -152,8 +152,7 @@ TEST_CASE(
     Person fresh("bob", -7);  // the same person later, with no session
     const auto o = page.post(nullptr, "/api/v1/session/options", json::object());
     REQUIRE_MESSAGE(status(o) == 200, describe(o));
-    Ceremony c;
-    c.challenge = challenge_in(body_of(o));
+    Ceremony c = answering(o);
     const json assertion = softauth::get(bob.key, c);
     const auto r = page.post(nullptr, "/api/v1/session", {{"assertion", assertion}});
     REQUIRE_MESSAGE(status(r) == 201, describe(r));
@@ -169,15 +168,13 @@ TEST_CASE(
                            {{"assertion", softauth::get(bob.key, made_up)}})) == 401);
     Authenticator stranger(-7);
     const auto o2 = page.post(nullptr, "/api/v1/session/options", json::object());
-    Ceremony c2;
-    c2.challenge = challenge_in(body_of(o2));
+    Ceremony c2 = answering(o2);
     CHECK(status(page.post(nullptr, "/api/v1/session",
                            {{"assertion", softauth::get(stranger, c2)}})) == 401);
     // Disabled: its passkey signs nobody in.
     REQUIRE(d.cli({"agent", "disable", "bob", "--agent", "boss"}).code == 0);
     const auto o3 = page.post(nullptr, "/api/v1/session/options", json::object());
-    Ceremony c3;
-    c3.challenge = challenge_in(body_of(o3));
+    Ceremony c3 = answering(o3);
     CHECK(status(page.post(nullptr, "/api/v1/session",
                            {{"assertion", softauth::get(bob.key, c3)}})) == 401);
     CHECK(status(page.get(&fresh, "/api/v1/me")) == 401);
@@ -213,16 +210,14 @@ TEST_CASE(
         page.post(&dave, "/api/v1/tickets/PK-1/events/options", {{"event", "approve"}});
     REQUIRE(status(stale) == 200);
     REQUIRE(status(page.post(&alice, "/api/v1/tickets/PK-1/events", {{"event", "claim"}})) == 200);
-    Ceremony c;
-    c.challenge = challenge_in(body_of(stale));
+    Ceremony c = answering(stale);
     const auto over_stale =
         page.post(&dave, "/api/v1/tickets/PK-1/events",
                   {{"event", "approve"}, {"assertion", softauth::get(dave.key, c)}});
     CHECK_MESSAGE(status(over_stale) == 403, describe(over_stale));
     const auto daves =
         page.post(&dave, "/api/v1/tickets/PK-1/events/options", {{"event", "approve"}});
-    Ceremony dc;
-    dc.challenge = challenge_in(body_of(daves));
+    Ceremony dc = answering(daves);
     CHECK(status(page.post(&dave, "/api/v1/tickets/PK-1/events",
                            {{"event", "approve"}, {"assertion", softauth::get(carol.key, dc)}})) ==
           403);

@@ -673,11 +673,7 @@ TEST_CASE("backup: a PostgreSQL desk is exit 2, pointing at pg_dump") {
 
 TEST_CASE("strict HTTP: HTTPS answers carry HSTS, plain HTTP ones do not") {
     Desk d;
-    const std::string cert = d.dir / "cert.pem", key = d.dir / "key.pem";
-    const Result gen =
-        clitest::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                      "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
-    REQUIRE_MESSAGE(gen.code == 0, gen.describe());
+    const auto [cert, key] = test_certificate(d.dir);
     {
         Server s(d, {"--tls-cert", cert, "--tls-key", key});
         httplib::SSLClient tls("127.0.0.1", s.port());

@@ -73,6 +73,16 @@ struct Desk {
     }
 };
 
+// A self-signed certificate for 127.0.0.1 and its key, made by openssl in `dir`, for the HTTPS
+// cases: {cert.pem, key.pem}. Throws when openssl fails.
+inline std::pair<std::string, std::string> test_certificate(const TempDir& dir) {
+    const std::string cert = dir / "cert.pem", key = dir / "key.pem";
+    const Result gen = clitest::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                                     key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
+    if (gen.code != 0) throw std::runtime_error("openssl: " + gen.describe());
+    return {cert, key};
+}
+
 // `tfadesk --db DB serve --listen 127.0.0.1:0 EXTRA...`, running until stop().
 class Server {
 public:

@@ -212,11 +212,7 @@ TEST_CASE("session: it ends after its idle time without a request; requests keep
 
 TEST_CASE("session: over HTTPS the cookie is Secure") {
     Desk d;
-    const std::string cert = d.dir / "cert.pem", key = d.dir / "key.pem";
-    const Result gen =
-        clitest::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                      "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
-    REQUIRE_MESSAGE(gen.code == 0, gen.describe());
+    const auto [cert, key] = test_certificate(d.dir);
     Server s(d, {"--tls-cert", cert, "--tls-key", key});
     httplib::SSLClient tls("127.0.0.1", s.port());
     tls.enable_server_certificate_verification(false);
