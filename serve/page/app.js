@@ -1,5 +1,6 @@
-// The agent page: plain JavaScript over the desk's JSON API (/api/v1). Every value from the
-// server reaches the page through textContent or a form control's value, never as HTML.
+// The desk's page (SPEC §15): plain JavaScript over the desk's JSON API (/api/v1). Every value
+// from the server reaches the page through textContent or a form control's value, never as HTML.
+// Each view has its own URL (/queue?view=…&q=…, /tickets/REF); back and forward work.
 "use strict";
 
 (function () {
@@ -15,12 +16,74 @@
   const CHECKS = ["client_of_record", "number_ownership", "lost_access"];
   // The decisions a person signs (SPEC §13); the page signs them with a passkey when the account has one.
   const DECISIONS = new Set(["check-passed", "check-failed", "approve", "submit-disable", "confirm-disabled"]);
-  const FIELD_ORDER = ["ref", "phone", "client_id", "requester_email", "requester_role", "portfolio_access",
-    "reason", "waba_id", "portfolio_id", "submitted_at", "note", "updated_at"];
+  // Events that close the ticket for good: the page asks before sending them.
+  const CLOSING = {
+    "cancel": "The ticket will be cancelled and accept no further event.",
+    "disable-failed": "The ticket will be closed as failed and accept no further event.",
+    "confirm-disabled": "The ticket will be completed: 2FA is recorded as disabled, and the ticket accepts no further event.",
+    "check-failed": "The request will be rejected for a failed identity check, for good.",
+    "partner-detected": "The request will be rejected as a partner's, for good.",
+  };
+  const STATE_WORDS = {
+    received: "Received, not triaged yet",
+    awaiting_requester: "Waiting for the requester",
+    identity_check: "Identity check",
+    self_service_advised: "Self-service advised",
+    partner_rejected: "Rejected: a partner's request",
+    identity_rejected: "Rejected: identity check failed",
+    approved: "Approved, to be submitted",
+    disable_submitted: "Disable submitted",
+    completed: "Completed: 2FA disabled",
+    cancelled: "Cancelled",
+    expired: "Expired: no answer in time",
+  };
+  const EVENT_WORDS = {
+    "triage": "Triage",
+    "update": "Update the requester's answers",
+    "check-passed": "Record a passed check",
+    "check-failed": "Record a failed check",
+    "partner-detected": "Reject as a partner's request",
+    "approve": "Approve",
+    "submit-disable": "Record the disable as submitted",
+    "confirm-disabled": "Confirm 2FA is disabled",
+    "disable-failed": "Record that the disable failed",
+    "cancel": "Cancel",
+    "expire": "Expire (no answer in time)",
+    "claim": "Claim",
+    "release": "Release",
+  };
+  const RULE_WORDS = {
+    R1: "only the client or a portfolio admin may have 2FA disabled",
+    R2: "support disables 2FA only for a requester who lost portfolio access",
+    R3: "a partner's request is always rejected",
+    R4: "the disable is done by a person, with a reference",
+    R5: "all three identity checks must pass before approval",
+    R6: "four eyes: whoever recorded a check may not approve",
+    R7: "a ticket waiting on the requester expires after the SLA",
+    R8: "history is append-only; a closed ticket accepts no event",
+    R9: "partner memory: related rejected tickets must be acknowledged",
+    R10: "four eyes on privilege",
+  };
+  const FIELD_WORDS = {
+    phone: "Phone", client_id: "Client id", requester_email: "Requester email", requester_role: "Requester role",
+    portfolio_access: "Still has portfolio access", reason: "Reason", waba_id: "WABA id", portfolio_id: "Portfolio id",
+    submitted_at: "Submitted", updated_at: "Last change", due_at: "Expires (R7)", note: "Note", reference: "Reference",
+  };
+  const FIELD_ORDER = ["phone", "client_id", "requester_email", "requester_role", "portfolio_access",
+    "reason", "waba_id", "portfolio_id", "submitted_at", "updated_at", "due_at", "note"];
+  const VIEWS = {
+    mine: { label: "Mine", count: "mine", params: { open: "true", assignee: "me" } },
+    unassigned: { label: "Unassigned", count: "unassigned", params: { open: "true", assignee: "none" } },
+    overdue: { label: "Overdue", count: "overdue", params: { overdue: "true" } },
+    ready: { label: "Ready for my approval", count: "ready_for_me", params: { ready_for: "me" } },
+    all: { label: "All open", count: "open", params: { open: "true" } },
+  };
+  const PAGE = 50;
 
   const $ = (id) => document.getElementById(id);
-  const state = { me: null, tickets: [], filter: null, ticket: null, etag: null, event: null, diagramUrl: null,
-    passkeys: null };
+  const state = { me: null, ticket: null, etag: null, event: null, diagramUrl: null, passkeys: null,
+    queue: null, counts: null, pageUrl: null, firstUrl: null, nextUrl: null, stream: null, refreshTimer: null,
+    ticketTimer: null, gen: 0 };
 
   // el("li", {class: "x", dataset: {ref: "A"}}, "text", child...): text children become text nodes.
   function el(tag, attrs, ...children) {
@@ -31,7 +94,7 @@
       else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
       else node.setAttribute(k, v);
     }
-    for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    for (const c of children) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
     return node;
   }
 
@@ -50,14 +113,42 @@
     const type = res.headers.get("Content-Type") || "";
     const data = type.startsWith("application/json") ? await res.json().catch(() => null) : await res.text();
     if (res.status === 401 && state.me) signedOut("Your session has ended; sign in again.");
-    return { status: res.status, data, etag: res.headers.get("ETag") };
+    return { status: res.status, data, etag: res.headers.get("ETag"), headers: res.headers };
   }
 
+  const stateWords = (s) => STATE_WORDS[s] || String(s).replace(/_/g, " ");
+  const eventWords = (e) => EVENT_WORDS[e] || e;
+  const hasRole = (r) => !!(state.me && state.me.roles.includes(r));
+
+  // ---- times ------------------------------------------------------------------------------
+  function span(ms) {
+    const m = Math.max(0, Math.floor(ms / 60000));
+    const d = Math.floor(m / 1440), h = Math.floor((m % 1440) / 60), min = m % 60;
+    if (d) return d + " d" + (h ? " " + h + " h" : "");
+    if (h) return h + " h" + (min ? " " + min + " min" : "");
+    return min + " min";
+  }
+  const age = (iso) => iso ? span(Date.now() - Date.parse(iso)) : "";
+  function timeLeft(iso) {
+    if (!iso) return "";
+    const ms = Date.parse(iso) - Date.now();
+    return ms <= 0 ? "overdue" : span(ms) + " left";
+  }
+  function when(iso) {
+    const d = new Date(iso);
+    if (isNaN(d)) return String(iso || "");
+    const p = (n) => String(n).padStart(2, "0");
+    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes());
+  }
+  const last4 = (phone) => { const d = String(phone || "").replace(/\D/g, ""); return d ? "…" + d.slice(-4) : ""; };
+
   // ---- messages ---------------------------------------------------------------------------
+  // kind: true or "ok" (done), "info" (nothing happened), else a problem.
   function showMessage(text, ok) {
     const m = $("message");
     clear(m);
-    m.classList.toggle("ok", !!ok);
+    m.classList.toggle("ok", ok === true || ok === "ok");
+    m.classList.toggle("info", ok === "info");
     if (text) m.append(text);
   }
 
@@ -65,10 +156,11 @@
     const e = res.data && typeof res.data === "object" ? res.data : { error: String(res.data || "HTTP " + res.status) };
     const m = $("message");
     clear(m);
-    m.classList.remove("ok");
+    m.classList.remove("ok", "info");
     if (e.code === "refused") {
+      const words = RULE_WORDS[e.rule];
       m.append("Refused by ", el("span", { class: "rule" }, e.rule || "the workflow"),
-        e.state ? " (state " + e.state + ")" : "", ": " + e.error);
+        words ? " (" + words + ")" : "", e.state ? " in state " + stateWords(e.state) : "", ": " + e.error);
     } else if (e.code === "stale") {
       m.append("The ticket changed since you read it, so nothing was applied; it is shown again as it is now. ", e.error);
     } else {
@@ -104,23 +196,37 @@
     $("who").hidden = false;
     $("signin").hidden = true;
     $("desk").hidden = false;
+    $("approver-box").hidden = !hasRole("approver");
     passkeyStatus("");
-    await Promise.all([loadQueue(), loadPasskeys()]);
-    const ref = decodeURIComponent(location.hash.replace(/^#/, ""));
-    if (/^[A-Za-z0-9._-]{1,64}$/.test(ref)) await openTicket(ref);
-    else $("refresh").focus();
+    startStream();
+    if (location.pathname === "/" || location.pathname === "") history.replaceState(null, "", queueUrl(defaultView(), ""));
+    await Promise.all([route(true), loadPasskeys()]);
   }
 
   async function signOut() {
     await api("DELETE", "/api/v1/session");
-    history.replaceState(null, "", location.pathname);  // the next person starts on no ticket
+    history.replaceState(null, "", "/");  // the next person starts on no ticket and no search
     signedOut("");
   }
 
   function signedOut(note) {
-    state.me = state.ticket = state.passkeys = null;
+    state.me = state.ticket = state.passkeys = state.queue = state.counts = null;
+    state.pageUrl = state.firstUrl = state.nextUrl = state.queueKey = state.actionsKey = state.readyKey = null;
+    state.gen++;
+    if (state.stream) { state.stream.close(); state.stream = null; }
+    clearTimeout(state.refreshTimer);
+    clearTimeout(state.ticketTimer);
     renderPasskeys();
     passkeyStatus("");
+    // Nothing of what was shown stays in the page.
+    for (const id of ["queue", "views", "states", "approver-list", "ticket-fields", "ticket-checks", "events", "assign-actions", "related"]) clear($(id));
+    clear($("history").tBodies[0]);
+    for (const id of ["queue-total", "ticket-ref", "ticket-state", "ticket-state-words", "ticket-version", "ticket-waiting",
+      "ticket-assignee", "ticket-due", "live-status"]) $(id).textContent = "";
+    for (const id of ["search", "note", "reference", "requester-email", "reply-subject", "reply-body"]) $(id).value = "";
+    showMessage("");
+    $("diagram").removeAttribute("src");
+    $("event-form").hidden = true;
     $("who").hidden = true;
     $("desk").hidden = true;
     $("ticket-panel").hidden = true;
@@ -264,90 +370,309 @@
     }
   }
 
+
+  // ---- URLs and navigation ------------------------------------------------------------------
+  function defaultView() { return hasRole("approver") && !hasRole("agent") ? "ready" : "all"; }
+
+  function queueUrl(view, q, st) {
+    const p = new URLSearchParams();
+    p.set("view", view);
+    if (q) p.set("q", q);
+    if (st) p.set("state", st);
+    return "/queue?" + p.toString();
+  }
+
+  // What the address bar asks for: {view, q, st} of the queue, and the open ticket's ref (or null).
+  function parseLocation() {
+    const u = new URL(location.href);
+    const m = u.pathname.match(/^\/tickets\/([^/]+)\/?$/);
+    const p = u.searchParams;
+    let view = p.get("view");
+    if (!VIEWS[view]) view = defaultView();
+    return { ref: m ? decodeURIComponent(m[1]) : null, view, q: (p.get("q") || "").trim(), st: p.get("state") || "" };
+  }
+
+  function navigate(url, replace) {
+    if (replace) history.replaceState(null, "", url);
+    else history.pushState(null, "", url);
+    return route(false);
+  }
+
+  // A click on one of the page's links: handled here, unless the reader asked for a new tab or window.
+  function linkClick(ev) {
+    if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+    ev.preventDefault();
+    navigate(ev.currentTarget.getAttribute("href"));
+  }
+
+  async function route(first) {
+    if (!state.me) return;
+    const at = parseLocation();
+    if (at.ref) {
+      // The queue beside a ticket keeps the last one looked at.
+      if (!state.queue) state.queue = { view: defaultView(), q: "", st: "" };
+      const loads = [openTicket(at.ref, false, !first)];
+      if (first || !state.pageUrl) loads.push(loadQueue());
+      $("desk").classList.add("with-ticket");
+      await Promise.all(loads);
+    } else {
+      const q = state.queue;
+      const changed = !q || q.view !== at.view || q.q !== at.q || q.st !== at.st;
+      state.queue = { view: at.view, q: at.q, st: at.st };
+      closeTicket();
+      if (changed || first) { state.firstUrl = null; await loadQueue(); }
+      if (!first) $("queue-h").focus();
+    }
+    $("back-to-queue").setAttribute("href", queueUrl(state.queue.view, state.queue.q, state.queue.st));
+  }
+
+  function closeTicket() {
+    state.ticket = null;
+    state.event = null;
+    $("ticket-panel").hidden = true;
+    $("event-form").hidden = true;
+    $("desk").classList.remove("with-ticket");
+    document.title = "tfadesk — queue";
+  }
+
   // ---- the queue --------------------------------------------------------------------------
-  function ticketButton(t) {
-    return el("li", {}, el("button", { type: "button", dataset: { ref: t.ref }, onclick: () => openTicket(t.ref) },
-      el("span", {}, t.ref), el("span", { class: "st" }, t.state)));
+  function apiUrlFor(q) {
+    const p = new URLSearchParams(q.st ? {} : VIEWS[q.view].params);
+    if (q.st) p.set("state", q.st);
+    if (q.view === "mine" && q.st) p.set("assignee", "me");
+    if (q.q) p.set("q", q.q);
+    p.set("sort", "due_at");
+    p.set("limit", String(PAGE));
+    return "/api/v1/tickets?" + p.toString();
   }
 
-  function allChecksPassed(t) { return CHECKS.every((c) => t.checks && Object.prototype.hasOwnProperty.call(t.checks, c)); }
+  function nextLink(headers) {
+    const link = headers && headers.get("Link");
+    if (!link) return null;
+    for (const part of link.split(",")) {
+      const m = part.match(/<([^>]*)>\s*;\s*rel="?next"?/);
+      if (m) return m[1];
+    }
+    return null;
+  }
 
-  async function loadQueue() {
-    const res = await api("GET", "/api/v1/tickets");
+  // Loads the queue's current page (or its first when the view changed) and the counts.
+  async function loadQueue(url) {
+    const gen = state.gen;
+    if (url) state.pageUrl = url;
+    else if (!state.firstUrl || state.firstUrl !== apiUrlFor(state.queue)) {
+      state.firstUrl = apiUrlFor(state.queue);
+      state.pageUrl = state.firstUrl;
+    }
+    const [res] = await Promise.all([api("GET", state.pageUrl), loadCounts(), loadReady()]);
+    if (gen !== state.gen || !state.me) return;
     if (res.status !== 200) return showError(res, "Queue");
-    state.tickets = res.data;
-    renderQueue();
+    state.nextUrl = nextLink(res.headers);
+    state.total = Number(res.headers.get("X-Total-Count"));
+    renderQueue(res.data);
   }
 
-  function renderQueue() {
-    const counts = new Map();
-    for (const t of state.tickets) counts.set(t.state, (counts.get(t.state) || 0) + 1);
+  async function loadCounts() {
+    const res = await api("GET", "/api/v1/counts");
+    if (res.status !== 200 || !state.me) return;
+    state.counts = res.data;
+    renderViews();
+  }
+
+  async function loadReady() {
+    if (!hasRole("approver")) return;
+    const res = await api("GET", "/api/v1/tickets?ready_for=me&sort=submitted_at&limit=10");
+    if (res.status !== 200 || !state.me) return;
+    const list = $("approver-list");
+    const key = JSON.stringify(res.data.map((t) => t.ref));
+    if (key === state.readyKey && list.firstChild) return;
+    state.readyKey = key;
+    clear(list);
+    for (const t of res.data) {
+      list.append(el("li", {}, el("a", { href: "/tickets/" + encodeURIComponent(t.ref), dataset: { ref: t.ref }, onclick: linkClick },
+        el("span", {}, t.ref), el("span", { class: "st" }, last4(t.phone) + " · " + age(t.submitted_at) + " old"))));
+    }
+    if (!list.firstChild) list.append(el("li", { class: "muted" }, "No ticket is waiting for your approval."));
+  }
+
+  function renderViews() {
+    const c = state.counts || {}, q = state.queue || { view: defaultView() };
+    const ul = $("views");
+    clear(ul);
+    let order = ["mine", "unassigned", "overdue", "ready", "all"];
+    if (!hasRole("approver")) order = order.filter((v) => v !== "ready");
+    else if (!hasRole("agent")) order = ["ready", "all", "overdue", "unassigned", "mine"];
+    for (const v of order) {
+      const n = c[VIEWS[v].count];
+      const current = !q.st && q.view === v;
+      const a = el("a", { href: queueUrl(v, q.q, ""), dataset: { view: v }, onclick: linkClick },
+        VIEWS[v].label, el("span", { class: "count", dataset: { count: v } }, n === undefined ? "…" : n));
+      if (current) a.setAttribute("aria-current", "page");
+      ul.append(el("li", {}, a));
+    }
     const states = $("states");
     clear(states);
-    const filterButton = (label, value, n) => el("li", {}, el("button", {
-      type: "button", "aria-pressed": String(state.filter === value), dataset: { state: value || "" },
-      onclick: () => { state.filter = value; renderQueue(); },
-    }, label, el("span", { class: "count", "aria-label": n + " tickets" }, n)));
-    states.append(filterButton("all", null, state.tickets.length));
-    for (const [s, n] of [...counts.entries()].sort()) states.append(filterButton(s, s, n));
-    $("queue-total").textContent = state.tickets.length + " ticket" + (state.tickets.length === 1 ? "" : "s");
-    $("queue-title").textContent = state.filter ? "In " + state.filter : "All tickets";
-    const queue = $("queue");
-    clear(queue);
-    for (const t of state.tickets) if (!state.filter || t.state === state.filter) queue.append(ticketButton(t));
-    if (!queue.firstChild) queue.append(el("li", { class: "muted" }, "Nothing here."));
-    const ready = $("approver-list");
-    clear(ready);
-    for (const t of state.tickets) if (t.state === "identity_check" && allChecksPassed(t)) ready.append(ticketButton(t));
-    if (!ready.firstChild) ready.append(el("li", { class: "muted" }, "No ticket is waiting for approval."));
+    for (const [s, n] of Object.entries(c.states || {})) {
+      if (!n) continue;
+      states.append(el("li", {}, el("button", {
+        type: "button", "aria-pressed": String(q.st === s), dataset: { state: s },
+        onclick: () => navigate(queueUrl(q.view, q.q, q.st === s ? "" : s)),
+      }, stateWords(s), el("span", { class: "count" }, n))));
+    }
+  }
+
+  function renderQueue(tickets) {
+    const q = state.queue;
+    // A live refresh that changed nothing leaves the rows (and a pointer on one of them) alone.
+    const key = JSON.stringify([q, state.pageUrl, state.total, state.nextUrl, tickets.map((t) => [t.ref, t.state, t.version, t.assignee])]);
+    if (key === state.queueKey && Date.now() - state.queueAt < 60000) return;
+    state.queueKey = key;
+    state.queueAt = Date.now();
+    $("queue-title").textContent = (q.st ? stateWords(q.st) : VIEWS[q.view].label) + (q.q ? " matching “" + q.q + "”" : "");
+    if ($("search") !== document.activeElement) $("search").value = q.q;
+    const onFirst = state.pageUrl === state.firstUrl;
+    const n = tickets.length;
+    $("queue-total").textContent = isFinite(state.total)
+      ? (n ? "showing " + n + " of " + state.total : "none of " + state.total) + (onFirst ? "" : " (a later page)")
+      : n + " ticket" + (n === 1 ? "" : "s");
+    const body = $("queue");
+    clear(body);
+    for (const t of tickets) {
+      const left = timeLeft(t.due_at);
+      body.append(el("tr", { class: state.ticket && state.ticket.ref === t.ref ? "current" : "" },
+        el("th", { scope: "row", "data-label": "Ticket" },
+          el("a", { href: "/tickets/" + encodeURIComponent(t.ref), dataset: { ref: t.ref }, onclick: linkClick }, t.ref)),
+        el("td", { "data-label": "State" }, stateWords(t.state)),
+        el("td", { "data-label": "Requester" }, t.requester_role || "—"),
+        el("td", { "data-label": "Phone" }, last4(t.phone)),
+        el("td", { "data-label": "Age" }, age(t.submitted_at)),
+        el("td", { "data-label": "Time left", class: left === "overdue" ? "overdue" : "" }, left || "—"),
+        el("td", { "data-label": "Assignee" }, t.assignee || "nobody")));
+    }
+    if (!n) body.append(el("tr", {}, el("td", { colspan: "7", class: "muted" }, "Nothing here.")));
+    $("next-page").hidden = !state.nextUrl;
+    $("first-page").hidden = onFirst;
   }
 
   // ---- one ticket -------------------------------------------------------------------------
-  async function openTicket(ref, keepMessage) {
+  // Opens (or, live, re-reads) a ticket. `keep`: an event form being filled in stays as it is.
+  async function openTicket(ref, keepMessage, focus, keep) {
+    const gen = state.gen;
     const res = await api("GET", "/api/v1/tickets/" + encodeURIComponent(ref));
-    if (res.status !== 200) { $("ticket-panel").hidden = false; return showError(res, "Ticket " + ref); }
+    if (gen !== state.gen || !state.me) return;
+    if (res.status !== 200) {
+      $("ticket-panel").hidden = false;
+      $("ticket-ref").textContent = ref;
+      return showError(res, "Ticket " + ref);
+    }
+    const same = state.ticket && state.ticket.ref === ref;
     state.ticket = res.data;
     state.etag = res.etag;
-    history.replaceState(null, "", "#" + encodeURIComponent(ref));
     if (!keepMessage) showMessage("");
-    renderTicket();
+    if (!same) $("live-status").textContent = "";
+    renderTicket(keep && same);
     $("ticket-panel").hidden = false;
-    $("ticket-h").focus();
+    document.title = "tfadesk — " + ref;
+    for (const tr of $("queue").rows) tr.classList.toggle("current", !!tr.querySelector(`a[data-ref="${CSS.escape(ref)}"]`));
+    if (focus) $("ticket-h").focus();
     await Promise.all([loadHistory(ref), loadReply(ref), loadDiagram(ref)]);
   }
 
-  function renderTicket() {
+  function renderTicket(keepForm) {
     const t = state.ticket;
+    const allowed = Array.isArray(t.allowed) ? t.allowed : [];
     $("ticket-ref").textContent = t.ref;
     $("ticket-state").textContent = t.state;
+    $("ticket-state-words").textContent = stateWords(t.state);
     $("ticket-version").textContent = t.version;
     $("ticket-waiting").textContent = t.waiting_for;
+    $("ticket-assignee").textContent = t.assignee || "nobody";
+    $("ticket-due").textContent = t.due_at ? "Expires under R7 at " + when(t.due_at) + " (" + timeLeft(t.due_at) + ")." : "";
+    // Related tickets (R9): a partner's rejected request with the same phone or email.
+    const rel = $("related");
+    clear(rel);
+    const related = Array.isArray(t.related) ? t.related : [];
+    rel.hidden = !related.length;
+    if (related.length) {
+      rel.append(el("strong", {}, "Warning: related tickets (R9). "),
+        "The same phone number or requester email appears on " + (t.related_total || related.length) + " other ticket(s); " +
+        "a partner's rejected request must be named before approval: ");
+      related.forEach((r, i) => {
+        if (i) rel.append(", ");
+        rel.append(el("a", { href: "/tickets/" + encodeURIComponent(r.ref), onclick: linkClick }, r.ref),
+          " (" + stateWords(r.state) + (r.match ? ", same " + r.match : "") + ")");
+      });
+    }
     const dl = $("ticket-fields");
     clear(dl);
-    for (const k of FIELD_ORDER) if (t[k] !== undefined && t[k] !== null) dl.append(el("dt", {}, k), el("dd", {}, t[k]));
+    for (const k of FIELD_ORDER) {
+      if (t[k] === undefined || t[k] === null || t[k] === "") continue;
+      const v = /_at$/.test(k) ? when(t[k]) : t[k];
+      dl.append(el("dt", {}, FIELD_WORDS[k] || k), el("dd", {}, v));
+    }
     const checks = $("ticket-checks");
     clear(checks);
     for (const c of CHECKS) {
       checks.append(el("li", {}, c + ": " + (t.checks && t.checks[c] ? "passed, recorded by " + t.checks[c] : "not yet")));
     }
+    // Only what this reader may do now (the API's `allowed`), in words; claim and release beside the assignee.
+    // Rebuilt only when they change, so a live re-read does not pull a button from under a click.
+    const actionsKey = JSON.stringify([t.ref, allowed, t.assignee, t.next_events]);
+    if (actionsKey !== state.actionsKey) {
+      state.actionsKey = actionsKey;
+      renderActions(t, allowed);
+    }
+    if (keepForm && state.event && !$("event-form").hidden) {
+      if (!allowed.includes(state.event)) {
+        $("event-form").hidden = true;
+        showMessage("The ticket changed: “" + eventWords(state.event) + "” is no longer possible. What you typed was not sent.");
+        state.event = null;
+      } else {
+        $("event-legend").textContent = eventWords(state.event) + " — " + t.ref;
+      }
+    } else {
+      $("event-form").hidden = true;
+      state.event = null;
+    }
+  }
+
+  function renderActions(t, allowed) {
+    const assign = $("assign-actions");
+    clear(assign);
+    if (allowed.includes("claim") && t.assignee !== state.me.name) {
+      const takeOver = !!t.assignee;
+      assign.append(el("button", { type: "button", class: "secondary small", dataset: { event: "claim" },
+        onclick: () => takeOver ? chooseEvent("claim") : quickEvent("claim") },
+        takeOver ? "Take over from " + t.assignee : "Claim"));
+    }
+    if (allowed.includes("release") && t.assignee) {
+      assign.append(el("button", { type: "button", class: "secondary small", dataset: { event: "release" },
+        onclick: () => quickEvent("release") }, "Release"));
+    }
     const events = $("events");
     clear(events);
-    for (const name of t.next_events) {
-      events.append(el("button", { type: "button", class: "secondary", dataset: { event: name }, onclick: () => chooseEvent(name) }, name));
+    for (const name of allowed) {
+      if (name === "claim" || name === "release") continue;
+      events.append(el("button", { type: "button", class: CLOSING[name] ? "secondary closing" : "secondary",
+        dataset: { event: name }, onclick: () => chooseEvent(name) }, eventWords(name)));
     }
-    if (!t.next_events.length) events.append(el("p", { class: "muted" }, "The ticket is closed: it accepts no event."));
-    $("event-form").hidden = true;
+    if (!events.firstChild) {
+      events.append(el("p", { class: "muted" }, (t.next_events || []).length
+        ? "Nothing you may do on this ticket now." : "The ticket is closed: it accepts no event."));
+    }
   }
 
   function chooseEvent(name) {
     const need = NEEDS[name] || {};
+    const takeOver = name === "claim";
     state.event = name;
-    $("event-legend").textContent = name + " — " + state.ticket.ref;
+    $("event-legend").textContent = (takeOver ? "Take over from " + state.ticket.assignee : eventWords(name)) + " — " + state.ticket.ref;
     $("f-check").hidden = !need.check;
     for (const id of ["f-role", "f-access", "f-email"]) $(id).hidden = !need.update;
     $("f-reference").hidden = !need.reference;
-    $("note-label").textContent = need.note === "required" ? "Note (required)" : "Note (optional)";
-    $("note").required = need.note === "required";
+    const noteRequired = need.note === "required" || takeOver;
+    $("note-label").textContent = noteRequired ? "Note (required)" : "Note (optional)";
+    $("note").required = noteRequired;
     $("reference").required = !!need.reference;
     for (const id of ["note", "reference", "requester-email"]) $(id).value = "";
     $("role").value = $("access").value = "";
@@ -355,13 +680,35 @@
       const next = CHECKS.find((c) => !(state.ticket.checks && state.ticket.checks[c]));
       if (next) $("check").value = next;
     }
+    $("event-submit").textContent = takeOver ? "Take over" : name === "cancel" ? "Cancel the ticket" : eventWords(name);
+    $("event-submit").classList.toggle("danger", !!CLOSING[name]);
     $("event-form").hidden = false;
     (need.check ? $("check") : need.reference ? $("reference") : need.update ? $("role") : $("note")).focus();
   }
 
+  // Asks before an event that closes the ticket for good; answers true to go on.
+  function confirmClosing(name) {
+    const d = $("confirm-dialog");
+    if (!CLOSING[name]) return Promise.resolve(true);
+    $("confirm-h").textContent = eventWords(name) + " " + state.ticket.ref + "?";
+    $("confirm-text").textContent = CLOSING[name] + " This cannot be undone.";
+    $("confirm-yes").textContent = "Yes: " + eventWords(name).toLowerCase();
+    return new Promise((resolve) => {
+      d.returnValue = "";
+      d.addEventListener("close", () => resolve(d.returnValue === "yes"), { once: true });
+      d.showModal();
+      $("confirm-no").focus();
+    });
+  }
+
+  async function quickEvent(name) {
+    await postEvent(name, { event: name });
+  }
+
   async function applyEvent(ev) {
     ev.preventDefault();
-    const name = state.event, need = NEEDS[name] || {}, t = state.ticket;
+    const name = state.event, need = NEEDS[name] || {};
+    if (!name) return;
     const body = { event: name };
     if (need.check) body.check = $("check").value;
     if (need.reference) body.reference = $("reference").value;
@@ -371,62 +718,116 @@
       if ($("requester-email").value) body.requester_email = $("requester-email").value;
     }
     if ($("note").value.trim()) body.note = $("note").value;
+    if (!(await confirmClosing(name))) {
+      showMessage("Nothing was sent: " + eventWords(name).toLowerCase() + " was not confirmed.", "info");
+      $("event-submit").focus();
+      return;
+    }
     $("event-submit").disabled = true;
     try {
-      const headers = state.etag ? { "If-Match": state.etag } : {};
-      // A decision is signed with the account's passkey when it has one (SPEC §13).
-      const signed = DECISIONS.has(name) && hasPasskey();
-      let sent = body;
-      if (signed) {
-        const sig = await signDecision(t.ref, body, headers);
-        if (sig.error) { showMessage(sig.error + " The " + name + " was not applied."); return; }
-        if (sig.res) {
-          showError(sig.res, name);
-          if (sig.res.data && sig.res.data.code === "stale") await openTicket(t.ref, true);
-          return;
-        }
-        sent = Object.assign({}, body, { assertion: sig.assertion });
-      }
-      const res = await api("POST", "/api/v1/tickets/" + encodeURIComponent(t.ref) + "/events", sent, headers);
-      if (res.status === 200) {
-        showMessage(name + " recorded" + (signed ? ", signed with your passkey" : "") +
-          ": the ticket is now " + res.data.state + ".", true);
-        await Promise.all([openTicket(t.ref, true), loadQueue()]);
-      } else {
-        showError(res, name);
-        if (res.data && res.data.code === "stale") await openTicket(t.ref, true);
-        else $("event-form").hidden = true;
-      }
+      await postEvent(name, body);
     } finally {
       $("event-submit").disabled = false;
     }
   }
 
-  async function loadHistory(ref) {
-    const tbody = $("history").tBodies[0];
-    clear(tbody);
-    const res = await api("GET", "/api/v1/tickets/" + encodeURIComponent(ref) + "/history");
-    if (res.status !== 200) return;
-    for (const e of res.data) {
-      tbody.append(el("tr", {}, el("td", {}, e.seq), el("td", {}, e.at), el("td", {}, e.agent), el("td", {}, e.event),
-        detailsCell(e.details), el("td", {}, e.state)));
+  async function postEvent(name, body) {
+    const t = state.ticket;
+    const headers = state.etag ? { "If-Match": state.etag } : {};
+    // A decision is signed with the account's passkey when it has one (SPEC §13).
+    const signed = DECISIONS.has(name) && hasPasskey();
+    let sent = body;
+    if (signed) {
+      const sig = await signDecision(t.ref, body, headers);
+      if (sig.error) { showMessage(sig.error + " The " + name + " was not applied."); return; }
+      if (sig.res) {
+        showError(sig.res, eventWords(name));
+        if (sig.res.data && sig.res.data.code === "stale") await openTicket(t.ref, true);
+        return;
+      }
+      sent = Object.assign({}, body, { assertion: sig.assertion });
+    }
+    const res = await api("POST", "/api/v1/tickets/" + encodeURIComponent(t.ref) + "/events", sent, headers);
+    if (res.status === 200) {
+      showMessage(eventWords(name) + ": " + name + " recorded" + (signed ? ", signed with your passkey" : "") +
+        ": the ticket is now " + stateWords(res.data.state) + " (" + res.data.state + ").", true);
+      state.event = null;
+      await Promise.all([openTicket(t.ref, true), loadQueue()]);
+    } else {
+      showError(res, eventWords(name));
+      if (res.data && res.data.code === "stale") await openTicket(t.ref, true, false, true);
+      else { $("event-form").hidden = true; state.event = null; }
     }
   }
 
-  // An entry's details; a decision's signature (SPEC §13) is named in words, not dumped as bytes.
-  function detailsCell(details) {
-    const d = Object.assign({}, details || {});
-    const sig = d.signature;
-    delete d.signature;
-    const cell = el("td", { class: "details" });
-    if (Object.keys(d).length) cell.append(JSON.stringify(d));
-    if (sig && typeof sig === "object") {
-      const short = (id) => String(id).length > 12 ? String(id).slice(0, 12) + "…" : String(id);
-      const how = sig.passkey ? "signed with passkey " + short(sig.passkey)
-        : sig.key ? "signed with key " + sig.key : "signed";
-      cell.append(el("span", { class: "signed", title: sig.passkey ? "credential " + sig.passkey : "" }, how));
+  // ---- history as sentences -----------------------------------------------------------------
+  function sentence(e) {
+    const d = e.details && typeof e.details === "object" ? e.details : {};
+    const who = e.agent || "someone";
+    switch (e.event) {
+      case "create": case "submit": case "received": case "import": return who + " opened the ticket.";
+      case "triage": return who + " triaged the ticket: " + stateWords(e.state) + ".";
+      case "update": {
+        const what = [];
+        if (d.role) what.push("role " + d.role);
+        if (d.access) what.push("portfolio access " + d.access);
+        if (d.requester_email) what.push("email " + d.requester_email);
+        return who + " updated the requester's answers" + (what.length ? " (" + what.join(", ") + ")" : "") + ".";
+      }
+      case "check-passed": return who + " recorded the check " + (d.check || "?") + " as passed.";
+      case "check-failed": return who + " recorded the check " + (d.check || "?") + " as failed: the request is rejected.";
+      case "partner-detected": return who + " found the requester to be a partner: the request is rejected.";
+      case "approve": return who + " approved the disable" +
+        (Array.isArray(d.ack_related) && d.ack_related.length ? ", naming the related tickets " + d.ack_related.join(", ") : "") + ".";
+      case "submit-disable": return who + " submitted the disable in WhatsApp Manager" + (d.reference ? " (reference " + d.reference + ")" : "") + ".";
+      case "confirm-disabled": return who + " confirmed that 2FA was disabled.";
+      case "disable-failed": return who + " recorded that the disable failed.";
+      case "cancel": return who + " cancelled the ticket.";
+      case "expire": return who + " expired the ticket: no answer within the SLA.";
+      case "claim": return d.takes_over ? who + " took the ticket over from " + d.takes_over + "." : who + " claimed the ticket.";
+      case "release": return who + " released the ticket.";
+      default: return who + " recorded " + e.event + " (" + stateWords(e.state) + ").";
     }
-    return cell;
+  }
+
+  const SHOWN = new Set(["note", "signature", "check", "reference", "takes_over", "role", "access", "requester_email", "ack_related", "by_token"]);
+
+  function historyRow(e) {
+    const d = e.details && typeof e.details === "object" ? e.details : {};
+    const sig = d.signature;
+    const what = el("td", { class: "what" });
+    let text = sentence(e);
+    if (sig && typeof sig === "object") text = text.replace(/\.$/, "") + " (signed with " + (sig.passkey ? "passkey" : sig.key ? "key " + sig.key : "a signature") + ").";
+    what.append(el("span", { class: "sentence" }, text), " ", el("code", { class: "ev", title: "event" }, e.event),
+      el("span", { class: "muted" }, " → " + stateWords(e.state)));
+    if (sig && typeof sig === "object" && sig.passkey) {
+      what.append(" ", el("span", { class: "signed", title: "credential " + sig.passkey }, "signed with passkey " +
+        (String(sig.passkey).length > 12 ? String(sig.passkey).slice(0, 12) + "…" : String(sig.passkey))));
+    }
+    if (d.note) what.append(el("blockquote", { class: "note" }, d.note));
+    const rest = Object.keys(d).filter((k) => !SHOWN.has(k));
+    if (rest.length) {
+      const dl = el("dl", { class: "fields small" });
+      for (const k of rest) {
+        const v = d[k];
+        dl.append(el("dt", {}, FIELD_WORDS[k] || k.replace(/_/g, " ")),
+          el("dd", {}, Array.isArray(v) ? v.join(", ") : v && typeof v === "object"
+            ? Object.entries(v).map(([a, b]) => a + ": " + b).join("; ") : v));
+      }
+      what.append(dl);
+    }
+    if (typeof e.details === "string" && e.details) what.append(el("p", { class: "muted" }, e.details));
+    return el("tr", {}, el("td", { class: "when" }, el("time", { datetime: e.at }, when(e.at)), el("span", { class: "muted seq" }, "#" + e.seq)), what);
+  }
+
+  async function loadHistory(ref) {
+    const gen = state.gen;
+    const res = await api("GET", "/api/v1/tickets/" + encodeURIComponent(ref) + "/history");
+    if (gen !== state.gen || !state.ticket || state.ticket.ref !== ref) return;
+    const tbody = $("history").tBodies[0];
+    clear(tbody);
+    if (res.status !== 200) return;
+    for (const e of res.data) tbody.append(historyRow(e));
   }
 
   async function loadReply(ref) {
@@ -467,17 +868,68 @@
     img.src = state.diagramUrl;
   }
 
+  // ---- live updates (SPEC §14 stream) -------------------------------------------------------
+  function startStream() {
+    if (state.stream || typeof EventSource !== "function") return;
+    const es = new EventSource("/api/v1/stream", { withCredentials: true });
+    state.stream = es;
+    es.addEventListener("entry", (msg) => {
+      if (!state.me) return;
+      let e;
+      try { e = JSON.parse(msg.data); } catch (_) { return; }
+      const t = state.ticket;
+      if (t && e.ref === t.ref && Number(e.version) > Number(t.version)) {
+        if (e.agent && e.agent !== state.me.name) {
+          $("live-status").textContent = "Updated just now: " + e.agent + " — " + eventWords(e.event) + ".";
+        }
+        clearTimeout(state.ticketTimer);
+        state.ticketTimer = setTimeout(() => {
+          if (state.ticket && state.ticket.ref === e.ref && Number(state.ticket.version) < Number(e.version)) {
+            openTicket(e.ref, true, false, true);
+          }
+        }, 150);
+      }
+      clearTimeout(state.refreshTimer);
+      state.refreshTimer = setTimeout(() => { if (state.me && state.queue) loadQueue(state.pageUrl); }, 500);
+    });
+    es.addEventListener("error", () => {
+      if (!state.me) { es.close(); if (state.stream === es) state.stream = null; }
+    });
+  }
+
   // ---- wiring -----------------------------------------------------------------------------
+  function typing(target) {
+    const t = target && target.tagName;
+    return t === "INPUT" || t === "TEXTAREA" || t === "SELECT" || (target && target.isContentEditable);
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     $("signin-form").addEventListener("submit", (ev) => { ev.preventDefault(); signIn($("token").value.trim()); });
     $("passkey-sign-in").addEventListener("click", signInWithPasskey);
     $("passkey-add").addEventListener("click", addPasskey);
     $("sign-out").addEventListener("click", () => signOut());
-    $("refresh").addEventListener("click", loadQueue);
+    $("refresh").addEventListener("click", () => loadQueue(state.pageUrl));
+    $("next-page").addEventListener("click", async () => { if (state.nextUrl) { await loadQueue(state.nextUrl); $("queue-h").focus(); } });
+    $("first-page").addEventListener("click", () => loadQueue(state.firstUrl));
+    $("search-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const q = state.queue || { view: defaultView() };
+      navigate(queueUrl(q.view, $("search").value.trim(), ""));
+    });
+    $("back-to-queue").addEventListener("click", linkClick);
     $("event-form").addEventListener("submit", applyEvent);
-    $("event-back").addEventListener("click", () => { $("event-form").hidden = true; $("events").querySelector("button")?.focus(); });
+    $("event-back").addEventListener("click", () => {
+      $("event-form").hidden = true; state.event = null; $("events").querySelector("button")?.focus();
+    });
     $("copy-reply").addEventListener("click", copyReply);
-    document.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && !$("event-form").hidden) $("event-back").click(); });
+    $("shortcuts-open").addEventListener("click", () => $("shortcuts").showModal());
+    document.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape" && !$("event-form").hidden && !document.querySelector("dialog[open]")) { $("event-back").click(); return; }
+      if (!state.me || typing(ev.target) || ev.ctrlKey || ev.metaKey || ev.altKey || document.querySelector("dialog[open]")) return;
+      if (ev.key === "/") { ev.preventDefault(); $("search").focus(); $("search").select(); }
+      else if (ev.key === "?") { ev.preventDefault(); $("shortcuts").showModal(); }
+    });
+    window.addEventListener("popstate", () => { if (state.me) route(false); });
     resume();
   });
 })();

@@ -245,7 +245,7 @@ def main():
             assert self.is_shown("passkey-sign-in")
 
         def open_ticket(self, ref, where="queue"):
-            self.wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, f'#{where} button[data-ref="{ref}"]'))).click()
+            self.wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, f'#{where} a[data-ref="{ref}"]'))).click()
             self.wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-ref"), ref))
 
         def apply(self, event, check=None):
@@ -329,7 +329,7 @@ def main():
             msg = alice.message_after(2 + n)
             assert alice.text("ticket-version") == str(3 + n), f"after {check}: {msg!r}"
             assert "check-passed recorded" in msg and DECISION_SIGNED in msg, msg
-        alice.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f'#approver-list button[data-ref="{ref}"]')))
+        alice.wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-waiting"), "approval"))
         assert not alice.csp_violations(), alice.csp_violations()
         alice.quit()
         done.append("b-checks")

@@ -1,0 +1,402 @@
+#!/usr/bin/env python3
+"""The workspace page for agents (SPEC §15, first slice) in headless Chromium through WebDriver
+(python3-selenium + chromium-driver), against a real `tfadesk serve` on 127.0.0.1.
+
+Sixty tickets are made through the API (received, waiting for the requester, in identity check,
+some with their checks recorded, one claimed by a colleague). An agent then: sees a first page of
+50 and a next page; the views' counts equal GET /api/v1/counts; "/" focuses the search, and the
+last four digits of one phone find that ticket; a ticket opens at /tickets/REF and the browser's
+back returns to the queue's URL; a reload of /tickets/REF shows it again; the ticket offers
+exactly its `allowed` events (no Approve for an agent); claim shows the assignee; a colleague's
+event arrives in the history by itself (the §14 stream) while a half-typed note stays; cancel asks
+for confirmation and sends nothing when declined; at 390x844 the document never scrolls sideways.
+
+--screenshots DIR saves queue-1366.png, queue-390.png, ticket-1366.png and ticket-390.png there.
+
+It FAILS (exit 1) when Chromium, chromedriver or selenium are missing: a browser test that
+skips itself would pass on a machine that never ran it.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                  "--window-size=1366,900", "--force-device-scale-factor=1"]
+CHECKS = ["client_of_record", "number_ownership", "lost_access"]
+
+
+def fail(message):
+    print("workspace_browser_test: FAILED: " + message, file=sys.stderr)
+    print("0 passed, 1 failed")
+    sys.exit(1)
+
+
+def step(text):
+    print("workspace_browser_test: " + text, flush=True)
+
+
+def find_browser():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else None)
+    if not chromium or not driver:
+        fail("Chromium and chromedriver are required (apt-get install chromium chromium-driver); found "
+             f"chromium={chromium}, chromedriver={driver}")
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        fail("python3-selenium is required (apt-get install python3-selenium)")
+    return chromium, driver
+
+
+def seed(seed_bin, db, name, roles, by, by_token=None):
+    env = dict(os.environ)
+    if by_token:
+        env["TFADESK_TOKEN"] = by_token
+    return subprocess.run([seed_bin, db, name, roles, by], check=True, capture_output=True, text=True,
+                          env=env).stdout.strip()
+
+
+def start_server(tfadesk, db, err_path):
+    proc = subprocess.Popen([tfadesk, "--db", db, "serve", "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
+                            stderr=open(err_path, "w"), stdin=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline().strip()
+    prefix = "listening on http://127.0.0.1:"
+    if not line.startswith(prefix):
+        proc.kill()
+        fail("no listening line: " + repr(line) + "\n" + open(err_path).read())
+    return proc, int(line[len(prefix):])
+
+
+def api(base, token, method, path, body=None, headers=None):
+    """A bearer-token API call; answers (status, JSON body, headers) whatever the status."""
+    h = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+    h.update(headers or {})
+    req = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode(),
+                                 headers=h)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as res:
+            raw = res.read()
+            return res.status, (json.loads(raw) if raw else None), res.headers
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = raw.decode(errors="replace")
+        return e.code, data, e.headers
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tfadesk", required=True)
+    ap.add_argument("--seed", required=True)
+    ap.add_argument("--screenshots", help="save queue/ticket screenshots at 1366 and 390 px into this directory")
+    args = ap.parse_args()
+    chromium, chromedriver = find_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    if args.screenshots:
+        os.makedirs(args.screenshots, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="tfadesk-workspace-")
+    db = os.path.join(tmp, "desk.db")
+    boss = seed(args.seed, db, "boss", "admin", "setup")
+    tokens = {name: seed(args.seed, db, name, roles, "boss", boss)
+              for name, roles in [("alice", "agent"), ("bob", "agent"), ("carol", "agent"), ("dave", "approver")]}
+    proc, port = start_server(args.tfadesk, db, os.path.join(tmp, "serve.err"))
+    api_base = f"http://127.0.0.1:{port}"
+    page = f"http://localhost:{port}"
+    driver = None
+    done = []
+
+    def call(name, method, path, body=None, headers=None):
+        return api(api_base, tokens[name], method, path, body, headers)
+
+    def post_event(name, ref, body):
+        status, t, _ = call(name, "GET", f"/api/v1/tickets/{ref}")
+        assert status == 200, (status, t)
+        status, t, _ = call(name, "POST", f"/api/v1/tickets/{ref}/events", body, {"If-Match": f'"{t["version"]}"'})
+        assert status == 200, (ref, body, status, t)
+        return t
+
+    try:
+        # ---- sixty tickets through the API ---------------------------------------------------
+        step("creating 60 tickets")
+        refs, phones = [], {}
+        for i in range(60):
+            ref = f"WS-{i + 1:03d}"
+            last4 = f"{7000 + i * 3:04d}"
+            body = {"ref": ref, "phone": f"+49 151 2345 {last4}", "client_id": f"client-{i}",
+                    "requester_email": f"ops{i}@example.com", "requester_role": "client", "portfolio_access": "no"}
+            if i % 4 == 1:
+                body["portfolio_access"] = "unknown"
+            if i % 4 != 0:
+                body["triage"] = True
+            status, t, _ = call("bob", "POST", "/api/v1/tickets", body)
+            assert status == 201, (status, t)
+            refs.append(ref)
+            phones[ref] = last4
+        # WS-003 and WS-007 are in identity_check (i % 4 == 2 and 3 give identity_check).
+        ready, claimed, live = "WS-003", "WS-004", "WS-008"
+        for c in CHECKS:
+            post_event("bob", ready, {"event": "check-passed", "check": c})
+        post_event("carol", claimed, {"event": "claim"})
+        status, t, _ = call("alice", "GET", f"/api/v1/tickets/{ready}")
+        assert t["state"] == "identity_check" and len(t["checks"]) == 3, t
+        status, t, _ = call("alice", "GET", f"/api/v1/tickets/{live}")
+        assert t["state"] == "identity_check", t
+        status, counts, _ = call("alice", "GET", "/api/v1/counts")
+        assert status == 200 and counts["open"] == 60, counts
+        done.append("seed")
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = chromium
+        for flag in CHROMIUM_FLAGS + ["--user-data-dir=" + os.path.join(tmp, "profile")]:
+            options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+        wait = WebDriverWait(driver, 15)
+
+        def size(width, height):
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 500})
+
+        def text(element_id):
+            return driver.find_element(By.ID, element_id).text
+
+        def shown(element_id):
+            els = driver.find_elements(By.ID, element_id)
+            return bool(els) and els[0].is_displayed()
+
+        def rows():
+            return driver.find_elements(By.CSS_SELECTOR, "#queue a[data-ref]")
+
+        def path():
+            u = urllib.parse.urlsplit(driver.current_url)
+            return u.path + ("?" + u.query if u.query else "")
+
+        def screenshot(name):
+            if args.screenshots:
+                driver.execute_script("window.scrollTo(0, 0);")
+                time.sleep(0.3)
+                driver.save_screenshot(os.path.join(args.screenshots, name))
+                step("screenshot " + name)
+
+        def no_sideways_scroll(where):
+            sw = driver.execute_script("return document.documentElement.scrollWidth;")
+            assert sw <= 390, f"{where}: the document is {sw} px wide at 390 px"
+
+        size(1366, 900)
+        # ---- sign in: the queue, 50 to a page ------------------------------------------------
+        step("alice signs in; the queue shows 50 and a next page")
+        driver.get(page + "/")
+        box = wait.until(EC.visibility_of_element_located((By.ID, "token")))
+        box.send_keys(tokens["alice"])
+        driver.find_element(By.ID, "sign-in").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "who-name"), "alice"))
+        wait.until(lambda d: len(rows()) == 50)
+        assert path().startswith("/queue?view=all"), driver.current_url
+        assert "of 60" in text("queue-total"), text("queue-total")
+        queue_text = text("queue")
+        assert "Identity check" in queue_text and "Waiting for the requester" in queue_text, queue_text[:300]
+        assert "carol" in queue_text, "the claimed ticket's assignee is shown"
+        first_page = [r.get_attribute("data-ref") for r in rows()]
+        assert all(r.get_attribute("href").endswith("/tickets/" + r.get_attribute("data-ref")) for r in rows())
+        wait.until(EC.element_to_be_clickable((By.ID, "next-page"))).click()
+        wait.until(lambda d: len(rows()) == 10)
+        second_page = [r.get_attribute("data-ref") for r in rows()]
+        assert not set(first_page) & set(second_page) and len(set(first_page + second_page)) == 60
+        assert not shown("next-page") and shown("first-page")
+        driver.find_element(By.ID, "first-page").click()
+        wait.until(lambda d: len(rows()) == 50)
+        done.append("pages")
+
+        # ---- the views' counts are the API's --------------------------------------------------
+        step("view counts match GET /api/v1/counts")
+        status, counts, _ = call("alice", "GET", "/api/v1/counts")
+        expect = {"mine": counts["mine"], "unassigned": counts["unassigned"], "overdue": counts["overdue"],
+                  "all": counts["open"]}
+        wait.until(lambda d: all(d.find_element(By.CSS_SELECTOR, f'#views [data-count="{v}"]').text == str(n)
+                                 for v, n in expect.items()))
+        assert counts["unassigned"] == 59 and counts["mine"] == 0, counts
+        assert not driver.find_elements(By.CSS_SELECTOR, '#views [data-view="ready"]'), "alice is no approver"
+        screenshot("queue-1366.png")
+        done.append("counts")
+
+        # ---- "/" focuses the search; the last 4 digits find the ticket ------------------------
+        step("/ focuses search; last 4 digits of a phone find the ticket")
+        target = "WS-011"
+        driver.find_element(By.TAG_NAME, "body").click()
+        ActionChains(driver).send_keys("/").perform()
+        wait.until(lambda d: d.execute_script("return document.activeElement.id;") == "search")
+        ActionChains(driver).send_keys(phones[target] + Keys.ENTER).perform()
+        wait.until(lambda d: "q=" + phones[target] in d.current_url)
+        wait.until(lambda d: [r.get_attribute("data-ref") for r in rows()] == [target])
+        queue_url = path()
+        # "?" opens the shortcuts dialog (not while typing in a field).
+        driver.find_element(By.TAG_NAME, "body").click()
+        ActionChains(driver).send_keys("?").perform()
+        wait.until(lambda d: d.execute_script("return document.getElementById('shortcuts').open;"))
+        ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+        wait.until(lambda d: not d.execute_script("return document.getElementById('shortcuts').open;"))
+        done.append("search")
+
+        # ---- a ticket has its URL; back returns to the queue --------------------------------
+        step("clicking a ticket goes to /tickets/REF; back returns to the queue")
+        rows()[0].click()
+        wait.until(lambda d: path() == "/tickets/" + target)
+        wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-ref"), target))
+        driver.back()
+        wait.until(lambda d: path() == queue_url)
+        wait.until(lambda d: not shown("ticket-panel"))
+        assert [r.get_attribute("data-ref") for r in rows()] == [target]
+        driver.forward()
+        wait.until(lambda d: path() == "/tickets/" + target and shown("ticket-panel"))
+        done.append("history-nav")
+
+        # ---- only allowed actions; a reload of /tickets/REF ----------------------------------
+        step("a ticket with three checks: only allowed events (no Approve); claim")
+        driver.get(page + "/tickets/" + ready)
+        wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-ref"), ready))
+        wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-state"), "identity_check"))
+        status, t, _ = call("alice", "GET", f"/api/v1/tickets/{ready}")
+        # Exactly the `allowed` events (release only once someone holds the ticket).
+        expected = set(t["allowed"]) - ({"release"} if not t.get("assignee") else set())
+
+        def offered(d):
+            return {b.get_attribute("data-event") for b in d.find_elements(By.CSS_SELECTOR, "#ticket-panel button[data-event]")}
+        try:
+            wait.until(lambda d: offered(d) == expected)
+        except Exception:
+            raise AssertionError(f"offered {sorted(offered(driver))}, allowed {sorted(t['allowed'])}")
+        assert "approve" not in t["allowed"]
+        assert not driver.find_elements(By.CSS_SELECTOR, '#events button[data-event="approve"]')
+        labels = {b.get_attribute("data-event"): b.text
+                  for b in driver.find_elements(By.CSS_SELECTOR, "#ticket-panel button[data-event]")}
+        assert labels.get("cancel") == "Cancel" and labels.get("claim") == "Claim", labels
+        rows_text = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#history tbody tr")]
+        assert any("bob recorded the check client_of_record as passed" in r for r in rows_text), rows_text
+        assert not any("{" in r for r in rows_text), "no raw JSON in the history: " + repr(rows_text)
+        driver.find_element(By.CSS_SELECTOR, '#assign-actions button[data-event="claim"]').click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-assignee"), "alice"))
+        status, t, _ = call("alice", "GET", f"/api/v1/tickets/{ready}")
+        assert t["assignee"] == "alice", t
+        wait.until(lambda d: any("alice claimed the ticket" in r.text
+                                 for r in d.find_elements(By.CSS_SELECTOR, "#history tbody tr")))
+        wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, '#assign-actions button[data-event="release"]')))
+        # The colleague's ticket offers a take-over, not a plain claim.
+        driver.get(page + "/tickets/" + claimed)
+        wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-assignee"), "carol"))
+        take = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, '#assign-actions button[data-event="claim"]')))
+        assert "Take over from carol" in take.text, take.text
+        done.append("allowed-claim")
+
+        # ---- live: a colleague's event appears; the half-typed note stays --------------------
+        step("a colleague's event arrives by itself and the note being typed stays")
+        driver.get(page + "/tickets/" + live)
+        wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-ref"), live))
+        wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, '#events button[data-event="cancel"]'))).click()
+        wait.until(EC.visibility_of_element_located((By.ID, "note")))
+        half = "requester called back, half-typed"
+        driver.find_element(By.ID, "note").send_keys(half)
+        before = int(text("ticket-version"))
+        post_event("bob", live, {"event": "check-passed", "check": "client_of_record", "note": "seen the ID card"})
+        WebDriverWait(driver, 5).until(lambda d: any(
+            "bob" in r.text and "client_of_record" in r.text for r in d.find_elements(By.CSS_SELECTOR, "#history tbody tr")))
+        wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-version"), str(before + 1)))
+        assert any("seen the ID card" in r.text for r in driver.find_elements(By.CSS_SELECTOR, "#history tbody tr"))
+        assert shown("event-form"), "the event form was closed by the live update"
+        assert driver.find_element(By.ID, "note").get_attribute("value") == half, \
+            driver.find_element(By.ID, "note").get_attribute("value")
+        assert "bob" in text("live-status"), text("live-status")
+        done.append("live")
+
+        # ---- cancel asks first; declined, nothing is sent -----------------------------------
+        step("cancel asks for confirmation; declining sends nothing")
+        status, t_before, _ = call("alice", "GET", f"/api/v1/tickets/{live}")
+        driver.find_element(By.ID, "event-submit").click()
+        wait.until(lambda d: d.execute_script("return document.getElementById('confirm-dialog').open;"))
+        assert "cannot be undone" in text("confirm-text"), text("confirm-text")
+        driver.find_element(By.ID, "confirm-no").click()
+        wait.until(lambda d: not d.execute_script("return document.getElementById('confirm-dialog').open;"))
+        wait.until(EC.text_to_be_present_in_element((By.ID, "message"), "Nothing was sent"))
+        time.sleep(0.5)
+        status, t_after, _ = call("alice", "GET", f"/api/v1/tickets/{live}")
+        assert t_after["version"] == t_before["version"] and t_after["state"] == "identity_check", t_after
+        assert driver.find_element(By.ID, "note").get_attribute("value") == half
+        done.append("confirm")
+        screenshot("ticket-1366.png")
+
+        # ---- a phone: nothing scrolls sideways ------------------------------------------------
+        step("390x844: no horizontal scroll on the queue and the ticket")
+        size(390, 844)
+        driver.get(page + "/queue?view=all")
+        wait.until(lambda d: len(rows()) == 50)
+        time.sleep(0.3)
+        no_sideways_scroll("queue")
+        screenshot("queue-390.png")
+        driver.get(page + "/tickets/" + live)
+        wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-ref"), live))
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#history tbody tr")) >= 2)
+        time.sleep(0.3)
+        no_sideways_scroll("ticket")
+        screenshot("ticket-390.png")
+        done.append("phone")
+
+        # ---- signing out clears what was shown ------------------------------------------------
+        step("sign out returns to / and clears the page")
+        size(1366, 900)
+        driver.find_element(By.ID, "sign-out").click()
+        wait.until(EC.visibility_of_element_located((By.ID, "token")))
+        assert path() == "/", driver.current_url
+        leftover = driver.execute_script(
+            "return document.getElementById('queue').textContent + document.getElementById('history').tBodies[0].textContent"
+            " + document.getElementById('ticket-ref').textContent;")
+        assert "WS-" not in leftover, leftover[:200]
+        logs = [e for e in driver.get_log("browser") if "Content Security Policy" in e.get("message", "")]
+        assert not logs, logs
+        done.append("sign-out")
+    except Exception as e:  # noqa: BLE001 - report any failure as the test's failure
+        detail = ""
+        if driver:
+            try:
+                detail = (f"\n  url={driver.current_url} message={driver.find_element(By.ID, 'message').text!r}"
+                          + "".join("\n  console: " + x.get("message", "") for x in driver.get_log("browser")))
+            except Exception:  # noqa: BLE001
+                pass
+        if driver:
+            driver.quit()
+            driver = None
+        fail(f"{type(e).__name__}: {e} (after {done}){detail}")
+    finally:
+        if driver:
+            driver.quit()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = -1
+        shutil.rmtree(tmp, ignore_errors=True)
+    if code != 0:
+        fail(f"tfadesk serve exited {code} after SIGTERM")
+    print("1 passed, 0 failed")
+
+
+if __name__ == "__main__":
+    main()
