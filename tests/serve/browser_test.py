@@ -10,65 +10,13 @@ It FAILS (exit 1) when Chromium, chromedriver or selenium are missing: a browser
 skips itself would pass on a machine that never ran it.
 """
 import argparse
-import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
-CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                  "--window-size=1280,1600"]
-
-
-def fail(message):
-    print("serve_browser_test: FAILED: " + message, file=sys.stderr)
-    print("0 passed, 1 failed")
-    sys.exit(1)
-
-
-def find_browser():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else None)
-    if not chromium or not driver:
-        fail("Chromium and chromedriver are required (apt-get install chromium chromium-driver); found "
-             f"chromium={chromium}, chromedriver={driver}")
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        fail("python3-selenium is required (apt-get install python3-selenium)")
-    return chromium, driver
-
-
-def seed(seed_bin, db, name, roles, by, by_token=None):
-    """Adds an account; every account after the first is added by `by` with its token (SPEC §12)."""
-    env = dict(os.environ)
-    if by_token:
-        env["TFADESK_TOKEN"] = by_token
-    out = subprocess.run([seed_bin, db, name, roles, by], check=True, capture_output=True, text=True, env=env).stdout
-    return out.strip()
-
-
-def start_server(tfadesk, db, err_path):
-    proc = subprocess.Popen([tfadesk, "--db", db, "serve", "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
-                            stderr=open(err_path, "w"), stdin=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline().strip()
-    prefix = "listening on http://127.0.0.1:"
-    if not line.startswith(prefix):
-        proc.kill()
-        fail("no listening line: " + repr(line) + "\n" + open(err_path).read())
-    return proc, "http://127.0.0.1:" + line[len(prefix):]
-
-
-def api(base, token, method, path, body=None):
-    req = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as res:
-        return res.status, json.loads(res.read())
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pagetest import api, chrome, csp_violations, fail, find_browser, seed, start_server, stop_server  # noqa: E402
 
 
 def main():
@@ -78,8 +26,6 @@ def main():
     ap.add_argument("--screenshot", help="save a screenshot of the end state here")
     args = ap.parse_args()
     chromium, chromedriver = find_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -89,22 +35,18 @@ def main():
     boss = seed(args.seed, db, "boss", "admin", "setup")
     tokens = {name: seed(args.seed, db, name, roles, "boss", boss)
               for name, roles in [("bob", "agent,approver"), ("dave", "approver")]}
-    proc, base = start_server(args.tfadesk, db, os.path.join(tmp, "serve.err"))
+    proc, port = start_server(args.tfadesk, db, os.path.join(tmp, "serve.err"))
+    base = f"http://127.0.0.1:{port}"
     driver = None
     checks_done = 0
     try:
-        status, t = api(base, tokens["bob"], "POST", "/api/v1/tickets",
-                        {"ref": "HD-1042", "phone": "+49 151 2345 6789", "client_id": "acme-gmbh",
-                         "requester_email": "ops@acme.example", "requester_role": "client",
-                         "portfolio_access": "no", "triage": True})
+        status, t, _ = api(base, tokens["bob"], "POST", "/api/v1/tickets",
+                           {"ref": "HD-1042", "phone": "+49 151 2345 6789", "client_id": "acme-gmbh",
+                            "requester_email": "ops@acme.example", "requester_role": "client",
+                            "portfolio_access": "no", "triage": True})
         assert status == 201 and t["state"] == "identity_check", (status, t)
 
-        options = webdriver.ChromeOptions()
-        options.binary_location = chromium
-        for flag in CHROMIUM_FLAGS + ["--user-data-dir=" + os.path.join(tmp, "profile")]:
-            options.add_argument(flag)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+        driver = chrome(chromium, chromedriver, os.path.join(tmp, "profile"), 1280, 1600)
         wait = WebDriverWait(driver, 15)
 
         def sign_in(name):
@@ -178,12 +120,12 @@ def main():
         # take, so the page offers only the ticket's `allowed` events (SPEC §15) and not it.
         assert not driver.find_elements(By.CSS_SELECTOR, '#events button[data-event="submit-disable"]')
         # Nothing from elsewhere, nothing the CSP had to block.
-        logs = [e for e in driver.get_log("browser") if "Content Security Policy" in e.get("message", "")]
+        logs = csp_violations(driver)
         assert not logs, logs
         if args.screenshot:
             driver.save_screenshot(args.screenshot)
-        status, t = api(base, tokens["dave"], "GET", "/api/v1/tickets/HD-1042")
-        assert t["state"] == "approved" and t["version"] == 6, t
+        status, t, _ = api(base, tokens["dave"], "GET", "/api/v1/tickets/HD-1042")
+        assert status == 200 and t["state"] == "approved" and t["version"] == 6, t
     except Exception as e:  # noqa: BLE001 - report any failure as the test's failure
         if driver and args.screenshot:
             driver.save_screenshot(args.screenshot)
@@ -191,12 +133,7 @@ def main():
     finally:
         if driver:
             driver.quit()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            code = proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            code = -1
+        code = stop_server(proc)
         shutil.rmtree(tmp, ignore_errors=True)
     if code != 0:
         fail(f"tfadesk serve exited {code} after SIGTERM")

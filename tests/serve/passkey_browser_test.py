@@ -30,81 +30,16 @@ import atexit
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pagetest import (api, chrome, csp_violations, fail, find_browser, seed, start_server,  # noqa: E402
+                      step, stop_server)
 
 WIDTH, HEIGHT = 1366, 900
-CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                  f"--window-size={WIDTH},{HEIGHT}", "--force-device-scale-factor=1"]
 DECISION_SIGNED = "signed with your passkey"
-
-
-def fail(message):
-    print("serve_passkey_browser_test: FAILED: " + message, file=sys.stderr)
-    print("0 passed, 1 failed")
-    sys.exit(1)
-
-
-def step(message):
-    print("passkey_browser_test: " + message, flush=True)
-
-
-def find_browser():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else None)
-    if not chromium or not driver:
-        fail("Chromium and chromedriver are required (apt-get install chromium chromium-driver); found "
-             f"chromium={chromium}, chromedriver={driver}")
-    try:
-        from selenium.webdriver.common.virtual_authenticator import VirtualAuthenticatorOptions  # noqa: F401
-    except ImportError:
-        fail("python3-selenium (4.x, with WebDriver virtual authenticators) is required "
-             "(apt-get install python3-selenium)")
-    return chromium, driver
-
-
-def seed(seed_bin, db, name, roles, by, by_token=None):
-    """Adds an account; every account after the first is added by `by` with its token (SPEC §12)."""
-    env = dict(os.environ)
-    if by_token:
-        env["TFADESK_TOKEN"] = by_token
-    out = subprocess.run([seed_bin, db, name, roles, by], check=True, capture_output=True, text=True, env=env).stdout
-    return out.strip()
-
-
-def start_server(tfadesk, db, err_path):
-    proc = subprocess.Popen([tfadesk, "--db", db, "serve", "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
-                            stderr=open(err_path, "w"), stdin=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline().strip()
-    prefix = "listening on http://127.0.0.1:"
-    if not line.startswith(prefix):
-        proc.kill()
-        fail("no listening line: " + repr(line) + "\n" + open(err_path).read())
-    return proc, int(line[len(prefix):])
-
-
-def api(base, token, method, path, body=None, headers=None):
-    """A bearer-token API call; answers (status, JSON body, headers) whatever the status."""
-    h = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
-    h.update(headers or {})
-    req = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode(),
-                                 headers=h)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as res:
-            raw = res.read()
-            return res.status, (json.loads(raw) if raw else None), res.headers
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            data = raw.decode(errors="replace")
-        return e.code, data, e.headers
 
 
 def cli(tfadesk, db, *args, token=None, check=True):
@@ -130,9 +65,7 @@ def main():
     ap.add_argument("--screenshots", metavar="DIR", help="save passkey-signin.png and passkey-approved.png here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary desk and server log")
     args = ap.parse_args()
-    chromium, chromedriver = find_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    chromium, chromedriver = find_browser(virtual_authenticator=True)
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.virtual_authenticator import (Protocol, Transport,
                                                                   VirtualAuthenticatorOptions)
@@ -174,12 +107,8 @@ def main():
 
         def __init__(self, name):
             self.name = name
-            options = webdriver.ChromeOptions()
-            options.binary_location = chromium
-            for flag in CHROMIUM_FLAGS + ["--user-data-dir=" + os.path.join(tmp, "profile-" + name)]:
-                options.add_argument(flag)
-            options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-            self.d = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+            self.d = chrome(chromium, chromedriver, os.path.join(tmp, "profile-" + name), WIDTH, HEIGHT,
+                            scale_factor=1)
             drivers[name] = self.d
             # The page's viewport is exactly WIDTH x HEIGHT (screenshots included), whatever the
             # window's own frame takes.
@@ -271,7 +200,7 @@ def main():
                 step("screenshot " + path)
 
         def csp_violations(self):
-            return [e for e in self.d.get_log("browser") if "Content Security Policy" in e.get("message", "")]
+            return csp_violations(self.d)
 
         def quit(self):
             drivers.pop(self.name, None)
@@ -415,7 +344,7 @@ def main():
                     d.save_screenshot(os.path.join(args.screenshots, f"failed-{name}.png"))
             except Exception:  # noqa: BLE001
                 pass
-        stop(proc)
+        stop_server(proc)
         tail = open(err_path).read()[-3000:]
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -424,7 +353,7 @@ def main():
         for d in list(drivers.values()):
             d.quit()
 
-    code = stop(proc)
+    code = stop_server(proc)
     if code != 0:
         fail(f"tfadesk serve exited {code} after SIGTERM")
 
@@ -458,17 +387,6 @@ def main():
     else:
         shutil.rmtree(tmp, ignore_errors=True)
     print("1 passed, 0 failed")
-
-
-def stop(proc):
-    if proc.poll() is not None:
-        return proc.returncode
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return -1
 
 
 if __name__ == "__main__":

@@ -17,83 +17,18 @@ It FAILS (exit 1) when Chromium, chromedriver or selenium are missing: a browser
 skips itself would pass on a machine that never ran it.
 """
 import argparse
-import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
-CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                  "--window-size=1366,900", "--force-device-scale-factor=1"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pagetest import (api, chrome, csp_violations, fail, find_browser, seed, start_server,  # noqa: E402
+                      step, stop_server)
+
 CHECKS = ["client_of_record", "number_ownership", "lost_access"]
-
-
-def fail(message):
-    print("workspace_browser_test: FAILED: " + message, file=sys.stderr)
-    print("0 passed, 1 failed")
-    sys.exit(1)
-
-
-def step(text):
-    print("workspace_browser_test: " + text, flush=True)
-
-
-def find_browser():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else None)
-    if not chromium or not driver:
-        fail("Chromium and chromedriver are required (apt-get install chromium chromium-driver); found "
-             f"chromium={chromium}, chromedriver={driver}")
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        fail("python3-selenium is required (apt-get install python3-selenium)")
-    return chromium, driver
-
-
-def seed(seed_bin, db, name, roles, by, by_token=None):
-    env = dict(os.environ)
-    if by_token:
-        env["TFADESK_TOKEN"] = by_token
-    return subprocess.run([seed_bin, db, name, roles, by], check=True, capture_output=True, text=True,
-                          env=env).stdout.strip()
-
-
-def start_server(tfadesk, db, err_path):
-    proc = subprocess.Popen([tfadesk, "--db", db, "serve", "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
-                            stderr=open(err_path, "w"), stdin=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline().strip()
-    prefix = "listening on http://127.0.0.1:"
-    if not line.startswith(prefix):
-        proc.kill()
-        fail("no listening line: " + repr(line) + "\n" + open(err_path).read())
-    return proc, int(line[len(prefix):])
-
-
-def api(base, token, method, path, body=None, headers=None):
-    """A bearer-token API call; answers (status, JSON body, headers) whatever the status."""
-    h = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
-    h.update(headers or {})
-    req = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode(),
-                                 headers=h)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as res:
-            raw = res.read()
-            return res.status, (json.loads(raw) if raw else None), res.headers
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            data = raw.decode(errors="replace")
-        return e.code, data, e.headers
 
 
 def main():
@@ -103,8 +38,6 @@ def main():
     ap.add_argument("--screenshots", help="save queue/ticket screenshots at 1366 and 390 px into this directory")
     args = ap.parse_args()
     chromium, chromedriver = find_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -164,12 +97,7 @@ def main():
         assert status == 200 and counts["open"] == 60, counts
         done.append("seed")
 
-        options = webdriver.ChromeOptions()
-        options.binary_location = chromium
-        for flag in CHROMIUM_FLAGS + ["--user-data-dir=" + os.path.join(tmp, "profile")]:
-            options.add_argument(flag)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+        driver = chrome(chromium, chromedriver, os.path.join(tmp, "profile"), 1366, 900, scale_factor=1)
         wait = WebDriverWait(driver, 15)
 
         def size(width, height):
@@ -368,7 +296,7 @@ def main():
             "return document.getElementById('queue').textContent + document.getElementById('history').tBodies[0].textContent"
             " + document.getElementById('ticket-ref').textContent;")
         assert "WS-" not in leftover, leftover[:200]
-        logs = [e for e in driver.get_log("browser") if "Content Security Policy" in e.get("message", "")]
+        logs = csp_violations(driver)
         assert not logs, logs
         done.append("sign-out")
     except Exception as e:  # noqa: BLE001 - report any failure as the test's failure
@@ -386,12 +314,7 @@ def main():
     finally:
         if driver:
             driver.quit()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            code = proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            code = -1
+        code = stop_server(proc)
         shutil.rmtree(tmp, ignore_errors=True)
     if code != 0:
         fail(f"tfadesk serve exited {code} after SIGTERM")

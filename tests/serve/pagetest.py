@@ -1,0 +1,131 @@
+"""What the headless-Chromium page tests share (browser_test.py, passkey_browser_test.py,
+workspace_browser_test.py): finding Chromium, chromedriver and selenium, seeding accounts,
+starting and stopping a real `tfadesk serve` on 127.0.0.1, bearer-token API calls, and failing
+in one way.
+
+A missing browser is a failure (exit 1), never a skip: a browser test that skips itself would pass
+on a machine that never ran it.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+# Flags for every test's Chromium; the window size (and any fixed scale factor) is each test's own,
+# given to chrome().
+CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+
+def test_name():
+    """The running test, named after its file (e.g. "passkey_browser_test")."""
+    return os.path.splitext(os.path.basename(sys.argv[0]))[0]
+
+
+def fail(message):
+    print(test_name() + ": FAILED: " + message, file=sys.stderr)
+    print("0 passed, 1 failed")
+    sys.exit(1)
+
+
+def step(message):
+    print(test_name() + ": " + message, flush=True)
+
+
+def find_browser(virtual_authenticator=False):
+    """Answers (chromium, chromedriver), or fails the test when either or selenium is missing;
+    with virtual_authenticator, selenium must also have WebDriver virtual authenticators (4.x)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else None)
+    if not chromium or not driver:
+        fail("Chromium and chromedriver are required (apt-get install chromium chromium-driver); found "
+             f"chromium={chromium}, chromedriver={driver}")
+    try:
+        if virtual_authenticator:
+            from selenium.webdriver.common.virtual_authenticator import VirtualAuthenticatorOptions  # noqa: F401
+        else:
+            import selenium  # noqa: F401
+    except ImportError:
+        if virtual_authenticator:
+            fail("python3-selenium (4.x, with WebDriver virtual authenticators) is required "
+                 "(apt-get install python3-selenium)")
+        fail("python3-selenium is required (apt-get install python3-selenium)")
+    return chromium, driver
+
+
+def chrome(chromium, chromedriver, profile_dir, width, height, scale_factor=None):
+    """A headless Chromium through chromedriver with its own profile, a width x height window
+    (and --force-device-scale-factor when scale_factor is given), keeping the console log."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    flags = CHROMIUM_FLAGS + [f"--window-size={width},{height}"]
+    if scale_factor is not None:
+        flags.append(f"--force-device-scale-factor={scale_factor}")
+    for flag in flags + ["--user-data-dir=" + profile_dir]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+
+
+def csp_violations(driver):
+    """The console entries since the last read in which the Content Security Policy blocked something."""
+    return [e for e in driver.get_log("browser") if "Content Security Policy" in e.get("message", "")]
+
+
+def seed(seed_bin, db, name, roles, by, by_token=None):
+    """Adds an account; every account after the first is added by `by` with its token (SPEC §12)."""
+    env = dict(os.environ)
+    if by_token:
+        env["TFADESK_TOKEN"] = by_token
+    out = subprocess.run([seed_bin, db, name, roles, by], check=True, capture_output=True, text=True, env=env).stdout
+    return out.strip()
+
+
+def start_server(tfadesk, db, err_path):
+    """Starts `tfadesk serve` on 127.0.0.1 at a free port, its stderr into err_path; answers
+    (proc, port)."""
+    proc = subprocess.Popen([tfadesk, "--db", db, "serve", "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
+                            stderr=open(err_path, "w"), stdin=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline().strip()
+    prefix = "listening on http://127.0.0.1:"
+    if not line.startswith(prefix):
+        proc.kill()
+        fail("no listening line: " + repr(line) + "\n" + open(err_path).read())
+    return proc, int(line[len(prefix):])
+
+
+def stop_server(proc):
+    """SIGTERM, then up to 20 s for a clean exit; answers the exit code (-1 when it had to be killed)."""
+    if proc.poll() is not None:
+        return proc.returncode
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return -1
+
+
+def api(base, token, method, path, body=None, headers=None):
+    """A bearer-token API call; answers (status, JSON body, headers) whatever the status."""
+    h = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+    h.update(headers or {})
+    req = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode(),
+                                 headers=h)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as res:
+            raw = res.read()
+            return res.status, (json.loads(raw) if raw else None), res.headers
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = raw.decode(errors="replace")
+        return e.code, data, e.headers
