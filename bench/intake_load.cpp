@@ -5,6 +5,8 @@
 //
 //   intake_load --port P --token T --key KEY --source S --clients N --tickets K [--prefix PFX]
 #include <httplib.h>
+
+#include "flags.hpp"
 #include <nettle/hmac.h>
 #include <sodium.h>
 
@@ -83,27 +85,10 @@ std::pair<double, int> run(const Args& a, bool intake) {
 
 int main(int argc, char** argv) {
     Args a;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string k = argv[i], v = argv[i + 1];
-        if (k == "--port")
-            a.port = std::atoi(v.c_str());
-        else if (k == "--clients")
-            a.clients = std::atoi(v.c_str());
-        else if (k == "--tickets")
-            a.tickets = std::atoi(v.c_str());
-        else if (k == "--token")
-            a.token = v;
-        else if (k == "--key")
-            a.key = v;
-        else if (k == "--source")
-            a.source = v;
-        else if (k == "--prefix")
-            a.prefix = v;
-        else {
-            std::fprintf(stderr, "intake_load: unknown flag %s\n", k.c_str());
-            return 2;
-        }
-    }
+    bench::parse_flags("intake_load", argc, argv,
+                       {{"--port", &a.port}, {"--clients", &a.clients}, {"--tickets", &a.tickets},
+                        {"--token", &a.token}, {"--key", &a.key}, {"--source", &a.source},
+                        {"--prefix", &a.prefix}});
     if (a.port <= 0 || a.token.empty() || a.key.empty() || a.clients < 1 || a.tickets < 1) {
         std::fprintf(stderr, "intake_load: --port, --token and --key are required\n");
         return 2;

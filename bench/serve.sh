@@ -19,7 +19,7 @@ SERVE_RAW=$out/serve.tsv
 if ! pkg-config --exists cpp-httplib 2>/dev/null; then
     apt_install libcpp-httplib-dev pkgconf || { echo "bench/run --serve: needs libcpp-httplib-dev" >&2; exit 1; }
 fi
-if [ ! -x "$TOOLS/serve_load" ] || [ "$BENCH/serve_load.cpp" -nt "$TOOLS/serve_load" ]; then
+if [ ! -x "$TOOLS/serve_load" ] || [ "$BENCH/serve_load.cpp" -nt "$TOOLS/serve_load" ] || [ "$BENCH/flags.hpp" -nt "$TOOLS/serve_load" ]; then
     # shellcheck disable=SC2046  # pkg-config prints flags meant to split
     g++ -O2 -std=c++17 "$BENCH/serve_load.cpp" -o "$TOOLS/serve_load" $(pkg-config --cflags --libs cpp-httplib) -pthread \
         2>"$WORK/serve_load-build.err" || { echo "bench/run --serve: building serve_load failed: $(head -c 400 "$WORK/serve_load-build.err")" >&2; exit 1; }

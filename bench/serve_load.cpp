@@ -8,6 +8,8 @@
 //              [--max-seconds S] [--prefix PFX]
 #include <httplib.h>
 
+#include "flags.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -31,20 +33,10 @@ struct Args {
 
 Args parse(int argc, char** argv) {
     Args a;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string k = argv[i], v = argv[i + 1];
-        if (k == "--port") a.port = std::atoi(v.c_str());
-        else if (k == "--clients") a.clients = std::atoi(v.c_str());
-        else if (k == "--tickets") a.tickets = std::atoi(v.c_str());
-        else if (k == "--max-seconds") a.max_seconds = std::atof(v.c_str());
-        else if (k == "--agent-token") a.agent = v;
-        else if (k == "--approver-token") a.approver = v;
-        else if (k == "--prefix") a.prefix = v;
-        else {
-            std::fprintf(stderr, "serve_load: unknown flag %s\n", k.c_str());
-            std::exit(2);
-        }
-    }
+    bench::parse_flags("serve_load", argc, argv,
+                       {{"--port", &a.port}, {"--clients", &a.clients}, {"--tickets", &a.tickets},
+                        {"--max-seconds", &a.max_seconds}, {"--agent-token", &a.agent},
+                        {"--approver-token", &a.approver}, {"--prefix", &a.prefix}});
     if (a.port <= 0 || a.clients < 1 || a.tickets < 1 || a.agent.empty() || a.approver.empty()) {
         std::fprintf(stderr, "serve_load: --port, --clients, --tickets, --agent-token and --approver-token are required\n");
         std::exit(2);

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "../tests/support/soft_authenticator.hpp"
+#include "flags.hpp"
 
 namespace {
 
@@ -67,23 +68,12 @@ std::string challenge_of(const json& options) {
 
 int main(int argc, char** argv) {
     Args a;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string k = argv[i], v = argv[i + 1];
-        if (k == "--port")
-            a.port = std::atoi(v.c_str());
-        else if (k == "--tickets")
-            a.tickets = std::atoi(v.c_str());
-        else if (k == "--alg")
-            a.alg = std::atoi(v.c_str());
-        else if (k == "--agent-token")
-            a.agent_token = v;
-        else if (k == "--approver-token")
-            a.approver_token = v;
-        else {
-            std::fprintf(stderr, "signed_load: unknown flag %s\n", k.c_str());
-            return 2;
-        }
-    }
+    bench::parse_flags("signed_load", argc, argv,
+                       {{"--port", &a.port},
+                        {"--tickets", &a.tickets},
+                        {"--alg", &a.alg},
+                        {"--agent-token", &a.agent_token},
+                        {"--approver-token", &a.approver_token}});
     Page agent(a.port, a.agent_token), approver(a.port, a.approver_token);
     softauth::Authenticator key(a.alg);
     {
