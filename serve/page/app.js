@@ -197,6 +197,8 @@
     $("signin").hidden = true;
     $("desk").hidden = false;
     $("approver-box").hidden = !hasRole("approver");
+    $("nav-import").hidden = !hasRole("operator");
+    $("nav-audit").hidden = !hasRole("auditor");
     passkeyStatus("");
     startStream();
     if (location.pathname === "/" || location.pathname === "") history.replaceState(null, "", queueUrl(defaultView(), ""));
@@ -230,6 +232,9 @@
     $("who").hidden = true;
     $("desk").hidden = true;
     $("ticket-panel").hidden = true;
+    clearTools();
+    $("import-panel").hidden = $("audit-panel").hidden = true;
+    $("nav-import").hidden = $("nav-audit").hidden = true;
     $("signin").hidden = false;
     $("token").value = "";
     $("signin-error").textContent = note || "";
@@ -389,7 +394,9 @@
     const p = u.searchParams;
     let view = p.get("view");
     if (!VIEWS[view]) view = defaultView();
-    return { ref: m ? decodeURIComponent(m[1]) : null, view, q: (p.get("q") || "").trim(), st: p.get("state") || "" };
+    const tool = u.pathname.match(/^\/(import|audit)\/?$/);
+    return { ref: m ? decodeURIComponent(m[1]) : null, view, q: (p.get("q") || "").trim(), st: p.get("state") || "",
+      page: tool ? tool[1] : null };
   }
 
   function navigate(url, replace) {
@@ -408,6 +415,19 @@
   async function route(first) {
     if (!state.me) return;
     const at = parseLocation();
+    if (at.page && !hasRole(TOOLS[at.page])) {
+      // A screen of a role this account lacks: the queue instead.
+      history.replaceState(null, "", queueUrl(defaultView(), ""));
+      return route(first);
+    }
+    showSection(at.page);
+    if (at.page) {
+      closeTicket();
+      document.title = "tfadesk — " + (at.page === "import" ? "import" : "audit");
+      if (at.page === "import") loadStats();
+      if (!first) $(at.page + "-h").focus();
+      return;
+    }
     if (at.ref) {
       // The queue beside a ticket keeps the last one looked at.
       if (!state.queue) state.queue = { view: defaultView(), q: "", st: "" };
@@ -897,6 +917,343 @@
     });
   }
 
+  // ---- operators and auditors (SPEC §15) ----------------------------------------------------
+  // /import (role operator): a dry run, its rejects, then the import; the sweep with a preview; stats.
+  // /audit (role auditor): verify, the newest checkpoint, export, replay, history with hashes, access log.
+  const TOOLS = { import: "operator", audit: "auditor" };
+
+  function showSection(page) {
+    $("desk").hidden = !!page;
+    $("import-panel").hidden = page !== "import";
+    $("audit-panel").hidden = page !== "audit";
+    for (const [id, p] of [["nav-queue", null], ["nav-import", "import"], ["nav-audit", "audit"]]) {
+      if (p === page) $(id).setAttribute("aria-current", "page");
+      else $(id).removeAttribute("aria-current");
+    }
+  }
+
+  function toolMessage(id, text, kind) {
+    const m = $(id);
+    clear(m);
+    m.classList.toggle("ok", kind === "ok");
+    m.classList.toggle("info", kind === "info");
+    if (text) m.append(text);
+  }
+
+  // Saves a blob as a file, through a short-lived object URL.
+  function saveBlob(blob, name) {
+    const url = URL.createObjectURL(blob);
+    const a = el("a", { href: url, download: name, hidden: "" });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+  }
+
+  // GETs a file with the session cookie and saves it; answers [ok, text to show].
+  async function download(path, name) {
+    const res = await fetch(path, { cache: "no-store", credentials: "same-origin", headers: { "X-Requested-With": "tfadesk" } });
+    if (!res.ok) {
+      let why = "HTTP " + res.status;
+      try { const e = await res.json(); if (e && e.error) why = e.error; } catch (_) { /* not JSON */ }
+      return [false, "Not downloaded: " + why + "."];
+    }
+    const blob = await res.blob();
+    saveBlob(blob, name);
+    return [true, "Downloaded " + name + " (" + blob.size + " bytes)."];
+  }
+
+  const today = () => new Date().toISOString().slice(0, 10);
+  // A datetime-local value (the reader's local time) as an ISO instant, or "" when empty.
+  function localToIso(v) {
+    if (!v) return "";
+    const d = new Date(v);
+    return isNaN(d) ? "" : d.toISOString();
+  }
+
+  // Asks a yes/no question in the page's dialog; answers true for yes.
+  function ask(title, text, yes) {
+    const d = $("ask-dialog");
+    $("ask-h").textContent = title;
+    $("ask-text").textContent = text;
+    $("ask-yes").textContent = yes;
+    return new Promise((resolve) => {
+      d.returnValue = "";
+      d.addEventListener("close", () => resolve(d.returnValue === "yes"), { once: true });
+      d.showModal();
+      $("ask-no").focus();
+    });
+  }
+
+  // ---- import ----
+  function importFormat(file) {
+    const f = $("import-format").value;
+    if (f !== "auto") return f;
+    return /\.(jsonl|ndjson|json)$/i.test(file.name) ? "jsonl" : "csv";
+  }
+  function importKey() {
+    const file = $("import-file").files[0];
+    return file ? [file.name, file.size, file.lastModified, importFormat(file), $("import-triage").checked].join("|") : null;
+  }
+  function importChanged() {
+    $("import-run").disabled = !state.checkedKey || state.checkedKey !== importKey();
+  }
+
+  async function postImport(dryRun) {
+    const file = $("import-file").files[0];
+    if (!file) { toolMessage("import-message", "Choose a file first."); $("import-file").focus(); return; }
+    const format = importFormat(file);
+    const key = importKey();
+    const p = new URLSearchParams();
+    if (dryRun) p.set("dry_run", "true");
+    if ($("import-triage").checked) p.set("triage", "true");
+    const button = $(dryRun ? "import-check" : "import-run");
+    button.disabled = true;
+    toolMessage("import-message", (dryRun ? "Checking " : "Importing ") + file.name + "…", "info");
+    let res, data;
+    try {
+      res = await fetch("/api/v1/import" + (p.toString() ? "?" + p.toString() : ""), {
+        method: "POST", body: file, cache: "no-store", credentials: "same-origin",
+        headers: { "X-Requested-With": "tfadesk", "Content-Type": format === "jsonl" ? "application/x-ndjson" : "text/csv" },
+      });
+      data = await res.json().catch(() => null);
+    } catch (e) {
+      toolMessage("import-message", "The file could not be sent: " + e.message);
+      return;
+    } finally {
+      button.disabled = false;
+      if (!dryRun) $("import-run").disabled = true;
+    }
+    if (res.status === 401 && state.me) { signedOut("Your session has ended; sign in again."); return; }
+    if (res.status !== 200 || !data || typeof data !== "object") {
+      state.checkedKey = null;
+      importChanged();
+      toolMessage("import-message", (dryRun ? "Dry run" : "Import") + " refused: " +
+        (data && data.error ? data.error + (data.code ? " [" + data.code + "]" : "") : "HTTP " + res.status));
+      return;
+    }
+    renderImport(data, dryRun, file.name);
+    if (dryRun) {
+      state.checkedKey = key;
+      toolMessage("import-message", "Dry run of " + file.name + ": nothing was written. " + data.imported + " importable, " +
+        data.duplicates + " duplicate(s), " + data.rejected + " rejected.", "ok");
+    } else {
+      state.checkedKey = null;
+      toolMessage("import-message", "Imported from " + file.name + ": " + data.imported + " ticket(s); " +
+        data.duplicates + " duplicate(s) and " + data.rejected + " rejected row(s) left out.", "ok");
+      loadStats();
+    }
+    importChanged();
+  }
+
+  function csvCell(v) {
+    const s = String(v === undefined || v === null ? "" : v);
+    return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  }
+
+  function renderImport(data, dryRun, name) {
+    $("import-result").hidden = false;
+    $("import-result-h").textContent = (dryRun ? "Dry run of " : "Imported from ") + name;
+    $("import-imported").textContent = data.imported;
+    $("import-duplicates").textContent = data.duplicates;
+    $("import-rejected").textContent = data.rejected;
+    const errors = Array.isArray(data.errors) ? data.errors : [];
+    const tbody = $("import-rejects").tBodies[0];
+    clear(tbody);
+    for (const e of errors) tbody.append(el("tr", { dataset: { line: e.line } }, el("td", {}, e.line), el("td", {}, e.error)));
+    $("import-rejects-box").hidden = !errors.length;
+    $("import-rejects-more").textContent = data.errors_omitted ? data.errors_omitted + " more rejected row(s) are not listed." : "";
+    if (state.rejectsUrl) URL.revokeObjectURL(state.rejectsUrl);
+    state.rejectsUrl = null;
+    if (errors.length) {
+      const csv = "line,error\r\n" + errors.map((e) => csvCell(e.line) + "," + csvCell(e.error)).join("\r\n") + "\r\n";
+      state.rejectsUrl = URL.createObjectURL(new Blob([csv], { type: "text/csv" }));
+      $("import-rejects-download").href = state.rejectsUrl;
+      $("import-rejects-download").download = name.replace(/\.[^.]*$/, "") + "-rejects.csv";
+    }
+  }
+
+  // ---- sweep ----
+  async function sweepPreview() {
+    const res = await api("GET", "/api/v1/tickets?overdue=true&sort=due_at&limit=200");
+    const list = $("sweep-list");
+    clear(list);
+    if (res.status !== 200) { $("sweep-status").textContent = "Could not list overdue tickets: " + errorText(res); return; }
+    state.sweepCount = res.data.length;
+    const more = Number(res.headers.get("X-Total-Count"));
+    for (const t of res.data) {
+      list.append(el("li", {}, el("a", { href: "/tickets/" + encodeURIComponent(t.ref), dataset: { ref: t.ref }, onclick: linkClick },
+        el("span", {}, t.ref), el("span", { class: "st" }, "waiting since " + when(t.updated_at) + ", due " + when(t.due_at)))));
+    }
+    $("sweep-status").textContent = res.data.length
+      ? (isFinite(more) && more > res.data.length ? more : res.data.length) + " ticket(s) would expire now."
+      : "No ticket would expire now.";
+    $("sweep-run").disabled = !res.data.length;
+  }
+
+  async function sweepRun() {
+    if (!(await ask("Expire the overdue tickets?", (state.sweepCount || 0) + " ticket(s) waiting for the requester past the SLA " +
+      "will be expired; an expired ticket accepts no further event. This cannot be undone.", "Yes: expire them"))) {
+      $("sweep-status").textContent = "Nothing was expired: the sweep was not confirmed.";
+      $("sweep-run").focus();
+      return;
+    }
+    $("sweep-run").disabled = true;
+    const res = await api("POST", "/api/v1/sweep", {});
+    if (res.status !== 200) { $("sweep-status").textContent = "Sweep refused: " + errorText(res); return; }
+    const expired = Array.isArray(res.data.expired) ? res.data.expired : [];
+    clear($("sweep-list"));
+    $("sweep-status").textContent = expired.length ? "Expired " + expired.length + ": " + expired.join(", ") + "." : "Nothing had to expire.";
+    loadStats();
+  }
+
+  // ---- stats ----
+  function statRows(prefix, v, out) {
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+      if (typeof v.ref === "string") { out.push([prefix, v.ref + (v.updated_at ? " (since " + when(v.updated_at) + ")" : "")]); return; }
+      const keys = Object.keys(v);
+      if (!keys.length) out.push([prefix, "—"]);
+      for (const k of keys) statRows(prefix ? prefix + " · " + k.replace(/_/g, " ") : k.replace(/_/g, " "), v[k], out);
+    } else if (/_ms$/.test(prefix) && typeof v === "number") {
+      out.push([prefix.replace(/ ms$/, ""), span(v)]);
+    } else {
+      out.push([prefix, v === null || v === undefined ? "—" : Array.isArray(v) ? v.join(", ") : v]);
+    }
+  }
+
+  async function loadStats() {
+    const res = await api("GET", "/api/v1/stats");
+    const tbody = $("stats").tBodies[0];
+    clear(tbody);
+    if (res.status !== 200) { tbody.append(el("tr", {}, el("td", { colspan: "2" }, "Stats unavailable: " + errorText(res)))); return; }
+    const rows = [];
+    statRows("", res.data, rows);
+    for (const [k, v] of rows) tbody.append(el("tr", { dataset: { stat: k } }, el("th", { scope: "row" }, k), el("td", {}, v)));
+  }
+
+  // ---- audit ----
+  async function verifyRun() {
+    $("verify-run").disabled = true;
+    const res = await api("GET", "/api/v1/verify");
+    $("verify-run").disabled = false;
+    const box = $("verify-result");
+    box.hidden = false;
+    const probs = $("verify-problems");
+    clear(probs);
+    if (res.status !== 200 || !res.data || typeof res.data !== "object") {
+      $("verify-ok").textContent = "Could not verify: " + errorText(res);
+      $("verify-ok").className = "bad-text";
+      return;
+    }
+    const v = res.data;
+    $("verify-ok").textContent = v.ok ? "OK: the log verifies." : "PROBLEMS: the log does not verify.";
+    $("verify-ok").className = v.ok ? "ok-text" : "bad-text";
+    $("verify-entries").textContent = v.entries;
+    $("verify-tickets").textContent = v.tickets;
+    $("verify-accounts").textContent = v.accounts === undefined ? "—" : v.accounts;
+    $("verify-head").textContent = v.head || "—";
+    for (const p of Array.isArray(v.problems) ? v.problems : []) {
+      probs.append(el("li", {}, typeof p === "object" ? Object.entries(p).map(([a, b]) => a + ": " + b).join("; ") : p));
+    }
+  }
+
+  async function checkpointDownload() {
+    const [, text] = await download("/api/v1/checkpoint", "checkpoint-" + today() + ".note");
+    $("checkpoint-status").textContent = text;
+  }
+
+  async function exportDownload(format) {
+    $("export-status").textContent = "Exporting " + format.toUpperCase() + "…";
+    const [, text] = await download("/api/v1/export?format=" + format, "tfadesk-log-" + today() + "." + format);
+    $("export-status").textContent = text;
+  }
+
+  async function replayRun(ev) {
+    ev.preventDefault();
+    const ref = $("replay-ref").value.trim();
+    const at = localToIso($("replay-at").value);
+    const dl = $("replay-fields");
+    clear(dl);
+    if (!ref) { $("replay-status").textContent = "Give a ticket ref."; return; }
+    const res = await api("GET", "/api/v1/tickets/" + encodeURIComponent(ref) + "/replay" + (at ? "?as_of=" + encodeURIComponent(at) : ""));
+    if (res.status !== 200) { $("replay-status").textContent = "Could not replay " + ref + ": " + errorText(res); return; }
+    const t = res.data;
+    $("replay-status").textContent = "Ticket " + t.ref + " as it stood " + (at ? "at " + when(at) : "now") + ", rebuilt from its log.";
+    dl.append(el("dt", {}, "State"), el("dd", { id: "replay-state" }, stateWords(t.state) + " (" + t.state + ")"),
+      el("dt", {}, "Version"), el("dd", {}, t.version));
+    for (const k of FIELD_ORDER) {
+      if (t[k] === undefined || t[k] === null || t[k] === "") continue;
+      dl.append(el("dt", {}, FIELD_WORDS[k] || k), el("dd", {}, /_at$/.test(k) ? when(t[k]) : t[k]));
+    }
+    dl.append(el("dt", {}, "Assignee"), el("dd", {}, t.assignee || "nobody"),
+      el("dt", {}, "Checks passed"), el("dd", {}, Object.keys(t.checks || {}).map((c) => c + " by " + t.checks[c]).join(", ") || "none"));
+  }
+
+  // The ticket's entries with their log seq and hash: the history, matched to the export's hashes.
+  async function auditHistory() {
+    const ref = $("replay-ref").value.trim();
+    const table = $("audit-history");
+    const tbody = table.tBodies[0];
+    clear(tbody);
+    if (!ref) { $("replay-status").textContent = "Give a ticket ref."; $("replay-ref").focus(); return; }
+    const [res, exp] = await Promise.all([
+      api("GET", "/api/v1/tickets/" + encodeURIComponent(ref) + "/history"),
+      fetch("/api/v1/export?format=jsonl", { cache: "no-store", credentials: "same-origin", headers: { "X-Requested-With": "tfadesk" } })
+        .then((r) => (r.ok ? r.text() : "")).catch(() => ""),
+    ]);
+    if (res.status !== 200) { table.hidden = true; $("replay-status").textContent = "No history for " + ref + ": " + errorText(res); return; }
+    const hashes = new Map();
+    for (const line of exp.split("\n")) {
+      if (!line.trim()) continue;
+      try { const e = JSON.parse(line); if (e.ref === ref) hashes.set(Number(e.seq), e); } catch (_) { /* skip */ }
+    }
+    for (const e of res.data) {
+      const x = hashes.get(Number(e.global_seq));
+      const hash = x && x.hash ? x.hash : e.hash;
+      tbody.append(el("tr", { dataset: { seq: e.seq } }, el("td", {}, e.seq), el("td", {}, e.global_seq === undefined ? "—" : e.global_seq),
+        el("td", {}, el("time", { datetime: e.at }, when(e.at))), el("td", {}, e.event), el("td", {}, e.agent || ""),
+        el("td", {}, e.state), el("td", { class: "hash", title: x && x.prev_hash ? "previous " + x.prev_hash : "" }, hash || "—")));
+    }
+    table.hidden = false;
+    $("replay-status").textContent = res.data.length + " entr" + (res.data.length === 1 ? "y" : "ies") + " of " + ref + ".";
+  }
+
+  async function accessLog(ev) {
+    if (ev) ev.preventDefault();
+    const p = new URLSearchParams();
+    if ($("access-ref").value.trim()) p.set("ref", $("access-ref").value.trim());
+    if ($("access-agent").value.trim()) p.set("agent", $("access-agent").value.trim());
+    const since = localToIso($("access-since").value);
+    if (since) p.set("since", since);
+    const res = await api("GET", "/api/v1/access-log" + (p.toString() ? "?" + p.toString() : ""));
+    const tbody = $("access-log").tBodies[0];
+    clear(tbody);
+    if (res.status !== 200 || !Array.isArray(res.data)) { $("access-status").textContent = "Could not read the access log: " + errorText(res); return; }
+    // The newest first.
+    for (const r of res.data.slice().reverse()) {
+      tbody.append(el("tr", {}, el("td", {}, el("time", { datetime: r.at }, when(r.at))), el("td", {}, r.account),
+        el("td", { class: "hash" }, r.route), el("td", {}, (r.refs || []).join(", ") + (r.ref_count > (r.refs || []).length ? " (" + r.ref_count + " in all)" : "")),
+        el("td", {}, r.client || "")));
+    }
+    $("access-status").textContent = res.data.length + " read(s).";
+  }
+
+  function clearTools() {
+    state.checkedKey = null;
+    $("import-form").reset();
+    $("import-run").disabled = true;
+    $("import-result").hidden = true;
+    $("verify-result").hidden = true;
+    $("audit-history").hidden = true;
+    for (const id of ["import-rejects", "stats", "audit-history", "access-log"]) clear($(id).tBodies[0]);
+    for (const id of ["sweep-list", "replay-fields", "verify-problems", "import-message", "audit-message"]) clear($(id));
+    for (const id of ["sweep-status", "checkpoint-status", "export-status", "replay-status", "access-status"]) $(id).textContent = "";
+    for (const id of ["replay-ref", "replay-at", "access-ref", "access-agent", "access-since"]) $(id).value = "";
+    $("sweep-run").disabled = true;
+    if (state.rejectsUrl) URL.revokeObjectURL(state.rejectsUrl);
+    state.rejectsUrl = null;
+  }
+
   // ---- wiring -----------------------------------------------------------------------------
   function typing(target) {
     const t = target && target.tagName;
@@ -922,6 +1279,20 @@
       $("event-form").hidden = true; state.event = null; $("events").querySelector("button")?.focus();
     });
     $("copy-reply").addEventListener("click", copyReply);
+    for (const id of ["nav-queue", "nav-import", "nav-audit"]) $(id).addEventListener("click", linkClick);
+    $("import-form").addEventListener("submit", (ev) => { ev.preventDefault(); postImport(true); });
+    $("import-run").addEventListener("click", () => postImport(false));
+    for (const id of ["import-file", "import-format", "import-triage"]) $(id).addEventListener("change", importChanged);
+    $("sweep-preview").addEventListener("click", sweepPreview);
+    $("sweep-run").addEventListener("click", sweepRun);
+    $("stats-refresh").addEventListener("click", loadStats);
+    $("verify-run").addEventListener("click", verifyRun);
+    $("checkpoint-download").addEventListener("click", checkpointDownload);
+    $("export-jsonl").addEventListener("click", () => exportDownload("jsonl"));
+    $("export-csv").addEventListener("click", () => exportDownload("csv"));
+    $("replay-form").addEventListener("submit", replayRun);
+    $("audit-history-go").addEventListener("click", auditHistory);
+    $("access-form").addEventListener("submit", accessLog);
     $("shortcuts-open").addEventListener("click", () => $("shortcuts").showModal());
     document.addEventListener("keydown", (ev) => {
       if (ev.key === "Escape" && !$("event-form").hidden && !document.querySelector("dialog[open]")) { $("event-back").click(); return; }
