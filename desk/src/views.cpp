@@ -1,7 +1,5 @@
 #include "tfadesk/desk/views.hpp"
 
-#include "tfadesk/engine/decision.hpp"
-
 #include <algorithm>
 
 #include "tfadesk/desk/tickets.hpp"
@@ -67,26 +65,12 @@ json account_view(const engine::Account& a) {
 
 json account_change_view(const engine::LogEntry& e, const engine::Account& after) {
     const auto change = engine::parse_account_change(e.event);
-    json v = {{"seq", e.seq},
-              {"at", e.at},
-              {"by", e.agent},
-              {"change", change ? std::string(engine::to_string(*change)) : e.event},
-              {"name", after.name},
-              {"roles", std::vector<std::string>(after.roles.begin(), after.roles.end())}};
-    // SPEC §13: which key or passkey a change registers or retires, the switch's new value, and
-    // whether the change is signed.
-    const json d = json::parse(e.details, nullptr, false);
-    if (!d.is_object()) return v;
-    if (d.contains("public_key") && d["public_key"].is_string()) {
-        const std::string text = d["public_key"].get<std::string>();
-        v["key"] = text.substr(text.find('+') + 1, 8);
-    }
-    if (d.contains("key_id")) v["key"] = d["key_id"];
-    if (d.contains("passkey") && d["passkey"].is_object()) v["passkey"] = d["passkey"].value("id", "");
-    if (d.contains("passkey_id")) v["passkey"] = d["passkey_id"];
-    if (d.contains("on")) v["on"] = d["on"];
-    v["signed"] = d.contains(engine::kSignatureKey) || d.contains(engine::kCountersignatureKey);
-    return v;
+    return json{{"seq", e.seq},
+                {"at", e.at},
+                {"by", e.agent},
+                {"change", change ? std::string(engine::to_string(*change)) : e.event},
+                {"name", after.name},
+                {"roles", std::vector<std::string>(after.roles.begin(), after.roles.end())}};
 }
 
 json stats_view(engine::Store& store, const std::optional<std::string>& since) {

