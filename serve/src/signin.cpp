@@ -244,11 +244,14 @@ void post_session(Api& api, const Request& req, Response& res,
                   const httplib::ContentReader& reader) {
     check_query(req, {});
     const json body = body_object(read_body(req, reader, api.options.max_body_bytes));
+    auto store = api.read_store();
+    // The assertion itself (PublicKeyCredential.toJSON()) is taken as {"assertion": it} is.
+    if (body.contains("response") && body.contains("id") && !body.contains("token"))
+        return passkey_sign_in(api, req, res, *store, body);
     if (body.size() != 1 || !(body.contains("token") || body.contains("assertion")))
         throw HttpError(400, "invalid",
-                        "the body must be {\"token\": TOKEN} or {\"assertion\": "
-                        "PublicKeyCredential.toJSON()}");
-    auto store = api.read_store();
+                        "the body must be {\"token\": TOKEN}, {\"assertion\": "
+                        "PublicKeyCredential.toJSON()} or the assertion itself");
     if (body.contains("token")) {
         if (!body["token"].is_string())
             throw HttpError(400, "invalid", "\"token\": must be a string");

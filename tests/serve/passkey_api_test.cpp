@@ -160,6 +160,11 @@ TEST_CASE(
     CHECK(body_of(r).at("signed_in_with") == "passkey");
     fresh.cookie = Page::cookie_of(r);
     CHECK(status(page.get(&fresh, "/api/v1/me")) == 200);
+    // The assertion posted as it is (no {"assertion": …} around it) signs in the same way.
+    const auto bare = page.post(nullptr, "/api/v1/session/options", json::object());
+    const auto r_bare =
+        page.post(nullptr, "/api/v1/session", softauth::get(bob.key, answering(bare)));
+    CHECK_MESSAGE(status(r_bare) == 201, describe(r_bare));
     // Replayed: the challenge was used.
     CHECK(status(page.post(nullptr, "/api/v1/session", {{"assertion", assertion}})) == 401);
     // A challenge the desk never gave, or an authenticator the desk does not know.
