@@ -11,12 +11,12 @@ skips itself would pass on a machine that never ran it.
 """
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pagetest import api, chrome, csp_violations, fail, find_browser, seed, start_server, stop_server  # noqa: E402
+from pagetest import (api, chrome, csp_violations, fail, find_browser, finish, passed,  # noqa: E402
+                      seed, start_server)
 
 
 def main():
@@ -131,13 +131,8 @@ def main():
             driver.save_screenshot(args.screenshot)
         fail(f"{type(e).__name__}: {e} (after {checks_done} checks)")
     finally:
-        if driver:
-            driver.quit()
-        code = stop_server(proc)
-        shutil.rmtree(tmp, ignore_errors=True)
-    if code != 0:
-        fail(f"tfadesk serve exited {code} after SIGTERM")
-    print("1 passed, 0 failed")
+        code = finish(driver, proc, tmp)
+    passed(code)
 
 
 if __name__ == "__main__":

@@ -112,6 +112,31 @@ def stop_server(proc):
         return -1
 
 
+def page_detail(driver, extra=lambda d: ""):
+    """The page's address (and extra(driver)) and its console, for a failure message; "" if the browser is gone."""
+    try:
+        return (f"\n  url={driver.current_url}{extra(driver)}"
+                + "".join("\n  console: " + x.get("message", "") for x in driver.get_log("browser")))
+    except Exception:  # noqa: BLE001 - a failure message must not fail
+        return ""
+
+
+def finish(driver, proc, tmp):
+    """Quits the browser, stops the server and removes the temp folder; answers the server's exit code."""
+    if driver:
+        driver.quit()
+    code = stop_server(proc)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return code
+
+
+def passed(code):
+    """The end of a test whose server exited with `code`: it must have stopped cleanly on SIGTERM."""
+    if code != 0:
+        fail(f"tfadesk serve exited {code} after SIGTERM")
+    print("1 passed, 0 failed")
+
+
 def api(base, token, method, path, body=None, headers=None):
     """A bearer-token API call; answers (status, JSON body, headers) whatever the status."""
     h = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}

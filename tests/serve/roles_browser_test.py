@@ -17,15 +17,14 @@ skips itself would pass on a machine that never ran it.
 """
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pagetest import (api, chrome, csp_violations, fail, find_browser, seed, start_server,  # noqa: E402
-                      step, stop_server)
+from pagetest import (api, chrome, csp_violations, fail, find_browser, finish, page_detail,  # noqa: E402
+                      passed, seed, start_server, step)
 
 CSV = """ref,phone,client_id,requester_email,requester_role,portfolio_access,reason,waba_id,portfolio_id,submitted_at,note
 IM-1,+33 6 12 34 56 71,client-1,it@one.example,client,no,lost_access,,,2026-11-11T09:07:00Z,first
@@ -224,25 +223,14 @@ def main():
         assert not logs, logs
         done.append("agent")
     except Exception as e:  # noqa: BLE001 - report any failure as the test's failure
-        detail = ""
-        if driver:
-            try:
-                detail = (f"\n  url={driver.current_url}"
-                          + "".join("\n  console: " + x.get("message", "") for x in driver.get_log("browser")))
-            except Exception:  # noqa: BLE001
-                pass
+        detail = page_detail(driver) if driver else ""
         if driver:
             driver.quit()
             driver = None
         fail(f"{type(e).__name__}: {e} (after {done}){detail}")
     finally:
-        if driver:
-            driver.quit()
-        code = stop_server(proc)
-        shutil.rmtree(tmp, ignore_errors=True)
-    if code != 0:
-        fail(f"tfadesk serve exited {code} after SIGTERM")
-    print("1 passed, 0 failed")
+        code = finish(driver, proc, tmp)
+    passed(code)
 
 
 if __name__ == "__main__":

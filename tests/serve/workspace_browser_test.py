@@ -18,15 +18,14 @@ skips itself would pass on a machine that never ran it.
 """
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pagetest import (api, chrome, csp_violations, fail, find_browser, seed, start_server,  # noqa: E402
-                      step, stop_server)
+from pagetest import (api, chrome, csp_violations, fail, find_browser, finish, page_detail,  # noqa: E402
+                      passed, seed, start_server, step)
 
 CHECKS = ["client_of_record", "number_ownership", "lost_access"]
 
@@ -300,25 +299,14 @@ def main():
         assert not logs, logs
         done.append("sign-out")
     except Exception as e:  # noqa: BLE001 - report any failure as the test's failure
-        detail = ""
-        if driver:
-            try:
-                detail = (f"\n  url={driver.current_url} message={driver.find_element(By.ID, 'message').text!r}"
-                          + "".join("\n  console: " + x.get("message", "") for x in driver.get_log("browser")))
-            except Exception:  # noqa: BLE001
-                pass
+        detail = page_detail(driver, lambda d: f" message={d.find_element(By.ID, 'message').text!r}") if driver else ""
         if driver:
             driver.quit()
             driver = None
         fail(f"{type(e).__name__}: {e} (after {done}){detail}")
     finally:
-        if driver:
-            driver.quit()
-        code = stop_server(proc)
-        shutil.rmtree(tmp, ignore_errors=True)
-    if code != 0:
-        fail(f"tfadesk serve exited {code} after SIGTERM")
-    print("1 passed, 0 failed")
+        code = finish(driver, proc, tmp)
+    passed(code)
 
 
 if __name__ == "__main__":
