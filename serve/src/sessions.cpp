@@ -42,7 +42,7 @@ bool Sessions::live(const Entry& e, Clock::time_point now) const {
     return now < e.session.expires && now - e.last_used < limits_.idle;
 }
 
-std::string Sessions::start(Session s) {
+std::string Sessions::start(Session& s) {
     const auto now = Clock::now();
     s.started = now;
     s.expires = now + limits_.lifetime;
@@ -51,7 +51,7 @@ std::string Sessions::start(Session s) {
     if (!make_room(sessions_, kMaxSessions, [&](const Entry& e) { return !live(e, now); }))
         throw HttpError(503, "unavailable",
                         "too many open sessions on this server; try again later");
-    sessions_[engine::sha256_hex(cookie)] = Entry{std::move(s), now};
+    sessions_[engine::sha256_hex(cookie)] = Entry{s, now};
     return cookie;
 }
 

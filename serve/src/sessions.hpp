@@ -45,9 +45,9 @@ public:
 
     explicit Sessions(Limits limits) : limits_(limits) {}
 
-    // A new session for `s` (started and expires are set here): the cookie's value.
+    // A new session for `s` (its started and expires are set here): the cookie's value.
     // HttpError 503 when the table is full of live sessions.
-    std::string start(Session s);
+    std::string start(Session& s);
     // The session of this cookie value, its idle time started again; nothing when there is none
     // or it ran out (then it is forgotten).
     std::optional<Session> use(std::string_view cookie);

@@ -44,10 +44,9 @@ void start_session(Api& api, const Request& req, Response& res, const engine::Ac
                    const std::string& how) {
     Sessions::Session s{account.name, account.token_id, how, {}, {}};
     const std::string cookie = api.sessions.start(s);
-    const auto started = api.sessions.use(cookie);  // with its times
     spdlog::info("signed in: account {} with {} from {}", account.name, how, req.remote_addr);
     res.set_header("Set-Cookie", api.sessions.set_cookie(cookie, over_tls(api)));
-    send_json(res, 201, session_view(account, *started, api.sessions));
+    send_json(res, 201, session_view(account, s, api.sessions));
 }
 
 // ---- passkeys (WebAuthn) --------------------------------------------------------------------
