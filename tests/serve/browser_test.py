@@ -2,9 +2,11 @@
 """The agent page in a real browser (SPEC §9): headless Debian Chromium driven through WebDriver
 (python3-selenium + chromium-driver) against a real `tfadesk serve` on 127.0.0.1.
 
-One agent signs in with a token, opens a ticket from the queue and records the three identity
-checks with the page's buttons; trying to approve, the page shows the refusal and its rule (R6);
-a second account signs in, finds the ticket on the approver's list and approves it.
+One agent (who may also approve) signs in with a token: the queue opens on the open tickets, with
+the approver's list above them; he opens a ticket from the queue and records the three identity
+checks with the page's buttons; the page offers him no Approve (R6). An approver who is not an
+agent signs in: the queue opens on "Ready for my approval" (SPEC §15), which holds the ticket, and
+he approves it.
 
 It FAILS (exit 1) when Chromium, chromedriver or selenium are missing: a browser test that
 skips itself would pass on a machine that never ran it.
@@ -83,6 +85,13 @@ def main():
         assert not driver.find_element(By.ID, "token").is_displayed()
         driver.close()
         driver.switch_to.window(first_tab)
+        # An agent who may also approve: the open tickets, the approver's list above them.
+        wait.until(lambda d: "view=all" in d.current_url)
+        wait.until(EC.visibility_of_element_located((By.ID, "approver-box")))
+        assert driver.execute_script(
+            "return !!(document.getElementById('approver-box').compareDocumentPosition("
+            "document.getElementById('queue-table')) & Node.DOCUMENT_POSITION_FOLLOWING);"), "the list comes first"
+        assert driver.find_elements(By.CSS_SELECTOR, '#views a[data-view="ready"]'), "bob may approve: the view is offered"
         queue_entry = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, '#queue a[data-ref="HD-1042"]')))
         assert "Identity check" in text("queue"), text("queue")
         queue_entry.click()
@@ -108,7 +117,15 @@ def main():
         wait.until(EC.visibility_of_element_located((By.ID, "token")))
         assert "HD-1042" not in driver.current_url, driver.current_url
         sign_in("dave")
-        wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, '#approver-list a[data-ref="HD-1042"]'))).click()
+        # An approver who is no agent opens on Ready for my approval (SPEC §15), first among the views.
+        wait.until(lambda d: "/queue?view=ready" in d.current_url)
+        current = driver.find_element(By.CSS_SELECTOR, '#views a[aria-current="page"]')
+        assert current.get_attribute("data-view") == "ready", current.get_attribute("data-view")
+        assert driver.find_element(By.CSS_SELECTOR, "#views li a").get_attribute("data-view") == "ready"
+        assert "Ready for my approval" in text("queue-title"), text("queue-title")
+        ready = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, '#queue a[data-ref="HD-1042"]')))
+        assert not driver.find_element(By.ID, "approver-box").is_displayed(), "the view itself is the list"
+        ready.click()
         wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-version"), "5"))
         apply("approve")
         wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-state"), "approved"))

@@ -1,10 +1,10 @@
 """What the headless-Chromium page tests share (browser_test.py, passkey_browser_test.py,
-workspace_browser_test.py): finding Chromium, chromedriver and selenium, seeding accounts,
-starting and stopping a real `tfadesk serve` on 127.0.0.1, bearer-token API calls, and failing
-in one way.
+workspace_browser_test.py, roles_browser_test.py): finding Chromium, chromedriver and selenium,
+seeding accounts, starting and stopping a real `tfadesk serve` on 127.0.0.1, bearer-token API
+calls, axe-core's accessibility check of the page as it is shown, and failing in one way.
 
-A missing browser is a failure (exit 1), never a skip: a browser test that skips itself would pass
-on a machine that never ran it.
+A missing browser or a missing axe-core is a failure (exit 1), never a skip: a browser test that
+skips itself would pass on a machine that never ran it.
 """
 import json
 import os
@@ -73,6 +73,53 @@ def chrome(chromium, chromedriver, profile_dir, width, height, scale_factor=None
     return webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
 
 
+# axe-core (SPEC §15: no serious or critical violation), from the npm package pinned in
+# tests/serve/axe/package-lock.json; scripts/setup installs it with `npm ci`.
+AXE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "axe")
+AXE_JS = os.path.join(AXE_DIR, "node_modules", "axe-core", "axe.min.js")
+AXE_IMPACTS = ("serious", "critical")
+_axe_source = None
+
+
+def axe_source():
+    """axe.min.js, read once; fails the test when axe-core is not installed."""
+    global _axe_source
+    if _axe_source is None:
+        if not os.path.exists(AXE_JS):
+            fail(f"axe-core is not installed: run `npm ci --prefix {AXE_DIR}` (scripts/setup does)")
+        with open(AXE_JS, encoding="utf-8") as f:
+            _axe_source = f.read()
+    return _axe_source
+
+
+def axe_check(driver, where):
+    """Runs axe-core (all its rules but the experimental ones) on the page as it is shown, injected
+    through WebDriver (the page's CSP does not apply to it); raises AssertionError naming each
+    serious or critical violation's rule, impact and targets. Answers the number of rules checked."""
+    if not driver.execute_script("return !!(window.axe && window.axe.run);"):
+        driver.execute_script(axe_source())
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => done({rules: r.passes.length + r.violations.length + r.incomplete.length + r.inapplicable.length,"
+        " violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " targets: v.nodes.map(n => ({target: n.target.join(' '), impact: n.impact, summary: n.failureSummary}))}))}))"
+        ".catch(e => done({error: String(e)}));")
+    if "error" in result:
+        raise AssertionError(f"axe-core could not run on {where}: {result['error']}")
+    bad = []
+    for v in result["violations"]:
+        nodes = [n for n in v["targets"] if (n["impact"] or v["impact"]) in AXE_IMPACTS]
+        if not nodes:
+            continue
+        bad.append(f"{v['id']} ({v['impact']}: {v['help']}) at " + "; ".join(
+            n["target"] + " [" + " ".join((n["summary"] or "").split())[:300] + "]" for n in nodes))
+    if bad:
+        raise AssertionError(f"axe-core on {where}: {len(bad)} serious or critical violation(s):\n  " + "\n  ".join(bad))
+    step(f"axe-core: {where}: no serious or critical violation ({result['rules']} rules)")
+    return result["rules"]
+
+
 def csp_violations(driver):
     """The console entries since the last read in which the Content Security Policy blocked something."""
     return [e for e in driver.get_log("browser") if "Content Security Policy" in e.get("message", "")]
@@ -87,10 +134,10 @@ def seed(seed_bin, db, name, roles, by, by_token=None):
     return out.strip()
 
 
-def start_server(tfadesk, db, err_path):
-    """Starts `tfadesk serve` on 127.0.0.1 at a free port, its stderr into err_path; answers
-    (proc, port)."""
-    proc = subprocess.Popen([tfadesk, "--db", db, "serve", "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
+def start_server(tfadesk, db, err_path, extra=()):
+    """Starts `tfadesk serve` on 127.0.0.1 at a free port (with the `extra` arguments), its stderr
+    into err_path; answers (proc, port)."""
+    proc = subprocess.Popen([tfadesk, "--db", db, "serve", "--listen", "127.0.0.1:0", *extra], stdout=subprocess.PIPE,
                             stderr=open(err_path, "w"), stdin=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline().strip()
     prefix = "listening on http://127.0.0.1:"

@@ -16,6 +16,8 @@ http://127.0.0.1:PORT.
   d) an admin turns on require-signatures (with a personal key, on the command line): an approver
      without any key is refused an unsigned approve through the API (403 forbidden), carol (no
      key) sees the refusal in the page, and dave's passkey-signed approval still goes through.
+     The admin then signs in where dave was: the accounts screen counts one passkey each for bob,
+     alice and dave and none for carol, and says the desk requires signed decisions.
   c) once the server has stopped, `tfadesk verify --json` passes and counts the signed decisions
      per agent, and `history --json` shows the approve entry signed by dave's passkey.
 
@@ -266,7 +268,7 @@ def main():
         dave = Person("dave")
         dave.sign_in_with_token()
         dave.add_passkey(1)
-        dave.open_ticket(ref, "approver-list")
+        dave.open_ticket(ref)  # his queue opens on Ready for my approval
         dave.wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-version"), "5"))
         dave.apply("approve")
         msg = dave.message_after(5)
@@ -324,14 +326,32 @@ def main():
         carol.quit()
         # dave's passkey still signs: his approval of the ready ticket goes through.
         dave.d.find_element(By.ID, "refresh").click()
-        dave.open_ticket(ready, "approver-list")
+        dave.open_ticket(ready)
         dave.wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-version"), str(version)))
         dave.apply("approve")
         msg = dave.message_after(version)
         assert dave.text("ticket-state") == "approved" and DECISION_SIGNED in msg, msg
         assert not dave.csp_violations(), dave.csp_violations()
-        dave.quit()
         done.append("d")
+
+        step("d) the admin's screen: passkeys per account, signatures required")
+        dave.sign_out()
+        box = dave.wait.until(EC.visibility_of_element_located((By.ID, "token")))
+        box.send_keys(tokens["boss"])
+        dave.d.find_element(By.ID, "sign-in").click()
+        dave.wait.until(EC.text_to_be_present_in_element((By.ID, "who-name"), "boss"))
+        dave.d.get(page + "accounts?name=dave")
+        dave.wait.until(lambda d: dave.is_shown("account-detail") and dave.text("account-name") == "dave")
+
+        def passkeys(name):
+            return dave.d.find_element(
+                By.CSS_SELECTOR, f'#accounts-table tr[data-account="{name}"] td[data-label="Passkeys"]').text
+        counts = {name: passkeys(name) for name in ("bob", "alice", "dave", "carol")}
+        assert counts == {"bob": "1", "alice": "1", "dave": "1", "carol": "0"}, counts
+        assert dave.text("account-keys").startswith("1 passkey"), dave.text("account-keys")
+        assert "requires signed decisions" in dave.text("signatures-state"), dave.text("signatures-state")
+        dave.quit()
+        done.append("d-admin")
     except Exception as e:  # noqa: BLE001 - report any failure as the test's failure
         details = []
         for name, d in list(drivers.items()):

@@ -9,7 +9,10 @@ last four digits of one phone find that ticket; a ticket opens at /tickets/REF a
 back returns to the queue's URL; a reload of /tickets/REF shows it again; the ticket offers
 exactly its `allowed` events (no Approve for an agent); claim shows the assignee; a colleague's
 event arrives in the history by itself (the §14 stream) while a half-typed note stays; cancel asks
-for confirmation and sends nothing when declined; at 390x844 the document never scrolls sideways.
+for confirmation and sends nothing when declined; the reply follows the language chosen (German
+from the sample templates the server is given, and English, said so, for a state they do not
+translate); at 390x844 the document never scrolls sideways. axe-core finds no serious or critical
+violation on the queue and on a ticket (with its event form open) at 1366 px and at 390 px.
 
 --screenshots DIR saves queue-1366.png, queue-390.png, ticket-1366.png and ticket-390.png there.
 
@@ -24,10 +27,12 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pagetest import (api, chrome, csp_violations, fail, find_browser, finish, page_detail,  # noqa: E402
-                      passed, seed, start_server, step)
+from pagetest import (api, axe_check, axe_source, chrome, csp_violations, fail, find_browser, finish,  # noqa: E402
+                      page_detail, passed, seed, start_server, step)
 
 CHECKS = ["client_of_record", "number_ownership", "lost_access"]
+# The repository's sample reply texts (German for some states, SPEC §11).
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "samples", "templates")
 
 
 def main():
@@ -37,11 +42,13 @@ def main():
     ap.add_argument("--screenshots", help="save queue/ticket screenshots at 1366 and 390 px into this directory")
     args = ap.parse_args()
     chromium, chromedriver = find_browser()
+    axe_source()
+    from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as EC
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     if args.screenshots:
         os.makedirs(args.screenshots, exist_ok=True)
@@ -50,7 +57,7 @@ def main():
     boss = seed(args.seed, db, "boss", "admin", "setup")
     tokens = {name: seed(args.seed, db, name, roles, "boss", boss)
               for name, roles in [("alice", "agent"), ("bob", "agent"), ("carol", "agent"), ("dave", "approver")]}
-    proc, port = start_server(args.tfadesk, db, os.path.join(tmp, "serve.err"))
+    proc, port = start_server(args.tfadesk, db, os.path.join(tmp, "serve.err"), ["--templates", TEMPLATES])
     api_base = f"http://127.0.0.1:{port}"
     page = f"http://localhost:{port}"
     driver = None
@@ -97,7 +104,8 @@ def main():
         done.append("seed")
 
         driver = chrome(chromium, chromedriver, os.path.join(tmp, "profile"), 1366, 900, scale_factor=1)
-        wait = WebDriverWait(driver, 15)
+        # A list read while the page redraws it (a search answering, the live stream) is read again.
+        wait = WebDriverWait(driver, 15, ignored_exceptions=(StaleElementReferenceException,))
 
         def size(width, height):
             driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
@@ -162,6 +170,8 @@ def main():
                                  for v, n in expect.items()))
         assert counts["unassigned"] == 59 and counts["mine"] == 0, counts
         assert not driver.find_elements(By.CSS_SELECTOR, '#views [data-view="ready"]'), "alice is no approver"
+        assert not shown("approver-box"), "alice is offered no approver's list"
+        axe_check(driver, "the queue at 1366 px")
         screenshot("queue-1366.png")
         done.append("counts")
 
@@ -266,8 +276,48 @@ def main():
         status, t_after, _ = call("alice", "GET", f"/api/v1/tickets/{live}")
         assert t_after["version"] == t_before["version"] and t_after["state"] == "identity_check", t_after
         assert driver.find_element(By.ID, "note").get_attribute("value") == half
+        axe_check(driver, "a ticket with its event form at 1366 px")
         done.append("confirm")
         screenshot("ticket-1366.png")
+
+        # ---- the reply in the language chosen -------------------------------------------------
+        step("the reply: German where the templates have it, English said so where not")
+
+        def reply():
+            return (driver.find_element(By.ID, "reply-subject").get_attribute("value"),
+                    driver.find_element(By.ID, "reply-body").get_attribute("value"))
+        assert "Bestätigung" not in reply()[0], reply()[0]
+        status, expect_de, _ = call("alice", "GET", f"/api/v1/tickets/{live}/reply?lang=de")
+        assert status == 200 and expect_de["lang"] == "de", (status, expect_de)
+        Select(driver.find_element(By.ID, "reply-lang")).select_by_value("de")
+        wait.until(lambda d: reply() == (expect_de["subject"], expect_de["body"]))
+        assert text("reply-lang-note") == "", text("reply-lang-note")
+        assert driver.find_element(By.ID, "reply-subject").get_attribute("lang") == "de"
+        received = refs[0]  # never triaged: the samples have no German text for `received`
+        status, expect_en, _ = call("alice", "GET", f"/api/v1/tickets/{received}/reply?lang=de")
+        assert status == 200 and expect_en["lang"] == "en", expect_en
+        driver.get(page + "/tickets/" + received)
+        wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-ref"), received))
+        assert Select(driver.find_element(By.ID, "reply-lang")).first_selected_option.get_attribute("value") == "en", \
+            "a reload starts on English"
+        Select(driver.find_element(By.ID, "reply-lang")).select_by_value("de")
+        wait.until(lambda d: reply() == (expect_en["subject"], expect_en["body"]) and "no German text" in text("reply-lang-note"))
+        assert driver.find_element(By.ID, "reply-subject").get_attribute("lang") == "en"
+        # The choice is kept from ticket to ticket (the page's own navigation: a search, then a click).
+        box = driver.find_element(By.ID, "search")
+        box.clear()
+        box.send_keys(live + Keys.ENTER)
+        wait.until(lambda d: [r.get_attribute("data-ref") for r in rows()] == [live])
+
+        def click_live(d):  # the live stream may redraw the row under the click: try again
+            try:
+                d.find_element(By.CSS_SELECTOR, f'#queue a[data-ref="{live}"]').click()
+                return True
+            except (StaleElementReferenceException, ElementClickInterceptedException):
+                return False
+        wait.until(click_live)
+        wait.until(lambda d: reply() == (expect_de["subject"], expect_de["body"]) and text("reply-lang-note") == "")
+        done.append("reply-language")
 
         # ---- a phone: nothing scrolls sideways ------------------------------------------------
         step("390x844: no horizontal scroll on the queue and the ticket")
@@ -276,12 +326,14 @@ def main():
         wait.until(lambda d: len(rows()) == 50)
         time.sleep(0.3)
         no_sideways_scroll("queue")
+        axe_check(driver, "the queue at 390 px")
         screenshot("queue-390.png")
         driver.get(page + "/tickets/" + live)
         wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-ref"), live))
         wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#history tbody tr")) >= 2)
         time.sleep(0.3)
         no_sideways_scroll("ticket")
+        axe_check(driver, "a ticket at 390 px")
         screenshot("ticket-390.png")
         done.append("phone")
 
