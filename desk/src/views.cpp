@@ -26,15 +26,15 @@ std::string waiting_for(const engine::Ticket& t) {
     return "nothing: the ticket is closed";
 }
 
-json ticket_view(const engine::Ticket& t) {
-    json j = engine::to_json(t);
+json ticket_view(const engine::Ticket& t, std::int64_t sla_ms) {
+    json j = engine::to_json(t, sla_ms);
     j["waiting_for"] = waiting_for(t);
     j["next_events"] = engine::Machine::events_from(t.state);
     return j;
 }
 
-json ticket_view(engine::Store& store, const engine::Ticket& t) {
-    json j = ticket_view(t);
+json ticket_view(engine::Store& store, const engine::Ticket& t, std::int64_t sla_ms) {
+    json j = ticket_view(t, sla_ms);
     const auto [related, total] = related_tickets(store, t);
     json list = json::array();
     for (const auto& r : related)

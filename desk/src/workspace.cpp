@@ -82,6 +82,12 @@ void read_search(engine::TicketQuery& q, const std::string& raw, const std::stri
 
 }  // namespace
 
+std::string overdue_bound(const std::string& now, std::int64_t sla_ms) {
+    const auto at = rules::parse_utc(now);
+    if (!at || sla_ms == engine::kDefaultSlaMs) return now;
+    return rules::format_utc_ms(*at + engine::kDefaultSlaMs - sla_ms);
+}
+
 engine::TicketQuery ticket_query(const ListRequest& r, const std::string& me,
                                  const std::string& now, const std::string& p) {
     engine::TicketQuery q;
@@ -104,7 +110,7 @@ engine::TicketQuery ticket_query(const ListRequest& r, const std::string& me,
         } else
             q.assignee = canonical_agent(a, p + "assignee");
     }
-    if (r.overdue) q.overdue_at = now;
+    if (r.overdue) q.overdue_at = overdue_bound(now, r.sla_ms);
     if (r.ready_for) {
         if (*r.ready_for != "me") invalid(p + "ready_for: only 'me' is supported");
         if (me.empty()) invalid(p + "ready_for: 'me' needs a signed-in agent");
@@ -161,7 +167,8 @@ std::string next_cursor(const engine::TicketQuery& q, const engine::Ticket& last
 
 std::vector<std::string> allowed_events(engine::Store& store, const engine::Ticket& t,
                                         const std::set<std::string, std::less<>>& roles,
-                                        const std::string& agent, const std::string& now) {
+                                        const std::string& agent, const std::string& now,
+                                        std::int64_t sla_ms) {
     std::vector<std::string> out;
     const bool accounts = store.has_accounts();
     for (const auto& event : engine::Machine::events_from(t.state)) {
@@ -189,7 +196,7 @@ std::vector<std::string> allowed_events(engine::Store& store, const engine::Tick
         if (event == "expire") {
             const auto active = rules::parse_utc(t.active_at);
             const auto at = rules::parse_utc(now);
-            if (!active || !at || rules::sla_elapsed(*active, *at, rules::kDefaultSlaHours))
+            if (!active || !at || rules::sla_elapsed_ms(*active, *at, sla_ms))
                 continue;
         }
         out.push_back(event);

@@ -63,11 +63,11 @@ rules::Fields fields_from_json(const json& j) {
     return fields_from_members(flat_members(j));
 }
 
-std::optional<std::string> due_at(const Ticket& t) {
+std::optional<std::string> due_at(const Ticket& t, std::int64_t sla_ms) {
     if (t.state != "awaiting_requester") return std::nullopt;
     const auto active = rules::parse_utc(t.active_at);
     if (!active) return std::nullopt;
-    return rules::format_utc_ms(*active + rules::kDefaultSlaHours * 3600000);
+    return rules::format_utc_ms(*active + sla_ms);
 }
 
 std::string sort_value(const Ticket& t, std::string_view sort) {
@@ -77,7 +77,7 @@ std::string sort_value(const Ticket& t, std::string_view sort) {
     return t.fields.ref;
 }
 
-json to_json(const Ticket& t) {
+json to_json(const Ticket& t, std::int64_t sla_ms) {
     json j = fields_to_json(t.fields);
     json checks = json::object();
     for (const auto& [check, agent] : t.checks) checks[check] = agent;
@@ -86,7 +86,7 @@ json to_json(const Ticket& t) {
     j["version"] = t.version;
     j["updated_at"] = t.updated_at;
     j["assignee"] = t.assignee ? json(*t.assignee) : json(nullptr);
-    const auto due = due_at(t);
+    const auto due = due_at(t, sla_ms);
     j["due_at"] = due ? json(*due) : json(nullptr);
     return j;
 }

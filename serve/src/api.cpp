@@ -41,6 +41,10 @@ using httplib::Request;
 using httplib::Response;
 using nlohmann::json;
 
+// Read-only stores kept between requests: enough for two cores' worth of concurrent reads; more
+// concurrent requests open stores of their own, closed after the request.
+constexpr std::size_t kKeptReaders = 8;
+
 struct ReplyTexts {
     desk::Templates templates;  // loaded and checked once, when the server starts
 };
@@ -49,13 +53,16 @@ Api::Api(const Options& o, Writer& w)
     : options(o),
       writer(w),
       sessions(Sessions::Limits{std::chrono::milliseconds(o.session_idle_ms),
-                                std::chrono::milliseconds(o.session_lifetime_ms)}) {
+                                std::chrono::milliseconds(o.session_lifetime_ms)}),
+      readers([this] { return open_read_store(); }, kKeptReaders) {
     replies = std::make_unique<ReplyTexts>(ReplyTexts{desk::Templates::load(o.templates)});
-    feed = std::make_unique<Feed>([this] { return read_store(); });
+    feed = std::make_unique<Feed>([this] { return open_read_store(); });
 }
 Api::~Api() = default;
 
-std::unique_ptr<engine::Store> Api::read_store() const { return engine::open_store(options.db, engine::Store::Mode::read_only); }
+std::unique_ptr<engine::Store> Api::open_read_store() const {
+    return engine::open_store(options.db, engine::Store::Mode::read_only);
+}
 
 std::size_t body_limit(const Options& options, const std::string& path) {
     return path == "/api/v1/import" ? options.max_import_bytes : options.max_body_bytes;
@@ -221,7 +228,7 @@ void stream(Response& res, const char* content_type, std::shared_ptr<engine::Sto
     });
 }
 
-std::shared_ptr<engine::Store> shared(std::unique_ptr<engine::Store> s) { return std::shared_ptr<engine::Store>(std::move(s)); }
+std::shared_ptr<engine::Store> shared(ReadStores::Handle s) { return std::shared_ptr<engine::Store>(std::move(s)); }
 
 // SPEC §12: puts on record, through the writer, that `account` read the personal fields of `refs`
 // through `req` (its method, path and client address); a read that returned no ticket is not
@@ -246,9 +253,10 @@ void get_me(Api& api, const Request& req, Response& res) {
 
 // The ticket object of the API: the view of `show --json` plus `allowed`, the events `who` may
 // apply now.
-json api_ticket(engine::Store& store, const engine::Ticket& t, const engine::Account& who) {
-    json j = desk::ticket_view(store, t);
-    j["allowed"] = desk::allowed_events(store, t, who.roles, who.name, desk::now_utc());
+json api_ticket(const Api& api, engine::Store& store, const engine::Ticket& t, const engine::Account& who) {
+    const std::int64_t sla = api.options.sla_ms;
+    json j = desk::ticket_view(store, t, sla);
+    j["allowed"] = desk::allowed_events(store, t, who.roles, who.name, desk::now_utc(), sla);
     return j;
 }
 
@@ -285,6 +293,7 @@ void list_tickets(Api& api, const Request& req, Response& res) {
     r.sort = query_value(req, "sort");
     r.limit = query_value(req, "limit");
     r.cursor = query_value(req, "cursor");
+    r.sla_ms = api.options.sla_ms;
     auto store = api.read_store();
     const auto who = caller(api, req, res, *store).account;
     auto query = desk::ticket_query(r, who.name, desk::now_utc());
@@ -295,7 +304,7 @@ void list_tickets(Api& api, const Request& req, Response& res) {
     desk::ReturnedRefs refs;
     std::string body = "[";
     for (const auto& t : page) {
-        body += (body.size() == 1 ? "\n" : ",\n") + dump(desk::ticket_view(t));
+        body += (body.size() == 1 ? "\n" : ",\n") + dump(desk::ticket_view(t, api.options.sla_ms));
         refs.add(t.fields.ref);
     }
     body += page.empty() ? "]\n" : "\n]\n";
@@ -316,7 +325,7 @@ void get_counts(Api& api, const Request& req, Response& res) {
     check_query(req, {});
     auto store = api.read_store();
     const auto who = caller(api, req, res, *store).account;
-    auto counts = store->workspace_counts(who.name, desk::now_utc());
+    auto counts = store->workspace_counts(who.name, desk::overdue_bound(desk::now_utc(), api.options.sla_ms));
     if (store->has_accounts() && !who.roles.count("approver")) counts.ready_for_me = 0;
     send_json(res, 200, desk::counts_view(counts));
 }
@@ -325,7 +334,7 @@ void get_ticket(Api& api, const Request& req, Response& res) {
     check_query(req, {});
     auto store = api.read_store();
     const auto who = caller(api, req, res, *store).account;
-    const json t = api_ticket(*store, desk::get_ticket(*store, req.matches[1]), who);
+    const json t = api_ticket(api, *store, desk::get_ticket(*store, req.matches[1]), who);
     record_read(api, req, who.name, desk::ReturnedRefs(req.matches[1]));
     res.set_header("ETag", etag(t));
     send_json(res, 200, t);
@@ -349,7 +358,7 @@ void get_replay(Api& api, const Request& req, Response& res) {
     auto store = api.read_store();
     const auto who = caller(api, req, res, *store).account.name;
     const json t =
-        desk::ticket_view(desk::replay_ticket(*store, req.matches[1], query_value(req, "as_of")));
+        desk::ticket_view(desk::replay_ticket(*store, req.matches[1], query_value(req, "as_of")), api.options.sla_ms);
     record_read(api, req, who, desk::ReturnedRefs(req.matches[1]));
     send_json(res, 200, t);
 }
@@ -480,8 +489,8 @@ void post_ticket(Api& api, const Request& req, Response& res, const httplib::Con
     const auto account = c.account;
     bool triage = false;
     const auto raw = ticket_fields(body_object(read_body(req, reader, api.options.max_body_bytes)), triage);
-    const json t = api.writer.batched([raw, who, triage, account](engine::Store& s) {
-        return api_ticket(s, desk::open_ticket_in(s, raw, who, triage), account);
+    const json t = api.writer.batched([&api, raw, who, triage, account](engine::Store& s) {
+        return api_ticket(api, s, desk::open_ticket_in(s, raw, who, triage), account);
     });
     res.set_header("Location", "/api/v1/tickets/" + t.at("ref").get<std::string>());
     res.set_header("ETag", etag(t));
@@ -608,9 +617,9 @@ void post_event(Api& api, const Request& req, Response& res, const httplib::Cont
     desk::validate_event(request);  // invalid input answers at once, without waiting for the writer
     request.expect_version = expect;
     const std::string ref = req.matches[1];
-    const json t = api.writer.batched([ref, request, account](engine::Store& s) {
+    const json t = api.writer.batched([&api, ref, request, account](engine::Store& s) {
         try {
-            return api_ticket(s, desk::apply_event_in(s, ref, request), account);
+            return api_ticket(api, s, desk::apply_event_in(s, ref, request), account);
         } catch (const Error& e) {
             // The desk's checks keep their order (role, ticket, version, workflow); its conflict
             // is stale exactly when the ticket's version differs from If-Match's.

@@ -9,6 +9,7 @@
 
 #include "tfadesk/engine/store.hpp"
 #include "tfadesk/serve/server.hpp"
+#include "read_stores.hpp"
 #include "routes.hpp"
 #include "sessions.hpp"
 #include "tfadesk/desk/access.hpp"
@@ -29,8 +30,12 @@ struct Api {
     RouteBook routes;  // SPEC §16: every route and its methods (405 with Allow, metrics labels)
     std::unique_ptr<Feed> feed;  // SPEC §14: follows the log for the streams
     Sessions sessions;           // SPEC §13: the page's sign-ins
+    ReadStores readers;          // kept between requests
 
-    std::unique_ptr<engine::Store> read_store() const;
+    // A read-only store for one request, on a fresh snapshot.
+    ReadStores::Handle read_store() { return readers.take(); }
+    // A read-only store of its own, for work that outlives a request (the stream, the SLA timer).
+    std::unique_ptr<engine::Store> open_read_store() const;
 };
 
 // Who sends a request: its account as the log says it is now, and the Actor its writes are

@@ -432,7 +432,7 @@ void Server::serve() {
             impl_->metrics_thread = std::thread([m = impl_->metrics_http.get()] { m->listen_after_bind(); });
         const Api* api = impl_->api.get();
         impl_->sla = std::make_unique<SlaScheduler>(
-            *impl_->writer, [api] { return api->read_store(); }, impl_->options.sla_ms);
+            *impl_->writer, [api] { return api->open_read_store(); }, impl_->options.sla_ms);
         impl_->http->listen_after_bind();  // returns after stop(), once the pool has finished its work
         impl_->sla->stop();  // before the writer: its last expiry, if any, still commits
         if (impl_->metrics_thread.joinable()) impl_->metrics_thread.join();

@@ -26,6 +26,19 @@ void Database::append_access(const std::vector<AccessRecord>& records) {
             path_ + ": the access log is written in a transaction of its own, not inside another");
     if (records.empty()) return;
     guarded(path_, [&] {
+        // Committed before the server answers, but not forced to disk on its own: the next log
+        // entry's commit (synchronous=FULL) or checkpoint carries it there. A server that dies
+        // keeps every record; a power cut may lose the last ones, never a log entry.
+        struct Relaxed {
+            SQLite::Database& db;
+            explicit Relaxed(SQLite::Database& d) : db(d) { db.exec("PRAGMA synchronous=NORMAL"); }
+            ~Relaxed() {
+                try {
+                    db.exec("PRAGMA synchronous=FULL");
+                } catch (...) {  // outside a transaction, this pragma does not fail
+                }
+            }
+        } relaxed(impl_->db);
         SQLite::Transaction tx(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
         SQLite::Statement record(
             impl_->db,

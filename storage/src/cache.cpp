@@ -309,6 +309,8 @@ void Database::for_each_account(const std::function<void(const engine::Account&)
 
 namespace {
 
+constexpr int kReadyIndexSchema = 7;  // the first schema with tickets_ready_for_approval
+
 void require_workspace(int schema, const std::string& path) {
     if (schema < 5)
         throw engine::Error(engine::ErrorKind::unexpected,
@@ -326,7 +328,7 @@ std::pair<std::vector<Ticket>, bool> Database::find_tickets(const engine::Ticket
     require_workspace(impl_->schema, path_);
     return guarded(path_, [&] {
         impl_->flush();
-        const auto sql = workspace::page(query, kTicketColumns, workspace::Dialect::sqlite);
+        const auto sql = workspace::page(query, kTicketColumns, workspace::Dialect::sqlite, impl_->schema >= kReadyIndexSchema);
         SQLite::Statement q(impl_->db, sql.text);
         bind_all(q, sql.params);
         std::vector<Ticket> out;
@@ -364,7 +366,7 @@ std::int64_t Database::count_tickets(const engine::TicketQuery& query) {
             q.executeStep();
             return q.getColumn(0).getInt64();
         }
-        const auto sql = workspace::count(query, workspace::Dialect::sqlite);
+        const auto sql = workspace::count(query, workspace::Dialect::sqlite, impl_->schema >= kReadyIndexSchema);
         SQLite::Statement q(impl_->db, sql.text);
         bind_all(q, sql.params);
         q.executeStep();
@@ -391,7 +393,7 @@ engine::WorkspaceCounts Database::workspace_counts(std::string_view me, std::str
         }
         out.states.assign(per_state.begin(), per_state.end());
         auto one = [&](const engine::TicketQuery& q) {
-            const auto sql = workspace::count(q, workspace::Dialect::sqlite);
+            const auto sql = workspace::count(q, workspace::Dialect::sqlite, impl_->schema >= kReadyIndexSchema);
             SQLite::Statement s(impl_->db, sql.text);
             bind_all(s, sql.params);
             s.executeStep();

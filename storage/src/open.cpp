@@ -204,6 +204,15 @@ const char* const kMigrations[] = {
     );
     CREATE INDEX IF NOT EXISTS outbox_by_status ON outbox (status, ref, id);
     )sql",
+    // Schema 7 (SPEC §14): the tickets ready for approval (identity_check, all three checks
+    // passed), so that "ready for my approval" and its count read those few rows, not every
+    // ticket in identity_check. Its WHERE is workspace::ready_for_approval() word for word, which the
+    // planner needs to use it (tests/store/workspace_test.cpp checks the plan).
+    R"sql(
+    CREATE INDEX IF NOT EXISTS tickets_ready_for_approval ON tickets (ref) WHERE state = 'identity_check'
+        AND instr(checks, '"client_of_record":') > 0 AND instr(checks, '"number_ownership":') > 0
+        AND instr(checks, '"lost_access":') > 0;
+    )sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -295,6 +304,22 @@ std::optional<std::string> opt_text(const SQLite::Column& c) {
 
 std::string sqlite_version() { return SQLite::getLibVersion(); }
 
+bool Database::end_snapshot() {
+    if (!impl_->renewable || !impl_->in_snapshot) return false;
+    guarded(path_, [&] { impl_->db.exec("COMMIT"); });
+    impl_->in_snapshot = false;
+    return true;
+}
+
+bool Database::start_snapshot() {
+    if (!impl_->renewable || impl_->in_snapshot) return false;
+    return guarded(path_, [&] {
+        impl_->db.exec("BEGIN");
+        impl_->in_snapshot = true;
+        return impl_->db.execAndGet("PRAGMA user_version").getInt() == impl_->schema;
+    });
+}
+
 PrivateCopy::PrivateCopy(const std::string& path) {
     namespace fs = std::filesystem;
     std::string tmpl = (fs::temp_directory_path() / "tfadesk-read-XXXXXX").string();
@@ -340,6 +365,7 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
                 if (has_wal) sqlite3_db_config(impl_->db.getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
                 impl_->db.setBusyTimeout(30000);
                 impl_->db.exec("PRAGMA query_only=1");
+                impl_->renewable = true;
             } else if (has_wal) {
                 auto copy = std::make_unique<PrivateCopy>(path);
                 impl_ = std::make_unique<Impl>(copy->db_path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, std::move(copy));
@@ -353,6 +379,7 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
             // One read transaction for the whole command: every query sees the same snapshot,
             // however many writers commit meanwhile (verify compares several queries).
             impl_->db.exec("BEGIN");
+            impl_->in_snapshot = true;
             if (impl_->db.execAndGet("PRAGMA application_id").getInt() != kApplicationId)
                 throw Error(ErrorKind::unexpected,
                             impl_->db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() == 0

@@ -32,7 +32,7 @@ using engine::Ticket;
 namespace {
 
 constexpr std::int64_t kPgApplicationId = 0x54464144;  // "TFAD", as SQLite's application_id
-constexpr int kPgSchemaVersion = 4;
+constexpr int kPgSchemaVersion = 5;
 constexpr int kPgWorkspaceSchema = 3;  // the first schema with claims and search (SPEC §14)
 constexpr int kPgOutboxSchema = 4;     // the first schema with the connector's tables
 constexpr int kPgAccessSchema = 2;                        // the first schema with the access log
@@ -241,6 +241,12 @@ const char* const kMigrations[] = {
         last_error  TEXT COLLATE "C" NOT NULL DEFAULT ''
     );
     CREATE INDEX IF NOT EXISTS outbox_by_status ON outbox (status, ref, id);
+    )sql",
+    // Schema 5, as SQLite's schema 7 (SPEC §14): the tickets ready for approval.
+    R"sql(
+    CREATE INDEX IF NOT EXISTS tickets_ready_for_approval ON tickets (ref) WHERE state = 'identity_check'
+        AND strpos(checks, '"client_of_record":') > 0 AND strpos(checks, '"number_ownership":') > 0
+        AND strpos(checks, '"lost_access":') > 0;
     )sql",
 };
 static_assert(std::size(kMigrations) == kPgSchemaVersion);
@@ -843,6 +849,25 @@ PgStore::~PgStore() {
 }
 
 std::string PgStore::location() const { return impl_->shown; }
+
+bool PgStore::end_snapshot() {
+    auto& impl = *impl_;
+    if (impl.mode != Mode::read_only || impl.tx != Impl::Tx::snapshot) return false;
+    impl.guard([&] { impl.end_transaction("COMMIT"); });
+    return true;
+}
+
+bool PgStore::start_snapshot() {
+    auto& impl = *impl_;
+    if (impl.mode != Mode::read_only || impl.tx != Impl::Tx::none) return false;
+    return impl.guard([&] {
+        const int before = impl.schema;
+        impl.q.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        impl.tx = Impl::Tx::snapshot;
+        impl.check_schema(false);
+        return impl.schema == before;
+    });
+}
 
 void PgStore::set_sealer(Sealer sealer) { impl_->sealer = std::move(sealer); }
 
@@ -1474,7 +1499,9 @@ void PgStore::append_access(const std::vector<engine::AccessRecord>& records) {
     }
     // Without the head lock: records never wait for, or hold up, the writers of the log.
     impl.guard([&] {
-        impl.q.exec("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit TO on");
+        // As on SQLite: committed before the answer, not waited for on disk (the next log
+        // entry's commit flushes it).
+        impl.q.exec("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit TO off");
         impl.tx = Impl::Tx::write;
         try {
             impl.insert_access(records);

@@ -98,6 +98,8 @@ public:
     std::optional<std::string> account_token_hash(std::string_view name) override;
 
     std::string location() const override;
+    bool end_snapshot() override;
+    bool start_snapshot() override;
 
     void append_access(const std::vector<engine::AccessRecord>& records) override;
     void for_each_access(const engine::AccessQuery& query,

@@ -45,6 +45,8 @@ struct Database::Impl {
     SQLite::Database db;
     int schema = 0;  // the file's schema version (a read-only v1 file has no accounts or seals)
     bool read_only = false;
+    bool renewable = false;    // read-only on the live file (not a private or immutable copy)
+    bool in_snapshot = false;  // a read-only store's read transaction is open
     std::optional<SQLite::Statement> insert_event, insert_open, upsert_ticket, select_entries, select_exists, select_ticket,
         select_account;
     std::optional<Head> head;  // cached inside a write transaction

@@ -34,6 +34,14 @@ int is_open(const std::string& state) {
     return std::find(open.begin(), open.end(), state) != open.end() ? 1 : 0;
 }
 
+std::string ready_for_approval(Dialect d) {
+    const std::string f = d == Dialect::sqlite ? "instr" : "strpos";
+    std::string s = "state = 'identity_check'";
+    for (const char* check : {"client_of_record", "number_ownership", "lost_access"})
+        s += " AND " + f + "(checks, '\"" + check + "\":') > 0";
+    return s;
+}
+
 namespace {
 
 const char* sort_column(const std::string& sort) {
@@ -94,9 +102,7 @@ struct Builder {
                                               : "assignee = " + arg(*q.assignee));
         if (q.overdue_at) all.push_back("due_at < " + arg(*q.overdue_at));
         if (q.ready_for) {
-            all.push_back("state = 'identity_check'");
-            for (const char* check : {"client_of_record", "number_ownership", "lost_access"})
-                all.push_back(contains("checks", "\"" + std::string(check) + "\":"));
+            all.push_back(ready_for_approval(d));
             all.push_back("NOT " + contains("check_agents", "\"" + *q.ready_for + "\""));
         }
         if (with_after && q.after) {
@@ -118,19 +124,28 @@ struct Builder {
 
 }  // namespace
 
-Sql page(const TicketQuery& q, const std::string& columns, Dialect d) {
+namespace {
+
+std::string from(const TicketQuery& q, Dialect d, bool ready_index) {
+    return q.ready_for && ready_index && d == Dialect::sqlite ? " FROM tickets INDEXED BY tickets_ready_for_approval"
+                                                              : " FROM tickets";
+}
+
+}  // namespace
+
+Sql page(const TicketQuery& q, const std::string& columns, Dialect d, bool ready_index) {
     Builder b{d, {}};
     const std::string col = sort_column(q.sort);
     const char* dir = q.descending ? " DESC" : "";
-    std::string sql = "SELECT " + columns + " FROM tickets" + b.where(q, true) + " ORDER BY ";
+    std::string sql = "SELECT " + columns + from(q, d, ready_index) + b.where(q, true) + " ORDER BY ";
     sql += col == "ref" ? "ref" + std::string(dir) : col + dir + ", ref" + dir;
     sql += " LIMIT " + std::to_string(q.limit + 1);
     return {sql, std::move(b.params)};
 }
 
-Sql count(const TicketQuery& q, Dialect d) {
+Sql count(const TicketQuery& q, Dialect d, bool ready_index) {
     Builder b{d, {}};
-    std::string sql = "SELECT count(*) FROM tickets" + b.where(q, false);
+    std::string sql = "SELECT count(*)" + from(q, d, ready_index) + b.where(q, false);
     return {sql, std::move(b.params)};
 }
 

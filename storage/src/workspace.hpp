@@ -21,15 +21,23 @@ int is_open(const std::string& state);
 // Every state's name and whether it is open, from the machine.
 const std::vector<std::string>& open_states();
 
+// The tickets ready for approval (identity_check, all three checks passed) as SQL, word for word
+// the WHERE of the partial index tickets_ready_for_approval (a planner uses such an index only
+// for a query that repeats its condition): constants, no parameters.
+std::string ready_for_approval(Dialect d);
+
 struct Sql {
     std::string text;
     std::vector<std::string> params;
 };
 
-// SELECT <columns> FROM tickets WHERE ... ORDER BY ... LIMIT query.limit + 1.
-Sql page(const engine::TicketQuery& q, const std::string& columns, Dialect d);
+// SELECT <columns> FROM tickets WHERE ... ORDER BY ... LIMIT query.limit + 1. `ready_index`:
+// the desk has tickets_ready_for_approval, which a ready_for query on SQLite names (SQLite's
+// planner, without statistics, would take the state index and read every ticket in
+// identity_check).
+Sql page(const engine::TicketQuery& q, const std::string& columns, Dialect d, bool ready_index = true);
 // SELECT count(*) FROM tickets WHERE ... (after and limit ignored).
-Sql count(const engine::TicketQuery& q, Dialect d);
+Sql count(const engine::TicketQuery& q, Dialect d, bool ready_index = true);
 // Whether count(q) is a sum of the kept per-state counts (no search, assignee, overdue, ready_for).
 bool counted_by_state(const engine::TicketQuery& q);
 

@@ -142,7 +142,7 @@ TEST_CASE(
     CHECK(mtime_ns(d.db) == before);
     // The next write migrates it; records can be appended and read again.
     REQUIRE(d.event("HD-1", "triage", "alice").code == 0);
-    CHECK(sqlite(d.db, "PRAGMA user_version").out == "6\n");  // the current schema (6: the connector, SPEC §17)
+    CHECK(sqlite(d.db, "PRAGMA user_version").out == "7\n");  // the current schema (7: the ready index, SPEC §14)
     seed(d, {kT1, "alice", "GET /api/v1/tickets/HD-1", "::1", "1", "HD-1"});
     CHECK(accounts_of(lines(d, {"access-log", "--ref", "HD-1"})) == Names{"alice"});
     CHECK(d({"verify"}).code == 0);

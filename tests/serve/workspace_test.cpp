@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <ctime>
 #include <set>
 #include <thread>
 
@@ -89,6 +90,15 @@ bool contains(const json& list, const std::string& v) {
     return std::find(list.begin(), list.end(), json(v)) != list.end();
 }
 
+// Milliseconds since the epoch of a log time ("2026-12-07T01:02:03.456Z").
+std::int64_t epoch_ms(const std::string& t) {
+    std::tm tm{};
+    REQUIRE(strptime(t.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) != nullptr);
+    const auto dot = t.find('.');
+    const std::int64_t ms = dot == std::string::npos ? 0 : std::stoll(t.substr(dot + 1, 3));
+    return static_cast<std::int64_t>(timegm(&tm)) * 1000 + ms;
+}
+
 }  // namespace
 
 TEST_CASE("claim, release and take-over; due_at ignores them; allowed per role") {
@@ -164,6 +174,20 @@ TEST_CASE("claim, release and take-over; due_at ignores them; allowed per role")
     const json counts = get(dave, "/api/v1/counts");
     CHECK(counts.at("ready_for_me") == 2);
     CHECK(get(bob, "/api/v1/counts").at("ready_for_me") == 1);
+}
+
+TEST_CASE("serve --sla-hours moves due_at, and expire is not offered before it (SPEC §14, §16)") {
+    Desk desk;
+    servetest::Server server(desk, {"--sla-hours", "2.5"});
+    auto alice = server.client(desk.tokens.at("alice"));
+    const json t = post(alice, "/api/v1/tickets", ticket("HD-1", "+4915112345678", "a@x.example", "unknown", "unknown"), 201);
+    REQUIRE(t.at("state") == "awaiting_requester");
+    CHECK(epoch_ms(t.at("due_at")) - epoch_ms(t.at("updated_at")) == 9000000);  // 2.5 h, not the default 168
+    CHECK(get(alice, "/api/v1/tickets/HD-1").at("due_at") == t.at("due_at"));
+    CHECK(get(alice, "/api/v1/tickets?q=HD-1")[0].at("due_at") == t.at("due_at"));
+    CHECK_FALSE(contains(t.at("allowed"), "expire"));
+    CHECK(get(alice, "/api/v1/tickets?overdue=true").empty());
+    CHECK(get(alice, "/api/v1/counts").at("overdue") == 0);
 }
 
 TEST_CASE("search by each kind, filters, sort, Link and X-Total-Count, counts") {

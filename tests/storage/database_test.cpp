@@ -20,6 +20,7 @@
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/workflow.hpp"
 #include "tfadesk/storage/database.hpp"
+#include "workspace.hpp"  // storage/src: the workspace queries' SQL
 
 namespace {
 
@@ -668,4 +669,42 @@ TEST_CASE("ticket_cursor walks every ticket row in byte order of ref, backed by 
     CHECK(std::is_sorted(refs.begin(), refs.end()));
     CHECK(std::count(refs.begin(), refs.end(), "HD-X") == 1);
     CHECK(std::count(refs.begin(), refs.end(), "HD-A") == 1);
+}
+
+namespace {
+
+// The plan SQLite chooses for `sql` (its detail lines, joined).
+std::string plan_of(const std::string& path, const tfadesk::storage::workspace::Sql& sql) {
+    SQLite::Database raw(path, SQLite::OPEN_READONLY);
+    SQLite::Statement q(raw, "EXPLAIN QUERY PLAN " + sql.text);
+    for (std::size_t i = 0; i < sql.params.size(); ++i) q.bind(static_cast<int>(i + 1), sql.params[i]);
+    std::string plan;
+    while (q.executeStep()) plan += q.getColumn(3).getString() + "\n";
+    return plan;
+}
+
+}  // namespace
+
+TEST_CASE("ready for approval reads the partial index, not every ticket in identity_check (SPEC §14)") {
+    namespace ws = tfadesk::storage::workspace;
+    TempDir dir;
+    const std::string path = dir.file("desk.db");
+    {
+        Database db(path, Store::Mode::read_write);
+        populate(db);
+        open(db, fields("HD-D"), 40);  // identity_check with its three checks passed by a1
+        event(db, "HD-D", cmd(EventKind::triage, "a1", 41));
+        for (const char* c : {"client_of_record", "number_ownership", "lost_access"}) event(db, "HD-D", check(c, 42));
+    }
+    TicketQuery q;
+    q.ready_for = "a2";
+    for (const auto& sql : {ws::count(q, ws::Dialect::sqlite), ws::page(q, "ref", ws::Dialect::sqlite)}) {
+        const std::string plan = plan_of(path, sql);
+        CHECK_MESSAGE(plan.find("tickets_ready_for_approval") != std::string::npos, sql.text << "\n" << plan);
+    }
+    Database db(path, Store::Mode::read_only);
+    CHECK(db.count_tickets(q) == 1);  // HD-D (HD-B was approved already)
+    CHECK(db.find_tickets(q).first.at(0).fields.ref == "HD-D");
+    q.ready_for = "a1";  // R6: a1 passed its checks
+    CHECK(db.count_tickets(q) == 0);
 }

@@ -189,7 +189,7 @@ TEST_CASE("access log: a desk from before it reads as having none; its first wri
     const std::string version_sql =
         b.is_postgres() ? "SELECT schema_version FROM tfadesk_meta" : "PRAGMA user_version";
     const std::string old_version = b.is_postgres() ? "1" : "3",
-                      new_version = b.is_postgres() ? "4" : "6";  // the current schema (the connector, SPEC §17)
+                      new_version = b.is_postgres() ? "5" : "7";  // the current schema (the ready index, SPEC §14)
     const std::string has_table =
         b.is_postgres() ? "SELECT count(*) FROM pg_class WHERE relname = 'access_log'"
                         : "SELECT count(*) FROM sqlite_master WHERE name = 'access_log'";

@@ -873,7 +873,7 @@ TEST_CASE("postgres: the schema is created by the first write, inside its transa
     open(*open_rw(desk.location()), fields("HD-2"), 2);
     CHECK(s->exists("HD-2"));
     open(*s, fields("HD-1"), 3);
-    CHECK(b.raw_value(desk.location(), "SELECT schema_version FROM tfadesk_meta") == "4");  // the current schema (4: the connector, SPEC §17)
+    CHECK(b.raw_value(desk.location(), "SELECT schema_version FROM tfadesk_meta") == "5");  // the current schema (5: the ready index, SPEC §14)
     CHECK(s->head().seq == 2);
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "helpers.hpp"
+#include "tfadesk/desk/workspace.hpp"
 #include "schema_undo.hpp"
 
 namespace store_test {
@@ -59,7 +60,7 @@ TEST_CASE("workspace: a desk from the previous schema is migrated by its first w
     auto s = open_rw(desk.location());
     event(*s, "HD-2", cmd(EventKind::claim, 7, "alice"));
     // Migrated to the current schema (the connector's tables came after the workspace's).
-    CHECK(b.raw_value(desk.location(), version_sql) == (b.is_postgres() ? "4" : "6"));
+    CHECK(b.raw_value(desk.location(), version_sql) == (b.is_postgres() ? "5" : "7"));
     CHECK(b.raw_value(desk.location(), "SELECT due_at FROM tickets WHERE ref = 'HD-1'") ==
           *engine::due_at(*s->ticket("HD-1")));
     CHECK(*engine::due_at(*s->ticket("HD-1")) ==
@@ -89,6 +90,13 @@ TEST_CASE("workspace: a desk from the previous schema is migrated by its first w
     CHECK(refs(s->find_tickets(q).first) == V{"HD-1"});
     q.overdue_at = at(2 + 168 * 3600);
     CHECK(s->find_tickets(q).first.empty());  // due, not yet past
+    // Under another SLA (serve --sla-hours 1) the same stored column answers: due one hour after
+    // its last activity, and overdue just past it.
+    CHECK(*engine::due_at(*s->ticket("HD-1"), 3600000) == rules::format_utc_ms(*rules::parse_utc(at(2)) + 3600000));
+    q.overdue_at = desk::overdue_bound(at(2 + 3600 + 1), 3600000);
+    CHECK(refs(s->find_tickets(q).first) == V{"HD-1"});
+    q.overdue_at = desk::overdue_bound(at(2 + 3600), 3600000);
+    CHECK(s->find_tickets(q).first.empty());
 
     const auto counts = s->workspace_counts("alice", at(10));
     auto state_count = [&](const std::string& st) {

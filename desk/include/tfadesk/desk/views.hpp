@@ -18,10 +18,12 @@ std::string waiting_for(const engine::Ticket& t);
 
 // `show`/`replay`/`list` element: the §2 fields, state, version, checks, updated_at, plus
 // `waiting_for` and `next_events` (from the machine's table).
-nlohmann::json ticket_view(const engine::Ticket& t);
+// due_at is judged at `sla_ms` (the server's --sla-hours).
+nlohmann::json ticket_view(const engine::Ticket& t, std::int64_t sla_ms = engine::kDefaultSlaMs);
 // The same for one ticket (`show`, the API's ticket object), with R9's `related`
 // ([{"ref","state","match"}], partner-rejected first, at most 50) and `related_total` (SPEC §12).
-nlohmann::json ticket_view(engine::Store& store, const engine::Ticket& t);
+nlohmann::json ticket_view(engine::Store& store, const engine::Ticket& t,
+                           std::int64_t sla_ms = engine::kDefaultSlaMs);
 
 // One `history` element: seq (per ticket), global_seq, at, agent, event, details (an object), state.
 nlohmann::json history_view(const engine::LogEntry& e);

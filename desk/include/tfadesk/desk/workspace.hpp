@@ -24,6 +24,7 @@ struct ListRequest {
     std::optional<std::string> sort;       // KEY or -KEY
     std::optional<std::string> limit;      // 1..500, default 50
     std::optional<std::string> cursor;
+    std::int64_t sla_ms = engine::kDefaultSlaMs;  // R7's SLA, which `overdue` is judged by
 };
 
 inline constexpr std::size_t kDefaultPage = 50;
@@ -42,7 +43,13 @@ std::string next_cursor(const engine::TicketQuery& q, const engine::Ticket& last
 // R7 (expire before the SLA) would refuse, judged by the same rules the workflow calls.
 std::vector<std::string> allowed_events(engine::Store& store, const engine::Ticket& t,
                                         const std::set<std::string, std::less<>>& roles,
-                                        const std::string& agent, const std::string& now);
+                                        const std::string& agent, const std::string& now,
+                                        std::int64_t sla_ms = engine::kDefaultSlaMs);
+
+// The time to compare the stored due_at with for "overdue" at `now` under `sla_ms`: the stored
+// column holds the due time at the default SLA (its order is the same under any SLA), so another
+// SLA moves the bound by the difference.
+std::string overdue_bound(const std::string& now, std::int64_t sla_ms);
 
 // `GET /api/v1/counts`.
 nlohmann::json counts_view(const engine::WorkspaceCounts& c);

@@ -202,6 +202,14 @@ public:
     // Where the store lives, as the user named it (passwords masked).
     virtual std::string location() const = 0;
 
+    // A read-only store reads one snapshot for its life. A server keeps its readers between
+    // requests instead of connecting for each: end_snapshot() ends the snapshot and holds none
+    // while the store waits (false: this store cannot start another, being read-write or a
+    // private or immutable copy); start_snapshot() starts a fresh one (false: the schema changed
+    // meanwhile; throws when the connection is lost). Either way a false means: open a new store.
+    virtual bool end_snapshot() { return false; }
+    virtual bool start_snapshot() { return false; }
+
     // --- the access log (SPEC §12) ------------------------------------------------------------
     // Kept beside the log, never in it (engine/access_log.hpp). Appends `records` in one short
     // write transaction of its own, committed before it returns: no entry, no seal, the head does

@@ -11,6 +11,7 @@
 
 #include "tfadesk/engine/json_text.hpp"
 #include "tfadesk/rules/fields.hpp"
+#include "tfadesk/rules/policy.hpp"
 
 namespace tfadesk::engine {
 
@@ -40,12 +41,16 @@ rules::Fields fields_from_json(const nlohmann::json& j);
 // The same from members read by parse_flat_object (the fast path of replay).
 rules::Fields fields_from_members(const FlatObject& members);
 
-// SPEC §14: when R7 expires the ticket (active_at plus the default SLA) while it is in
-// awaiting_requester; nothing in any other state.
-std::optional<std::string> due_at(const Ticket& t);
+// R7's SLA in milliseconds unless the desk is run with another (serve --sla-hours).
+inline constexpr std::int64_t kDefaultSlaMs = rules::kDefaultSlaHours * 3600000;
 
-// `show --json`: the §2 fields plus state, version, checks, updated_at (SPEC §4).
-nlohmann::json to_json(const Ticket& t);
+// SPEC §14: when R7 expires the ticket (active_at plus the SLA) while it is in
+// awaiting_requester; nothing in any other state.
+std::optional<std::string> due_at(const Ticket& t, std::int64_t sla_ms = kDefaultSlaMs);
+
+// `show --json`: the §2 fields plus state, version, checks, updated_at, assignee and due_at
+// (SPEC §4, §14; due_at at `sla_ms`).
+nlohmann::json to_json(const Ticket& t, std::int64_t sla_ms = kDefaultSlaMs);
 
 // Names of the fields in which two tickets differ ("state", "version", "phone", ...).
 std::vector<std::string> differences(const Ticket& expected, const Ticket& actual);

@@ -28,7 +28,7 @@
 
 namespace tfadesk::storage {
 
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 using engine::canonical;
 using engine::DeskStats;
 using engine::entry_hash;
@@ -121,6 +121,8 @@ public:
     std::optional<std::string> account_token_hash(std::string_view name) override;
 
     std::string location() const override { return path_; }
+    bool end_snapshot() override;
+    bool start_snapshot() override;
 
     // the access log
     void append_access(const std::vector<engine::AccessRecord>& records) override;
