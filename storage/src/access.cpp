@@ -44,8 +44,6 @@ void Database::append_access(const std::vector<AccessRecord>& records) {
             impl_->db,
             "INSERT INTO access_log (at, account, route, refs, ref_count, client) "
             "VALUES (?, ?, ?, ?, ?, ?)");
-        SQLite::Statement ref(impl_->db,
-                              "INSERT OR IGNORE INTO access_log_refs (ref, id) VALUES (?, ?)");
         for (const auto& r : records) {
             const std::string refs = rows::refs_text(r.refs);
             record.reset();
@@ -56,13 +54,6 @@ void Database::append_access(const std::vector<AccessRecord>& records) {
             record.bind(5, static_cast<int64_t>(r.ref_count));
             record.bindNoCopy(6, r.client);
             record.exec();
-            const auto id = impl_->db.getLastInsertRowid();
-            for (const auto& x : r.refs) {
-                ref.reset();
-                ref.bindNoCopy(1, x);
-                ref.bind(2, static_cast<int64_t>(id));
-                ref.exec();
-            }
         }
         tx.commit();
     });
@@ -79,7 +70,8 @@ void Database::for_each_access(const AccessQuery& query,
             sql += condition;
             values.push_back(&value);
         };
-        if (query.ref) where("id IN (SELECT id FROM access_log_refs WHERE ref = ?)", *query.ref);
+        const std::string quoted_ref = query.ref ? rows::refs_needle(*query.ref) : "";
+        if (query.ref) where("instr(refs, ?) > 0", quoted_ref);
         if (query.account) where("account = ?", *query.account);
         if (query.since) where("at >= ?", *query.since);
         SQLite::Statement q(impl_->db, sql + " ORDER BY at, id");

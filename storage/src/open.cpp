@@ -93,9 +93,11 @@ const char* const kMigrations[] = {
     )sql",
     // Schema 4 (SPEC §12): R9's related tickets are found by phone and by email,
     // case-insensitively; and the access log, beside the log and not part of it. Each record keeps
-    // its refs as a JSON array, in the answer's order, and once more one row each in
-    // access_log_refs, whose key finds a ref's records. Append-only like the log. The same tables
-    // on PostgreSQL.
+    // its refs as a JSON array, in the answer's order, and (until schema 7) once more one row each
+    // in access_log_refs. Append-only like the log. The same tables on PostgreSQL. Since schema 7
+    // no row is added to access_log_refs: a record's refs are found in its array (a scan of the
+    // access log, an auditor's occasional question), as the refs rows, scattered over the table
+    // by ref, cost every read of a page of tickets some 50 page writes; the older rows stay.
     R"sql(
     CREATE INDEX tickets_by_phone ON tickets (phone);
     CREATE INDEX tickets_by_email ON tickets (requester_email COLLATE NOCASE);

@@ -68,6 +68,12 @@ std::set<std::string, std::less<>> roles_from(const std::string& text) {
     return roles;
 }
 
+std::string refs_needle(const std::string& ref) {
+    std::string needle;
+    engine::append_json_string(needle, ref);
+    return needle;
+}
+
 std::string refs_text(const std::vector<std::string>& refs) {
     std::string text = "[";
     for (const auto& ref : refs) {

@@ -28,5 +28,8 @@ std::set<std::string, std::less<>> roles_from(const std::string& text);
 // strings (written behind tfadesk's back) is kept as the one element, so it stays visible.
 std::string refs_text(const std::vector<std::string>& refs);
 std::vector<std::string> refs_from(const std::string& text);
+// What a ref is in that array (a JSON string, quotes included): the records that returned `ref`
+// are those whose refs text contains it (refs never hold a quote, SPEC §2).
+std::string refs_needle(const std::string& ref);
 
 }  // namespace tfadesk::storage::rows
