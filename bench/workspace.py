@@ -6,50 +6,19 @@ and the server's RSS before and after.
 
     bench/workspace.py [--tickets N] [--requests R] [--tfadesk PATH] [--out DIR]
 
-The desk is made by `tfadesk import` of generated JSON Lines (one write transaction, as an
-operator's import is) into DIR (default bench/out/workspace, git-ignored), and reused when it
-is there already with the same N. Exits 1 when a command or a request fails, never for times.
+The desk (bench/desk.py, shared with bench/page.py) is made by `tfadesk import` of generated JSON
+Lines (one write transaction, as an operator's import is) into DIR (default bench/out/workspace,
+git-ignored), and reused when it is there already with the same N. Exits 1 when a command or a request fails, never for times.
 """
-import argparse, http.client, json, os, random, statistics, subprocess, sys, time
+import argparse, http.client, statistics, subprocess, sys, time
+
+import desk  # bench/desk.py: the desk, shared with bench/page.py
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--tickets", type=int, default=1_000_000)
+desk.add_args(ap)
 ap.add_argument("--requests", type=int, default=300)
-ap.add_argument("--tfadesk", default=os.path.join(os.path.dirname(__file__), "..", "build", "cli", "tfadesk"))
-ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "out", "workspace"))
 a = ap.parse_args()
-os.makedirs(a.out, exist_ok=True)
-db = os.path.join(a.out, f"desk-{a.tickets}.db")
-token_file = db + ".token"
-env = dict(os.environ, TFADESK_DB=db)
-
-
-def run(*args, **kw):
-    r = subprocess.run([a.tfadesk, *args], env=kw.pop("env", env), capture_output=True, text=True, **kw)
-    if r.returncode != 0:
-        sys.exit(f"tfadesk {' '.join(args)}: exit {r.returncode}: {r.stderr.strip()}")
-    return r.stdout
-
-
-if not os.path.exists(db):
-    t0 = time.time()
-    rows = os.path.join(a.out, f"requests-{a.tickets}.jsonl")
-    rnd = random.Random(7)
-    roles = ["client"] * 6 + ["portfolio_admin"] * 2 + ["unknown", "partner"]
-    with open(rows, "w") as f:
-        for i in range(a.tickets):
-            f.write(json.dumps({
-                "ref": f"HD-{i:07d}", "phone": f"+49151{i:08d}", "client_id": f"client-{i % 50000}",
-                "requester_email": f"person{i}@example{i % 97}.com", "requester_role": rnd.choice(roles),
-                "portfolio_access": rnd.choice(["yes", "no", "unknown"]), "waba_id": str(10**11 + i)}) + "\n")
-    out = run("agent", "add", "bench", "--role", "admin,agent,approver,operator", "--agent", "setup")
-    token = out.splitlines()[0]
-    with open(token_file, "w") as f:
-        f.write(token)
-    run("import", rows, "--format", "jsonl", "--triage", "--agent", "bench", env=dict(env, TFADESK_TOKEN=token))
-    os.remove(rows)
-    print(f"desk of {a.tickets} tickets made in {time.time() - t0:.1f} s", file=sys.stderr)
-token = open(token_file).read().strip()
+db, token = desk.make(a.tfadesk, a.out, a.tickets)
 
 srv = subprocess.Popen([a.tfadesk, "--db", db, "serve", "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
                        stderr=subprocess.DEVNULL, text=True)
