@@ -5,8 +5,6 @@
 //
 //   intake_load --port P --token T --key KEY --source S --clients N --tickets K [--prefix PFX]
 #include <httplib.h>
-
-#include "flags.hpp"
 #include <nettle/hmac.h>
 #include <sodium.h>
 
@@ -17,6 +15,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "flags.hpp"
 
 namespace {
 
@@ -86,8 +86,12 @@ std::pair<double, int> run(const Args& a, bool intake) {
 int main(int argc, char** argv) {
     Args a;
     bench::parse_flags("intake_load", argc, argv,
-                       {{"--port", &a.port}, {"--clients", &a.clients}, {"--tickets", &a.tickets},
-                        {"--token", &a.token}, {"--key", &a.key}, {"--source", &a.source},
+                       {{"--port", &a.port},
+                        {"--clients", &a.clients},
+                        {"--tickets", &a.tickets},
+                        {"--token", &a.token},
+                        {"--key", &a.key},
+                        {"--source", &a.source},
                         {"--prefix", &a.prefix}});
     if (a.port <= 0 || a.token.empty() || a.key.empty() || a.clients < 1 || a.tickets < 1) {
         std::fprintf(stderr, "intake_load: --port, --token and --key are required\n");

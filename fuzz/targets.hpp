@@ -179,7 +179,8 @@ inline void check_text_and_escape(std::string_view text) {
     const auto shown_bad = rules::check_text(shown, false);
     require(!shown_bad, "escape_control: output holds a control character or bad UTF-8: " +
                             shown_bad.value_or(""));
-    require((shown == text) == !strict, "escape_control changed text check_text accepts, or the reverse");
+    require((shown == text) == !strict,
+            "escape_control changed text check_text accepts, or the reverse");
     require(rules::escape_control(shown) == shown, "escape_control: not idempotent");
 }
 

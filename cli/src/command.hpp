@@ -18,15 +18,19 @@ namespace tfadesk::cli {
 
 struct Context {
     Context(std::string db, std::ostream& o, std::ostream& e, bool out_term, bool err_term)
-        : db_path(std::move(db)), out(o), err(e), out_is_terminal(out_term), err_is_terminal(err_term) {}
+        : db_path(std::move(db)),
+          out(o),
+          err(e),
+          out_is_terminal(out_term),
+          err_is_terminal(err_term) {}
     std::string db_path;
     std::ostream& out;
     std::ostream& err;
     bool out_is_terminal = false;
     bool err_is_terminal = false;
     engine::Store::Mode mode = engine::Store::Mode::read_only;  // from the command's read_only()
-    std::optional<std::string> key_path;                          // --key / $TFADESK_KEY: seal writes
-    std::optional<std::string> token_file;  // --token-file: the account's token
+    std::optional<std::string> key_path;                        // --key / $TFADESK_KEY: seal writes
+    std::optional<std::string> token_file;                      // --token-file: the account's token
 
     // Who runs this write command (SPEC §12). On a desk with accounts: the account whose token is
     // in
@@ -42,7 +46,8 @@ struct Context {
     engine::Store& store();
     // Opens the store in `mode` for a command that decides for itself (import --dry-run).
     std::unique_ptr<engine::Store> open(engine::Store::Mode mode) const;
-    // Whether the database exists already (a write that needs an existing ticket must not create it).
+    // Whether the database exists already (a write that needs an existing ticket must not create
+    // it).
     bool store_exists() const;
     // Paths an output file must never replace: the database (and its -wal/-shm) and inputs.
     std::vector<std::string> protected_paths() const;
@@ -76,6 +81,5 @@ std::optional<std::int64_t> parse_count(const std::optional<std::string>& text, 
 // Shared flag helpers.
 void add_agent_option(CLI::App& app, std::string& agent);
 void add_json_flag(CLI::App& app, bool& json);
-
 
 }  // namespace tfadesk::cli

@@ -110,8 +110,10 @@ std::optional<std::int64_t> parse_count(const std::optional<std::string>& text, 
     if (!text) return std::nullopt;
     const auto v = rules::parse_count(*text);
     if (!v)
-        throw engine::Error(engine::ErrorKind::invalid_input, std::string(flag) + ": must be a whole number (decimal digits only) (got '" +
-                                                                  desk::printable(*text) + "')");
+        throw engine::Error(engine::ErrorKind::invalid_input,
+                            std::string(flag) +
+                                ": must be a whole number (decimal digits only) (got '" +
+                                desk::printable(*text) + "')");
     return v;
 }
 

@@ -11,8 +11,8 @@
 #include <iostream>
 
 #include "command.hpp"
-#include "tfadesk/engine/error.hpp"
 #include "tfadesk/desk/text.hpp"
+#include "tfadesk/engine/error.hpp"
 #include "tfadesk/ingest/output_file.hpp"
 #include "tfadesk/rules/policy.hpp"
 #include "tfadesk/storage/database.hpp"
@@ -22,8 +22,11 @@ namespace {
 
 std::string version_text() {
     return std::string("tfadesk ") + TFADESK_VERSION + " (policy version " +
-           std::to_string(tfadesk::rules::kPolicyVersion) + ", SQLite " + tfadesk::storage::sqlite_version() +
-           (tfadesk::storage::libpq_version ? ", libpq " + tfadesk::storage::libpq_version() : std::string()) + ")";
+           std::to_string(tfadesk::rules::kPolicyVersion) + ", SQLite " +
+           tfadesk::storage::sqlite_version() +
+           (tfadesk::storage::libpq_version ? ", libpq " + tfadesk::storage::libpq_version()
+                                            : std::string()) +
+           ")";
 }
 
 // The command word: the first argument that is neither a global option nor its value ("" when
@@ -40,7 +43,8 @@ std::string command_word(int argc, char** argv) {
     return "";
 }
 
-bool is_command(const std::vector<std::unique_ptr<tfadesk::cli::Command>>& commands, const std::string& word) {
+bool is_command(const std::vector<std::unique_ptr<tfadesk::cli::Command>>& commands,
+                const std::string& word) {
     for (const auto& c : commands)
         if (word == c->name()) return true;
     return false;
@@ -58,9 +62,10 @@ int run(int argc, char** argv) {
     using namespace tfadesk;
     auto commands = cli::make_commands();
 
-    CLI::App app{"tfadesk - disable WhatsApp Business 2FA on a client's behalf, with four eyes "
-                 "and a hash-chained audit log.",
-                 "tfadesk"};
+    CLI::App app{
+        "tfadesk - disable WhatsApp Business 2FA on a client's behalf, with four eyes "
+        "and a hash-chained audit log.",
+        "tfadesk"};
     app.set_version_flag("--version", version_text());
     app.require_subcommand(1);
     app.fallthrough();
@@ -68,7 +73,8 @@ int run(int argc, char** argv) {
     std::string level = "warn";
     app.add_option("--db", db, "database file (default ./tfadesk.db)")->envname("TFADESK_DB");
     std::optional<std::string> key;
-    app.add_option("--key", key, "desk key: seal what write commands commit (SPEC §8)")->envname("TFADESK_KEY");
+    app.add_option("--key", key, "desk key: seal what write commands commit (SPEC §8)")
+        ->envname("TFADESK_KEY");
     std::optional<std::string> token_file, token;
     app.add_option("--token-file", token_file,
                    "a file holding your account's API token: writes on a desk with accounts need "
@@ -82,12 +88,14 @@ int run(int argc, char** argv) {
         groups += std::string("\nFor ") + audience + ":\n";
         for (const auto& c : commands)
             if (std::string(c->audience()) == audience)
-                groups += "  " + std::string(c->name()) + std::string(18 - std::string(c->name()).size(), ' ') +
-                          c->description() + "\n";
+                groups += "  " + std::string(c->name()) +
+                          std::string(18 - std::string(c->name()).size(), ' ') + c->description() +
+                          "\n";
     }
-    app.footer(groups + "\nExit codes: 0 done, 1 unexpected error, 2 invalid input, 3 refused by the "
-                        "workflow, 4 no such ticket, 5 conflict, 6 integrity failure, 7 not permitted.\n"
-                        "Run 'tfadesk COMMAND --help' for a command's flags and an example.");
+    app.footer(groups +
+               "\nExit codes: 0 done, 1 unexpected error, 2 invalid input, 3 refused by the "
+               "workflow, 4 no such ticket, 5 conflict, 6 integrity failure, 7 not permitted.\n"
+               "Run 'tfadesk COMMAND --help' for a command's flags and an example.");
 
     // A known command sets up only its own flags: CLI11 spent more of a one-event process
     // setting up the other eighteen (1.9M of 8.7M instructions, callgrind) than the event itself.
@@ -113,7 +121,8 @@ int run(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << "tfadesk: error: " << parse_error_text(e, argc, argv, commands) << " (run 'tfadesk --help')\n";
+        std::cerr << "tfadesk: error: " << parse_error_text(e, argc, argv, commands)
+                  << " (run 'tfadesk --help')\n";
         return 2;
     }
 
@@ -129,12 +138,14 @@ int run(int argc, char** argv) {
     spdlog::set_default_logger(logger);
     spdlog::set_level(spdlog::level::from_str(level));
 
-    cli::Context ctx{db, std::cout, std::cerr, isatty(STDOUT_FILENO) != 0, isatty(STDERR_FILENO) != 0};
+    cli::Context ctx{db, std::cout, std::cerr, isatty(STDOUT_FILENO) != 0,
+                     isatty(STDERR_FILENO) != 0};
     ctx.key_path = key;
     ctx.token_file = token_file;
     for (auto& [sub, command] : subs)
         if (sub->parsed()) {
-            ctx.mode = command->read_only() ? engine::Store::Mode::read_only : engine::Store::Mode::read_write;
+            ctx.mode = command->read_only() ? engine::Store::Mode::read_only
+                                            : engine::Store::Mode::read_write;
             return command->run(ctx);
         }
     return 2;
@@ -151,13 +162,15 @@ namespace {
 
 bool needs_full(int argc, char** argv) {
     if (command_word(argc, argv) == "serve") return true;
-    auto pg = [](std::string_view v) { return tfadesk::engine::is_postgres_location(std::string(v)); };
+    auto pg = [](std::string_view v) {
+        return tfadesk::engine::is_postgres_location(std::string(v));
+    };
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
         for (std::string_view flag : {"--db", "--from", "--to"}) {
             if (a == flag && i + 1 < argc && pg(argv[i + 1])) return true;
-            if (a.size() > flag.size() && a.substr(0, flag.size()) == flag && a[flag.size()] == '=' &&
-                pg(a.substr(flag.size() + 1)))
+            if (a.size() > flag.size() && a.substr(0, flag.size()) == flag &&
+                a[flag.size()] == '=' && pg(a.substr(flag.size() + 1)))
                 return true;
         }
     }
@@ -168,7 +181,8 @@ bool needs_full(int argc, char** argv) {
 [[noreturn]] void run_full(char** argv) {
     std::error_code ec;
     const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    const std::string full = (ec ? std::filesystem::path(argv[0]).parent_path() : self.parent_path()) / "tfadesk-full";
+    const std::string full =
+        (ec ? std::filesystem::path(argv[0]).parent_path() : self.parent_path()) / "tfadesk-full";
     ::execv(full.c_str(), argv);
     std::cerr << "tfadesk: error: cannot run " << full << ": " << std::strerror(errno) << "\n";
     std::exit(1);
@@ -187,16 +201,19 @@ int main(int argc, char** argv) {
         return code;
     } catch (const tfadesk::engine::Error& e) {
         std::cout.flush();
-        std::cerr << "tfadesk: " << (e.kind() == tfadesk::engine::ErrorKind::refused ? "refused: " : "error: ")
+        std::cerr << "tfadesk: "
+                  << (e.kind() == tfadesk::engine::ErrorKind::refused ? "refused: " : "error: ")
                   << tfadesk::desk::printable(tfadesk::desk::mask_personal_data(e.what())) << "\n";
         return e.exit_code();
-    } catch (const tfadesk::ingest::PathError& e) {  // an output path refused before writing (SPEC §4)
+    } catch (
+        const tfadesk::ingest::PathError& e) {  // an output path refused before writing (SPEC §4)
         std::cout.flush();
         std::cerr << "tfadesk: error: " << e.what() << "\n";
         return 2;
     } catch (const std::exception& e) {
         std::cout.flush();
-        std::cerr << "tfadesk: error: " << tfadesk::desk::printable(tfadesk::desk::mask_personal_data(e.what())) << "\n";
+        std::cerr << "tfadesk: error: "
+                  << tfadesk::desk::printable(tfadesk::desk::mask_personal_data(e.what())) << "\n";
         return 1;
     }
 }

@@ -12,7 +12,8 @@
 
 namespace tfadesk::cli {
 
-// `show`/`replay` text: one "key: value" line per field, then what it waits for and what may come next.
+// `show`/`replay` text: one "key: value" line per field, then what it waits for and what may come
+// next.
 void print_ticket(std::ostream& out, const engine::Ticket& t);
 
 // Rows of cells: aligned columns under a header when `aligned`, else tab-separated without header.

@@ -1,7 +1,6 @@
 #include "tfadesk/desk/access.hpp"
 
 #include "tfadesk/desk/sla.hpp"
-
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/rules/agent.hpp"
@@ -13,7 +12,8 @@ using engine::ErrorKind;
 
 std::string canonical_agent(std::string_view raw, std::string_view flag) {
     auto result = rules::canonical_agent(raw);
-    if (auto* bad = std::get_if<rules::FieldError>(&result)) throw Error(ErrorKind::invalid_input, std::string(flag) + ": " + bad->reason);
+    if (auto* bad = std::get_if<rules::FieldError>(&result))
+        throw Error(ErrorKind::invalid_input, std::string(flag) + ": " + bad->reason);
     // SPEC §16: the SLA scheduler's name is nobody else's (sla.cpp writes it without asking here).
     if (std::get<std::string>(result) == kSlaAgent)
         throw Error(ErrorKind::invalid_input, std::string(flag) + ": '" + std::string(kSlaAgent) +
@@ -49,10 +49,12 @@ void authorize(engine::Store& store, const Actor& actor, std::string_view role,
         throw Error(ErrorKind::forbidden,
                     who + " has no account on this desk, so it may not " + std::string(what));
     if (!account->enabled)
-        throw Error(ErrorKind::forbidden, "the account of agent '" + agent + "' is disabled, so it may not " + std::string(what));
+        throw Error(ErrorKind::forbidden, "the account of agent '" + agent +
+                                              "' is disabled, so it may not " + std::string(what));
     if (!account->has(role))
-        throw Error(ErrorKind::forbidden,
-                    who + " may not " + std::string(what) + ": the account lacks the role '" + std::string(role) + "'");
+        throw Error(ErrorKind::forbidden, who + " may not " + std::string(what) +
+                                              ": the account lacks the role '" + std::string(role) +
+                                              "'");
     if (actor.token_id.empty())
         throw Error(
             ErrorKind::forbidden,

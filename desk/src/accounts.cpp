@@ -8,8 +8,8 @@
 #include "tfadesk/desk/access.hpp"
 #include "tfadesk/desk/clock.hpp"
 #include "tfadesk/desk/signatures.hpp"
-#include "tfadesk/desk/views.hpp"
 #include "tfadesk/desk/text.hpp"
+#include "tfadesk/desk/views.hpp"
 #include "tfadesk/engine/chain.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/rules/policy.hpp"
@@ -54,10 +54,11 @@ void refuse_self_raising(const std::string& by, const Account& a, bool self_rais
 
 void refuse_last_admin(engine::Store& store, const Account& a, const char* what) {
     if (a.enabled && a.has("admin") && !other_admin(store, a.name))
-        throw Error(ErrorKind::refused,
-                    "account '" + a.name + "' is the last enabled admin and cannot " + what +
-                        ": the desk would have nobody to manage it (grant admin to another account first)",
-                    "accounts", a.enabled ? "enabled" : "disabled");
+        throw Error(
+            ErrorKind::refused,
+            "account '" + a.name + "' is the last enabled admin and cannot " + what +
+                ": the desk would have nobody to manage it (grant admin to another account first)",
+            "accounts", a.enabled ? "enabled" : "disabled");
 }
 
 // Appends one change by `by` (who must be an admin) and returns the account after it. `extra`:
@@ -100,13 +101,15 @@ Roles parse_roles(std::string_view list) {
     std::size_t start = 0;
     while (start <= list.size()) {
         const auto comma = list.find(',', start);
-        std::string role(list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+        std::string role(list.substr(
+            start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
         while (!role.empty() && role.front() == ' ') role.erase(role.begin());
         while (!role.empty() && role.back() == ' ') role.pop_back();
         if (!engine::is_role(role)) {
             std::string all;
             for (const auto& r : engine::all_roles()) all += (all.empty() ? "" : ", ") + r;
-            throw Error(ErrorKind::invalid_input, "--role: unknown role '" + role + "' (expected " + all + ")");
+            throw Error(ErrorKind::invalid_input,
+                        "--role: unknown role '" + role + "' (expected " + all + ")");
         }
         out.insert(role);
         if (comma == std::string_view::npos) break;
@@ -119,16 +122,20 @@ std::string token_hash(std::string_view token) { return engine::sha256_hex(token
 
 IssuedToken add_account(engine::Store& store, const std::string& raw_name, const Roles& roles,
                         const Actor& raw_by, const DecisionSigner& signer) {
-    if (roles.empty()) throw Error(ErrorKind::invalid_input, "--role: an account needs at least one role");
+    if (roles.empty())
+        throw Error(ErrorKind::invalid_input, "--role: an account needs at least one role");
     for (const auto& r : roles)
-        if (!engine::is_role(r)) throw Error(ErrorKind::invalid_input, "--role: unknown role '" + r + "'");
+        if (!engine::is_role(r))
+            throw Error(ErrorKind::invalid_input, "--role: unknown role '" + r + "'");
     const std::string name = canonical_agent(raw_name, "NAME");
     const Actor by{canonical_agent(raw_by.name), raw_by.token_id};
     return engine::in_transaction(store, [&] {
-        if (store.has_accounts()) authorize(store, by, "admin", "manage accounts");
+        if (store.has_accounts())
+            authorize(store, by, "admin", "manage accounts");
         else if (!roles.count("admin"))
             throw Error(ErrorKind::refused,
-                        "the first account of a desk must hold the role 'admin' (SPEC §7): otherwise nobody could manage the desk",
+                        "the first account of a desk must hold the role 'admin' (SPEC §7): "
+                        "otherwise nobody could manage the desk",
                         "accounts", "no accounts");
         if (store.exists(engine::account_key(name)) || store.account(name))
             throw Error(ErrorKind::conflict, "account '" + name + "' already exists");
@@ -146,8 +153,9 @@ Account grant_role(engine::Store& store, const std::string& raw_name, const std:
     return admin_change(store, raw_name, raw_by, [&](const std::string& name, const Actor& by) {
         const Account a = existing(store, name);
         if (a.has(*roles.begin()))
-            throw Error(ErrorKind::refused, "account '" + name + "' already holds the role '" + *roles.begin() + "'", "accounts",
-                        a.enabled ? "enabled" : "disabled");
+            throw Error(ErrorKind::refused,
+                        "account '" + name + "' already holds the role '" + *roles.begin() + "'",
+                        "accounts", a.enabled ? "enabled" : "disabled");
         refuse_self_raising(by.name, a, true);
         return change(store, a, AccountChange::grant, name, roles, by, {}, signer);
     });
@@ -160,11 +168,13 @@ Account revoke_role(engine::Store& store, const std::string& raw_name, const std
     return admin_change(store, raw_name, raw_by, [&](const std::string& name, const Actor& by) {
         const Account a = existing(store, name);
         if (!a.has(*roles.begin()))
-            throw Error(ErrorKind::refused, "account '" + name + "' does not hold the role '" + *roles.begin() + "'", "accounts",
-                        a.enabled ? "enabled" : "disabled");
+            throw Error(ErrorKind::refused,
+                        "account '" + name + "' does not hold the role '" + *roles.begin() + "'",
+                        "accounts", a.enabled ? "enabled" : "disabled");
         if (*roles.begin() == "admin") refuse_last_admin(store, a, "lose admin");
         if (a.roles.size() == 1)
-            throw Error(ErrorKind::refused, "account '" + name + "' would hold no role; disable it instead", "accounts",
+            throw Error(ErrorKind::refused,
+                        "account '" + name + "' would hold no role; disable it instead", "accounts",
                         a.enabled ? "enabled" : "disabled");
         return change(store, a, AccountChange::revoke, name, roles, by, {}, signer);
     });
@@ -175,8 +185,9 @@ Account set_enabled(engine::Store& store, const std::string& raw_name, bool enab
     return admin_change(store, raw_name, raw_by, [&](const std::string& name, const Actor& by) {
         const Account a = existing(store, name);
         if (a.enabled == enabled)
-            throw Error(ErrorKind::refused, "account '" + name + "' is already " + (enabled ? "enabled" : "disabled"), "accounts",
-                        a.enabled ? "enabled" : "disabled");
+            throw Error(ErrorKind::refused,
+                        "account '" + name + "' is already " + (enabled ? "enabled" : "disabled"),
+                        "accounts", a.enabled ? "enabled" : "disabled");
         if (!enabled) refuse_last_admin(store, a, "be disabled");
         refuse_self_raising(by.name, a, enabled);
         return change(store, a, enabled ? AccountChange::enable : AccountChange::disable, name, {},
@@ -260,7 +271,8 @@ Account add_passkey(engine::Store& store, const webauthn::Credential& passkey, c
     return engine::in_transaction(store, [&] {
         const Account a = own_account(store, by, "register a passkey");
         if (passkey_owner(store, passkey.id_b64url))
-            throw Error(ErrorKind::conflict, "passkey " + passkey.id_b64url + " is registered on this desk already");
+            throw Error(ErrorKind::conflict,
+                        "passkey " + passkey.id_b64url + " is registered on this desk already");
         return change(store, a, AccountChange::passkey_add, a.name, {}, by, {}, signer,
                       {{"passkey",
                         {{"id", passkey.id_b64url},
@@ -277,7 +289,8 @@ Account remove_passkey(engine::Store& store, const std::string& credential_id, c
     return engine::in_transaction(store, [&] {
         const Account a = own_account(store, by, "remove a passkey");
         if (!a.passkeys.count(credential_id))
-            throw Error(ErrorKind::not_found, "account '" + a.name + "' holds no passkey " + printable(credential_id));
+            throw Error(ErrorKind::not_found,
+                        "account '" + a.name + "' holds no passkey " + printable(credential_id));
         return change(store, a, AccountChange::passkey_remove, a.name, {}, by, {}, signer,
                       {{"passkey_id", credential_id}});
     });
@@ -317,7 +330,8 @@ std::optional<Account> authenticate(engine::Store& store, std::string_view token
         return std::nullopt;
     }
     const auto stored = store.account_token_hash(a->name);
-    if (!stored || stored->size() != hash.size() || sodium_memcmp(stored->data(), hash.data(), hash.size()) != 0)
+    if (!stored || stored->size() != hash.size() ||
+        sodium_memcmp(stored->data(), hash.data(), hash.size()) != 0)
         return std::nullopt;
     return a;
 }
@@ -349,7 +363,8 @@ nlohmann::json account_history(engine::Store& store, const std::optional<std::st
     std::map<std::string, Account> state;
     for (const auto& e : entries) {
         const auto it = state.find(e.ref);
-        const Account after = engine::apply_account_entry(it == state.end() ? std::nullopt : std::optional<Account>(it->second), e);
+        const Account after = engine::apply_account_entry(
+            it == state.end() ? std::nullopt : std::optional<Account>(it->second), e);
         state[e.ref] = after;
         out.push_back(account_change_view(e, after));
     }

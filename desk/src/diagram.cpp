@@ -69,13 +69,16 @@ std::string mermaid(const Path& p) {
 }
 
 std::string dot(const std::string& ref, const Path& p) {
-    std::string out = "digraph tfadesk {\n    rankdir=LR;\n    node [shape=box, style=rounded, fontname=\"Helvetica\"];\n"
-                      "    edge [fontname=\"Helvetica\", fontsize=10];\n    start [shape=point];\n";
+    std::string out =
+        "digraph tfadesk {\n    rankdir=LR;\n    node [shape=box, style=rounded, "
+        "fontname=\"Helvetica\"];\n"
+        "    edge [fontname=\"Helvetica\", fontsize=10];\n    start [shape=point];\n";
     if (!ref.empty()) out += "    label=\"path of ticket " + dot_escape(ref) + "\";\n";
     for (const auto& [state, terminal] : engine::Machine::states()) {
         std::string attrs = terminal ? "peripheries=2" : "";
         if (p.visited.count(state))
-            attrs += std::string(attrs.empty() ? "" : ", ") + "style=\"rounded,filled\", fillcolor=\"#fde68a\", penwidth=2";
+            attrs += std::string(attrs.empty() ? "" : ", ") +
+                     "style=\"rounded,filled\", fillcolor=\"#fde68a\", penwidth=2";
         out += "    " + state + (attrs.empty() ? "" : " [" + attrs + "]") + ";\n";
     }
     out += "    start -> " + engine::Machine::states().front().first + " [label=\"open\"" +
@@ -91,10 +94,13 @@ std::string dot(const std::string& ref, const Path& p) {
 // Runs `dot -Tsvg FILE` (no shell) on the DOT written to a private temporary file and returns
 // what it prints. Only its output is a pipe, so a `dot` that dies early cannot SIGPIPE us.
 std::string run_dot(const std::string& text) {
-    const std::string fail = "--format svg needs Graphviz's 'dot' (apt-get install graphviz); or use --format dot and render it elsewhere";
+    const std::string fail =
+        "--format svg needs Graphviz's 'dot' (apt-get install graphviz); or use --format dot and "
+        "render it elsewhere";
     char path[] = "/tmp/tfadesk-diagram-XXXXXX";
     const int fd = mkostemp(path, O_CLOEXEC);
-    if (fd < 0) throw Error(ErrorKind::unexpected, "cannot create a temporary file for the diagram");
+    if (fd < 0)
+        throw Error(ErrorKind::unexpected, "cannot create a temporary file for the diagram");
     struct Remove {
         const char* p;
         ~Remove() { unlink(p); }
@@ -119,8 +125,10 @@ std::string run_dot(const std::string& text) {
         char buf[16384];
         for (;;) {
             const ssize_t n = read(out[0], buf, sizeof buf);
-            if (n > 0) svg.append(buf, static_cast<std::size_t>(n));
-            else if (n == 0 || errno != EINTR) break;
+            if (n > 0)
+                svg.append(buf, static_cast<std::size_t>(n));
+            else if (n == 0 || errno != EINTR)
+                break;
         }
     }
     close(out[0]);
@@ -128,17 +136,22 @@ std::string run_dot(const std::string& text) {
     if (rc == 0)
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
-    if (rc != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || svg.empty()) throw Error(ErrorKind::unexpected, fail);
+    if (rc != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || svg.empty())
+        throw Error(ErrorKind::unexpected, fail);
     return svg;
 }
 
 }  // namespace
 
-bool is_diagram_format(std::string_view format) { return format == "dot" || format == "mermaid" || format == "svg"; }
+bool is_diagram_format(std::string_view format) {
+    return format == "dot" || format == "mermaid" || format == "svg";
+}
 
-std::string render_diagram(std::string_view format, const std::string& ref, const std::vector<engine::LogEntry>& path) {
+std::string render_diagram(std::string_view format, const std::string& ref,
+                           const std::vector<engine::LogEntry>& path) {
     if (!is_diagram_format(format))
-        throw Error(ErrorKind::invalid_input, "format: must be dot, mermaid or svg (got '" + std::string(format) + "')");
+        throw Error(ErrorKind::invalid_input,
+                    "format: must be dot, mermaid or svg (got '" + std::string(format) + "')");
     const Path p = path_of(path);
     if (format == "mermaid") return mermaid(p);
     const std::string text = dot(ref, p);

@@ -15,17 +15,25 @@ void export_log(engine::Store& store, std::string_view format, std::ostream& out
     if (csv) out << "seq,ref,tseq,event,details,agent,at,state,policy_version,prev_hash,hash\n";
     store.for_each_entry([&](const engine::LogEntry& e) {
         if (csv) {
-            out << e.seq << ',' << ingest::csv_quote(e.ref) << ',' << e.tseq << ',' << ingest::csv_quote(e.event) << ','
-                << ingest::csv_quote(e.details) << ',' << ingest::csv_quote(e.agent) << ',' << ingest::csv_quote(e.at) << ','
-                << ingest::csv_quote(e.state) << ',' << e.policy_version << ',' << ingest::csv_quote(e.prev_hash) << ','
-                << ingest::csv_quote(e.hash) << '\n';
+            out << e.seq << ',' << ingest::csv_quote(e.ref) << ',' << e.tseq << ','
+                << ingest::csv_quote(e.event) << ',' << ingest::csv_quote(e.details) << ','
+                << ingest::csv_quote(e.agent) << ',' << ingest::csv_quote(e.at) << ','
+                << ingest::csv_quote(e.state) << ',' << e.policy_version << ','
+                << ingest::csv_quote(e.prev_hash) << ',' << ingest::csv_quote(e.hash) << '\n';
             if (seen) seen(e);
             return;
         }
-        nlohmann::json j = {{"seq", e.seq},         {"ref", e.ref},     {"tseq", e.tseq},
-                            {"event", e.event},     {"details", e.details}, {"agent", e.agent},
-                            {"at", e.at},           {"state", e.state}, {"policy_version", e.policy_version},
-                            {"prev_hash", e.prev_hash}, {"hash", e.hash}};
+        nlohmann::json j = {{"seq", e.seq},
+                            {"ref", e.ref},
+                            {"tseq", e.tseq},
+                            {"event", e.event},
+                            {"details", e.details},
+                            {"agent", e.agent},
+                            {"at", e.at},
+                            {"state", e.state},
+                            {"policy_version", e.policy_version},
+                            {"prev_hash", e.prev_hash},
+                            {"hash", e.hash}};
         out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
         if (seen) seen(e);
     });

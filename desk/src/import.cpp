@@ -18,8 +18,8 @@ std::vector<std::string> import_columns() {
     return known;
 }
 
-ImportCounts import_records(engine::Store* store, ingest::RecordReader& reader, const ImportOptions& options,
-                            const ImportHooks& hooks) {
+ImportCounts import_records(engine::Store* store, ingest::RecordReader& reader,
+                            const ImportOptions& options, const ImportHooks& hooks) {
     const std::string agent = canonical_agent(options.agent);
     std::unique_ptr<engine::Store::Transaction> tx;
     if (store) {
@@ -30,7 +30,8 @@ ImportCounts import_records(engine::Store* store, ingest::RecordReader& reader, 
     std::unordered_set<std::string> seen;  // dry run only: refs "imported" so far
     ingest::Record rec;
     // The record's own cells, looked up in place (a record has at most one cell per field).
-    const rules::FieldLookup cell = [&rec](std::string_view key) -> std::optional<std::string_view> {
+    const rules::FieldLookup cell =
+        [&rec](std::string_view key) -> std::optional<std::string_view> {
         for (const auto& [name, value] : rec.fields)
             if (name == key) return value;
         return std::nullopt;
@@ -41,8 +42,10 @@ ImportCounts import_records(engine::Store* store, ingest::RecordReader& reader, 
         std::optional<rules::Fields> fields;
         if (error.empty()) {
             auto result = rules::validate_fields(cell, now);
-            if (auto* bad = std::get_if<rules::FieldError>(&result)) error = bad->message();
-            else fields = std::move(std::get<rules::Fields>(result));
+            if (auto* bad = std::get_if<rules::FieldError>(&result))
+                error = bad->message();
+            else
+                fields = std::move(std::get<rules::Fields>(result));
         }
         if (!error.empty()) {
             ++n.rejected;
@@ -60,8 +63,8 @@ ImportCounts import_records(engine::Store* store, ingest::RecordReader& reader, 
     n.kept = !(options.strict && n.rejected > 0);
     if (tx && n.kept) tx->commit();
     if (!n.kept) n.imported = 0;
-    spdlog::info("import by {}: imported {}, duplicates {}, rejected {}{}", agent, n.imported, n.duplicates, n.rejected,
-                 options.dry_run ? " (dry run)" : "");
+    spdlog::info("import by {}: imported {}, duplicates {}, rejected {}{}", agent, n.imported,
+                 n.duplicates, n.rejected, options.dry_run ? " (dry run)" : "");
     return n;
 }
 

@@ -201,8 +201,9 @@ std::optional<VerifierKey> try_parse_verifier_key(std::string_view text, std::st
     };
     text = strip_one_newline(text);
     if (text.substr(0, kSecretPrefix.size()) == kSecretPrefix)
-        return fail("this is a SECRET key (PRIVATE+KEY+...), not a verifier key: give the line "
-                    "'tfadesk key generate' printed, and keep the secret key to the desk");
+        return fail(
+            "this is a SECRET key (PRIVATE+KEY+...), not a verifier key: give the line "
+            "'tfadesk key generate' printed, and keep the secret key to the desk");
     const auto fields = plus_fields(text);
     if (fields.size() != 3) return fail("expected NAME+KEYID+BASE64 (three fields)");
     if (!is_valid_key_name(fields[0])) return fail("bad NAME (1-64 of A-Z a-z 0-9 . _ - /)");
@@ -332,8 +333,9 @@ SigningKey::~SigningKey() { sodium_memzero(secret_key_.data(), secret_key_.size(
 
 std::array<unsigned char, 64> SigningKey::sign(std::string_view message) const {
     std::array<unsigned char, 64> sig{};
-    crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(message.data()),
-                         message.size(), secret_key_.data());
+    crypto_sign_detached(sig.data(), nullptr,
+                         reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                         secret_key_.data());
     return sig;
 }
 
@@ -353,8 +355,8 @@ std::string SigningKey::secret_text() const {
 bool is_valid_key_name(std::string_view name) {
     if (name.empty() || name.size() > 64) return false;
     for (const char c : name) {
-        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                        c == '.' || c == '_' || c == '-' || c == '/';
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '/';
         if (!ok) return false;
     }
     return true;
@@ -364,7 +366,8 @@ std::uint32_t compute_key_id(std::string_view name, const PublicKey& public_key)
     require_sodium();
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(name.data()), name.size());
+    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(name.data()),
+                              name.size());
     const unsigned char sep[2] = {'\n', kAlgEd25519};
     crypto_hash_sha256_update(&st, sep, sizeof sep);
     crypto_hash_sha256_update(&st, public_key.data(), public_key.size());
@@ -446,15 +449,19 @@ void write_key_file(const std::string& path, const SigningKey& key) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 && (errno == EEXIST || errno == ELOOP))
         invalid("key file " + shown(path) +
-                " already exists (or is a symbolic link); refusing to overwrite it - choose a new path");
+                " already exists (or is a symbolic link); refusing to overwrite it - choose a new "
+                "path");
     if (fd < 0) invalid("cannot create key file " + shown(path) + ": " + std::strerror(errno));
     std::string text = key.secret_text();
     int error = ::fchmod(fd, 0600) == 0 ? 0 : errno;  // exactly 0600, whatever the umask
     for (std::size_t done = 0; error == 0 && done < text.size();) {
         const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n > 0) done += static_cast<std::size_t>(n);
-        else if (n == 0) error = EIO;
-        else if (errno != EINTR) error = errno;
+        if (n > 0)
+            done += static_cast<std::size_t>(n);
+        else if (n == 0)
+            error = EIO;
+        else if (errno != EINTR)
+            error = errno;
     }
     wipe(text);
     if (error == 0 && ::fsync(fd) != 0) error = errno;
@@ -470,9 +477,10 @@ void write_key_file(const std::string& path, const SigningKey& key) {
 SigningKey load_key(const std::string& path) {
     SmallFile file = read_small_file(path, "key file");
     if ((file.mode & 077) != 0)
-        spdlog::warn("key file {} may be read or written by group or others (mode {:04o}); "
-                     "run 'chmod 600' on it",
-                     shown(path), static_cast<unsigned>(file.mode & 07777));
+        spdlog::warn(
+            "key file {} may be read or written by group or others (mode {:04o}); "
+            "run 'chmod 600' on it",
+            shown(path), static_cast<unsigned>(file.mode & 07777));
     try {
         SigningKey key = parse_signing_key(file.text, "key file " + shown(path));
         wipe(file.text);
@@ -517,10 +525,13 @@ SignedNote parse_note(std::string_view note) {
         const std::size_t space = line.find(' ');
         const std::string_view name = line.substr(0, space);
         if (space == std::string_view::npos || !is_note_name(name))
-            invalid(bad + "a signature line must be '— NAME BASE64' with a NAME free of spaces and '+'");
+            invalid(bad +
+                    "a signature line must be '— NAME BASE64' with a NAME free of spaces and '+'");
         const auto raw = unbase64(line.substr(space + 1));
-        if (!raw || raw->size() < 5) invalid(bad + "a signature is not canonical base64 of a key id and bytes");
-        out.signatures.push_back({std::string(name), get_be32(raw->data()), Bytes(raw->begin() + 4, raw->end())});
+        if (!raw || raw->size() < 5)
+            invalid(bad + "a signature is not canonical base64 of a key id and bytes");
+        out.signatures.push_back(
+            {std::string(name), get_be32(raw->data()), Bytes(raw->begin() + 4, raw->end())});
     }
     return out;
 }
@@ -542,7 +553,8 @@ bool verify_note(const VerifierKey& key, const SignedNote& note) {
 
 // ---- checkpoints -------------------------------------------------------------------------------
 
-std::string sign_checkpoint(const SigningKey& key, std::int64_t seq, std::string_view head_hash_hex) {
+std::string sign_checkpoint(const SigningKey& key, std::int64_t seq,
+                            std::string_view head_hash_hex) {
     if (seq < 0) invalid("a checkpoint's seq cannot be negative (" + std::to_string(seq) + ")");
     std::array<unsigned char, 32> hash{};
     bool ok = head_hash_hex.size() == 64;

@@ -1,7 +1,6 @@
 // Replies to the requester (SPEC §11): loading and checking a desk's templates, and rendering a
 // ticket's reply with fmt named arguments. The built-in English texts are in reply_texts.cpp.
 #include "tfadesk/desk/reply.hpp"
-#include "tfadesk/desk/tickets.hpp"
 
 #include <fmt/args.h>
 #include <fmt/format.h>
@@ -14,6 +13,7 @@
 #include <iterator>
 
 #include "reply_texts.hpp"
+#include "tfadesk/desk/tickets.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/rules/fields.hpp"
 #include "tfadesk/rules/policy.hpp"
@@ -27,29 +27,46 @@ using engine::ErrorKind;
 // ---- The lists of names: placeholders, snippets, states ----------------------------------------
 
 const std::vector<Placeholder>& placeholders() {
-    //                                  name,             meaning,                                                                          subject, partner, list
+    //                                  name,             meaning, subject, partner, list
     static const std::vector<Placeholder> v = {
         {"ref", "the ticket's ref, as the requester's helpdesk knows it", true, true, false},
         {"state", "the ticket's state name (SPEC §3), e.g. identity_check", true, true, false},
-        {"submitted_at", "when the request was submitted, ISO 8601 UTC (2026-11-20T09:15:00Z)", true, true, false},
+        {"submitted_at", "when the request was submitted, ISO 8601 UTC (2026-11-20T09:15:00Z)",
+         true, true, false},
         {"client_id", "the client's account id as given on the ticket", true, false, false},
-        {"phone_masked", "the phone number with all but its last 4 digits hidden: **** 6789", true, false, false},
-        {"questions", "the questions still unanswered (role, portfolio access), one '- ' line each, from question.* snippets; questions.none when none", false, false, true},
-        {"missing_checks", "the proof still needed for each identity check not yet passed, one '- ' line each, from proof.* snippets; proofs.none when none", false, false, true},
-        {"failed_check", "the identity check recorded as failed, in words, from a check.* snippet; check.unknown when the log names none", false, false, true},
+        {"phone_masked", "the phone number with all but its last 4 digits hidden: **** 6789", true,
+         false, false},
+        {"questions",
+         "the questions still unanswered (role, portfolio access), one '- ' line each, from "
+         "question.* snippets; questions.none when none",
+         false, false, true},
+        {"missing_checks",
+         "the proof still needed for each identity check not yet passed, one '- ' line each, from "
+         "proof.* snippets; proofs.none when none",
+         false, false, true},
+        {"failed_check",
+         "the identity check recorded as failed, in words, from a check.* snippet; check.unknown "
+         "when the log names none",
+         false, false, true},
     };
     return v;
 }
 
 const std::vector<Snippet>& snippets() {
     static const std::vector<Snippet> v = {
-        {"question.role", "questions", "asked while requester_role is unknown: client, portfolio admin or partner?"},
-        {"question.access", "questions", "asked while portfolio_access is unknown: can they still open the portfolio?"},
+        {"question.role", "questions",
+         "asked while requester_role is unknown: client, portfolio admin or partner?"},
+        {"question.access", "questions",
+         "asked while portfolio_access is unknown: can they still open the portfolio?"},
         {"questions.none", "questions", "the whole of {questions} when nothing is unknown"},
-        {"proof.client_of_record", "missing_checks", "the proof asked for while client_of_record has not passed"},
-        {"proof.number_ownership", "missing_checks", "the proof asked for while number_ownership has not passed"},
-        {"proof.lost_access", "missing_checks", "the proof asked for while lost_access has not passed"},
-        {"proofs.none", "missing_checks", "the whole of {missing_checks} when every check has passed"},
+        {"proof.client_of_record", "missing_checks",
+         "the proof asked for while client_of_record has not passed"},
+        {"proof.number_ownership", "missing_checks",
+         "the proof asked for while number_ownership has not passed"},
+        {"proof.lost_access", "missing_checks",
+         "the proof asked for while lost_access has not passed"},
+        {"proofs.none", "missing_checks",
+         "the whole of {missing_checks} when every check has passed"},
         {"check.client_of_record", "failed_check", "{failed_check} when client_of_record failed"},
         {"check.number_ownership", "failed_check", "{failed_check} when number_ownership failed"},
         {"check.lost_access", "failed_check", "{failed_check} when lost_access failed"},
@@ -60,9 +77,9 @@ const std::vector<Snippet>& snippets() {
 
 const std::vector<std::string>& reply_states() {
     static const std::vector<std::string> v = {
-        "received",          "awaiting_requester", "identity_check", "self_service_advised",
-        "partner_rejected",  "identity_rejected",  "approved",       "disable_submitted",
-        "completed",         "cancelled",          "expired"};
+        "received",         "awaiting_requester", "identity_check", "self_service_advised",
+        "partner_rejected", "identity_rejected",  "approved",       "disable_submitted",
+        "completed",        "cancelled",          "expired"};
     return v;
 }
 
@@ -103,9 +120,9 @@ bool is_lang(std::string_view lang) {
         return false;
     if (dash == std::string_view::npos) return true;
     const auto sub = lang.substr(dash + 1);
-    return sub.size() >= 2 && sub.size() <= 8 &&
-           std::all_of(sub.begin(), sub.end(),
-                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+    return sub.size() >= 2 && sub.size() <= 8 && std::all_of(sub.begin(), sub.end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) != 0;
+           });
 }
 
 std::string mask_phone_last4(std::string_view phone) {
@@ -129,8 +146,11 @@ ReplyFacts facts_from_log(const std::vector<engine::LogEntry>& entries) {
 }
 
 nlohmann::json to_json(const Reply& r) {
-    return nlohmann::json{{"ref", r.ref},         {"state", r.state}, {"lang", r.lang},
-                          {"subject", r.subject}, {"body", r.body}};
+    return nlohmann::json{{"ref", r.ref},
+                          {"state", r.state},
+                          {"lang", r.lang},
+                          {"subject", r.subject},
+                          {"body", r.body}};
 }
 
 // ---- Formatting -------------------------------------------------------------------------------
@@ -204,7 +224,8 @@ Reply Templates::render(const engine::Ticket& t, const std::string& lang_asked,
         return format(s->body, values);
     };
     std::vector<std::string> questions, proofs;
-    if (t.fields.requester_role == rules::Role::unknown) questions.push_back(snippet("question.role"));
+    if (t.fields.requester_role == rules::Role::unknown)
+        questions.push_back(snippet("question.role"));
     if (t.fields.portfolio_access == rules::Access::unknown)
         questions.push_back(snippet("question.access"));
     for (auto check : rules::kChecks)
@@ -274,7 +295,8 @@ std::size_t line_of(std::string_view text, std::size_t at) {
 // Is the use of `u` allowed in this text? `on_subject`: it stands on the subject line.
 void check_use(const std::string& where, const std::string& name, const Use& u, bool on_subject) {
     const std::string field = "{" + u.name + "}";
-    if (u.name.empty() || std::all_of(u.name.begin(), u.name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    if (u.name.empty() ||
+        std::all_of(u.name.begin(), u.name.end(), [](char c) { return c >= '0' && c <= '9'; }))
         bad(where, "positional placeholder " + field + ": use a name (" +
                        joined(placeholders(), [](const Placeholder& p) { return p.name; }) + ")");
     const Placeholder* p = find_placeholder(u.name);
@@ -362,10 +384,10 @@ std::pair<std::string, std::string> name_and_lang(const fs::path& file) {
     std::string name = stem.substr(0, dot), lang = stem.substr(dot + 1);
     if (!is_lang(lang)) bad(where, "'" + lang + "' is not a language code (e.g. en, de, pt-BR)");
     if (!is_state(name) && !is_snippet(name))
-        bad(where, "unknown state or snippet '" + name + "' (states: " +
-                       joined(reply_states(), [](const std::string& s) { return s; }) +
-                       "; snippets: " + joined(snippets(), [](const Snippet& s) { return s.name; }) +
-                       ")");
+        bad(where,
+            "unknown state or snippet '" + name +
+                "' (states: " + joined(reply_states(), [](const std::string& s) { return s; }) +
+                "; snippets: " + joined(snippets(), [](const Snippet& s) { return s.name; }) + ")");
     return {name, lang};
 }
 
@@ -418,7 +440,8 @@ Templates Templates::load(const std::optional<std::string>& dir) {
     return t;
 }
 
-Reply reply_for(engine::Store& store, const std::string& ref, const std::string& lang, const Templates& templates) {
+Reply reply_for(engine::Store& store, const std::string& ref, const std::string& lang,
+                const Templates& templates) {
     const auto t = get_ticket(store, ref);
     return templates.render(t, lang, facts_from_log(store.entries(ref)));
 }

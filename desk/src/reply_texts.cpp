@@ -125,10 +125,11 @@ std::map<std::string, TemplateText, std::less<>> make() {
         "that the request comes from the number's owner.\n\n"
         "If you believe this is a mistake, you can send us a new request with the proof for this "
         "check.");
-    m["check.client_of_record"] = snippet("client of record (that you are our client for this number)");
+    m["check.client_of_record"] =
+        snippet("client of record (that you are our client for this number)");
     m["check.number_ownership"] = snippet("number ownership (that you own the phone number)");
-    m["check.lost_access"] = snippet(
-        "lost access (that you have lost access to the Meta business portfolio)");
+    m["check.lost_access"] =
+        snippet("lost access (that you have lost access to the Meta business portfolio)");
     m["check.unknown"] = snippet("one of our identity checks");
 
     // ---- approved, disable_submitted: being carried out (R4: an agent does it, not the API) ----

@@ -107,9 +107,11 @@ GivenSignature parse_given_assertion(const nlohmann::json& credential, std::stri
         webauthn::base64url_decode(v, f + "." + name);  // well-formed, or invalid_input
         return v;
     };
-    if (!credential.is_object() || !credential.contains("response") || !credential["response"].is_object())
-        throw Error(ErrorKind::invalid_input,
-                    f + ": must be a passkey assertion, PublicKeyCredential.toJSON() with its response");
+    if (!credential.is_object() || !credential.contains("response") ||
+        !credential["response"].is_object())
+        throw Error(
+            ErrorKind::invalid_input,
+            f + ": must be a passkey assertion, PublicKeyCredential.toJSON() with its response");
     const auto& r = credential["response"];
     GivenSignature g;
     g.passkey = member(credential, "id", "id");
@@ -130,14 +132,15 @@ namespace {
 
 // A passkey's assertion over `text` (its challenge is SHA-256 of the text), by a passkey `owner`
 // held then; the sign count is not judged here (the log keeps no counter per passkey).
-std::optional<std::string> passkey_problem(const engine::RecordedSignature& sig, std::string_view text,
-                                           const engine::Account& owner, const std::string& who) {
+std::optional<std::string> passkey_problem(const engine::RecordedSignature& sig,
+                                           std::string_view text, const engine::Account& owner,
+                                           const std::string& who) {
     const auto it = owner.passkeys.find(sig.passkey);
     if (it == owner.passkeys.end())
-        return "it is signed by passkey " + printable(sig.passkey) + ", which was not a passkey registered to " +
-               who + " then";
-    const webauthn::Credential registered{sig.passkey, it->second.alg, it->second.public_key, it->second.origin,
-                                          it->second.rp_id, 0};
+        return "it is signed by passkey " + printable(sig.passkey) +
+               ", which was not a passkey registered to " + who + " then";
+    const webauthn::Credential registered{
+        sig.passkey, it->second.alg, it->second.public_key, it->second.origin, it->second.rp_id, 0};
     try {
         webauthn::check_recorded_assertion(
             webauthn::base64url_decode(sig.authenticator_data, "authenticator_data"),
@@ -157,7 +160,8 @@ std::optional<std::string> signature_problem(const engine::RecordedSignature& si
                                              std::string_view owner_name) {
     const std::string who = "'" + printable(owner_name) + "'";
     if (!owner)
-        return "it is signed by " + (sig.by_passkey() ? "passkey " + printable(sig.passkey) : "key " + sig.key) +
+        return "it is signed by " +
+               (sig.by_passkey() ? "passkey " + printable(sig.passkey) : "key " + sig.key) +
                ", but " + who + " had no account then";
     if (sig.by_passkey()) return passkey_problem(sig, text, *owner, who);
     const auto it = owner->keys.find(sig.key);
@@ -196,10 +200,11 @@ void sign_and_check(engine::Store& store, engine::LogEntry& e, const DecisionSig
                                 "', not after agent '" + e.agent + "'; nothing was written");
             d[std::string(engine::kSignatureKey)] = signature_json(*signer.key, text);
         } else if (signer.given && !signer.given->passkey.empty()) {
-            d[std::string(engine::kSignatureKey)] = {{"passkey", signer.given->passkey},
-                                                     {"authenticator_data", signer.given->authenticator_data},
-                                                     {"client_data_json", signer.given->client_data_json},
-                                                     {"sig", signer.given->sig}};
+            d[std::string(engine::kSignatureKey)] = {
+                {"passkey", signer.given->passkey},
+                {"authenticator_data", signer.given->authenticator_data},
+                {"client_data_json", signer.given->client_data_json},
+                {"sig", signer.given->sig}};
         } else if (signer.given) {
             d[std::string(engine::kSignatureKey)] = {{"key", signer.given->key},
                                                      {"sig", signer.given->sig}};

@@ -15,7 +15,8 @@ std::string mask_personal_data(std::string_view message) { return rules::mask_pi
 std::string_view trim_space(std::string_view s) { return rules::trim_blank(s); }
 bool is_blank(std::string_view s) { return rules::is_blank(s); }
 
-std::optional<std::string> blank_to_nullopt(const std::optional<std::string>& value, std::string_view flag, bool multiline) {
+std::optional<std::string> blank_to_nullopt(const std::optional<std::string>& value,
+                                            std::string_view flag, bool multiline) {
     if (!value || rules::is_blank(*value)) return std::nullopt;
     if (auto bad = rules::check_text(*value, multiline))
         throw engine::Error(engine::ErrorKind::invalid_input, std::string(flag) + ": " + *bad);

@@ -20,25 +20,30 @@ using engine::ErrorKind;
 namespace {
 
 template <class T>
-std::optional<T> parse_flag(const std::optional<std::string>& text, const char* flag, const char* expected,
-                            std::optional<T> (*parse)(std::string_view)) {
+std::optional<T> parse_flag(const std::optional<std::string>& text, const char* flag,
+                            const char* expected, std::optional<T> (*parse)(std::string_view)) {
     if (!text) return std::nullopt;
     auto v = parse(*text);
-    if (!v) throw Error(ErrorKind::invalid_input, std::string(flag) + ": must be " + expected + " (got '" + printable(*text) + "')");
+    if (!v)
+        throw Error(ErrorKind::invalid_input, std::string(flag) + ": must be " + expected +
+                                                  " (got '" + printable(*text) + "')");
     return v;
 }
 
-// SPEC §4: a flag the event does not use is invalid input, so nothing is stored that was not applied.
+// SPEC §4: a flag the event does not use is invalid input, so nothing is stored that was not
+// applied.
 void refuse_unused_flags(engine::EventKind kind, const EventRequest& r) {
     using engine::EventKind;
     auto unused = [&](bool given, const char* flag, const char* only) {
         if (given)
-            throw Error(ErrorKind::invalid_input, std::string(flag) + ": not used by " + std::string(engine::to_string(kind)) +
+            throw Error(ErrorKind::invalid_input, std::string(flag) + ": not used by " +
+                                                      std::string(engine::to_string(kind)) +
                                                       " (only by " + only + ")");
     };
     const bool checks = kind == EventKind::check_passed || kind == EventKind::check_failed;
     if (!checks) unused(r.check.has_value(), "--check", "check-passed and check-failed");
-    if (kind != EventKind::submit_disable) unused(r.reference.has_value(), "--reference", "submit-disable");
+    if (kind != EventKind::submit_disable)
+        unused(r.reference.has_value(), "--reference", "submit-disable");
     if (kind != EventKind::approve && !r.ack_related.empty())
         throw Error(ErrorKind::invalid_input, "--ack-related: not used by " +
                                                   std::string(engine::to_string(kind)) +
@@ -54,8 +59,10 @@ engine::Command command_of(const EventRequest& r, std::string agent) {
     const auto kind = engine::parse_event(r.event);
     if (!kind) {
         std::string names;
-        for (auto k : engine::all_events()) names += (names.empty() ? "" : ", ") + std::string(engine::to_string(k));
-        throw Error(ErrorKind::invalid_input, "unknown event '" + printable(r.event) + "' (expected one of: " + names + ")");
+        for (auto k : engine::all_events())
+            names += (names.empty() ? "" : ", ") + std::string(engine::to_string(k));
+        throw Error(ErrorKind::invalid_input,
+                    "unknown event '" + printable(r.event) + "' (expected one of: " + names + ")");
     }
     refuse_unused_flags(*kind, r);
     engine::Command c;
@@ -65,7 +72,8 @@ engine::Command command_of(const EventRequest& r, std::string agent) {
     c.note = blank_to_nullopt(r.note, "--note", true);
     c.reference = blank_to_nullopt(r.reference, "--reference", false);
     c.requester_email = r.requester_email;
-    c.role = parse_flag(r.role, "--role", "client, portfolio_admin, partner or unknown", &rules::parse_role);
+    c.role = parse_flag(r.role, "--role", "client, portfolio_admin, partner or unknown",
+                        &rules::parse_role);
     c.access = parse_flag(r.access, "--access", "yes, no or unknown", &rules::parse_access);
     if (r.check) c.check = blank_to_nullopt(r.check, "--check", false);
     for (const auto& ref : r.ack_related) {
@@ -87,7 +95,8 @@ namespace {
 
 rules::Fields valid_fields(const rules::RawFields& raw) {
     auto result = rules::validate_fields(raw, now_utc());
-    if (auto* bad = std::get_if<rules::FieldError>(&result)) throw Error(ErrorKind::invalid_input, printable(bad->message()));
+    if (auto* bad = std::get_if<rules::FieldError>(&result))
+        throw Error(ErrorKind::invalid_input, printable(bad->message()));
     return std::get<rules::Fields>(std::move(result));
 }
 
@@ -139,7 +148,8 @@ engine::Ticket open_ticket_in(engine::Store& store, const rules::RawFields& raw,
     return open_valid(store, valid_fields(raw), agent, triage);
 }
 
-engine::Ticket apply_event_in(engine::Store& store, const std::string& ref, const EventRequest& request) {
+engine::Ticket apply_event_in(engine::Store& store, const std::string& ref,
+                              const EventRequest& request) {
     engine::Command c = command_of(request, canonical_agent(request.agent));
     const bool approve = c.kind == engine::EventKind::approve;
     authorize(store, Actor{c.agent, c.by_token}, approve ? "approver" : "agent",
@@ -152,16 +162,20 @@ engine::Ticket apply_event_in(engine::Store& store, const std::string& ref, cons
         });
     if (!result.outcome.accepted) {
         spdlog::info("{} {} refused: {}", ref, request.event, result.outcome.refusal->rule);
-        throw Error(ErrorKind::refused, "ticket '" + ref + "': " + result.outcome.message(request.event),
+        throw Error(ErrorKind::refused,
+                    "ticket '" + ref + "': " + result.outcome.message(request.event),
                     result.outcome.refusal->rule, result.ticket.state);
     }
     spdlog::info("{} {} by {} -> {}", ref, request.event, c.agent, result.outcome.state);
     return result.ticket;
 }
 
-void validate_event(const EventRequest& request) { command_of(request, canonical_agent(request.agent)); }
+void validate_event(const EventRequest& request) {
+    command_of(request, canonical_agent(request.agent));
+}
 
-engine::Ticket apply_event(engine::Store& store, const std::string& ref, const EventRequest& request) {
+engine::Ticket apply_event(engine::Store& store, const std::string& ref,
+                           const EventRequest& request) {
     validate_event(request);  // input errors first (exit 2), before the store is touched
     return engine::in_transaction(store, [&] { return apply_event_in(store, ref, request); });
 }
@@ -188,20 +202,25 @@ SweepResult sweep(engine::Store& store, const Actor& raw_agent,
         out.waiting = waiting.size();
         for (const auto& ref : waiting)
             if (engine::apply_event(store, ref, c).outcome.accepted) out.expired.push_back(ref);
-        spdlog::info("sweep by {}: expired {} of {} waiting", c.agent, out.expired.size(), waiting.size());
+        spdlog::info("sweep by {}: expired {} of {} waiting", c.agent, out.expired.size(),
+                     waiting.size());
         return out;
     });
 }
 
-engine::Ticket replay_ticket(engine::Store& store, const std::string& ref, const std::optional<std::string>& as_of) {
+engine::Ticket replay_ticket(engine::Store& store, const std::string& ref,
+                             const std::optional<std::string>& as_of) {
     if (as_of && !rules::parse_utc(*as_of))
-        throw Error(ErrorKind::invalid_input, "--as-of: must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z");
-    const auto entries = engine::is_account_key(ref) ? std::vector<engine::LogEntry>{} : store.entries(ref);
-    if (entries.empty()) throw Error(ErrorKind::not_found, "no such ticket: '" + printable(ref) + "'");
+        throw Error(ErrorKind::invalid_input,
+                    "--as-of: must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z");
+    const auto entries =
+        engine::is_account_key(ref) ? std::vector<engine::LogEntry>{} : store.entries(ref);
+    if (entries.empty())
+        throw Error(ErrorKind::not_found, "no such ticket: '" + printable(ref) + "'");
     const auto opened = rules::parse_utc(entries.front().at);
     if (as_of && opened && *rules::parse_utc(*as_of) < *opened)
-        throw Error(ErrorKind::not_found, "ticket '" + ref + "' did not exist yet at " + *as_of + " (opened " +
-                                              entries.front().at + ")");
+        throw Error(ErrorKind::not_found, "ticket '" + ref + "' did not exist yet at " + *as_of +
+                                              " (opened " + entries.front().at + ")");
     return engine::replay(entries, as_of).ticket();
 }
 

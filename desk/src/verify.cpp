@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "tfadesk/desk/seal.hpp"
-#include "tfadesk/desk/sla.hpp"
 #include "tfadesk/desk/signatures.hpp"
+#include "tfadesk/desk/sla.hpp"
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/decision.hpp"
@@ -30,24 +30,34 @@ using engine::LogEntry;
 namespace {
 
 std::string entry_name(const LogEntry& e) {
-    return (engine::is_account_key(e.ref) ? "account " + printable(e.ref.substr(engine::kAccountPrefix.size()))
-                                          : "ticket " + printable(e.ref)) +
-           " entry seq " + std::to_string(e.seq) + " (#" + std::to_string(e.tseq) + " " + printable(e.event) + ")";
+    return (engine::is_account_key(e.ref)
+                ? "account " + printable(e.ref.substr(engine::kAccountPrefix.size()))
+                : "ticket " + printable(e.ref)) +
+           " entry seq " + std::to_string(e.seq) + " (#" + std::to_string(e.tseq) + " " +
+           printable(e.event) + ")";
 }
 
 // What differs in one entry's place in the chain and time, or "" when it links and hashes right.
 std::string chain_problem(const LogEntry& e, const std::optional<engine::PrevEntry>& prev) {
     std::string out;
-    auto add = [&](const std::string& line) { out += (out.empty() ? "" : "\n") + entry_name(e) + ": " + line; };
-    if (e.seq == 1 && e.prev_hash != engine::kGenesisHash) add("the first entry's prev_hash is not the genesis hash");
-    else if (e.seq > 1 && !prev) add("the entry before it (seq " + std::to_string(e.seq - 1) + ") is missing");
-    else if (e.seq > 1 && prev->hash != e.prev_hash) add("prev_hash does not match the hash of entry seq " + std::to_string(e.seq - 1));
+    auto add = [&](const std::string& line) {
+        out += (out.empty() ? "" : "\n") + entry_name(e) + ": " + line;
+    };
+    if (e.seq == 1 && e.prev_hash != engine::kGenesisHash)
+        add("the first entry's prev_hash is not the genesis hash");
+    else if (e.seq > 1 && !prev)
+        add("the entry before it (seq " + std::to_string(e.seq - 1) + ") is missing");
+    else if (e.seq > 1 && prev->hash != e.prev_hash)
+        add("prev_hash does not match the hash of entry seq " + std::to_string(e.seq - 1));
     if (engine::entry_hash(e) != e.hash) add("hash does not match its content");
     const auto at = rules::parse_utc(e.at);
-    if (!at || rules::format_utc_ms(*at) != e.at) add("its time '" + printable(e.at) + "' is not a UTC time like 2026-11-20T09:15:00.000Z");
+    if (!at || rules::format_utc_ms(*at) != e.at)
+        add("its time '" + printable(e.at) + "' is not a UTC time like 2026-11-20T09:15:00.000Z");
     else if (prev && e.seq > 1) {
         const auto before = rules::parse_utc(prev->at);
-        if (before && *at < *before) add("its time " + e.at + " is before the time of entry seq " + std::to_string(e.seq - 1) + " (" + prev->at + ")");
+        if (before && *at < *before)
+            add("its time " + e.at + " is before the time of entry seq " +
+                std::to_string(e.seq - 1) + " (" + prev->at + ")");
     }
     return out;
 }
@@ -139,12 +149,14 @@ private:
 
 class Verifier {
 public:
-    Verifier(engine::Store& store, const VerifyOptions& options, const std::function<void(const std::string&)>& on_problem)
+    Verifier(engine::Store& store, const VerifyOptions& options,
+             const std::function<void(const std::string&)>& on_problem)
         : store_(store), options_(options), on_problem_(on_problem) {}
 
     VerifyReport run() {
         const auto& ref = options_.ref;
-        if (ref && (engine::is_account_key(*ref) || !store_.exists(*ref)) && store_.entries(*ref).empty())
+        if (ref && (engine::is_account_key(*ref) || !store_.exists(*ref)) &&
+            store_.entries(*ref).empty())
             throw Error(ErrorKind::not_found, "no such ticket: '" + printable(*ref) + "'");
         ChainChecker chain;
         next_row_ = store_.ticket_cursor();
@@ -169,37 +181,44 @@ public:
                     stored = std::move(row_);
                     row_ = next_row_();
                 }
-                if (!ref || key == *ref) judge_ticket(group, stored);
+                if (!ref || key == *ref)
+                    judge_ticket(group, stored);
                 else
                     note_rejected(
                         group);  // R9 of the judged ticket needs the partner rejections of all
             }
-            for (std::size_t i = 0; i < group.size(); ++i) chain.add(std::move(group[i]), std::move(prevs[i]));
+            for (std::size_t i = 0; i < group.size(); ++i)
+                chain.add(std::move(group[i]), std::move(prevs[i]));
             group.clear();
             prevs.clear();
         };
-        store_.for_each_entry_by_ticket([&](LogEntry&& e, const std::optional<engine::PrevEntry>& prev) {
-            ++report_.entries;
-            // Policy versions only go up along the log (an older build cannot write a newer desk).
-            if (e.policy_version >= 2)
-                first_v2_seq_ = first_v2_seq_ ? std::min(first_v2_seq_, e.seq) : e.seq;
-            else
-                last_v1_seq_ = std::max(last_v1_seq_, e.seq);
-            if (!group.empty() && group.front().ref != e.ref) judge();
-            // Swapped with a hashed entry, not moved: the store reads the next row into its
-            // buffers; the previous-entry is copied into a hashed one's likewise.
-            auto used = chain.spare();
-            group.emplace_back();
-            prevs.emplace_back();
-            if (used) {
-                group.back() = std::move(used->first);
-                prevs.back() = std::move(used->second);
-            }
-            std::swap(group.back(), e);
-            if (!prev) prevs.back().reset();
-            else if (prevs.back()) *prevs.back() = *prev;
-            else prevs.back() = prev;
-        });
+        store_.for_each_entry_by_ticket(
+            [&](LogEntry&& e, const std::optional<engine::PrevEntry>& prev) {
+                ++report_.entries;
+                // Policy versions only go up along the log (an older build cannot write a newer
+                // desk).
+                if (e.policy_version >= 2)
+                    first_v2_seq_ = first_v2_seq_ ? std::min(first_v2_seq_, e.seq) : e.seq;
+                else
+                    last_v1_seq_ = std::max(last_v1_seq_, e.seq);
+                if (!group.empty() && group.front().ref != e.ref) judge();
+                // Swapped with a hashed entry, not moved: the store reads the next row into its
+                // buffers; the previous-entry is copied into a hashed one's likewise.
+                auto used = chain.spare();
+                group.emplace_back();
+                prevs.emplace_back();
+                if (used) {
+                    group.back() = std::move(used->first);
+                    prevs.back() = std::move(used->second);
+                }
+                std::swap(group.back(), e);
+                if (!prev)
+                    prevs.back().reset();
+                else if (prevs.back())
+                    *prevs.back() = *prev;
+                else
+                    prevs.back() = prev;
+            });
         judge();
         rows_before("");
         judge_partner_memory();
@@ -216,7 +235,8 @@ public:
         report_.head = store_.head();
         const auto& head = report_.head;
         if (head.seq != report_.entries)
-            report("the log holds " + std::to_string(report_.entries) + " entries but its last seq is " + std::to_string(head.seq));
+            report("the log holds " + std::to_string(report_.entries) +
+                   " entries but its last seq is " + std::to_string(head.seq));
         for (const auto& expected : options_.expect_heads) {
             const std::string noted = std::to_string(expected.seq) + ":" + expected.hash;
             check_kept(expected.seq, expected.hash, "expected head " + noted);
@@ -227,7 +247,9 @@ public:
             if (!kept.note.empty()) {
                 const auto key = keys ? keys->key_at(kept.seq) : std::nullopt;
                 if (!key || !verify_checkpoint(*key, kept.note)) {
-                    report(kept.what + ": not signed by the verifier key or a key the desk rotated to after it");
+                    report(
+                        kept.what +
+                        ": not signed by the verifier key or a key the desk rotated to after it");
                     continue;
                 }
             }
@@ -246,8 +268,8 @@ private:
     void check_kept(std::int64_t seq, const std::string& hash, const std::string& what) {
         const auto noted = store_.entry_at(seq);
         if (!noted)
-            report(what + ": the log has no entry " + std::to_string(seq) + " any more (cut back to " +
-                   std::to_string(report_.head.seq) + ")");
+            report(what + ": the log has no entry " + std::to_string(seq) +
+                   " any more (cut back to " + std::to_string(report_.head.seq) + ")");
         else if (noted->hash != hash)
             report(what + ": entry " + std::to_string(seq) + " now has hash " + noted->hash);
     }
@@ -257,41 +279,48 @@ private:
     void check_seals(const KeyChain& keys) {
         std::int64_t covered = 0;
         std::set<std::int64_t> sealed_rotations;
-        store_.for_each_seal([&](const engine::Seal& seal, const std::optional<std::string>& log_hash) {
-            const std::string name = "seal at seq " + std::to_string(seal.seq);
-            const auto key = keys.key_at(seal.seq);
-            if (!key) return;
-            if (auto bad = seal_problem(*key, seal)) {
-                report(name + ": " + *bad);
-                return;
-            }
-            if (!log_hash) {
-                report(name + ": the log has no entry " + std::to_string(seal.seq));
-                return;
-            }
-            if (*log_hash != seal.hash) {
-                report(name + ": it signs hash " + seal.hash + " but the log's entry " + std::to_string(seal.seq) + " has " + *log_hash);
-                return;
-            }
-            covered = std::max(covered, seal.seq);
-            sealed_rotations.insert(seal.seq);
-        });
+        store_.for_each_seal(
+            [&](const engine::Seal& seal, const std::optional<std::string>& log_hash) {
+                const std::string name = "seal at seq " + std::to_string(seal.seq);
+                const auto key = keys.key_at(seal.seq);
+                if (!key) return;
+                if (auto bad = seal_problem(*key, seal)) {
+                    report(name + ": " + *bad);
+                    return;
+                }
+                if (!log_hash) {
+                    report(name + ": the log has no entry " + std::to_string(seal.seq));
+                    return;
+                }
+                if (*log_hash != seal.hash) {
+                    report(name + ": it signs hash " + seal.hash + " but the log's entry " +
+                           std::to_string(seal.seq) + " has " + *log_hash);
+                    return;
+                }
+                covered = std::max(covered, seal.seq);
+                sealed_rotations.insert(seal.seq);
+            });
         for (std::size_t i = keys.from_rotation; i < keys.rotations.size(); ++i) {
             const auto& r = keys.rotations[i];
             if (!sealed_rotations.count(r.seq))
-                report("key rotation at seq " + std::to_string(r.seq) + ": not sealed by the key in force (" +
-                       verifier_key(*keys.key_at(r.seq)) + ")");
+                report("key rotation at seq " + std::to_string(r.seq) +
+                       ": not sealed by the key in force (" + verifier_key(*keys.key_at(r.seq)) +
+                       ")");
         }
         if (covered < report_.head.seq)
-            report("entry seq " + std::to_string(covered + 1) + (covered + 1 < report_.head.seq ? " to " + std::to_string(report_.head.seq) : "") +
-                   ": not covered by any valid seal (the last valid seal is at seq " + std::to_string(covered) + ")");
+            report(
+                "entry seq " + std::to_string(covered + 1) +
+                (covered + 1 < report_.head.seq ? " to " + std::to_string(report_.head.seq) : "") +
+                ": not covered by any valid seal (the last valid seal is at seq " +
+                std::to_string(covered) + ")");
     }
 
     // Ticket rows before `key` in byte order have no entries at all.
     void rows_before(const std::string& key) {
         for (; row_ && (key.empty() || row_->fields.ref < key); row_ = next_row_())
             if (!options_.ref || row_->fields.ref == *options_.ref)
-                report("ticket " + printable(row_->fields.ref) + ": the ticket row has no log entries");
+                report("ticket " + printable(row_->fields.ref) +
+                       ": the ticket row has no log entries");
     }
 
     // --- who acted (SPEC §12): every entry's agent against the accounts as the log had them ----
@@ -435,8 +464,9 @@ private:
         return since;
     }
 
-    // A key or passkey added or removed: written by the account itself (any role, enabled, its token), so
-    // a key is registered only by its own account. True when `e` is one (it has been judged).
+    // A key or passkey added or removed: written by the account itself (any role, enabled, its
+    // token), so a key is registered only by its own account. True when `e` is one (it has been
+    // judged).
     bool judge_own_key_change(const LogEntry& e, const std::string& account) {
         if (!engine::is_own_key_change(e.event)) return false;
         if (e.agent != account)
@@ -548,7 +578,8 @@ private:
             if (e.tseq != ++tseq) problem("expected #" + std::to_string(tseq));
             auto r = parse_rotation(e);
             if (!r) {
-                problem("not a key rotation naming the retired and the new verifier key (from, to)");
+                problem(
+                    "not a key rotation naming the retired and the new verifier key (from, to)");
                 continue;
             }
             judge_actor(e, {"admin"});
@@ -556,11 +587,14 @@ private:
                 problem("it retires " + verifier_key(r->from) + " but the key in force was " +
                         verifier_key(rotations_.back().to));
             for (const auto& before : rotations_)
-                if (verifier_key(before.from) == verifier_key(r->to) || verifier_key(before.to) == verifier_key(r->to))
-                    problem("it puts back a key the desk used before (" + verifier_key(r->to) + ")");
+                if (verifier_key(before.from) == verifier_key(r->to) ||
+                    verifier_key(before.to) == verifier_key(r->to))
+                    problem("it puts back a key the desk used before (" + verifier_key(r->to) +
+                            ")");
             if (verifier_key(r->from) == verifier_key(r->to)) problem("it rotates a key to itself");
-            report_.rotations.push_back("seq " + std::to_string(e.seq) + " by " + printable(e.agent) + " (" + e.at +
-                                        "): " + verifier_key(r->from) + " -> " + verifier_key(r->to));
+            report_.rotations.push_back(
+                "seq " + std::to_string(e.seq) + " by " + printable(e.agent) + " (" + e.at +
+                "): " + verifier_key(r->from) + " -> " + verifier_key(r->to));
             rotations_.push_back(std::move(*r));
         }
     }
@@ -639,15 +673,16 @@ private:
     bool known_policy(const std::vector<LogEntry>& entries) {
         for (const auto& e : entries)
             if (!rules::knows_policy_version(e.policy_version)) {
-                report(entry_name(e) + ": accepted under policy version " + std::to_string(e.policy_version) +
-                       ", which this build (policy version " + std::to_string(rules::kPolicyVersion) +
-                       ") does not know; it is not judged");
+                report(entry_name(e) + ": accepted under policy version " +
+                       std::to_string(e.policy_version) + ", which this build (policy version " +
+                       std::to_string(rules::kPolicyVersion) + ") does not know; it is not judged");
                 return false;
             }
         return true;
     }
 
-    void judge_ticket(const std::vector<LogEntry>& entries, const std::optional<engine::Ticket>& stored) {
+    void judge_ticket(const std::vector<LogEntry>& entries,
+                      const std::optional<engine::Ticket>& stored) {
         ++report_.tickets;
         const std::string ref = printable(entries.front().ref);
         if (!known_policy(entries)) return;
@@ -658,11 +693,13 @@ private:
             note_partner_memory(entries, m.ticket());
             if (!stored) {
                 report("ticket " + ref + ": the log has " + std::to_string(entries.size()) +
-                       " entries but there is no ticket row (last entry seq " + std::to_string(entries.back().seq) + ")");
+                       " entries but there is no ticket row (last entry seq " +
+                       std::to_string(entries.back().seq) + ")");
                 return;
             }
             for (const auto& field : engine::differences(m.ticket(), *stored))
-                report("ticket " + ref + ": the ticket row's " + field + " disagrees with its log (last entry seq " +
+                report("ticket " + ref + ": the ticket row's " + field +
+                       " disagrees with its log (last entry seq " +
                        std::to_string(entries.back().seq) + ")");
         } catch (const Error& e) {
             report(e.what());
@@ -679,12 +716,15 @@ private:
             judge_account_actors(entries, a);
             judge_signatures(entries);
             if (stored == accounts_.end()) {
-                report("account " + printable(name) + ": the log has " + std::to_string(entries.size()) +
-                       " changes but there is no account row (last entry seq " + std::to_string(entries.back().seq) + ")");
+                report("account " + printable(name) + ": the log has " +
+                       std::to_string(entries.size()) +
+                       " changes but there is no account row (last entry seq " +
+                       std::to_string(entries.back().seq) + ")");
                 return;
             }
             for (const auto& field : engine::differences(a, stored->second))
-                report("account " + printable(name) + ": the account row's " + field + " disagrees with its log (last entry seq " +
+                report("account " + printable(name) + ": the account row's " + field +
+                       " disagrees with its log (last entry seq " +
                        std::to_string(entries.back().seq) + ")");
         } catch (const Error& e) {
             report(e.what());
@@ -701,7 +741,7 @@ private:
     std::map<std::string, engine::Account, std::less<>> accounts_;
     std::int64_t first_account_seq_ = 0;  // 0: the desk has no accounts
     std::int64_t first_v2_seq_ = 0, last_v1_seq_ = 0;
-    std::vector<KeyRotation> rotations_;  // well-formed ones, in seq order
+    std::vector<KeyRotation> rotations_;                   // well-formed ones, in seq order
     std::vector<std::pair<std::int64_t, bool>> switches_;  // SPEC §13: (seq, on), in log order
     std::map<std::string, std::vector<std::pair<std::int64_t, engine::Account>>, std::less<>>
         timeline_;
@@ -718,12 +758,14 @@ private:
 
 ExpectedHead parse_expected_head(const std::string& text) {
     auto result = rules::parse_expect_head(text);
-    if (auto* bad = std::get_if<rules::FieldError>(&result)) throw Error(ErrorKind::invalid_input, "--expect-head: " + bad->reason);
+    if (auto* bad = std::get_if<rules::FieldError>(&result))
+        throw Error(ErrorKind::invalid_input, "--expect-head: " + bad->reason);
     const auto& head = std::get<rules::LogHead>(result);
     return ExpectedHead{head.seq, head.hash};
 }
 
-VerifyReport verify(engine::Store& store, const VerifyOptions& options, const std::function<void(const std::string&)>& on_problem) {
+VerifyReport verify(engine::Store& store, const VerifyOptions& options,
+                    const std::function<void(const std::string&)>& on_problem) {
     return Verifier(store, options, on_problem).run();
 }
 

@@ -13,15 +13,19 @@ using nlohmann::json;
 std::string waiting_for(const engine::Ticket& t) {
     const std::string& s = t.state;
     if (s == "received") return "triage";
-    if (s == "awaiting_requester") return "the requester's answer (role or portfolio access unknown)";
+    if (s == "awaiting_requester")
+        return "the requester's answer (role or portfolio access unknown)";
     if (s == "identity_check") {
         std::string missing;
         for (auto check : rules::kChecks)
-            if (t.checks.count(check) == 0) missing += (missing.empty() ? "" : ", ") + std::string(check);
-        if (!missing.empty()) return missing + " check" + (missing.find(',') == std::string::npos ? "" : "s");
+            if (t.checks.count(check) == 0)
+                missing += (missing.empty() ? "" : ", ") + std::string(check);
+        if (!missing.empty())
+            return missing + " check" + (missing.find(',') == std::string::npos ? "" : "s");
         return "approval by an agent who recorded none of the checks";
     }
-    if (s == "approved") return "the disable to be submitted in WhatsApp Manager (with its reference)";
+    if (s == "approved")
+        return "the disable to be submitted in WhatsApp Manager (with its reference)";
     if (s == "disable_submitted") return "confirmation that 2FA was disabled";
     return "nothing: the ticket is closed";
 }
@@ -51,8 +55,8 @@ json history_view(const engine::LogEntry& e) {
     } catch (const json::exception&) {
         details = e.details;  // an edited entry: show what is there; verify names it
     }
-    return json{{"seq", e.tseq},     {"global_seq", e.seq}, {"at", e.at},      {"agent", e.agent},
-                {"event", e.event},  {"details", details},  {"state", e.state}};
+    return json{{"seq", e.tseq},    {"global_seq", e.seq}, {"at", e.at},      {"agent", e.agent},
+                {"event", e.event}, {"details", details},  {"state", e.state}};
 }
 
 json account_view(const engine::Account& a) {
@@ -93,7 +97,8 @@ json stats_view(engine::Store& store, const std::optional<std::string>& since) {
     }
     json oldest = json::object();
     for (const auto& [state, who] : s.oldest)
-        if (!engine::Machine::events_from(state).empty()) oldest[state] = {{"ref", who.first}, {"updated_at", who.second}};
+        if (!engine::Machine::events_from(state).empty())
+            oldest[state] = {{"ref", who.first}, {"updated_at", who.second}};
     json j = {{"tickets", total},     {"open", total - closed}, {"per_state", per_state},
               {"outcomes", outcomes}, {"completed", d.size()},  {"oldest_waiting", oldest}};
     j["median_open_to_completed_ms"] = median ? json(*median) : json(nullptr);

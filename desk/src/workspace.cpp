@@ -196,8 +196,7 @@ std::vector<std::string> allowed_events(engine::Store& store, const engine::Tick
         if (event == "expire") {
             const auto active = rules::parse_utc(t.active_at);
             const auto at = rules::parse_utc(now);
-            if (!active || !at || rules::sla_elapsed_ms(*active, *at, sla_ms))
-                continue;
+            if (!active || !at || rules::sla_elapsed_ms(*active, *at, sla_ms)) continue;
         }
         out.push_back(event);
     }

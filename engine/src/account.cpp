@@ -10,15 +10,15 @@ namespace tfadesk::engine {
 
 namespace {
 
-constexpr std::string_view kChanges[] = {"add",     "grant",      "revoke",
-                                         "disable", "enable",     "token",
-                                         "key-add", "key-remove", "require-signatures",
+constexpr std::string_view kChanges[] = {"add",         "grant",         "revoke",
+                                         "disable",     "enable",        "token",
+                                         "key-add",     "key-remove",    "require-signatures",
                                          "passkey-add", "passkey-remove"};
 constexpr std::string_view kEventPrefix = "account-";
 
 std::string where(const LogEntry& e) {
-    return "account '" + e.ref.substr(kAccountPrefix.size()) + "' entry seq " + std::to_string(e.seq) + " (#" +
-           std::to_string(e.tseq) + ", " + e.event + ")";
+    return "account '" + e.ref.substr(kAccountPrefix.size()) + "' entry seq " +
+           std::to_string(e.seq) + " (#" + std::to_string(e.tseq) + ", " + e.event + ")";
 }
 
 }  // namespace
@@ -37,12 +37,13 @@ bool is_via(std::string_view via) {
 }
 
 bool is_own_key_change(std::string_view event) {
-    return event == "account-key-add" || event == "account-key-remove" || event == "account-passkey-add" ||
-           event == "account-passkey-remove";
+    return event == "account-key-add" || event == "account-key-remove" ||
+           event == "account-passkey-add" || event == "account-passkey-remove";
 }
 
 bool registers_first_key(const LogEntry& e, const Account* before) {
-    return (e.event == "account-key-add" || e.event == "account-passkey-add") && (!before || !before->holds_keys());
+    return (e.event == "account-key-add" || e.event == "account-passkey-add") &&
+           (!before || !before->holds_keys());
 }
 
 bool is_key_id(std::string_view id) {
@@ -72,7 +73,8 @@ std::string recorded_by_token(const LogEntry& e) {
 }
 
 const std::vector<std::string>& all_roles() {
-    static const std::vector<std::string> roles = {"admin", "agent", "approver", "auditor", "operator"};
+    static const std::vector<std::string> roles = {"admin", "agent", "approver", "auditor",
+                                                   "operator"};
     return roles;
 }
 
@@ -93,8 +95,8 @@ std::optional<AccountChange> parse_account_change(std::string_view event) {
 }
 
 bool operator==(const Account& a, const Account& b) {
-    return a.name == b.name && a.roles == b.roles && a.enabled == b.enabled && a.created_at == b.created_at &&
-           a.updated_at == b.updated_at && a.version == b.version;
+    return a.name == b.name && a.roles == b.roles && a.enabled == b.enabled &&
+           a.created_at == b.created_at && a.updated_at == b.updated_at && a.version == b.version;
 }
 
 LogEntry account_entry(const std::optional<Account>& before, AccountChange change,
@@ -106,8 +108,10 @@ LogEntry account_entry(const std::optional<Account>& before, AccountChange chang
     e.tseq = before ? before->version + 1 : 1;
     e.event = std::string(kEventPrefix) + std::string(to_string(change));
     nlohmann::json details = nlohmann::json::object();
-    if (change == AccountChange::add) details["roles"] = nlohmann::json(std::vector<std::string>(roles.begin(), roles.end()));
-    if (change == AccountChange::grant || change == AccountChange::revoke) details["role"] = *roles.begin();
+    if (change == AccountChange::add)
+        details["roles"] = nlohmann::json(std::vector<std::string>(roles.begin(), roles.end()));
+    if (change == AccountChange::grant || change == AccountChange::revoke)
+        details["role"] = *roles.begin();
     if (!issued.empty()) details[std::string(kTokenIdKey)] = issued;
     if (!by_token.empty()) details[std::string(kByTokenKey)] = by_token;
     e.details = details.dump();
@@ -126,9 +130,11 @@ Account apply_account_entry(const std::optional<Account>& before, const LogEntry
     if (!change) throw Error(ErrorKind::integrity, where(e) + ": not an account change");
     if ((*change == AccountChange::add) != !before)
         throw Error(ErrorKind::integrity,
-                    where(e) + (before ? ": the account was added before" : ": the account's log does not start with add"));
+                    where(e) + (before ? ": the account was added before"
+                                       : ": the account's log does not start with add"));
     if (e.tseq != (before ? before->version + 1 : 1))
-        throw Error(ErrorKind::integrity, where(e) + ": expected #" + std::to_string(before ? before->version + 1 : 1));
+        throw Error(ErrorKind::integrity,
+                    where(e) + ": expected #" + std::to_string(before ? before->version + 1 : 1));
     nlohmann::json details;
     try {
         details = nlohmann::json::parse(e.details);
@@ -137,7 +143,8 @@ Account apply_account_entry(const std::optional<Account>& before, const LogEntry
     }
     Account a = before.value_or(Account{});
     auto role_of = [&](const nlohmann::json& v) {
-        if (!v.is_string() || !is_role(v.get<std::string>())) throw Error(ErrorKind::integrity, where(e) + ": not a role: " + v.dump());
+        if (!v.is_string() || !is_role(v.get<std::string>()))
+            throw Error(ErrorKind::integrity, where(e) + ": not a role: " + v.dump());
         return v.get<std::string>();
     };
     if (!details.is_object())
@@ -167,8 +174,8 @@ Account apply_account_entry(const std::optional<Account>& before, const LogEntry
     const std::size_t keys = details.size();
     switch (*change) {
         case AccountChange::add:
-            if (!details.is_object() || keys != 1 || !details.contains("roles") || !details["roles"].is_array() ||
-                details["roles"].empty())
+            if (!details.is_object() || keys != 1 || !details.contains("roles") ||
+                !details["roles"].is_array() || details["roles"].empty())
                 throw Error(ErrorKind::integrity, where(e) + ": an add must carry its roles");
             a.name = e.ref.substr(kAccountPrefix.size());
             for (const auto& r : details["roles"]) a.roles.insert(role_of(r));
@@ -181,9 +188,14 @@ Account apply_account_entry(const std::optional<Account>& before, const LogEntry
             const std::string role = role_of(details["role"]);
             const bool held = a.has(role);
             if (held == (*change == AccountChange::grant))
-                throw Error(ErrorKind::integrity, where(e) + (held ? ": the account already holds " : ": the account does not hold ") + role);
-            if (held) a.roles.erase(role);
-            else a.roles.insert(role);
+                throw Error(ErrorKind::integrity, where(e) +
+                                                      (held ? ": the account already holds "
+                                                            : ": the account does not hold ") +
+                                                      role);
+            if (held)
+                a.roles.erase(role);
+            else
+                a.roles.insert(role);
             break;
         }
         // --- SPEC §13: personal keys and the desk's require-signatures switch
@@ -222,17 +234,20 @@ Account apply_account_entry(const std::optional<Account>& before, const LogEntry
         case AccountChange::passkey_add: {
             const auto it = details.find("passkey");
             const auto str = [&](const char* k) {
-                return it != details.end() && it->is_object() && it->contains(k) && (*it)[k].is_string() &&
-                       !(*it)[k].get<std::string>().empty();
+                return it != details.end() && it->is_object() && it->contains(k) &&
+                       (*it)[k].is_string() && !(*it)[k].get<std::string>().empty();
             };
             if (keys != 1 || !str("id") || !str("public_key") || !str("origin") || !str("rp_id") ||
                 !(*it)["alg"].is_number_integer() || it->size() != 5)
-                throw Error(ErrorKind::integrity,
-                            where(e) + ": a passkey-add must carry its passkey {id, alg, public_key, origin, rp_id}");
+                throw Error(ErrorKind::integrity, where(e) +
+                                                      ": a passkey-add must carry its passkey {id, "
+                                                      "alg, public_key, origin, rp_id}");
             const std::string id = (*it)["id"].get<std::string>();
             if (a.passkeys.count(id))
-                throw Error(ErrorKind::integrity, where(e) + ": the account holds passkey " + id + " already");
-            a.passkeys.emplace(id, Account::Passkey{(*it)["alg"].get<int>(), (*it)["public_key"].get<std::string>(),
+                throw Error(ErrorKind::integrity,
+                            where(e) + ": the account holds passkey " + id + " already");
+            a.passkeys.emplace(id, Account::Passkey{(*it)["alg"].get<int>(),
+                                                    (*it)["public_key"].get<std::string>(),
                                                     (*it)["origin"].get<std::string>(),
                                                     (*it)["rp_id"].get<std::string>()});
             break;
@@ -240,7 +255,8 @@ Account apply_account_entry(const std::optional<Account>& before, const LogEntry
         case AccountChange::passkey_remove: {
             const auto it = details.find("passkey_id");
             if (keys != 1 || it == details.end() || !it->is_string())
-                throw Error(ErrorKind::integrity, where(e) + ": a passkey-remove must carry its passkey_id");
+                throw Error(ErrorKind::integrity,
+                            where(e) + ": a passkey-remove must carry its passkey_id");
             if (!a.passkeys.erase(it->get<std::string>()))
                 throw Error(ErrorKind::integrity,
                             where(e) + ": the account holds no passkey " + it->get<std::string>());
@@ -256,13 +272,15 @@ Account apply_account_entry(const std::optional<Account>& before, const LogEntry
         case AccountChange::disable:
         case AccountChange::enable:
         case AccountChange::token:
-            if (!details.is_object() || keys != 0) throw Error(ErrorKind::integrity, where(e) + ": unexpected details");
+            if (!details.is_object() || keys != 0)
+                throw Error(ErrorKind::integrity, where(e) + ": unexpected details");
             if (*change == AccountChange::disable) a.enabled = false;
             if (*change == AccountChange::enable) a.enabled = true;
             break;
     }
     if (e.state != (a.enabled ? "enabled" : "disabled"))
-        throw Error(ErrorKind::integrity, where(e) + ": stored state '" + e.state + "' but the changes give '" +
+        throw Error(ErrorKind::integrity, where(e) + ": stored state '" + e.state +
+                                              "' but the changes give '" +
                                               (a.enabled ? "enabled" : "disabled") + "'");
     a.updated_at = e.at;
     a.version = e.tseq;

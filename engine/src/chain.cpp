@@ -73,7 +73,8 @@ std::string entry_hash(const LogEntry& e) {
     append_canonical(content, e);
     sha256_ctx ctx;
     sha256_init(&ctx);
-    sha256_update(&ctx, e.prev_hash.size(), reinterpret_cast<const std::uint8_t*>(e.prev_hash.data()));
+    sha256_update(&ctx, e.prev_hash.size(),
+                  reinterpret_cast<const std::uint8_t*>(e.prev_hash.data()));
     sha256_update(&ctx, content.size(), reinterpret_cast<const std::uint8_t*>(content.data()));
     unsigned char digest[SHA256_DIGEST_SIZE];
     sha256_digest(&ctx, SHA256_DIGEST_SIZE, digest);
@@ -81,14 +82,19 @@ std::string entry_hash(const LogEntry& e) {
 }
 
 void check_follows(std::int64_t head_seq, const std::string& head_hash, const LogEntry& e) {
-    const std::string name = "entry seq " + std::to_string(e.seq) + " (" + e.ref + " #" + std::to_string(e.tseq) + ")";
+    const std::string name =
+        "entry seq " + std::to_string(e.seq) + " (" + e.ref + " #" + std::to_string(e.tseq) + ")";
     if (e.seq != head_seq + 1)
-        throw Error(ErrorKind::integrity, name + ": expected seq " + std::to_string(head_seq + 1) + " after seq " +
-                                              std::to_string(head_seq) + " (a gap or a reordering)");
+        throw Error(ErrorKind::integrity, name + ": expected seq " + std::to_string(head_seq + 1) +
+                                              " after seq " + std::to_string(head_seq) +
+                                              " (a gap or a reordering)");
     if (e.prev_hash != head_hash)
-        throw Error(ErrorKind::integrity, name + ": prev_hash does not match the hash of " +
-                                              (head_seq == 0 ? std::string("the genesis") : "entry seq " + std::to_string(head_seq)));
-    if (entry_hash(e) != e.hash) throw Error(ErrorKind::integrity, name + ": hash does not match its content");
+        throw Error(ErrorKind::integrity,
+                    name + ": prev_hash does not match the hash of " +
+                        (head_seq == 0 ? std::string("the genesis")
+                                       : "entry seq " + std::to_string(head_seq)));
+    if (entry_hash(e) != e.hash)
+        throw Error(ErrorKind::integrity, name + ": hash does not match its content");
 }
 
 }  // namespace tfadesk::engine

@@ -62,27 +62,32 @@ void validate(const Command& c, rules::Origin origin) {
         invalid("--agent: an agent name is required (or set TFADESK_AGENT)");
     if (auto bad = rules::check_utf8(c.agent)) invalid("--agent " + *bad);
     if (c.kind == EventKind::check_passed || c.kind == EventKind::check_failed) {
-        if (!c.check) invalid("--check: " + event + " needs --check client_of_record|number_ownership|lost_access");
+        if (!c.check)
+            invalid("--check: " + event +
+                    " needs --check client_of_record|number_ownership|lost_access");
         if (!rules::is_check_name(*c.check))
             invalid("--check: unknown check '" + *c.check +
                     "' (expected client_of_record, number_ownership or lost_access)");
     }
-    const bool needs_note = c.kind == EventKind::check_failed || c.kind == EventKind::disable_failed ||
-                            c.kind == EventKind::cancel;
+    const bool needs_note = c.kind == EventKind::check_failed ||
+                            c.kind == EventKind::disable_failed || c.kind == EventKind::cancel;
     if (needs_note && !has_text(c.note)) invalid("--note: " + event + " needs a --note saying why");
     if (c.note)
         if (auto bad = rules::check_note(*c.note, origin)) invalid("--note: " + *bad);
     if (c.reference)
         if (auto bad = rules::check_utf8(*c.reference)) invalid("--reference " + *bad);
     if (c.requester_email)
-        if (auto bad = rules::check_email(*c.requester_email)) invalid("--requester-email: " + *bad);
+        if (auto bad = rules::check_email(*c.requester_email))
+            invalid("--requester-email: " + *bad);
     if (c.kind == EventKind::update && !c.role && !c.access && !c.requester_email && !c.note)
         invalid("update: give at least one of --role, --access, --requester-email, --note");
     if (c.now && !rules::parse_utc(*c.now)) invalid("--now: must be an ISO 8601 UTC time");
     if (c.sla_hours && (*c.sla_hours <= 0 || *c.sla_hours > rules::kMaxSlaHours))
-        invalid("--sla-hours: must be a whole number of hours from 1 to " + std::to_string(rules::kMaxSlaHours));
+        invalid("--sla-hours: must be a whole number of hours from 1 to " +
+                std::to_string(rules::kMaxSlaHours));
     if (c.sla_ms && (c.sla_hours || *c.sla_ms <= 0 || *c.sla_ms > rules::kMaxSlaHours * 3600000))
-        invalid("--sla-hours: must be above 0 and at most " + std::to_string(rules::kMaxSlaHours) + " hours");
+        invalid("--sla-hours: must be above 0 and at most " + std::to_string(rules::kMaxSlaHours) +
+                " hours");
 }
 
 json details_of(const Command& c) {
@@ -131,13 +136,19 @@ Command command_from_entry(std::string_view event, const FlatObject& d, const st
             c.sla_ms = m.integer;
             continue;
         }
-        if (m.kind != FlatMember::Kind::text) throw fail("detail '" + std::string(key) + "' is not text");
+        if (m.kind != FlatMember::Kind::text)
+            throw fail("detail '" + std::string(key) + "' is not text");
         const std::string& v = m.text;
-        if (key == "check") c.check = v;
-        else if (key == "note") c.note = v;
-        else if (key == "reference") c.reference = v;
-        else if (key == "requester_email") c.requester_email = v;
-        else if (key == "now") c.now = v;
+        if (key == "check")
+            c.check = v;
+        else if (key == "note")
+            c.note = v;
+        else if (key == "reference")
+            c.reference = v;
+        else if (key == "requester_email")
+            c.requester_email = v;
+        else if (key == "now")
+            c.now = v;
         else if (key == "by_token") {
             if (v.size() != 16 || v.find_first_not_of("0123456789abcdef") != std::string::npos)
                 throw fail("by_token is not a token id");
@@ -181,9 +192,11 @@ Command command_from_entry(std::string_view event, const FlatObject& d, const st
 
 Command command_from_entry(std::string_view event, const json& d, const std::string& agent,
                            const std::string& at) {
-    if (!parse_event(event)) return command_from_entry(event, FlatObject{}, agent, at);  // names the event
+    if (!parse_event(event))
+        return command_from_entry(event, FlatObject{}, agent, at);  // names the event
     if (!d.is_object())
-        throw Error(ErrorKind::integrity, "entry '" + std::string(event) + "': details are not an object");
+        throw Error(ErrorKind::integrity,
+                    "entry '" + std::string(event) + "': details are not an object");
     return command_from_entry(event, flat_members(d), agent, at);
 }
 

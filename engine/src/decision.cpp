@@ -66,7 +66,8 @@ std::optional<RecordedSignature> recorded_signature(const LogEntry& e, std::stri
                             "\"client_data_json\", \"sig\"}");
         return s;
     }
-    if (it->is_object()) s = {text("key"), text("sig"), counter ? text("agent") : std::string(), {}, {}, {}};
+    if (it->is_object())
+        s = {text("key"), text("sig"), counter ? text("agent") : std::string(), {}, {}, {}};
     if (!it->is_object() || it->size() != (counter ? 3u : 2u) || !is_key_id(s.key) ||
         s.sig.empty() || (counter && s.agent.empty()))
         throw Error(ErrorKind::integrity, "entry seq " + std::to_string(e.seq) + ": its " +

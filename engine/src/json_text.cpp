@@ -10,8 +10,8 @@ namespace tfadesk::engine {
 namespace {
 
 // JSON's two-character escapes, both ways: the character, and the letter after the backslash.
-constexpr std::pair<char, char> kEscapes[] = {{'"', '"'}, {'\\', '\\'}, {'\b', 'b'}, {'\f', 'f'},
-                                              {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'}};
+constexpr std::pair<char, char> kEscapes[] = {{'"', '"'},  {'\\', '\\'}, {'\b', 'b'}, {'\f', 'f'},
+                                              {'\n', 'n'}, {'\r', 'r'},  {'\t', 't'}};
 
 char escape_letter(char c) {
     for (const auto& [plain, letter] : kEscapes)
@@ -119,7 +119,8 @@ bool read_integer(std::string_view json, std::size_t& pos, std::int64_t& out) {
     }
     const std::size_t digits = pos - start;
     if (digits == 0 || (json[start] == '0' && (digits > 1 || negative))) return false;
-    if (pos < json.size() && (json[pos] == '.' || json[pos] == 'e' || json[pos] == 'E')) return false;
+    if (pos < json.size() && (json[pos] == '.' || json[pos] == 'e' || json[pos] == 'E'))
+        return false;
     out = negative ? -value : value;
     return true;
 }
@@ -130,12 +131,15 @@ std::optional<FlatObject> parse_flat_object(std::string_view json) {
     if (json.size() < 2 || json.front() != '{') return std::nullopt;
     FlatObject out;
     std::size_t pos = 1;
-    if (json[pos] == '}') return pos + 1 == json.size() ? std::optional<FlatObject>(std::move(out)) : std::nullopt;
+    if (json[pos] == '}')
+        return pos + 1 == json.size() ? std::optional<FlatObject>(std::move(out)) : std::nullopt;
     out.reserve(12);  // an open entry's details: up to 11 fields
     for (;;) {
         FlatMember m;
-        if (pos >= json.size() || json[pos] != '"' || !read_key(json, pos, m.key)) return std::nullopt;
-        if (!out.empty() && !(out.back().key < m.key)) return std::nullopt;  // not in byte order, or twice
+        if (pos >= json.size() || json[pos] != '"' || !read_key(json, pos, m.key))
+            return std::nullopt;
+        if (!out.empty() && !(out.back().key < m.key))
+            return std::nullopt;  // not in byte order, or twice
         if (pos >= json.size() || json[pos++] != ':' || pos >= json.size()) return std::nullopt;
         if (json[pos] == '"') {
             m.kind = FlatMember::Kind::text;
@@ -146,7 +150,9 @@ std::optional<FlatObject> parse_flat_object(std::string_view json) {
         }
         out.push_back(std::move(m));
         if (pos >= json.size()) return std::nullopt;
-        if (json[pos] == '}') return pos + 1 == json.size() ? std::optional<FlatObject>(std::move(out)) : std::nullopt;
+        if (json[pos] == '}')
+            return pos + 1 == json.size() ? std::optional<FlatObject>(std::move(out))
+                                          : std::nullopt;
         if (json[pos++] != ',') return std::nullopt;
     }
 }

@@ -22,8 +22,10 @@ using msm::front::none;
 using msm::front::Row;
 
 // ---- States: PascalCase nouns; `name` is what the log and the ticket row store. ----
-#define TFADESK_STATE(Type, text) \
-    struct Type : msm::front::state<> { static constexpr const char* name = text; }
+#define TFADESK_STATE(Type, text)                 \
+    struct Type : msm::front::state<> {           \
+        static constexpr const char* name = text; \
+    }
 TFADESK_STATE(Received, "received");
 TFADESK_STATE(AwaitingRequester, "awaiting_requester");
 TFADESK_STATE(IdentityCheck, "identity_check");
@@ -38,10 +40,10 @@ TFADESK_STATE(Expired, "expired");
 #undef TFADESK_STATE
 
 // ---- Events: snake_case verbs carrying the command they came from. ----
-#define TFADESK_EVENT(Type, kind_)                                   \
-    struct Type {                                                    \
-        static constexpr EventKind kind = EventKind::kind_;          \
-        const Command& cmd;                                          \
+#define TFADESK_EVENT(Type, kind_)                          \
+    struct Type {                                           \
+        static constexpr EventKind kind = EventKind::kind_; \
+        const Command& cmd;                                 \
     }
 TFADESK_EVENT(triage, triage);
 TFADESK_EVENT(update, update);
@@ -107,7 +109,8 @@ struct allows_role_change {
     static constexpr const char* name = "allows_role_change";
     template <class Evt, class Fsm, class S, class T>
     bool operator()(const Evt& e, Fsm& fsm, S&, T&) const {
-        return allow(fsm, rules::role_change_allowed(fsm.ticket_->fields.requester_role, e.cmd.role));
+        return allow(fsm,
+                     rules::role_change_allowed(fsm.ticket_->fields.requester_role, e.cmd.role));
     }
 };
 
@@ -132,7 +135,8 @@ struct is_past_sla {
         // would expire every waiting ticket at once).
         if (*now > *at) now = at;
         if (e.cmd.sla_ms) return allow(fsm, rules::sla_elapsed_ms(*last, *now, *e.cmd.sla_ms));
-        return allow(fsm, rules::sla_elapsed(*last, *now, e.cmd.sla_hours.value_or(rules::kDefaultSlaHours)));
+        return allow(fsm, rules::sla_elapsed(*last, *now,
+                                             e.cmd.sla_hours.value_or(rules::kDefaultSlaHours)));
     }
 };
 
@@ -146,8 +150,9 @@ struct is_free_or_taken_over {
         const bool other = held && *held != e.cmd.agent;
         if (other ? e.cmd.takes_over == held : !e.cmd.takes_over) return true;
         fsm.refusal_ = rules::Refusal{
-            "R8", other ? "the ticket is held by " + *held + "; a claim takes it over from that agent"
-                        : "the ticket is not held by another agent, so there is nothing to take over"};
+            "R8",
+            other ? "the ticket is held by " + *held + "; a claim takes it over from that agent"
+                  : "the ticket is not held by another agent, so there is nothing to take over"};
         return false;
     }
 };
@@ -203,15 +208,21 @@ struct clear_assignee {
 std::string governing_rule(EventKind k) {
     switch (k) {
         case EventKind::triage:
-        case EventKind::update: return "R2";
-        case EventKind::partner_detected: return "R3";
+        case EventKind::update:
+            return "R2";
+        case EventKind::partner_detected:
+            return "R3";
         case EventKind::confirm_disabled:
-        case EventKind::disable_failed: return "R4";
-        case EventKind::expire: return "R7";
+        case EventKind::disable_failed:
+            return "R4";
+        case EventKind::expire:
+            return "R7";
         case EventKind::cancel:
         case EventKind::claim:
-        case EventKind::release: return "R8";
-        default: return "R5";
+        case EventKind::release:
+            return "R8";
+        default:
+            return "R5";
     }
 }
 
@@ -277,11 +288,12 @@ struct Desk_ : msm::front::state_machine_def<Desk_> {
             return;
         }
         std::string allowed;
-        for (const auto& e : Machine::events_from(state)) allowed += (allowed.empty() ? "" : ", ") + e;
-        refusal_ = rules::Refusal{governing_rule(Evt::kind),
-                                  "'" + std::string(to_string(Evt::kind)) +
-                                      "' is not allowed in state '" + state +
-                                      "'; allowed here: " + allowed};
+        for (const auto& e : Machine::events_from(state))
+            allowed += (allowed.empty() ? "" : ", ") + e;
+        refusal_ =
+            rules::Refusal{governing_rule(Evt::kind), "'" + std::string(to_string(Evt::kind)) +
+                                                          "' is not allowed in state '" + state +
+                                                          "'; allowed here: " + allowed};
     }
 
     template <class Fsm, class Evt>
@@ -298,12 +310,18 @@ using Table = Desk_::transition_table;
 
 // ---- Reading the table back as names, for the diagram and for "allowed here". ----
 template <class T>
-std::string name_of() { return T::name; }
+std::string name_of() {
+    return T::name;
+}
 template <>
-std::string name_of<none>() { return ""; }
+std::string name_of<none>() {
+    return "";
+}
 
 template <class E>
-std::string event_name() { return std::string(to_string(E::kind)); }
+std::string event_name() {
+    return std::string(to_string(E::kind));
+}
 
 struct TableReader {
     std::vector<Transition>* out;
@@ -380,27 +398,54 @@ Outcome Machine::fire(const Command& c) {
     m.desk.refusal_.reset();
     int handled = 0;
     switch (c.kind) {
-        case EventKind::triage: handled = m.process<triage>(c); break;
-        case EventKind::update: handled = m.process<update>(c); break;
-        case EventKind::check_passed: handled = m.process<check_passed>(c); break;
-        case EventKind::check_failed: handled = m.process<check_failed>(c); break;
-        case EventKind::partner_detected: handled = m.process<partner_detected>(c); break;
-        case EventKind::approve: handled = m.process<approve>(c); break;
-        case EventKind::submit_disable: handled = m.process<submit_disable>(c); break;
-        case EventKind::confirm_disabled: handled = m.process<confirm_disabled>(c); break;
-        case EventKind::disable_failed: handled = m.process<disable_failed>(c); break;
-        case EventKind::cancel: handled = m.process<cancel>(c); break;
-        case EventKind::expire: handled = m.process<expire>(c); break;
-        case EventKind::claim: handled = m.process<claim>(c); break;
-        case EventKind::release: handled = m.process<release>(c); break;
+        case EventKind::triage:
+            handled = m.process<triage>(c);
+            break;
+        case EventKind::update:
+            handled = m.process<update>(c);
+            break;
+        case EventKind::check_passed:
+            handled = m.process<check_passed>(c);
+            break;
+        case EventKind::check_failed:
+            handled = m.process<check_failed>(c);
+            break;
+        case EventKind::partner_detected:
+            handled = m.process<partner_detected>(c);
+            break;
+        case EventKind::approve:
+            handled = m.process<approve>(c);
+            break;
+        case EventKind::submit_disable:
+            handled = m.process<submit_disable>(c);
+            break;
+        case EventKind::confirm_disabled:
+            handled = m.process<confirm_disabled>(c);
+            break;
+        case EventKind::disable_failed:
+            handled = m.process<disable_failed>(c);
+            break;
+        case EventKind::cancel:
+            handled = m.process<cancel>(c);
+            break;
+        case EventKind::expire:
+            handled = m.process<expire>(c);
+            break;
+        case EventKind::claim:
+            handled = m.process<claim>(c);
+            break;
+        case EventKind::release:
+            handled = m.process<release>(c);
+            break;
     }
     Outcome out;
     out.state = m.state_name();
     if (handled != msm::back::HANDLED_TRUE) {
         // Every guard and no_transition name their rule; a refusal without one is a bug here.
         if (!m.desk.refusal_)
-            throw Error(ErrorKind::unexpected, "internal error: the workflow refused " + std::string(to_string(c.kind)) +
-                                                   " in state " + out.state + " without naming a rule");
+            throw Error(ErrorKind::unexpected, "internal error: the workflow refused " +
+                                                   std::string(to_string(c.kind)) + " in state " +
+                                                   out.state + " without naming a rule");
         out.refusal = m.desk.refusal_;
         return out;
     }
@@ -428,7 +473,8 @@ const std::vector<Transition>& Machine::transitions() {
 const std::vector<std::pair<std::string, bool>>& Machine::states() {
     static const std::vector<std::pair<std::string, bool>> list = [] {
         std::vector<std::pair<std::string, bool>> v;
-        for (const auto& name : state_names_by_id()) v.emplace_back(name, events_from(name).empty());
+        for (const auto& name : state_names_by_id())
+            v.emplace_back(name, events_from(name).empty());
         return v;
     }();
     return list;

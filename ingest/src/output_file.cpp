@@ -88,7 +88,8 @@ std::string random_suffix() {
 // cannot be resolved (it does not exist).
 std::string canonical_name(const std::string& p) {
     std::error_code ec;
-    const fs::path path = fs::absolute(fs::path(p), ec);  // not normalised: "link/.." is the kernel's
+    const fs::path path =
+        fs::absolute(fs::path(p), ec);  // not normalised: "link/.." is the kernel's
     if (ec) return p;
     const fs::path real_parent = fs::canonical(path.parent_path(), ec);
     if (ec) return path.lexically_normal().string();
@@ -176,17 +177,18 @@ struct OutputFile::Impl {
         struct stat st {};
         const bool reachable = exists && ::fstatat(dir_fd, name.c_str(), &st, 0) == 0;
         for (const Identity& p : protected_ids) {
-            const bool same_file = reachable && p.exists && st.st_dev == p.dev && st.st_ino == p.ino;
+            const bool same_file =
+                reachable && p.exists && st.st_dev == p.dev && st.st_ino == p.ino;
             if (same_file || canonical == p.name)
-                throw PathError(target, "it is " + shown(p.path) +
-                                            ", which this command reads or writes");
+                throw PathError(target,
+                                "it is " + shown(p.path) + ", which this command reads or writes");
         }
         if (!exists) return kPrivateMode;
         if (S_ISLNK(lst.st_mode))
             throw PathError(target, "it is a symbolic link, which an output never follows");
         if (!S_ISREG(lst.st_mode))
-            throw PathError(target, std::string("it is ") + kind_of(lst.st_mode) +
-                                        ", not a regular file");
+            throw PathError(target,
+                            std::string("it is ") + kind_of(lst.st_mode) + ", not a regular file");
         return lst.st_mode & kPrivateMode;
     }
 

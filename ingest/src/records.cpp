@@ -79,8 +79,9 @@ std::string jsonl_reject(const std::string& raw, std::string_view error) {
     constexpr auto replace = OrderedJson::error_handler_t::replace;
     const std::string reason(error);
     // A NUL would end nlohmann's input early: such a line is never treated as an object.
-    OrderedJson parsed = raw.find('\0') == std::string::npos ? OrderedJson::parse(raw, nullptr, false)
-                                                             : OrderedJson(nullptr);
+    OrderedJson parsed = raw.find('\0') == std::string::npos
+                             ? OrderedJson::parse(raw, nullptr, false)
+                             : OrderedJson(nullptr);
     if (parsed.is_object() && !parsed.contains("error")) {
         // Insert textually so the row's own bytes (spacing, escapes, number spelling) stay.
         const auto close = raw.rfind('}');

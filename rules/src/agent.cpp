@@ -20,7 +20,8 @@ FieldError bad_agent(std::string reason) { return FieldError{"agent", std::move(
 std::variant<std::string, FieldError> canonical_agent(std::string_view raw) {
     if (!utf8::is_valid(raw)) return bad_agent("is not valid UTF-8");
     const std::string_view name = trim_blank(raw);
-    if (name.empty()) return bad_agent("is empty: an agent name is 1-64 characters of a-z 0-9 . _ - @");
+    if (name.empty())
+        return bad_agent("is empty: an agent name is 1-64 characters of a-z 0-9 . _ - @");
     std::string out;
     out.reserve(name.size());
     std::size_t chars = 0;

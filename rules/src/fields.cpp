@@ -11,19 +11,26 @@ namespace tfadesk::rules {
 
 std::string_view to_string(Role r) {
     switch (r) {
-        case Role::client: return "client";
-        case Role::portfolio_admin: return "portfolio_admin";
-        case Role::partner: return "partner";
-        case Role::unknown: break;
+        case Role::client:
+            return "client";
+        case Role::portfolio_admin:
+            return "portfolio_admin";
+        case Role::partner:
+            return "partner";
+        case Role::unknown:
+            break;
     }
     return "unknown";
 }
 
 std::string_view to_string(Access a) {
     switch (a) {
-        case Access::yes: return "yes";
-        case Access::no: return "no";
-        case Access::unknown: break;
+        case Access::yes:
+            return "yes";
+        case Access::no:
+            return "no";
+        case Access::unknown:
+            break;
     }
     return "unknown";
 }
@@ -43,7 +50,8 @@ std::optional<Access> parse_access(std::string_view s) {
 bool operator==(const Fields& a, const Fields& b) {
     auto tie = [](const Fields& f) {
         return std::tie(f.ref, f.phone, f.client_id, f.requester_email, f.requester_role,
-                        f.portfolio_access, f.reason, f.waba_id, f.portfolio_id, f.submitted_at, f.note);
+                        f.portfolio_access, f.reason, f.waba_id, f.portfolio_id, f.submitted_at,
+                        f.note);
     };
     return tie(a) == tie(b);
 }
@@ -51,15 +59,19 @@ bool operator==(const Fields& a, const Fields& b) {
 const std::vector<FieldInfo>& field_table() {
     static const std::vector<FieldInfo> table = {
         {"ref", "--ref", true, "the helpdesk's ticket reference: 1-64 of A-Z a-z 0-9 . _ -"},
-        {"phone", "--phone", true, "the number, E.164 (+ and 8-15 digits; spaces, dashes, dots, parentheses dropped)"},
+        {"phone", "--phone", true,
+         "the number, E.164 (+ and 8-15 digits; spaces, dashes, dots, parentheses dropped)"},
         {"client_id", "--client-id", true, "the client's account id: 1-64 printable characters"},
         {"requester_email", "--requester-email", true, "the requester's email address"},
         {"requester_role", "--role", true, "client, portfolio_admin, partner or unknown"},
-        {"portfolio_access", "--access", false, "does the requester still have portfolio access: yes, no or unknown"},
-        {"reason", "--reason", false, "migrate_waba, migrate_portfolio, lost_access or other (default)"},
+        {"portfolio_access", "--access", false,
+         "does the requester still have portfolio access: yes, no or unknown"},
+        {"reason", "--reason", false,
+         "migrate_waba, migrate_portfolio, lost_access or other (default)"},
         {"waba_id", "--waba-id", false, "the WhatsApp Business Account id: digits"},
         {"portfolio_id", "--portfolio-id", false, "the Meta business portfolio id: digits"},
-        {"submitted_at", "--submitted-at", false, "when the request came in, ISO 8601 UTC (default: now)"},
+        {"submitted_at", "--submitted-at", false,
+         "when the request came in, ISO 8601 UTC (default: now)"},
         {"note", "--note", false, "free text, at most 2,000 characters"},
     };
     return table;
@@ -98,7 +110,8 @@ std::optional<std::size_t> count_chars(std::string_view s) {
 }
 
 bool all_digits(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // ASCII classes without the C locale's function calls (std::isalnum is one per character).
@@ -107,7 +120,17 @@ bool is_ascii_alnum(char c) { return is_ascii_alpha(c) || (c >= '0' && c <= '9')
 // The specials an unquoted local part may not hold: ( ) , : ; < > [ \ ] "
 bool is_email_special(char c) {
     switch (c) {
-        case '(': case ')': case ',': case ':': case ';': case '<': case '>': case '[': case '\\': case ']': case '"':
+        case '(':
+        case ')':
+        case ',':
+        case ':':
+        case ';':
+        case '<':
+        case '>':
+        case '[':
+        case '\\':
+        case ']':
+        case '"':
             return true;
         default:
             return false;
@@ -188,13 +211,16 @@ std::optional<std::string> check_email(std::string_view e) {
         return "must be an email address: a local part, @, and a domain such as example.com";
     const std::string_view local = e.substr(0, at), domain = e.substr(at + 1);
     const bool local_ok = local.size() <= 64 && std::all_of(local.begin(), local.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return u > 0x20 && u < 0x7F && !is_email_special(c);
-    });
+                              const auto u = static_cast<unsigned char>(c);
+                              return u > 0x20 && u < 0x7F && !is_email_special(c);
+                          });
     if (!local_ok || local.front() == '.' || local.back() == '.')
-        return "must be an email address: a local part, @, and a domain such as example.com (bad local part)";
+        return "must be an email address: a local part, @, and a domain such as example.com (bad "
+               "local part)";
     const auto last_dot = domain.rfind('.');
-    if (last_dot == std::string_view::npos) return "must be an email address: a local part, @, and a domain such as example.com (no domain)";
+    if (last_dot == std::string_view::npos)
+        return "must be an email address: a local part, @, and a domain such as example.com (no "
+               "domain)";
     std::size_t start = 0;
     while (start <= domain.size()) {
         auto end = domain.find('.', start);
@@ -204,12 +230,16 @@ std::optional<std::string> check_email(std::string_view e) {
                         label.back() != '-' && std::all_of(label.begin(), label.end(), [](char c) {
                             return is_ascii_alnum(c) || c == '-';
                         });
-        if (!ok) return "must be an email address: a local part, @, and a domain such as example.com (bad domain)";
+        if (!ok)
+            return "must be an email address: a local part, @, and a domain such as example.com "
+                   "(bad domain)";
         start = end + 1;
     }
     const std::string_view tld = domain.substr(last_dot + 1);
-    if (tld.size() < 2 || !std::all_of(tld.begin(), tld.end(), [](char c) { return is_ascii_alpha(c); }))
-        return "must be an email address: a local part, @, and a domain such as example.com (bad top-level domain)";
+    if (tld.size() < 2 ||
+        !std::all_of(tld.begin(), tld.end(), [](char c) { return is_ascii_alpha(c); }))
+        return "must be an email address: a local part, @, and a domain such as example.com (bad "
+               "top-level domain)";
     return std::nullopt;
 }
 
@@ -272,8 +302,9 @@ std::variant<Fields, FieldError> validate(const FieldLookup& raw, std::string_vi
     if (!phone) return FieldError{"phone", "is required"};
     auto e164 = normalize_phone(*phone);
     if (!e164)
-        return FieldError{"phone", "must be E.164: '+', first digit 1-9, 8-15 digits in all (got '" +
-                                       std::string(*phone) + "')"};
+        return FieldError{"phone",
+                          "must be E.164: '+', first digit 1-9, 8-15 digits in all (got '" +
+                              std::string(*phone) + "')"};
     f.phone = *e164;
 
     auto client = get(raw, origin, "client_id");
@@ -291,15 +322,16 @@ std::variant<Fields, FieldError> validate(const FieldLookup& raw, std::string_vi
     if (!role_text) return FieldError{"requester_role", "is required"};
     auto role = parse_role(*role_text);
     if (!role)
-        return FieldError{"requester_role", "must be client, portfolio_admin, partner or unknown (got '" +
-                                                std::string(*role_text) + "')"};
+        return FieldError{"requester_role",
+                          "must be client, portfolio_admin, partner or unknown (got '" +
+                              std::string(*role_text) + "')"};
     f.requester_role = *role;
 
     if (auto access_text = get(raw, origin, "portfolio_access")) {
         auto access = parse_access(*access_text);
         if (!access)
-            return FieldError{"portfolio_access",
-                              "must be yes, no or unknown (got '" + std::string(*access_text) + "')"};
+            return FieldError{"portfolio_access", "must be yes, no or unknown (got '" +
+                                                      std::string(*access_text) + "')"};
         f.portfolio_access = *access;
     }
 
@@ -307,8 +339,9 @@ std::variant<Fields, FieldError> validate(const FieldLookup& raw, std::string_vi
         static constexpr std::string_view kReasons[] = {"migrate_waba", "migrate_portfolio",
                                                         "lost_access", "other"};
         if (std::find(std::begin(kReasons), std::end(kReasons), *reason) == std::end(kReasons))
-            return FieldError{"reason", "must be migrate_waba, migrate_portfolio, lost_access or other (got '" +
-                                            std::string(*reason) + "')"};
+            return FieldError{
+                "reason", "must be migrate_waba, migrate_portfolio, lost_access or other (got '" +
+                              std::string(*reason) + "')"};
         f.reason = *reason;
     }
 
@@ -317,10 +350,11 @@ std::variant<Fields, FieldError> validate(const FieldLookup& raw, std::string_vi
         if (auto id = get(raw, origin, key)) {
             if (!all_digits(*id))
                 return FieldError{key, "must be 1-" + std::to_string(kMaxIdDigits) +
-                                           " digits and nothing else (got '" + std::string(*id) + "')"};
+                                           " digits and nothing else (got '" + std::string(*id) +
+                                           "')"};
             if (id->size() > kMaxIdDigits)
-                return FieldError{key, "must be 1-" + std::to_string(kMaxIdDigits) + " digits (got " +
-                                           std::to_string(id->size()) + ")"};
+                return FieldError{key, "must be 1-" + std::to_string(kMaxIdDigits) +
+                                           " digits (got " + std::to_string(id->size()) + ")"};
             f.*member = std::string(*id);
         }
     }
@@ -328,8 +362,9 @@ std::variant<Fields, FieldError> validate(const FieldLookup& raw, std::string_vi
     if (auto ts = get(raw, origin, "submitted_at")) {
         auto ms = parse_utc(*ts);
         if (!ms)
-            return FieldError{"submitted_at", "must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z (got '" +
-                                                  std::string(*ts) + "')"};
+            return FieldError{"submitted_at",
+                              "must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z (got '" +
+                                  std::string(*ts) + "')"};
         f.submitted_at = format_utc(*ms);
     } else {
         // The same canonical form a given value gets, so a replay of the stored value agrees.

@@ -14,9 +14,7 @@ bool is_local_char(char c) {
     return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
 }
 bool is_domain_char(char c) { return is_alnum(c) || c == '.' || c == '-'; }
-bool is_phone_separator(char c) {
-    return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')';
-}
+bool is_phone_separator(char c) { return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')'; }
 // A character that makes a digit after it part of a word (a ref, a hash, a path, a version).
 bool glues_before(char c) {
     return is_alnum(c) || c == '_' || c == '-' || c == '.' || c == '/' || c == '@';

@@ -22,9 +22,9 @@ bool operator==(const LogHead& a, const LogHead& b) { return a.seq == b.seq && a
 
 std::variant<LogHead, FieldError> parse_expect_head(std::string_view text) {
     auto bad = [](const std::string& why) {
-        return FieldError{"expect_head",
-                          "must be SEQ:HASH, a decimal entry number from 1 and 64 hex digits (" +
-                              why + ")"};
+        return FieldError{
+            "expect_head",
+            "must be SEQ:HASH, a decimal entry number from 1 and 64 hex digits (" + why + ")"};
     };
     const auto colon = text.find(':');
     if (colon == std::string_view::npos) return bad("no ':'");

@@ -12,11 +12,11 @@ bool is_check_name(std::string_view name) {
 }
 
 TriageOutcome triage(Role role, Access access) {
-    if (role == Role::partner) return TriageOutcome::partner_rejected;            // R3
-    if (role == Role::unknown || access == Access::unknown)                       // ask first
+    if (role == Role::partner) return TriageOutcome::partner_rejected;  // R3
+    if (role == Role::unknown || access == Access::unknown)             // ask first
         return TriageOutcome::awaiting_requester;
-    if (access == Access::yes) return TriageOutcome::self_service_advised;         // R2
-    return TriageOutcome::identity_check;                                         // R2 on behalf
+    if (access == Access::yes) return TriageOutcome::self_service_advised;  // R2
+    return TriageOutcome::identity_check;                                   // R2 on behalf
 }
 
 std::optional<Refusal> may_disable_for(Role role) {
@@ -29,14 +29,16 @@ std::optional<Refusal> may_disable_for(Role role) {
         case Role::unknown:
             break;
     }
-    return Refusal{"R1", "only the client or an administrator of the client's Meta business "
-                         "portfolio may have 2FA disabled; the requester's role is unknown"};
+    return Refusal{"R1",
+                   "only the client or an administrator of the client's Meta business "
+                   "portfolio may have 2FA disabled; the requester's role is unknown"};
 }
 
 std::optional<Refusal> has_reference(const std::optional<std::string>& reference) {
     if (reference && reference->find_first_not_of(" \t") != std::string::npos) return std::nullopt;
-    return Refusal{"R4", "2FA is not reachable through the API: record the disable as submitted "
-                         "with the non-empty --reference of the request made in WhatsApp Manager"};
+    return Refusal{"R4",
+                   "2FA is not reachable through the API: record the disable as submitted "
+                   "with the non-empty --reference of the request made in WhatsApp Manager"};
 }
 
 std::optional<Refusal> all_checks_passed(const std::set<std::string, std::less<>>& passed) {
@@ -47,12 +49,12 @@ std::optional<Refusal> all_checks_passed(const std::set<std::string, std::less<>
         missing += check;
     }
     if (missing.empty()) return std::nullopt;
-    return Refusal{"R5", "all three identity checks must pass before approval; not yet passed: " +
-                             missing};
+    return Refusal{
+        "R5", "all three identity checks must pass before approval; not yet passed: " + missing};
 }
 
-std::optional<Refusal> approver_is_independent(std::string_view approver,
-                                               const std::set<std::string, std::less<>>& check_agents) {
+std::optional<Refusal> approver_is_independent(
+    std::string_view approver, const std::set<std::string, std::less<>>& check_agents) {
     if (check_agents.count(approver) == 0) return std::nullopt;
     return Refusal{"R6", "four eyes: agent '" + std::string(approver) +
                              "' recorded an identity check on this ticket and may not approve it"};
@@ -82,13 +84,15 @@ Refusal terminal_state(std::string_view state) {
 
 std::optional<Refusal> role_change_allowed(Role current, const std::optional<Role>& answered) {
     if (current != Role::partner || !answered || *answered == Role::partner) return std::nullopt;
-    return Refusal{"R3", "the request was made by a partner and stays a partner's request; the "
-                         "client must make their own request"};
+    return Refusal{"R3",
+                   "the request was made by a partner and stays a partner's request; the "
+                   "client must make their own request"};
 }
 
 Refusal partner_request() {
-    return Refusal{"R3", "requests made by a partner are always rejected, whoever the partner says "
-                         "it is for"};
+    return Refusal{"R3",
+                   "requests made by a partner are always rejected, whoever the partner says "
+                   "it is for"};
 }
 
 std::optional<Refusal> partner_memory(const std::vector<std::string>& rejected,

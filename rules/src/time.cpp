@@ -87,15 +87,16 @@ std::string format_utc_ms(std::int64_t ms) {
         char buf[64];
         std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
                       static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600000),
-                      static_cast<long long>(rem / 60000 % 60), static_cast<long long>(rem / 1000 % 60),
-                      static_cast<long long>(rem % 1000));
+                      static_cast<long long>(rem / 60000 % 60),
+                      static_cast<long long>(rem / 1000 % 60), static_cast<long long>(rem % 1000));
         return buf;
     }
     // Written digit by digit: this runs for every entry that is written or verified, and
     // snprintf cost more than hashing the entry (callgrind, bench/README.md).
     std::string out = "0000-00-00T00:00:00.000Z";
     auto put = [&out](std::size_t end, std::int64_t value, int width) {
-        for (int k = 1; k <= width; ++k, value /= 10) out[end - static_cast<std::size_t>(k)] = static_cast<char>('0' + value % 10);
+        for (int k = 1; k <= width; ++k, value /= 10)
+            out[end - static_cast<std::size_t>(k)] = static_cast<char>('0' + value % 10);
     };
     put(4, y, 4);
     put(7, m, 2);

@@ -51,7 +51,8 @@ inline bool is_valid(std::string_view s) {
     char32_t cp = 0;
     for (std::size_t i = 0; i < s.size();) {
         std::uint64_t word = 0;
-        if (i + 8 <= s.size() && (std::memcpy(&word, s.data() + i, 8), (word & 0x8080808080808080ULL) == 0)) {
+        if (i + 8 <= s.size() &&
+            (std::memcpy(&word, s.data() + i, 8), (word & 0x8080808080808080ULL) == 0)) {
             i += 8;
             continue;
         }
@@ -68,10 +69,23 @@ inline bool is_valid(std::string_view s) {
 // U+200B-U+200D, U+2060 and U+FEFF (zero-width space, joiners, word joiner, BOM).
 inline bool is_space(char32_t cp) {
     switch (cp) {
-        case 0x20: case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D:
-        case 0x85: case 0xA0: case 0x1680: case 0x180E:
-        case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x2060:
-        case 0x3000: case 0xFEFF:
+        case 0x20:
+        case 0x09:
+        case 0x0A:
+        case 0x0B:
+        case 0x0C:
+        case 0x0D:
+        case 0x85:
+        case 0xA0:
+        case 0x1680:
+        case 0x180E:
+        case 0x2028:
+        case 0x2029:
+        case 0x202F:
+        case 0x205F:
+        case 0x2060:
+        case 0x3000:
+        case 0xFEFF:
             return true;
         default:
             return cp >= 0x2000 && cp <= 0x200D;
@@ -92,8 +106,10 @@ inline bool is_control(char32_t cp) {
 inline std::string describe(char32_t cp) {
     static constexpr char kHex[] = "0123456789ABCDEF";
     std::string hex;
-    for (int shift = cp > 0xFFFF ? 20 : 12; shift >= 0; shift -= 4) hex += kHex[(cp >> shift) & 0xF];
-    if (cp > 0x20 && cp < 0x7F) return std::string("'") + static_cast<char>(cp) + "' (U+" + hex + ")";
+    for (int shift = cp > 0xFFFF ? 20 : 12; shift >= 0; shift -= 4)
+        hex += kHex[(cp >> shift) & 0xF];
+    if (cp > 0x20 && cp < 0x7F)
+        return std::string("'") + static_cast<char>(cp) + "' (U+" + hex + ")";
     return "U+" + hex;
 }
 

@@ -35,16 +35,18 @@ ChangeBody change_body(Api& api, const Request& req, const httplib::ContentReade
     ChangeBody c{body_object(read_body(req, reader, api.options.max_body_bytes), empty_ok), {}};
     for (const auto& [key, v] : c.body.items()) {
         if (key == "signature") {
-            if (!v.is_object() || !v.contains("key") || !v.contains("sig") || !v["key"].is_string() ||
-                !v["sig"].is_string())
-                throw HttpError(400, "invalid", "\"signature\": must be {\"key\": KEYID, \"sig\": BASE64}");
+            if (!v.is_object() || !v.contains("key") || !v.contains("sig") ||
+                !v["key"].is_string() || !v["sig"].is_string())
+                throw HttpError(400, "invalid",
+                                "\"signature\": must be {\"key\": KEYID, \"sig\": BASE64}");
             c.signer.given = desk::parse_given_signature(v["key"], v["sig"], "\"signature\"");
             continue;
         }
         if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
             std::string names;
             for (auto k : keys) names += (names.empty() ? "" : ", ") + std::string(k);
-            throw HttpError(400, "invalid", "unknown key \"" + key + "\" (expected " + names + ", signature)");
+            throw HttpError(400, "invalid",
+                            "unknown key \"" + key + "\" (expected " + names + ", signature)");
         }
     }
     return c;
@@ -84,7 +86,8 @@ void get_account_history(Api& api, const Request& req, Response& res) {
     send_json(res, 200, desk::account_history(*store, std::string(req.matches[1])));
 }
 
-void post_account(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
+void post_account(Api& api, const Request& req, Response& res,
+                  const httplib::ContentReader& reader) {
     check_query(req, {});
     auto c = change_body(api, req, reader, {"name", "roles"});
     const std::string name = string_of(c.body, "name");
@@ -97,9 +100,10 @@ void post_account(Api& api, const Request& req, Response& res, const httplib::Co
     }
     const auto roles = desk::parse_roles(list);
     const auto signer = c.signer;
-    const json out = as_caller(api, req, res, [name, roles, signer](engine::Store& s, const desk::Actor& by) {
-        return with_token(desk::add_account(s, name, roles, by, signer));
-    });
+    const json out =
+        as_caller(api, req, res, [name, roles, signer](engine::Store& s, const desk::Actor& by) {
+            return with_token(desk::add_account(s, name, roles, by, signer));
+        });
     res.set_header("Cache-Control", "no-store");
     send_json(res, 201, out);
 }
@@ -119,7 +123,8 @@ void post_roles(Api& api, const Request& req, Response& res, const httplib::Cont
               }));
 }
 
-void post_enabled(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
+void post_enabled(Api& api, const Request& req, Response& res,
+                  const httplib::ContentReader& reader) {
     check_query(req, {});
     auto c = change_body(api, req, reader, {"enabled"});
     if (!c.body.contains("enabled") || !c.body["enabled"].is_boolean())

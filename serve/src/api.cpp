@@ -5,14 +5,15 @@
 
 #include <cctype>
 #include <cstdio>
-#include <set>
 #include <fstream>
+#include <set>
 #include <streambuf>
 
 #include "http.hpp"
 #include "tfadesk/desk/access.hpp"
 #include "tfadesk/desk/access_log.hpp"
 #include "tfadesk/desk/accounts.hpp"
+#include "tfadesk/desk/clock.hpp"
 #include "tfadesk/desk/diagram.hpp"
 #include "tfadesk/desk/export.hpp"
 #include "tfadesk/desk/import.hpp"
@@ -23,10 +24,9 @@
 #include "tfadesk/desk/verify.hpp"
 #include "tfadesk/desk/views.hpp"
 #include "tfadesk/desk/webauthn.hpp"
-#include "tfadesk/engine/decision.hpp"
 #include "tfadesk/desk/workspace.hpp"
-#include "tfadesk/desk/clock.hpp"
 #include "tfadesk/engine/account.hpp"
+#include "tfadesk/engine/decision.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/machine.hpp"
 #include "tfadesk/rules/fields.hpp"
@@ -78,11 +78,14 @@ void close_after(const Request& req) {
 
 namespace {
 
-constexpr const char* kRef = R"(([A-Za-z0-9._-]{1,64}))";  // SPEC §2: a ref never holds ':', so no account key matches
+constexpr const char* kRef =
+    R"(([A-Za-z0-9._-]{1,64}))";  // SPEC §2: a ref never holds ':', so no account key matches
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-std::string etag(const json& ticket) { return "\"" + std::to_string(ticket.at("version").get<std::int64_t>()) + "\""; }
+std::string etag(const json& ticket) {
+    return "\"" + std::to_string(ticket.at("version").get<std::int64_t>()) + "\"";
+}
 
 bool changes_anything(const Request& req) { return req.method != "GET" && req.method != "HEAD"; }
 
@@ -103,7 +106,8 @@ httplib::Server::HandlerWithContentReader guarded_body(F f) {
     return [f](const Request& req, Response& res, const httplib::ContentReader& reader) {
         // SPEC §16: a body the handler never read (refused first: 401, 403, 500) must not stay on
         // the connection, where it would be parsed as the next request: it is read and dropped
-        // (up to 1 MiB; past that, or if it cannot be read, the connection closes after the answer).
+        // (up to 1 MiB; past that, or if it cannot be read, the connection closes after the
+        // answer).
         bool read = false;
         const httplib::ContentReader tracked(
             [&](httplib::ContentReceiver receiver) {
@@ -119,8 +123,9 @@ httplib::Server::HandlerWithContentReader guarded_body(F f) {
         } catch (...) {
             send_current_exception(res, req);
         }
-        const bool has_body = req.has_header("Transfer-Encoding") ||
-                              (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
+        const bool has_body =
+            req.has_header("Transfer-Encoding") ||
+            (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
         if (!read && has_body) {
             std::size_t dropped = 0;
             const bool drained = reader([&](const char*, std::size_t n) {
@@ -147,7 +152,8 @@ void read_limited(const Request& req, const httplib::ContentReader& reader, std:
     });
     if (over) {
         if (!ok) close_after(req);
-        throw HttpError(413, "too_large", "the body is larger than " + std::to_string(limit) + " bytes");
+        throw HttpError(413, "too_large",
+                        "the body is larger than " + std::to_string(limit) + " bytes");
     }
     if (sink_failed) throw Error(ErrorKind::unexpected, "cannot keep the body");
     if (!ok) {
@@ -177,8 +183,9 @@ std::optional<std::string> string_member(const std::string& key, const json& v) 
 
 void refuse_agent_key(const json& body) {
     if (body.contains("agent"))
-        throw HttpError(400, "invalid",
-                        "\"agent\": the acting agent is always the token's account; a body must not name one");
+        throw HttpError(
+            400, "invalid",
+            "\"agent\": the acting agent is always the token's account; a body must not name one");
 }
 
 // A streambuf that sends what it is given as response chunks (64 KiB at a time).
@@ -212,23 +219,26 @@ private:
 // last chunk. A failure part way (the client left) ends the connection: the status line is out.
 void stream(Response& res, const char* content_type, std::shared_ptr<engine::Store> store,
             std::function<void(engine::Store&, std::ostream&)> write) {
-    res.set_chunked_content_provider(content_type, [store, write](std::size_t, httplib::DataSink& sink) {
-        try {
-            SinkBuf buf(sink);
-            std::ostream out(&buf);
-            write(*store, out);
-            out.flush();
-            if (!out || !buf.flush_all()) return false;
-            sink.done();
-            return true;
-        } catch (const std::exception& e) {
-            spdlog::warn("streamed answer cut short: {}", desk::mask_personal_data(e.what()));
-            return false;
-        }
-    });
+    res.set_chunked_content_provider(
+        content_type, [store, write](std::size_t, httplib::DataSink& sink) {
+            try {
+                SinkBuf buf(sink);
+                std::ostream out(&buf);
+                write(*store, out);
+                out.flush();
+                if (!out || !buf.flush_all()) return false;
+                sink.done();
+                return true;
+            } catch (const std::exception& e) {
+                spdlog::warn("streamed answer cut short: {}", desk::mask_personal_data(e.what()));
+                return false;
+            }
+        });
 }
 
-std::shared_ptr<engine::Store> shared(ReadStores::Handle s) { return std::shared_ptr<engine::Store>(std::move(s)); }
+std::shared_ptr<engine::Store> shared(ReadStores::Handle s) {
+    return std::shared_ptr<engine::Store>(std::move(s));
+}
 
 // SPEC §12: puts on record, through the writer, that `account` read the personal fields of `refs`
 // through `req` (its method, path and client address); a read that returned no ticket is not
@@ -246,14 +256,17 @@ void record_read(Api& api, const Request& req, const std::string& account,
 void get_me(Api& api, const Request& req, Response& res) {
     check_query(req, {});
     const auto a = caller(api, req, res, *api.read_store()).account;
-    send_json(res, 200, {{"name", a.name}, {"roles", std::vector<std::string>(a.roles.begin(), a.roles.end())}});
+    send_json(
+        res, 200,
+        {{"name", a.name}, {"roles", std::vector<std::string>(a.roles.begin(), a.roles.end())}});
 }
 
 // ---- the workspace (SPEC §14) ------------------------------------------------------------------
 
 // The ticket object of the API: the view of `show --json` plus `allowed`, the events `who` may
 // apply now.
-json api_ticket(const Api& api, engine::Store& store, const engine::Ticket& t, const engine::Account& who) {
+json api_ticket(const Api& api, engine::Store& store, const engine::Ticket& t,
+                const engine::Account& who) {
     const std::int64_t sla = api.options.sla_ms;
     json j = desk::ticket_view(store, t, sla);
     j["allowed"] = desk::allowed_events(store, t, who.roles, who.name, desk::now_utc(), sla);
@@ -265,7 +278,8 @@ std::string url_encoded(const std::string& s) {
     static const char* hex = "0123456789ABCDEF";
     std::string out;
     for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+            out += static_cast<char>(c);
         else {
             out += '%';
             out += hex[c >> 4];
@@ -276,16 +290,18 @@ std::string url_encoded(const std::string& s) {
 }
 
 void list_tickets(Api& api, const Request& req, Response& res) {
-    static const std::set<std::string, std::less<>> known = {"q", "state", "open", "assignee", "overdue",
-                                                             "ready_for", "sort", "limit", "cursor"};
+    static const std::set<std::string, std::less<>> known = {
+        "q", "state", "open", "assignee", "overdue", "ready_for", "sort", "limit", "cursor"};
     for (const auto& [key, value] : req.params) {
-        if (!known.count(key)) throw HttpError(400, "invalid", "unknown query parameter '" + key + "'");
+        if (!known.count(key))
+            throw HttpError(400, "invalid", "unknown query parameter '" + key + "'");
         if (key != "state" && req.params.count(key) > 1)
             throw HttpError(400, "invalid", "query parameter '" + key + "' given more than once");
     }
     desk::ListRequest r;
     r.q = query_value(req, "q");
-    for (auto [it, end] = req.params.equal_range("state"); it != end; ++it) r.states.push_back(it->second);
+    for (auto [it, end] = req.params.equal_range("state"); it != end; ++it)
+        r.states.push_back(it->second);
     r.open = query_flag(req, "open");
     r.assignee = query_value(req, "assignee");
     r.overdue = query_flag(req, "overdue");
@@ -299,7 +315,8 @@ void list_tickets(Api& api, const Request& req, Response& res) {
     auto query = desk::ticket_query(r, who.name, desk::now_utc());
     // R6's "may approve" needs the approver role first.
     const bool nothing = query.ready_for && store->has_accounts() && !who.roles.count("approver");
-    auto [page, more] = nothing ? std::pair<std::vector<engine::Ticket>, bool>{} : store->find_tickets(query);
+    auto [page, more] =
+        nothing ? std::pair<std::vector<engine::Ticket>, bool>{} : store->find_tickets(query);
     const auto total = nothing ? 0 : store->count_tickets(query);
     desk::ReturnedRefs refs;
     std::string body = "[";
@@ -325,7 +342,8 @@ void get_counts(Api& api, const Request& req, Response& res) {
     check_query(req, {});
     auto store = api.read_store();
     const auto who = caller(api, req, res, *store).account;
-    auto counts = store->workspace_counts(who.name, desk::overdue_bound(desk::now_utc(), api.options.sla_ms));
+    auto counts =
+        store->workspace_counts(who.name, desk::overdue_bound(desk::now_utc(), api.options.sla_ms));
     if (store->has_accounts() && !who.roles.count("approver")) counts.ready_for_me = 0;
     send_json(res, 200, desk::counts_view(counts));
 }
@@ -357,8 +375,8 @@ void get_replay(Api& api, const Request& req, Response& res) {
     check_query(req, {"as_of"});
     auto store = api.read_store();
     const auto who = caller(api, req, res, *store).account.name;
-    const json t =
-        desk::ticket_view(desk::replay_ticket(*store, req.matches[1], query_value(req, "as_of")), api.options.sla_ms);
+    const json t = desk::ticket_view(
+        desk::replay_ticket(*store, req.matches[1], query_value(req, "as_of")), api.options.sla_ms);
     record_read(api, req, who, desk::ReturnedRefs(req.matches[1]));
     send_json(res, 200, t);
 }
@@ -368,7 +386,8 @@ void get_reply(Api& api, const Request& req, Response& res) {
     auto store = api.read_store();
     const auto who = caller(api, req, res, *store).actor;
     desk::authorize(*store, who, "agent", "read replies");
-    const auto reply = desk::reply_for(*store, req.matches[1], query_value(req, "lang").value_or("en"), api.replies->templates);
+    const auto reply = desk::reply_for(
+        *store, req.matches[1], query_value(req, "lang").value_or("en"), api.replies->templates);
     record_read(api, req, who.name, desk::ReturnedRefs(req.matches[1]));
     send_json(res, 200, desk::to_json(reply));
 }
@@ -392,7 +411,8 @@ void get_verify(Api& api, const Request& req, Response& res) {
 void get_export(Api& api, const Request& req, Response& res) {
     check_query(req, {"format"});
     const std::string format = query_value(req, "format").value_or("jsonl");
-    if (format != "jsonl" && format != "csv") throw Error(ErrorKind::invalid_input, "format: must be jsonl or csv");
+    if (format != "jsonl" && format != "csv")
+        throw Error(ErrorKind::invalid_input, "format: must be jsonl or csv");
     auto store = shared(api.read_store());
     const auto who = caller(api, req, res, *store).actor;
     desk::authorize(*store, who, "auditor", "export");
@@ -425,7 +445,9 @@ void get_checkpoint(Api& api, const Request& req, Response& res) {
     auto store = api.read_store();
     caller(api, req, res, *store);
     const auto seal = store->last_seal();
-    if (!seal) throw Error(ErrorKind::not_found, "the log has no seal yet (run the server or write commands with --key)");
+    if (!seal)
+        throw Error(ErrorKind::not_found,
+                    "the log has no seal yet (run the server or write commands with --key)");
     res.status = 200;
     res.set_content(seal->note, "text/plain; charset=utf-8");
 }
@@ -435,7 +457,9 @@ void get_stats(Api& api, const Request& req, Response& res) {
     auto since = query_value(req, "since");
     if (since) {
         const auto ms = rules::parse_utc(*since);
-        if (!ms) throw Error(ErrorKind::invalid_input, "since: must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z");
+        if (!ms)
+            throw Error(ErrorKind::invalid_input,
+                        "since: must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z");
         since = rules::format_utc_ms(*ms);
     }
     auto store = api.read_store();
@@ -446,7 +470,8 @@ void get_stats(Api& api, const Request& req, Response& res) {
 void get_diagram(Api& api, const Request& req, Response& res) {
     check_query(req, {"format", "ticket"});
     const std::string format = query_value(req, "format").value_or("dot");
-    if (!desk::is_diagram_format(format)) throw Error(ErrorKind::invalid_input, "format: must be svg, dot or mermaid");
+    if (!desk::is_diagram_format(format))
+        throw Error(ErrorKind::invalid_input, "format: must be svg, dot or mermaid");
     const auto ref = query_value(req, "ticket");
     auto store = api.read_store();
     caller(api, req, res, *store);
@@ -455,7 +480,9 @@ void get_diagram(Api& api, const Request& req, Response& res) {
         if (!engine::is_account_key(*ref)) entries = store->entries(*ref);
         if (entries.empty()) throw Error(ErrorKind::not_found, "no such ticket: '" + *ref + "'");
     }
-    const char* type = format == "svg" ? "image/svg+xml" : format == "dot" ? "text/vnd.graphviz; charset=utf-8" : "text/plain; charset=utf-8";
+    const char* type = format == "svg"   ? "image/svg+xml"
+                       : format == "dot" ? "text/vnd.graphviz; charset=utf-8"
+                                         : "text/plain; charset=utf-8";
     res.status = 200;
     res.set_content(desk::render_diagram(format, ref.value_or(""), entries), type);
 }
@@ -467,12 +494,16 @@ rules::RawFields ticket_fields(const json& body, bool& triage) {
     rules::RawFields raw;
     for (const auto& [key, v] : body.items()) {
         if (key == "triage") {
-            if (!v.is_boolean()) throw HttpError(400, "invalid", "\"triage\": must be true or false");
+            if (!v.is_boolean())
+                throw HttpError(400, "invalid", "\"triage\": must be true or false");
             triage = v.get<bool>();
         } else if (!rules::is_field_name(key)) {
             std::string names;
-            for (auto f : rules::field_names()) names += (names.empty() ? "" : ", ") + std::string(f);
-            throw HttpError(400, "invalid", "unknown key \"" + key + "\" (expected the §2 fields: " + names + ", or triage)");
+            for (auto f : rules::field_names())
+                names += (names.empty() ? "" : ", ") + std::string(f);
+            throw HttpError(
+                400, "invalid",
+                "unknown key \"" + key + "\" (expected the §2 fields: " + names + ", or triage)");
         } else if (v.is_number_unsigned() || v.is_number_integer()) {
             raw[key] = v.dump();  // as import reads JSON Lines: an integer is its decimal text
         } else if (auto s = string_member(key, v)) {
@@ -482,13 +513,15 @@ rules::RawFields ticket_fields(const json& body, bool& triage) {
     return raw;
 }
 
-void post_ticket(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
+void post_ticket(Api& api, const Request& req, Response& res,
+                 const httplib::ContentReader& reader) {
     check_query(req, {});
     const auto c = caller(api, req, res, *api.read_store());
     const auto who = c.actor;
     const auto account = c.account;
     bool triage = false;
-    const auto raw = ticket_fields(body_object(read_body(req, reader, api.options.max_body_bytes)), triage);
+    const auto raw =
+        ticket_fields(body_object(read_body(req, reader, api.options.max_body_bytes)), triage);
     const json t = api.writer.batched([&api, raw, who, triage, account](engine::Store& s) {
         return api_ticket(api, s, desk::open_ticket_in(s, raw, who, triage), account);
     });
@@ -512,7 +545,8 @@ desk::EventRequest event_request(const json& body, const desk::Actor& who) {
                                            : key == "requester_email" ? &r.requester_email
                                                                       : nullptr;
         if (key == "event") {
-            if (!v.is_string()) throw HttpError(400, "invalid", "\"event\": must be a string naming the event");
+            if (!v.is_string())
+                throw HttpError(400, "invalid", "\"event\": must be a string naming the event");
             r.event = v.get<std::string>();
             has_event = true;
         } else if (slot) {
@@ -558,7 +592,8 @@ desk::EventRequest event_request(const json& body, const desk::Actor& who) {
     }
     if (!has_event) throw HttpError(400, "invalid", "\"event\": required");
     if (body.contains("signature") && body.contains("assertion"))
-        throw HttpError(400, "invalid", "\"signature\" and \"assertion\": a decision is signed once");
+        throw HttpError(400, "invalid",
+                        "\"signature\" and \"assertion\": a decision is signed once");
     return r;
 }
 
@@ -566,7 +601,8 @@ desk::EventRequest event_request(const json& body, const desk::Actor& who) {
 // this event (the same body, the same If-Match): PublicKeyCredentialRequestOptions whose challenge
 // is SHA-256 of the decision text. The event is run as far as its signature on a read-only
 // snapshot, so the text is the one the write will check, and a refusal answers here already.
-void post_event_options(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
+void post_event_options(Api& api, const Request& req, Response& res,
+                        const httplib::ContentReader& reader) {
     check_query(req, {});
     const auto expect = if_match_version(req);
     auto store = api.read_store();
@@ -580,7 +616,8 @@ void post_event_options(Api& api, const Request& req, Response& res, const httpl
     const std::string ref = req.matches[1];
     if (!engine::is_decision(ref, request.event))
         throw HttpError(400, "invalid",
-                        "\"event\": " + request.event + " is not a decision (SPEC §13): it is posted without a signature");
+                        "\"event\": " + request.event +
+                            " is not a decision (SPEC §13): it is posted without a signature");
     auto signer = std::make_shared<desk::DecisionSigner>();
     signer->text_only = true;
     request.signer = signer;
@@ -596,8 +633,9 @@ void post_event_options(Api& api, const Request& req, Response& res, const httpl
     for (const auto& [id, p] : c.account.passkeys)
         if (p.rp_id == rp_id) allowed.push_back({{"type", "public-key"}, {"id", id}});
     if (allowed.empty())
-        throw HttpError(409, "refused",
-                        "account '" + c.account.name + "' holds no passkey for '" + rp_id + "': add one first");
+        throw HttpError(
+            409, "refused",
+            "account '" + c.account.name + "' holds no passkey for '" + rp_id + "': add one first");
     send_json(res, 200,
               {{"challenge", desk::webauthn::base64url_encode(desk::decision_challenge(text))},
                {"rpId", rp_id},
@@ -626,8 +664,9 @@ void post_event(Api& api, const Request& req, Response& res, const httplib::Cont
             if (e.kind() != ErrorKind::conflict || !request.expect_version) throw;
             const auto now = static_cast<std::int64_t>(s.entries(ref).size());
             if (now == *request.expect_version) throw;
-            throw StaleVersion("ticket '" + ref + "' is at version " + std::to_string(now) + ", not " +
-                               std::to_string(*request.expect_version) + " (If-Match): it changed since you read it");
+            throw StaleVersion("ticket '" + ref + "' is at version " + std::to_string(now) +
+                               ", not " + std::to_string(*request.expect_version) +
+                               " (If-Match): it changed since you read it");
         }
     });
     res.set_header("ETag", etag(t));
@@ -643,7 +682,8 @@ struct Spool {
     }
 };
 
-void post_import(Api& api, const Request& req, Response& res, const httplib::ContentReader& reader) {
+void post_import(Api& api, const Request& req, Response& res,
+                 const httplib::ContentReader& reader) {
     check_query(req, {"triage", "strict", "dry_run"});
     desk::ImportOptions options;
     options.triage = query_flag(req, "triage");
@@ -653,9 +693,14 @@ void post_import(Api& api, const Request& req, Response& res, const httplib::Con
     type = type.substr(0, type.find(';'));
     while (!type.empty() && type.back() == ' ') type.pop_back();
     ingest::Format format;
-    if (type == "text/csv") format = ingest::Format::csv;
-    else if (type == "application/x-ndjson" || type == "application/jsonl") format = ingest::Format::jsonl;
-    else throw HttpError(400, "invalid", "Content-Type: must be text/csv or application/x-ndjson (got '" + type + "')");
+    if (type == "text/csv")
+        format = ingest::Format::csv;
+    else if (type == "application/x-ndjson" || type == "application/jsonl")
+        format = ingest::Format::jsonl;
+    else
+        throw HttpError(
+            400, "invalid",
+            "Content-Type: must be text/csv or application/x-ndjson (got '" + type + "')");
     {
         auto store = api.read_store();
         const auto who = caller(api, req, res, *store).actor;
@@ -664,10 +709,13 @@ void post_import(Api& api, const Request& req, Response& res, const httplib::Con
         desk::authorize(*store, who, "operator", "import");  // before a large body is read
     }
     Spool spool;
-    if (!spool.f) throw Error(ErrorKind::unexpected, "cannot create a temporary file for the import");
-    read_limited(req, reader, api.options.max_import_bytes,
-                 [&](const char* data, std::size_t n) { return std::fwrite(data, 1, n, spool.f) == n; });
-    if (std::fflush(spool.f) != 0) throw Error(ErrorKind::unexpected, "cannot spool the import to a temporary file");
+    if (!spool.f)
+        throw Error(ErrorKind::unexpected, "cannot create a temporary file for the import");
+    read_limited(req, reader, api.options.max_import_bytes, [&](const char* data, std::size_t n) {
+        return std::fwrite(data, 1, n, spool.f) == n;
+    });
+    if (std::fflush(spool.f) != 0)
+        throw Error(ErrorKind::unexpected, "cannot spool the import to a temporary file");
     const std::string path = "/proc/self/fd/" + std::to_string(fileno(spool.f));
 
     auto run = [path, format, options](engine::Store* s) {
@@ -679,11 +727,16 @@ void post_import(Api& api, const Request& req, Response& res, const httplib::Con
         std::size_t omitted = 0;
         desk::ImportHooks hooks;
         hooks.on_reject = [&](const ingest::Record& rec, const std::string& reason) {
-            if (errors.size() < kMaxErrors) errors.push_back({{"line", rec.line}, {"error", reason}});
-            else ++omitted;
+            if (errors.size() < kMaxErrors)
+                errors.push_back({{"line", rec.line}, {"error", reason}});
+            else
+                ++omitted;
         };
         const auto n = desk::import_records(s, records, options, hooks);
-        json out = {{"imported", n.imported}, {"duplicates", n.duplicates}, {"rejected", n.rejected}, {"errors", errors}};
+        json out = {{"imported", n.imported},
+                    {"duplicates", n.duplicates},
+                    {"rejected", n.rejected},
+                    {"errors", errors}};
         if (omitted) out["errors_omitted"] = omitted;
         if (!n.kept) out["kept"] = false;
         if (options.dry_run) out["dry_run"] = true;
@@ -703,13 +756,16 @@ void post_sweep(Api& api, const Request& req, Response& res, const httplib::Cont
     std::optional<std::string> now;
     std::int64_t sla_hours = rules::kDefaultSlaHours;
     for (const auto& [key, v] : body.items()) {
-        if (key == "now") now = string_member(key, v);
+        if (key == "now")
+            now = string_member(key, v);
         else if (key == "sla_hours") {
             if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0))
-                throw HttpError(400, "invalid", "\"sla_hours\": must be a whole number of hours, 0 or more");
+                throw HttpError(400, "invalid",
+                                "\"sla_hours\": must be a whole number of hours, 0 or more");
             sla_hours = v.get<std::int64_t>();
         } else
-            throw HttpError(400, "invalid", "unknown key \"" + key + "\" (expected now, sla_hours)");
+            throw HttpError(400, "invalid",
+                            "unknown key \"" + key + "\" (expected now, sla_hours)");
     }
     const json out = api.writer.solo([who, now, sla_hours](engine::Store& s) {
         return json{{"expired", desk::sweep(s, who, now, sla_hours).expired}};
@@ -722,24 +778,29 @@ void post_sweep(Api& api, const Request& req, Response& res, const httplib::Cont
 Caller caller(Api& api, const Request& req, Response& res, engine::Store& store) {
     if (const auto token = bearer_token(req)) {
         auto account = desk::authenticate(store, *token);
-        if (!account) throw HttpError(401, "unauthorized", "the token is unknown, replaced, or its account is disabled");
+        if (!account)
+            throw HttpError(401, "unauthorized",
+                            "the token is unknown, replaced, or its account is disabled");
         return {*account, desk::Actor{account->name, desk::token_id(*token)}};
     }
     const auto cookie = cookie_value(req, kSessionCookie);
     if (!cookie)
-        throw HttpError(401, "unauthorized",
-                        "this route needs 'Authorization: Bearer TOKEN' (an account's API token) or a "
-                        "session: sign in first (POST /api/v1/session)");
+        throw HttpError(
+            401, "unauthorized",
+            "this route needs 'Authorization: Bearer TOKEN' (an account's API token) or a "
+            "session: sign in first (POST /api/v1/session)");
     const bool tls = api.options.tls_cert.has_value();
     const auto session = api.sessions.use(*cookie);
     auto account = session ? desk::account_from_log(store, session->account) : std::nullopt;
-    if (!account || !account->enabled || (!account->token_id.empty() && account->token_id != session->token_id)) {
+    if (!account || !account->enabled ||
+        (!account->token_id.empty() && account->token_id != session->token_id)) {
         // SPEC §13: disabling an account (or replacing its token) ends its sessions at once.
         if (session) api.sessions.end(*cookie);
         res.set_header("Set-Cookie", Sessions::clear_cookie(tls));
-        throw HttpError(401, "unauthorized",
-                        "the session has ended (signed out, timed out, or its account was disabled or "
-                        "given a new token): sign in again");
+        throw HttpError(
+            401, "unauthorized",
+            "the session has ended (signed out, timed out, or its account was disabled or "
+            "given a new token): sign in again");
     }
     if (changes_anything(req) && req.get_header_value("X-Requested-With") != "tfadesk")
         throw HttpError(403, "forbidden",
@@ -748,8 +809,8 @@ Caller caller(Api& api, const Request& req, Response& res, engine::Store& store)
     return {*account, desk::Actor{account->name, session->token_id}};
 }
 
-void add_route(httplib::Server& svr, Api& api, const std::string& method, const std::string& pattern,
-               Handler fn) {
+void add_route(httplib::Server& svr, Api& api, const std::string& method,
+               const std::string& pattern, Handler fn) {
     Api* a = &api;
     api.routes.add(method, pattern);
     if (method == "GET") {
@@ -757,9 +818,9 @@ void add_route(httplib::Server& svr, Api& api, const std::string& method, const 
     } else if (method == "DELETE") {
         // httplib tries the body-reading handlers of DELETE first (server.cpp's catch-all is one):
         // this route is one too, and a body sent with it is read and dropped (guarded_body).
-        svr.Delete(pattern, guarded_body([a, fn](const Request& req, Response& res, const httplib::ContentReader&) {
-                       fn(*a, req, res);
-                   }));
+        svr.Delete(pattern,
+                   guarded_body([a, fn](const Request& req, Response& res,
+                                        const httplib::ContentReader&) { fn(*a, req, res); }));
     } else {
         throw std::logic_error("add_route: " + method + " takes add_body_route");
     }
@@ -768,14 +829,18 @@ void add_route(httplib::Server& svr, Api& api, const std::string& method, const 
 void add_body_route(httplib::Server& svr, Api& api, const std::string& pattern, BodyHandler fn) {
     Api* a = &api;
     api.routes.add("POST", pattern);
-    svr.Post(pattern, guarded_body([a, fn](const Request& req, Response& res, const httplib::ContentReader& r) {
-                 fn(*a, req, res, r);
-             }));
+    svr.Post(pattern,
+             guarded_body([a, fn](const Request& req, Response& res,
+                                  const httplib::ContentReader& r) { fn(*a, req, res, r); }));
 }
 
 void install_api(httplib::Server& svr, Api& api) {
-    auto get = [&](const std::string& pattern, Handler fn) { add_route(svr, api, "GET", pattern, fn); };
-    auto post = [&](const std::string& pattern, BodyHandler fn) { add_body_route(svr, api, pattern, fn); };
+    auto get = [&](const std::string& pattern, Handler fn) {
+        add_route(svr, api, "GET", pattern, fn);
+    };
+    auto post = [&](const std::string& pattern, BodyHandler fn) {
+        add_body_route(svr, api, pattern, fn);
+    };
     const std::string tickets = "/api/v1/tickets", ticket = tickets + "/" + kRef;
     get("/api/v1/me", get_me);
     get(tickets, list_tickets);

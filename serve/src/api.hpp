@@ -7,14 +7,14 @@
 
 #include <memory>
 
-#include "tfadesk/engine/store.hpp"
-#include "tfadesk/serve/server.hpp"
 #include "read_stores.hpp"
 #include "routes.hpp"
 #include "sessions.hpp"
+#include "stream.hpp"
 #include "tfadesk/desk/access.hpp"
 #include "tfadesk/engine/account.hpp"
-#include "stream.hpp"
+#include "tfadesk/engine/store.hpp"
+#include "tfadesk/serve/server.hpp"
 #include "writer.hpp"
 
 namespace tfadesk::serve {
@@ -63,14 +63,16 @@ void close_after(const httplib::Request& req);
 
 // A route's handler; HttpError and engine::Error become their answers (SPEC §9's table).
 using Handler = void (*)(Api&, const httplib::Request&, httplib::Response&);
-using BodyHandler = void (*)(Api&, const httplib::Request&, httplib::Response&, const httplib::ContentReader&);
+using BodyHandler = void (*)(Api&, const httplib::Request&, httplib::Response&,
+                             const httplib::ContentReader&);
 // Registers a GET or DELETE route, and a POST route that reads its own body (kept in api.routes).
-void add_route(httplib::Server& svr, Api& api, const std::string& method, const std::string& pattern,
-               Handler fn);
+void add_route(httplib::Server& svr, Api& api, const std::string& method,
+               const std::string& pattern, Handler fn);
 void add_body_route(httplib::Server& svr, Api& api, const std::string& pattern, BodyHandler fn);
 
 // The whole body (413 past `limit` bytes, however it is framed).
-std::string read_body(const httplib::Request& req, const httplib::ContentReader& reader, std::size_t limit);
+std::string read_body(const httplib::Request& req, const httplib::ContentReader& reader,
+                      std::size_t limit);
 
 // The passkeys' relying party id (SPEC §13): serve --rp-id, else the host the page is served
 // from (the Host header without its port), lowercased; HttpError 400 without either.

@@ -22,8 +22,8 @@ std::string one_line(std::string_view message) {
     return s;
 }
 
-void send_error(httplib::Response& res, int status, std::string_view code, const std::string& message,
-                const std::string& rule, const std::string& state) {
+void send_error(httplib::Response& res, int status, std::string_view code,
+                const std::string& message, const std::string& rule, const std::string& state) {
     json body = {{"error", one_line(message)}, {"code", code}};
     if (!rule.empty()) body["rule"] = rule;
     if (!state.empty()) body["state"] = state;
@@ -33,13 +33,20 @@ void send_error(httplib::Response& res, int status, std::string_view code, const
 
 std::pair<int, const char*> status_of(int exit_code) {
     switch (static_cast<engine::ErrorKind>(exit_code)) {
-        case engine::ErrorKind::invalid_input: return {400, "invalid"};
-        case engine::ErrorKind::refused: return {409, "refused"};
-        case engine::ErrorKind::not_found: return {404, "not_found"};
-        case engine::ErrorKind::conflict: return {409, "conflict"};
-        case engine::ErrorKind::forbidden: return {403, "forbidden"};
-        case engine::ErrorKind::integrity: return {500, "integrity"};
-        case engine::ErrorKind::unexpected: break;
+        case engine::ErrorKind::invalid_input:
+            return {400, "invalid"};
+        case engine::ErrorKind::refused:
+            return {409, "refused"};
+        case engine::ErrorKind::not_found:
+            return {404, "not_found"};
+        case engine::ErrorKind::conflict:
+            return {409, "conflict"};
+        case engine::ErrorKind::forbidden:
+            return {403, "forbidden"};
+        case engine::ErrorKind::integrity:
+            return {500, "integrity"};
+        case engine::ErrorKind::unexpected:
+            break;
     }
     return {500, "internal"};
 }
@@ -57,13 +64,16 @@ void send_current_exception(httplib::Response& res, const httplib::Request& req)
         send_error(res, 412, "stale", e.what());
     } catch (const engine::Error& e) {
         const auto [status, code] = status_of(e.exit_code());
-        if (status >= 500) spdlog::error("{} {}: {}", req.method, req.path, desk::mask_personal_data(e.what()));
+        if (status >= 500)
+            spdlog::error("{} {}: {}", req.method, req.path, desk::mask_personal_data(e.what()));
         send_error(res, status, code, e.what(), e.rule(), e.state());
     } catch (const ingest::FileError& e) {
-        send_error(res, 400, "invalid", (e.line() ? "line " + std::to_string(e.line()) + ": " : std::string()) + e.what() +
-                                            "; nothing imported");
+        send_error(res, 400, "invalid",
+                   (e.line() ? "line " + std::to_string(e.line()) + ": " : std::string()) +
+                       e.what() + "; nothing imported");
     } catch (const std::exception& e) {
-        spdlog::error("{} {}: unexpected: {}", req.method, req.path, desk::mask_personal_data(e.what()));
+        spdlog::error("{} {}: unexpected: {}", req.method, req.path,
+                      desk::mask_personal_data(e.what()));
         send_error(res, 500, "internal", "unexpected error; the server log has the details");
     } catch (...) {
         spdlog::error("{} {}: unexpected non-standard exception", req.method, req.path);
@@ -89,7 +99,8 @@ void check_query(const httplib::Request& req, std::initializer_list<std::string_
         for (auto k : known) ok = ok || it->first == k;
         if (!ok) throw HttpError(400, "invalid", "unknown query parameter '" + it->first + "'");
         if (req.params.count(it->first) > 1)
-            throw HttpError(400, "invalid", "query parameter '" + it->first + "' given more than once");
+            throw HttpError(400, "invalid",
+                            "query parameter '" + it->first + "' given more than once");
     }
 }
 
@@ -103,12 +114,14 @@ bool query_flag(const httplib::Request& req, const char* key) {
     if (!v) return false;
     if (*v == "true" || *v == "1") return true;
     if (*v == "false" || *v == "0") return false;
-    throw HttpError(400, "invalid", std::string(key) + ": must be true or false (got '" + *v + "')");
+    throw HttpError(400, "invalid",
+                    std::string(key) + ": must be true or false (got '" + *v + "')");
 }
 
 std::optional<std::string> bearer_token(const httplib::Request& req) {
     const std::string h = req.get_header_value("Authorization");
-    if (h.size() < 7 || !(h.compare(0, 7, "Bearer ") == 0 || h.compare(0, 7, "bearer ") == 0)) return std::nullopt;
+    if (h.size() < 7 || !(h.compare(0, 7, "Bearer ") == 0 || h.compare(0, 7, "bearer ") == 0))
+        return std::nullopt;
     std::string_view token = std::string_view(h).substr(7);
     while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
     while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
@@ -135,12 +148,15 @@ std::optional<std::string> cookie_value(const httplib::Request& req, std::string
 
 std::optional<std::int64_t> if_match_version(const httplib::Request& req) {
     if (!req.has_header("If-Match")) return std::nullopt;
-    const std::string header = req.get_header_value("If-Match");  // a copy: get_header_value returns by value
+    const std::string header =
+        req.get_header_value("If-Match");  // a copy: get_header_value returns by value
     std::string_view v = header;
     while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
     while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
     if (v == "*") return std::nullopt;
-    const HttpError bad(400, "invalid", "If-Match: must be one entity tag \"N\", the ticket's version as its ETag gives it");
+    const HttpError bad(
+        400, "invalid",
+        "If-Match: must be one entity tag \"N\", the ticket's version as its ETag gives it");
     if (v.size() < 3 || v.size() > 20 || v.front() != '"' || v.back() != '"') throw bad;
     std::int64_t n = 0;
     for (char c : v.substr(1, v.size() - 2)) {

@@ -33,8 +33,9 @@ inline constexpr const char* kJson = "application/json";
 void send_json(httplib::Response& res, int status, const nlohmann::json& body);
 
 // {"error": one line, "code": code} plus "rule" and "state" when given (a refusal).
-void send_error(httplib::Response& res, int status, std::string_view code, const std::string& message,
-                const std::string& rule = {}, const std::string& state = {});
+void send_error(httplib::Response& res, int status, std::string_view code,
+                const std::string& message, const std::string& rule = {},
+                const std::string& state = {});
 
 // Turns the exception being handled into its answer (SPEC §9's table): engine::Error by kind,
 // StaleVersion 412, HttpError as it says, ingest::FileError 400, anything else 500 (logged).

@@ -214,7 +214,6 @@ void post_intake(Api& api, const Connectors& connectors, const Request& req, Res
     send_json(res, 200, out);
 }
 
-
 void get_outbox(Api& api, const Request& req, Response& res) {
     check_query(req, {"dead"});
     const bool dead = query_flag(req, "dead");

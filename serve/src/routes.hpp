@@ -41,7 +41,8 @@ public:
     std::string label(const std::string& path) const {
         for (const auto& r : routes_)
             if (std::regex_match(path, r.re)) {
-                for (const std::string prefix : {"/api/v1/tickets/", "/tickets/"}) {  // the page's too
+                for (const std::string prefix :
+                     {"/api/v1/tickets/", "/tickets/"}) {  // the page's too
                     if (path.rfind(prefix, 0) != 0) continue;
                     const auto end = path.find('/', prefix.size());
                     return prefix + "{ref}" + (end == std::string::npos ? "" : path.substr(end));

@@ -36,13 +36,16 @@ bool clean_failure(const std::exception_ptr& e) {
 }
 
 void answer(nlohmann::json value, std::exception_ptr error, std::promise<nlohmann::json>& done) {
-    if (error) done.set_exception(error);
-    else done.set_value(std::move(value));
+    if (error)
+        done.set_exception(error);
+    else
+        done.set_value(std::move(value));
 }
 
 }  // namespace
 
-Writer::Writer(std::unique_ptr<engine::Store> store) : store_(std::move(store)), thread_([this] { loop(); }) {}
+Writer::Writer(std::unique_ptr<engine::Store> store)
+    : store_(std::move(store)), thread_([this] { loop(); }) {}
 
 Writer::~Writer() { stop(); }
 
@@ -69,7 +72,8 @@ nlohmann::json Writer::submit(std::shared_ptr<Job> job) {
     auto future = job->done.get_future();
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (stopping_) throw engine::Error(engine::ErrorKind::unexpected, "the server is shutting down");
+        if (stopping_)
+            throw engine::Error(engine::ErrorKind::unexpected, "the server is shutting down");
         queue_.push_back(std::move(job));
     }
     wake_.notify_one();
@@ -196,7 +200,9 @@ void Writer::run_group(std::deque<std::shared_ptr<Job>>& group) {
         std::lock_guard<std::mutex> lock(mutex_);
         ++counters_.retried_groups;
     }
-    spdlog::warn("group commit: a write failed part way; running the {} write(s) of the group one by one", group.size());
+    spdlog::warn(
+        "group commit: a write failed part way; running the {} write(s) of the group one by one",
+        group.size());
     for (auto& job : group) {
         job->value = nullptr;
         job->error = nullptr;

@@ -5,10 +5,10 @@
 
 #include "rows.hpp"
 #include "sqlite_impl.hpp"
-#include "workspace.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/machine.hpp"
 #include "tfadesk/rules/time.hpp"
+#include "workspace.hpp"
 
 namespace tfadesk::storage {
 
@@ -18,24 +18,29 @@ namespace {
 
 constexpr const char* kTicketColumns =
     "ref, phone, client_id, requester_email, requester_role, portfolio_access, reason, waba_id, "
-    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, assignee, active_at";
+    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, assignee, "
+    "active_at";
 // A desk read before schema 5 (read-only: not migrated) has no claims: nobody holds a ticket and
 // its last activity is its last entry.
 constexpr const char* kTicketColumnsV4 =
     "ref, phone, client_id, requester_email, requester_role, portfolio_access, reason, waba_id, "
-    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, NULL, updated_at";
+    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, NULL, "
+    "updated_at";
 // Written: the read columns and schema 5's derived ones (storage/src/workspace.hpp).
 constexpr const char* kTicketWriteColumns =
     "ref, phone, client_id, requester_email, requester_role, portfolio_access, reason, waba_id, "
-    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, assignee, active_at, "
+    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, assignee, "
+    "active_at, "
     "due_at, phone_rev, is_open";
 constexpr const char* kAccountColumns = "name, roles, enabled, created_at, updated_at, version";
 
 const char* ticket_columns(int schema) { return schema >= 5 ? kTicketColumns : kTicketColumnsV4; }
 
 void bind_opt(SQLite::Statement& s, int index, const std::optional<std::string>& v) {
-    if (v) s.bindNoCopy(index, *v);
-    else s.bind(index);
+    if (v)
+        s.bindNoCopy(index, *v);
+    else
+        s.bind(index);
 }
 
 Ticket ticket_from(SQLite::Statement& q) {
@@ -77,20 +82,29 @@ void Database::Impl::write_ticket(const Ticket& t) {
     auto& up = upsert_ticket;
     // An upsert, not INSERT OR REPLACE: the per-state counts are kept by the row's UPDATE trigger.
     if (!up)
-        up.emplace(db, std::string("INSERT INTO tickets (") + kTicketWriteColumns +
-                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (ref) DO UPDATE SET "
-                           "phone = excluded.phone, client_id = excluded.client_id, requester_email = "
-                           "excluded.requester_email, requester_role = excluded.requester_role, portfolio_access = "
-                           "excluded.portfolio_access, reason = excluded.reason, waba_id = excluded.waba_id, "
-                           "portfolio_id = excluded.portfolio_id, submitted_at = excluded.submitted_at, note = "
-                           "excluded.note, state = excluded.state, version = excluded.version, checks = "
-                           "excluded.checks, check_agents = excluded.check_agents, updated_at = excluded.updated_at, "
-                           "assignee = excluded.assignee, active_at = excluded.active_at, due_at = excluded.due_at, "
-                           "phone_rev = excluded.phone_rev, is_open = excluded.is_open");
-    const std::string due = workspace::stored_due_at(t), rev = workspace::phone_reversed(t.fields.phone);
+        up.emplace(
+            db,
+            std::string("INSERT INTO tickets (") + kTicketWriteColumns +
+                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (ref) DO UPDATE "
+                "SET "
+                "phone = excluded.phone, client_id = excluded.client_id, requester_email = "
+                "excluded.requester_email, requester_role = excluded.requester_role, "
+                "portfolio_access = "
+                "excluded.portfolio_access, reason = excluded.reason, waba_id = excluded.waba_id, "
+                "portfolio_id = excluded.portfolio_id, submitted_at = excluded.submitted_at, note "
+                "= "
+                "excluded.note, state = excluded.state, version = excluded.version, checks = "
+                "excluded.checks, check_agents = excluded.check_agents, updated_at = "
+                "excluded.updated_at, "
+                "assignee = excluded.assignee, active_at = excluded.active_at, due_at = "
+                "excluded.due_at, "
+                "phone_rev = excluded.phone_rev, is_open = excluded.is_open");
+    const std::string due = workspace::stored_due_at(t),
+                      rev = workspace::phone_reversed(t.fields.phone);
     const auto& f = t.fields;
     const std::string checks = rows::checks_text(t), agents = rows::check_agents_text(t);
-    const std::string role(rules::to_string(f.requester_role)), access(rules::to_string(f.portfolio_access));
+    const std::string role(rules::to_string(f.requester_role)),
+        access(rules::to_string(f.portfolio_access));
     up->reset();
     up->bindNoCopy(1, f.ref);
     up->bindNoCopy(2, f.phone);
@@ -116,21 +130,27 @@ void Database::Impl::write_ticket(const Ticket& t) {
     up->exec();
 }
 
-void Database::Impl::write_account(const engine::Account& a, const std::optional<std::string>& token_hash) {
+void Database::Impl::write_account(const engine::Account& a,
+                                   const std::optional<std::string>& token_hash) {
     const std::string roles = rows::roles_text(a);
-    SQLite::Statement q(db,
-                        "INSERT INTO accounts (name, roles, enabled, created_at, updated_at, version, token_hash) "
-                        "VALUES (?,?,?,?,?,?,?) ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, "
-                        "enabled = excluded.enabled, created_at = excluded.created_at, updated_at = excluded.updated_at, "
-                        "version = excluded.version, token_hash = coalesce(excluded.token_hash, accounts.token_hash)");
+    SQLite::Statement q(
+        db,
+        "INSERT INTO accounts (name, roles, enabled, created_at, updated_at, version, token_hash) "
+        "VALUES (?,?,?,?,?,?,?) ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, "
+        "enabled = excluded.enabled, created_at = excluded.created_at, updated_at = "
+        "excluded.updated_at, "
+        "version = excluded.version, token_hash = coalesce(excluded.token_hash, "
+        "accounts.token_hash)");
     q.bind(1, a.name);
     q.bind(2, roles);
     q.bind(3, a.enabled ? 1 : 0);
     q.bind(4, a.created_at);
     q.bind(5, a.updated_at);
     q.bind(6, static_cast<int64_t>(a.version));
-    if (token_hash) q.bind(7, *token_hash);
-    else q.bind(7);
+    if (token_hash)
+        q.bind(7, *token_hash);
+    else
+        q.bind(7);
     q.exec();
 }
 
@@ -159,7 +179,9 @@ std::optional<Ticket> Database::ticket(std::string_view ref) {
     return guarded(path_, [&]() -> std::optional<Ticket> {
         impl_->flush();
         auto& q = impl_->select_ticket;
-        if (!q) q.emplace(impl_->db, std::string("SELECT ") + ticket_columns(impl_->schema) + " FROM tickets WHERE ref = ?");
+        if (!q)
+            q.emplace(impl_->db, std::string("SELECT ") + ticket_columns(impl_->schema) +
+                                     " FROM tickets WHERE ref = ?");
         q->reset();
         q->bind(1, std::string(ref));
         if (!q->executeStep()) return std::nullopt;
@@ -185,8 +207,9 @@ void Database::for_each_ticket(const std::optional<std::string>& state,
 std::function<std::optional<Ticket>()> Database::ticket_cursor() {
     return guarded(path_, [&]() -> std::function<std::optional<Ticket>()> {
         impl_->flush();
-        auto q = std::make_shared<SQLite::Statement>(impl_->db, std::string("SELECT ") + ticket_columns(impl_->schema) +
-                                                                    " FROM tickets ORDER BY ref");
+        auto q = std::make_shared<SQLite::Statement>(
+            impl_->db,
+            std::string("SELECT ") + ticket_columns(impl_->schema) + " FROM tickets ORDER BY ref");
         auto done = std::make_shared<bool>(false);
         return [q, done, path = path_]() {
             return guarded(path, [&]() -> std::optional<Ticket> {
@@ -244,24 +267,29 @@ DeskStats Database::stats(const std::optional<std::string>& since) {
         DeskStats out;
         const std::string opened = "(SELECT at FROM events o WHERE o.ref = t.ref AND o.tseq = 1)";
         const std::string where = since ? " WHERE " + opened + " >= ?" : std::string();
-        SQLite::Statement per_state(impl_->db, "SELECT state, count(*) FROM tickets t" + where + " GROUP BY state ORDER BY state");
+        SQLite::Statement per_state(impl_->db, "SELECT state, count(*) FROM tickets t" + where +
+                                                   " GROUP BY state ORDER BY state");
         if (since) per_state.bind(1, *since);
         while (per_state.executeStep())
-            out.per_state.emplace_back(per_state.getColumn(0).getString(), per_state.getColumn(1).getInt64());
-        SQLite::Statement done(impl_->db, "SELECT " + opened + ", updated_at FROM tickets t WHERE state = 'completed'" +
-                                              (since ? " AND " + opened + " >= ?" : std::string()));
+            out.per_state.emplace_back(per_state.getColumn(0).getString(),
+                                       per_state.getColumn(1).getInt64());
+        SQLite::Statement done(impl_->db,
+                               "SELECT " + opened +
+                                   ", updated_at FROM tickets t WHERE state = 'completed'" +
+                                   (since ? " AND " + opened + " >= ?" : std::string()));
         if (since) done.bind(1, *since);
         while (done.executeStep()) {
             const auto a = rules::parse_utc(done.getColumn(0).getString());
             const auto b = rules::parse_utc(done.getColumn(1).getString());
             if (a && b) out.open_to_completed_ms.push_back(*b - *a);
         }
-        SQLite::Statement oldest(impl_->db, "SELECT state, ref, min(updated_at) FROM tickets t" + where +
-                                                " GROUP BY state ORDER BY state");
+        SQLite::Statement oldest(impl_->db, "SELECT state, ref, min(updated_at) FROM tickets t" +
+                                                where + " GROUP BY state ORDER BY state");
         if (since) oldest.bind(1, *since);
         while (oldest.executeStep())
-            out.oldest.push_back({oldest.getColumn(0).getString(),
-                                  {oldest.getColumn(1).getString(), oldest.getColumn(2).getString()}});
+            out.oldest.push_back(
+                {oldest.getColumn(0).getString(),
+                 {oldest.getColumn(1).getString(), oldest.getColumn(2).getString()}});
         return out;
     });
 }
@@ -280,7 +308,8 @@ bool Database::has_accounts() {
 std::optional<engine::Account> Database::account(std::string_view name) {
     if (impl_->schema < 2) return std::nullopt;
     return guarded(path_, [&]() -> std::optional<engine::Account> {
-        SQLite::Statement q(impl_->db, std::string("SELECT ") + kAccountColumns + " FROM accounts WHERE name = ?");
+        SQLite::Statement q(
+            impl_->db, std::string("SELECT ") + kAccountColumns + " FROM accounts WHERE name = ?");
         q.bind(1, std::string(name));
         if (!q.executeStep()) return std::nullopt;
         return account_from(q);
@@ -290,7 +319,8 @@ std::optional<engine::Account> Database::account(std::string_view name) {
 std::optional<engine::Account> Database::account_by_token(std::string_view token_hash) {
     if (impl_->schema < 2) return std::nullopt;
     return guarded(path_, [&]() -> std::optional<engine::Account> {
-        SQLite::Statement q(impl_->db, std::string("SELECT ") + kAccountColumns + " FROM accounts WHERE token_hash = ?");
+        SQLite::Statement q(impl_->db, std::string("SELECT ") + kAccountColumns +
+                                           " FROM accounts WHERE token_hash = ?");
         q.bind(1, std::string(token_hash));
         if (!q.executeStep()) return std::nullopt;
         return account_from(q);
@@ -300,7 +330,8 @@ std::optional<engine::Account> Database::account_by_token(std::string_view token
 void Database::for_each_account(const std::function<void(const engine::Account&)>& fn) {
     if (impl_->schema < 2) return;
     guarded(path_, [&] {
-        SQLite::Statement q(impl_->db, std::string("SELECT ") + kAccountColumns + " FROM accounts ORDER BY name");
+        SQLite::Statement q(
+            impl_->db, std::string("SELECT ") + kAccountColumns + " FROM accounts ORDER BY name");
         while (q.executeStep()) fn(account_from(q));
     });
 }
@@ -328,7 +359,8 @@ std::pair<std::vector<Ticket>, bool> Database::find_tickets(const engine::Ticket
     require_workspace(impl_->schema, path_);
     return guarded(path_, [&] {
         impl_->flush();
-        const auto sql = workspace::page(query, kTicketColumns, workspace::Dialect::sqlite, impl_->schema >= kReadyIndexSchema);
+        const auto sql = workspace::page(query, kTicketColumns, workspace::Dialect::sqlite,
+                                         impl_->schema >= kReadyIndexSchema);
         SQLite::Statement q(impl_->db, sql.text);
         bind_all(q, sql.params);
         std::vector<Ticket> out;
@@ -352,11 +384,13 @@ std::int64_t Database::count_tickets(const engine::TicketQuery& query) {
             std::string sql = "SELECT coalesce(sum(n), 0) FROM ticket_counts";
             std::vector<std::string> states = query.states;
             if (query.open_only) {
-                if (states.empty()) states = workspace::open_states();
+                if (states.empty())
+                    states = workspace::open_states();
                 else
-                    states.erase(std::remove_if(states.begin(), states.end(),
-                                                [](const std::string& s) { return !workspace::is_open(s); }),
-                                 states.end());
+                    states.erase(
+                        std::remove_if(states.begin(), states.end(),
+                                       [](const std::string& s) { return !workspace::is_open(s); }),
+                        states.end());
                 if (states.empty()) return 0;
             }
             for (std::size_t i = 0; i < states.size(); ++i) sql += i ? ", ?" : " WHERE state IN (?";
@@ -366,7 +400,8 @@ std::int64_t Database::count_tickets(const engine::TicketQuery& query) {
             q.executeStep();
             return q.getColumn(0).getInt64();
         }
-        const auto sql = workspace::count(query, workspace::Dialect::sqlite, impl_->schema >= kReadyIndexSchema);
+        const auto sql =
+            workspace::count(query, workspace::Dialect::sqlite, impl_->schema >= kReadyIndexSchema);
         SQLite::Statement q(impl_->db, sql.text);
         bind_all(q, sql.params);
         q.executeStep();
@@ -393,7 +428,8 @@ engine::WorkspaceCounts Database::workspace_counts(std::string_view me, std::str
         }
         out.states.assign(per_state.begin(), per_state.end());
         auto one = [&](const engine::TicketQuery& q) {
-            const auto sql = workspace::count(q, workspace::Dialect::sqlite, impl_->schema >= kReadyIndexSchema);
+            const auto sql =
+                workspace::count(q, workspace::Dialect::sqlite, impl_->schema >= kReadyIndexSchema);
             SQLite::Statement s(impl_->db, sql.text);
             bind_all(s, sql.params);
             s.executeStep();

@@ -8,7 +8,8 @@ using engine::LogEntry;
 
 namespace {
 
-constexpr const char* kEntryColumns = "seq, ref, tseq, event, details, agent, at, state, policy_version, prev_hash, hash";
+constexpr const char* kEntryColumns =
+    "seq, ref, tseq, event, details, agent, at, state, policy_version, prev_hash, hash";
 
 LogEntry entry_from(SQLite::Statement& q) {
     LogEntry e;
@@ -30,7 +31,8 @@ LogEntry entry_from(SQLite::Statement& q) {
 bool insert_row(Database::Impl& impl, const LogEntry& e, bool if_new = false) {
     auto& ins = if_new ? impl.insert_open : impl.insert_event;
     if (!ins)
-        ins.emplace(impl.db, std::string("INSERT INTO events (") + kEntryColumns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)" +
+        ins.emplace(impl.db, std::string("INSERT INTO events (") + kEntryColumns +
+                                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?)" +
                                  (if_new ? " ON CONFLICT (ref, tseq) DO NOTHING" : ""));
     ins->reset();
     ins->bind(1, static_cast<int64_t>(e.seq));
@@ -66,7 +68,9 @@ bool insert_entry(Database::Impl& impl, Database& db, LogEntry& e, bool if_new =
 std::vector<LogEntry> Database::entries(std::string_view ref) {
     return guarded(path_, [&] {
         auto& q = impl_->select_entries;
-        if (!q) q.emplace(impl_->db, std::string("SELECT ") + kEntryColumns + " FROM events WHERE ref = ? ORDER BY tseq");
+        if (!q)
+            q.emplace(impl_->db, std::string("SELECT ") + kEntryColumns +
+                                     " FROM events WHERE ref = ? ORDER BY tseq");
         q->reset();
         q->bind(1, std::string(ref));
         std::vector<LogEntry> out;
@@ -105,7 +109,8 @@ bool Database::append_open(LogEntry& e, const engine::Ticket& t) {
 
 void Database::for_each_entry(const std::function<void(const LogEntry&)>& fn) {
     guarded(path_, [&] {
-        SQLite::Statement q(impl_->db, std::string("SELECT ") + kEntryColumns + " FROM events ORDER BY seq");
+        SQLite::Statement q(impl_->db,
+                            std::string("SELECT ") + kEntryColumns + " FROM events ORDER BY seq");
         while (q.executeStep()) fn(entry_from(q));
     });
 }
@@ -123,11 +128,13 @@ void Database::for_each_entry_by_ticket(
             "SELECT e.seq, e.ref, e.tseq, e.event, e.details, e.agent, e.at, e.state, "
             "e.policy_version, e.prev_hash, e.hash, p.hash, p.at FROM events e "
             "LEFT JOIN events p ON p.seq = e.seq - 1 ORDER BY e.ref, e.tseq";
-        if (const int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr); rc != SQLITE_OK) throw SQLite::Exception(db, rc);
+        if (const int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr); rc != SQLITE_OK)
+            throw SQLite::Exception(db, rc);
         const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> q(raw, sqlite3_finalize);
         auto text = [&](int column, std::string& out) {
             const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(raw, column));
-            out.assign(p ? p : "", p ? static_cast<std::size_t>(sqlite3_column_bytes(raw, column)) : 0);
+            out.assign(p ? p : "",
+                       p ? static_cast<std::size_t>(sqlite3_column_bytes(raw, column)) : 0);
         };
         LogEntry e;
         std::optional<engine::PrevEntry> prev;
@@ -159,7 +166,8 @@ void Database::for_each_entry_by_ticket(
 
 std::optional<LogEntry> Database::entry_at(std::int64_t seq) {
     return guarded(path_, [&]() -> std::optional<LogEntry> {
-        SQLite::Statement q(impl_->db, std::string("SELECT ") + kEntryColumns + " FROM events WHERE seq = ?");
+        SQLite::Statement q(impl_->db,
+                            std::string("SELECT ") + kEntryColumns + " FROM events WHERE seq = ?");
         q.bind(1, static_cast<int64_t>(seq));
         if (!q.executeStep()) return std::nullopt;
         return entry_from(q);
@@ -189,30 +197,37 @@ Head Database::head() {
 }
 
 std::int64_t Database::entry_count() {
-    return guarded(path_, [&] { return impl_->db.execAndGet("SELECT count(*) FROM events").getInt64(); });
+    return guarded(path_,
+                   [&] { return impl_->db.execAndGet("SELECT count(*) FROM events").getInt64(); });
 }
 
 std::optional<engine::Seal> Database::last_seal() {
     if (impl_->schema < 2) return std::nullopt;
     return guarded(path_, [&]() -> std::optional<engine::Seal> {
-        SQLite::Statement q(impl_->db, "SELECT seq, hash, note FROM seals ORDER BY seq DESC LIMIT 1");
+        SQLite::Statement q(impl_->db,
+                            "SELECT seq, hash, note FROM seals ORDER BY seq DESC LIMIT 1");
         if (!q.executeStep()) return std::nullopt;
-        return engine::Seal{q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString()};
+        return engine::Seal{q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                            q.getColumn(2).getString()};
     });
 }
 
-void Database::for_each_seal(const std::function<void(const engine::Seal&, const std::optional<std::string>&)>& fn) {
+void Database::for_each_seal(
+    const std::function<void(const engine::Seal&, const std::optional<std::string>&)>& fn) {
     if (impl_->schema < 2) return;
     guarded(path_, [&] {
         SQLite::Statement q(impl_->db,
-                            "SELECT s.seq, s.hash, s.note, e.hash FROM seals s LEFT JOIN events e ON e.seq = s.seq ORDER BY s.seq");
+                            "SELECT s.seq, s.hash, s.note, e.hash FROM seals s LEFT JOIN events e "
+                            "ON e.seq = s.seq ORDER BY s.seq");
         while (q.executeStep())
-            fn(engine::Seal{q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString()},
+            fn(engine::Seal{q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                            q.getColumn(2).getString()},
                opt_text(q.getColumn(3)));
     });
 }
 
-void Database::append_account(LogEntry& e, const engine::Account& a, const std::optional<std::string>& token_hash) {
+void Database::append_account(LogEntry& e, const engine::Account& a,
+                              const std::optional<std::string>& token_hash) {
     append_desk_entry(e);  // the entry itself, as any entry without a ticket row
     guarded(path_, [&] { impl_->write_account(a, token_hash); });
 }

@@ -208,8 +208,8 @@ const char* const kMigrations[] = {
     )sql",
     // Schema 7 (SPEC §14): the tickets ready for approval (identity_check, all three checks
     // passed), so that "ready for my approval" and its count read those few rows, not every
-    // ticket in identity_check. Its WHERE is workspace::ready_for_approval() word for word, which the
-    // planner needs to use it (tests/store/workspace_test.cpp checks the plan).
+    // ticket in identity_check. Its WHERE is workspace::ready_for_approval() word for word, which
+    // the planner needs to use it (tests/store/workspace_test.cpp checks the plan).
     R"sql(
     CREATE INDEX IF NOT EXISTS tickets_ready_for_approval ON tickets (ref) WHERE state = 'identity_check'
         AND instr(checks, '"client_of_record":') > 0 AND instr(checks, '"number_ownership":') > 0
@@ -229,10 +229,14 @@ constexpr const char* kCacheSize = "PRAGMA cache_size=-16384";
 std::string uri_path(const std::string& path) {
     std::string out;
     for (char c : path) {
-        if (c == '%') out += "%25";
-        else if (c == '?') out += "%3f";
-        else if (c == '#') out += "%23";
-        else out += c;
+        if (c == '%')
+            out += "%25";
+        else if (c == '?')
+            out += "%3f";
+        else if (c == '#')
+            out += "%23";
+        else
+            out += c;
     }
     return out;
 }
@@ -290,12 +294,15 @@ void register_workspace_functions(sqlite3* db) {
 
 [[noreturn]] void rethrow_sqlite(const SQLite::Exception& e, const std::string& path) {
     const int code = e.getErrorCode();
-    std::string what = std::string(e.what()) + " (SQLite code " + std::to_string(e.getExtendedErrorCode()) + ")";
+    std::string what =
+        std::string(e.what()) + " (SQLite code " + std::to_string(e.getExtendedErrorCode()) + ")";
     if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
-        throw Error(ErrorKind::unexpected, path + " is not a tfadesk database or is corrupt: " + what);
+        throw Error(ErrorKind::unexpected,
+                    path + " is not a tfadesk database or is corrupt: " + what);
     if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM)
         throw Error(ErrorKind::unexpected, "cannot write " + path + ": " + what);
-    if (code == SQLITE_FULL) throw Error(ErrorKind::unexpected, "disk full writing " + path + ": " + what);
+    if (code == SQLITE_FULL)
+        throw Error(ErrorKind::unexpected, "disk full writing " + path + ": " + what);
     throw Error(ErrorKind::unexpected, path + ": " + what);
 }
 
@@ -325,14 +332,17 @@ bool Database::start_snapshot() {
 PrivateCopy::PrivateCopy(const std::string& path) {
     namespace fs = std::filesystem;
     std::string tmpl = (fs::temp_directory_path() / "tfadesk-read-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw Error(ErrorKind::unexpected, "cannot make a private copy of " + path + " to read its WAL");
+    if (!::mkdtemp(tmpl.data()))
+        throw Error(ErrorKind::unexpected,
+                    "cannot make a private copy of " + path + " to read its WAL");
     dir_ = tmpl;
     std::error_code ec;
     fs::copy_file(path, db_path(), ec);
     if (!ec) fs::copy_file(path + "-wal", db_path() + "-wal", ec);
     if (ec) {
         fs::remove_all(dir_, ec);
-        throw Error(ErrorKind::unexpected, "cannot read " + path + " with its WAL: " + ec.message());
+        throw Error(ErrorKind::unexpected,
+                    "cannot read " + path + " with its WAL: " + ec.message());
     }
 }
 
@@ -344,12 +354,14 @@ PrivateCopy::~PrivateCopy() {
 Database::Database(const std::string& path, Mode mode) : path_(path) {
     namespace fs = std::filesystem;
     std::error_code dir_ec;
-    if (fs::is_directory(path, dir_ec)) throw Error(ErrorKind::unexpected, path + " is a folder, not a tfadesk database");
+    if (fs::is_directory(path, dir_ec))
+        throw Error(ErrorKind::unexpected, path + " is a folder, not a tfadesk database");
     try {
         if (mode == Mode::read_only) {
             std::error_code ec;
             if (!fs::exists(path, ec))
-                throw Error(ErrorKind::unexpected, "no database at " + path + " (read-only commands never create one)");
+                throw Error(ErrorKind::unexpected,
+                            "no database at " + path + " (read-only commands never create one)");
             // SPEC §6: a read never changes the files it reads. Three cases:
             // - file and folder writable: opened read-write with query_only set, so the
             //   connection shares live writers' WAL; a WAL that was there before (a live or a
@@ -360,21 +372,27 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
             // - not writable, no WAL: the main file is read as it is (immutable).
             const std::string wal = path + "-wal";
             const bool has_wal = fs::exists(wal, ec) && fs::file_size(wal, ec) > 0;
-            const fs::path dir = fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
-            const bool writable = ::access(path.c_str(), W_OK) == 0 && ::access(dir.c_str(), W_OK) == 0;
+            const fs::path dir =
+                fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
+            const bool writable =
+                ::access(path.c_str(), W_OK) == 0 && ::access(dir.c_str(), W_OK) == 0;
             if (writable) {
                 impl_ = std::make_unique<Impl>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
-                if (has_wal) sqlite3_db_config(impl_->db.getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+                if (has_wal)
+                    sqlite3_db_config(impl_->db.getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+                                      nullptr);
                 impl_->db.setBusyTimeout(30000);
                 impl_->db.exec("PRAGMA query_only=1");
                 impl_->renewable = true;
             } else if (has_wal) {
                 auto copy = std::make_unique<PrivateCopy>(path);
-                impl_ = std::make_unique<Impl>(copy->db_path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, std::move(copy));
+                impl_ = std::make_unique<Impl>(
+                    copy->db_path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, std::move(copy));
                 impl_->db.exec("PRAGMA query_only=1");
             } else {
-                impl_ = std::make_unique<Impl>("file:" + uri_path(path) + "?immutable=1",
-                                               SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX);
+                impl_ = std::make_unique<Impl>(
+                    "file:" + uri_path(path) + "?immutable=1",
+                    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX);
             }
             impl_->db.setBusyTimeout(30000);
             impl_->read_only = true;
@@ -390,7 +408,8 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
             const int version = impl_->db.execAndGet("PRAGMA user_version").getInt();
             impl_->schema = version;
             if (version > kSchemaVersion)
-                throw Error(ErrorKind::unexpected, path + " was written by a newer tfadesk (schema " +
+                throw Error(ErrorKind::unexpected, path +
+                                                       " was written by a newer tfadesk (schema " +
                                                        std::to_string(version) + ")");
             return;
         }
@@ -399,15 +418,18 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
         // switch, where SQLite calls no busy handler: start again a little later.
         for (int attempt = 0;; ++attempt) {
             try {
-                impl_ = std::make_unique<Impl>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
+                impl_ = std::make_unique<Impl>(
+                    path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
                 impl_->db.setBusyTimeout(30000);
-                // Judge the file before changing anything in it (journal mode included), reading the
-                // id and the schema in one snapshot: another process may be creating it right now.
+                // Judge the file before changing anything in it (journal mode included), reading
+                // the id and the schema in one snapshot: another process may be creating it right
+                // now.
                 int app = 0;
                 {
                     SQLite::Transaction read(impl_->db);
                     app = impl_->db.execAndGet("PRAGMA application_id").getInt();
-                    if (app != kApplicationId && impl_->db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() != 0)
+                    if (app != kApplicationId &&
+                        impl_->db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() != 0)
                         throw Error(ErrorKind::unexpected, path + " is not a tfadesk database");
                     read.commit();
                 }
@@ -425,16 +447,19 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
                 int version = impl_->db.execAndGet("PRAGMA user_version").getInt();
                 impl_->schema = version;
                 if (app == kApplicationId && version == kSchemaVersion) return;
-                // Create or migrate under the write lock, re-reading what another writer may have done.
+                // Create or migrate under the write lock, re-reading what another writer may have
+                // done.
                 SQLite::Transaction tx(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
                 version = impl_->db.execAndGet("PRAGMA user_version").getInt();
                 const int app_now = impl_->db.execAndGet("PRAGMA application_id").getInt();
-                const bool empty = impl_->db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() == 0;
+                const bool empty =
+                    impl_->db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() == 0;
                 if (app_now != kApplicationId && !empty)
                     throw Error(ErrorKind::unexpected, path + " is not a tfadesk database");
                 if (version > kSchemaVersion)
-                    throw Error(ErrorKind::unexpected, path + " was written by a newer tfadesk (schema " +
-                                                           std::to_string(version) + ")");
+                    throw Error(ErrorKind::unexpected,
+                                path + " was written by a newer tfadesk (schema " +
+                                    std::to_string(version) + ")");
                 if (version < 5) register_workspace_functions(impl_->db.getHandle());
                 for (int v = version; v < kSchemaVersion; ++v) impl_->db.exec(kMigrations[v]);
                 impl_->schema = kSchemaVersion;
@@ -446,7 +471,8 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
                 const int code = e.getErrorCode();
                 if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || attempt >= 40) throw;
                 impl_.reset();
-                std::this_thread::sleep_for(std::chrono::milliseconds(std::min(250, 20 * (attempt + 1))));
+                std::this_thread::sleep_for(
+                    std::chrono::milliseconds(std::min(250, 20 * (attempt + 1))));
             }
         }
     } catch (const SQLite::Exception& e) {
@@ -499,7 +525,9 @@ void Database::WriteTransaction::commit() {
     impl.appended = false;
 }
 
-std::unique_ptr<engine::Store::Transaction> Database::begin_write() { return std::make_unique<WriteTransaction>(*this); }
+std::unique_ptr<engine::Store::Transaction> Database::begin_write() {
+    return std::make_unique<WriteTransaction>(*this);
+}
 
 void Database::set_sealer(Sealer sealer) { impl_->sealer = std::move(sealer); }
 

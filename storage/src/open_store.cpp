@@ -1,11 +1,10 @@
 // engine::open_store: picks the backend from the location (a PostgreSQL URI or a SQLite file).
-#include "tfadesk/engine/error.hpp"
-#include "tfadesk/engine/store.hpp"
-#include "tfadesk/storage/database.hpp"
-
 #include <filesystem>
 
 #include "postgres.hpp"
+#include "tfadesk/engine/error.hpp"
+#include "tfadesk/engine/store.hpp"
+#include "tfadesk/storage/database.hpp"
 
 // The PostgreSQL store lives in tfadesk_storage_pg. A program built without it (the light
 // `tfadesk`, which hands PostgreSQL locations to `tfadesk-full`) leaves these weak references
@@ -13,7 +12,8 @@
 namespace tfadesk::storage {
 [[gnu::weak]] std::string mask_uri(const std::string& uri);
 [[gnu::weak]] bool pg_desk_exists(const std::string& uri);
-[[gnu::weak]] std::unique_ptr<engine::Store> open_pg_store(const std::string& uri, engine::Store::Mode mode);
+[[gnu::weak]] std::unique_ptr<engine::Store> open_pg_store(const std::string& uri,
+                                                           engine::Store::Mode mode);
 }  // namespace tfadesk::storage
 
 namespace tfadesk::engine {
@@ -21,7 +21,9 @@ namespace tfadesk::engine {
 namespace {
 
 [[noreturn]] void no_postgres() {
-    throw Error(ErrorKind::unexpected, "this program has no PostgreSQL store built in (use tfadesk, which runs tfadesk-full for it)");
+    throw Error(ErrorKind::unexpected,
+                "this program has no PostgreSQL store built in (use tfadesk, which runs "
+                "tfadesk-full for it)");
 }
 
 }  // namespace
@@ -34,7 +36,8 @@ bool is_postgres_location(const std::string& location) {
 
 std::string shown_location(const std::string& location) {
     if (!is_postgres_location(location)) return location;
-    return storage::mask_uri ? storage::mask_uri(location) : location.substr(0, location.find("://") + 3) + "***";
+    return storage::mask_uri ? storage::mask_uri(location)
+                             : location.substr(0, location.find("://") + 3) + "***";
 }
 
 bool store_exists(const std::string& location) {
@@ -52,11 +55,14 @@ std::unique_ptr<Store> open_store(const std::string& location, Store::Mode mode)
         return storage::open_pg_store(location, mode);
     }
     // SPEC §4: what exits 0 must survive, so a database that is not a file on disk is refused.
-    const bool in_memory = location.empty() || location == ":memory:" ||
-                           (location.rfind("file:", 0) == 0 && (location.find("mode=memory") != std::string::npos ||
-                                                                 location.find(":memory:") != std::string::npos));
+    const bool in_memory =
+        location.empty() || location == ":memory:" ||
+        (location.rfind("file:", 0) == 0 && (location.find("mode=memory") != std::string::npos ||
+                                             location.find(":memory:") != std::string::npos));
     if (in_memory)
-        throw Error(ErrorKind::invalid_input, "--db: '" + location + "' is not a file on disk; give the path of a database file");
+        throw Error(
+            ErrorKind::invalid_input,
+            "--db: '" + location + "' is not a file on disk; give the path of a database file");
     return std::make_unique<storage::Database>(location, mode);
 }
 

@@ -15,11 +15,11 @@
 #include <unordered_set>
 
 #include "rows.hpp"
-#include "workspace.hpp"
-#include "tfadesk/engine/machine.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/engine/machine.hpp"
 #include "tfadesk/rules/time.hpp"
 #include "tfadesk/storage/database.hpp"
+#include "workspace.hpp"
 
 namespace tfadesk::storage {
 
@@ -35,10 +35,11 @@ constexpr std::int64_t kPgApplicationId = 0x54464144;  // "TFAD", as SQLite's ap
 constexpr int kPgSchemaVersion = 5;
 constexpr int kPgWorkspaceSchema = 3;  // the first schema with claims and search (SPEC §14)
 constexpr int kPgOutboxSchema = 4;     // the first schema with the connector's tables
-constexpr int kPgAccessSchema = 2;                        // the first schema with the access log
-constexpr std::int64_t kCreateLock = 0x5446414453434d41;  // advisory lock key while creating the schema
-constexpr std::size_t kBatchRows = 500;                     // rows per multi-row INSERT
-constexpr int kFetchRows = 1000;                            // rows per cursor FETCH
+constexpr int kPgAccessSchema = 2;     // the first schema with the access log
+constexpr std::int64_t kCreateLock =
+    0x5446414453434d41;                  // advisory lock key while creating the schema
+constexpr std::size_t kBatchRows = 500;  // rows per multi-row INSERT
+constexpr int kFetchRows = 1000;         // rows per cursor FETCH
 
 // Each step brings the schema from version (index) to version (index + 1).
 const char* const kMigrations[] = {
@@ -253,23 +254,28 @@ static_assert(std::size(kMigrations) == kPgSchemaVersion);
 
 // What the current schema holds: the tfadesk table, and how many tables in all.
 constexpr const char* kInspect =
-    "SELECT count(*) FILTER (WHERE c.relname = 'tfadesk_meta'), count(*) FROM pg_catalog.pg_class c "
+    "SELECT count(*) FILTER (WHERE c.relname = 'tfadesk_meta'), count(*) FROM pg_catalog.pg_class "
+    "c "
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f')";
 
-constexpr const char* kEntryColumns = "seq, ref, tseq, event, details, agent, at, state, policy_version, prev_hash, hash";
+constexpr const char* kEntryColumns =
+    "seq, ref, tseq, event, details, agent, at, state, policy_version, prev_hash, hash";
 constexpr std::size_t kEntryCount = 11;
 constexpr const char* kTicketColumns =
     "ref, phone, client_id, requester_email, requester_role, portfolio_access, reason, waba_id, "
-    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, assignee, active_at";
+    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, assignee, "
+    "active_at";
 // A desk read before schema 3 (read-only: not migrated) has no claims.
 constexpr const char* kTicketColumnsV2 =
     "ref, phone, client_id, requester_email, requester_role, portfolio_access, reason, waba_id, "
-    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, NULL, updated_at";
+    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, NULL, "
+    "updated_at";
 // Written: the read columns and schema 3's derived ones (storage/src/workspace.hpp).
 constexpr const char* kTicketWriteColumns =
     "ref, phone, client_id, requester_email, requester_role, portfolio_access, reason, waba_id, "
-    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, assignee, active_at, "
+    "portfolio_id, submitted_at, note, state, version, checks, check_agents, updated_at, assignee, "
+    "active_at, "
     "due_at, phone_rev, is_open";
 constexpr std::size_t kTicketCount = 21;
 constexpr const char* kAccountColumns = "name, roles, enabled, created_at, updated_at, version";
@@ -286,7 +292,8 @@ int hex_value(char c) {
 std::string percent_decode(const std::string& s) {
     std::string out;
     for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+        if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+            hex_value(s[i + 2]) >= 0) {
             out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
             i += 2;
         } else {
@@ -315,7 +322,8 @@ std::vector<std::pair<std::size_t, std::size_t>> password_ranges(const std::stri
         std::size_t end = uri.find('&', p);
         if (end == std::string::npos) end = uri.size();
         const auto eq = uri.find('=', p);
-        if (eq != std::string::npos && eq < end && percent_decode(uri.substr(p, eq - p)) == "password")
+        if (eq != std::string::npos && eq < end &&
+            percent_decode(uri.substr(p, eq - p)) == "password")
             out.emplace_back(eq + 1, end);
         p = end + 1;
     }
@@ -341,7 +349,8 @@ std::string one_line(const std::string& s) {
 std::string server_message(const std::string& what) {
     std::string first = what.substr(0, what.find('\n'));
     for (const char* prefix : {"ERROR:  ", "FATAL:  "})
-        if (first.rfind(prefix, 0) == 0) first = first.substr(std::char_traits<char>::length(prefix));
+        if (first.rfind(prefix, 0) == 0)
+            first = first.substr(std::char_traits<char>::length(prefix));
     return one_line(first);
 }
 
@@ -356,7 +365,8 @@ std::string connect_string(const std::string& uri) {
 std::string scrub(std::string s, const std::vector<std::string>& secrets) {
     for (const auto& secret : secrets) {
         if (secret.empty()) continue;
-        for (auto p = s.find(secret); p != std::string::npos; p = s.find(secret, p + 3)) s.replace(p, secret.size(), "***");
+        for (auto p = s.find(secret); p != std::string::npos; p = s.find(secret, p + 3))
+            s.replace(p, secret.size(), "***");
     }
     return s;
 }
@@ -374,14 +384,19 @@ class Params {
 public:
     void add(const std::string& s) {
         if (s.find('\0') != std::string::npos)
-            throw Error(ErrorKind::unexpected, "a value holds a NUL byte, which PostgreSQL text cannot store");
+            throw Error(ErrorKind::unexpected,
+                        "a value holds a NUL byte, which PostgreSQL text cannot store");
         values_.push_back(s.c_str());
     }
     void add(const std::optional<std::string>& s) {
-        if (s) add(*s);
-        else values_.push_back(nullptr);
+        if (s)
+            add(*s);
+        else
+            values_.push_back(nullptr);
     }
-    void add(std::int64_t n) { values_.push_back(numbers_.emplace_back(std::to_string(n)).c_str()); }
+    void add(std::int64_t n) {
+        values_.push_back(numbers_.emplace_back(std::to_string(n)).c_str());
+    }
     void add(bool b) { values_.push_back(b ? "true" : "false"); }
     auto dynamic() const { return pqxx::prepare::make_dynamic_params(values_); }
 
@@ -506,7 +521,8 @@ struct TicketRow {
     }
     Ticket t;
     std::string role, access, checks, agents;
-    std::string due = workspace::stored_due_at(t), phone_rev = workspace::phone_reversed(t.fields.phone);
+    std::string due = workspace::stored_due_at(t),
+                phone_rev = workspace::phone_reversed(t.fields.phone);
 };
 
 }  // namespace
@@ -514,7 +530,8 @@ struct TicketRow {
 std::string mask_uri(const std::string& uri) {
     std::string out = uri;
     const auto ranges = password_ranges(uri);
-    for (auto it = ranges.rbegin(); it != ranges.rend(); ++it) out.replace(it->first, it->second - it->first, "***");
+    for (auto it = ranges.rbegin(); it != ranges.rend(); ++it)
+        out.replace(it->first, it->second - it->first, "***");
     return out;
 }
 
@@ -541,7 +558,12 @@ std::string libpq_version() {
 
 struct PgStore::Impl {
     Impl(const std::string& uri, Mode m, std::string masked, std::vector<std::string> hidden)
-        : shown(std::move(masked)), secrets(std::move(hidden)), mode(m), conn(connect_string(uri)), quiet(conn), q(conn) {}
+        : shown(std::move(masked)),
+          secrets(std::move(hidden)),
+          mode(m),
+          conn(connect_string(uri)),
+          quiet(conn),
+          q(conn) {}
 
     std::string shown;                 // the URI, passwords masked: every message names this
     std::vector<std::string> secrets;  // never in a message
@@ -558,13 +580,13 @@ struct PgStore::Impl {
     int schema = 0;
 
     // Inside a write transaction.
-    Head head;          // including the pending entries
-    Head locked;        // as the head row stood when locked
+    Head head;    // including the pending entries
+    Head locked;  // as the head row stood when locked
     bool appended = false;
     Sealer sealer;
-    std::vector<LogEntry> pending;                  // entries not sent yet, in seq order
-    std::unordered_set<std::string> pending_opened; // refs whose first entry is pending
-    std::vector<TicketRow> pending_rows;            // ticket rows not sent yet, one per ref
+    std::vector<LogEntry> pending;                   // entries not sent yet, in seq order
+    std::unordered_set<std::string> pending_opened;  // refs whose first entry is pending
+    std::vector<TicketRow> pending_rows;             // ticket rows not sent yet, one per ref
     std::unordered_map<std::string, std::size_t> pending_row_of;
     bool prepared_batch = false, prepared_rows = false;  // the full-batch statements
 
@@ -574,12 +596,18 @@ struct PgStore::Impl {
         if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
             const std::string& code = sql->sqlstate();
             std::string what = shown + ": " + server_message(sql->what());
-            if (code == "42501") what += " (SQLSTATE 42501: this role may not do that; see docs/postgresql.md for the roles)";
-            else if (code != "P0001") what += " (SQLSTATE " + code + ")";
+            if (code == "42501")
+                what +=
+                    " (SQLSTATE 42501: this role may not do that; see docs/postgresql.md for the "
+                    "roles)";
+            else if (code != "P0001")
+                what += " (SQLSTATE " + code + ")";
             throw Error(ErrorKind::unexpected, scrub(what));
         }
         if (dynamic_cast<const pqxx::broken_connection*>(&e))
-            throw Error(ErrorKind::unexpected, scrub(shown + ": the connection to the server was lost: " + one_line(e.what())));
+            throw Error(
+                ErrorKind::unexpected,
+                scrub(shown + ": the connection to the server was lost: " + one_line(e.what())));
         throw Error(ErrorKind::unexpected, scrub(shown + ": " + one_line(e.what())));
     }
 
@@ -619,8 +647,9 @@ struct PgStore::Impl {
 
     void require_write(const char* what) const {
         if (tx != Tx::write)
-            throw Error(ErrorKind::unexpected, shown + ": " + what + " outside a write transaction" +
-                                                   (mode == Mode::read_only ? " (the store is open read-only)" : ""));
+            throw Error(ErrorKind::unexpected,
+                        shown + ": " + what + " outside a write transaction" +
+                            (mode == Mode::read_only ? " (the store is open read-only)" : ""));
     }
 
     void inspect_schema(bool& has_meta, bool& has_tables) {
@@ -630,7 +659,9 @@ struct PgStore::Impl {
     }
     void check_schema(bool writing);
     // The columns a ticket is read with: a desk before schema 3 (read, not migrated) has no claims.
-    const char* ticket_columns() const { return schema >= kPgWorkspaceSchema ? kTicketColumns : kTicketColumnsV2; }
+    const char* ticket_columns() const {
+        return schema >= kPgWorkspaceSchema ? kTicketColumns : kTicketColumnsV2;
+    }
     void create_schema();
     void prepare_statements();
     // Whether the schema is there to read. A read-write store opened on an empty database creates
@@ -643,8 +674,10 @@ struct PgStore::Impl {
 
     void queue_ticket(const Ticket& t) {
         const auto [it, fresh] = pending_row_of.try_emplace(t.fields.ref, pending_rows.size());
-        if (fresh) pending_rows.emplace_back(t);
-        else pending_rows[it->second] = TicketRow(t);
+        if (fresh)
+            pending_rows.emplace_back(t);
+        else
+            pending_rows[it->second] = TicketRow(t);
     }
     void queue_entry(const LogEntry& e) {
         pending.push_back(e);
@@ -712,7 +745,8 @@ public:
 
     pqxx::result fetch() {
         if (impl_.generation != generation_)
-            throw Error(ErrorKind::unexpected, impl_.shown + ": a cursor was read after its transaction ended");
+            throw Error(ErrorKind::unexpected,
+                        impl_.shown + ": a cursor was read after its transaction ended");
         return impl_.q.exec("FETCH " + std::to_string(kFetchRows) + " FROM " + name_);
     }
 
@@ -722,7 +756,8 @@ private:
     std::uint64_t generation_ = 0;
 };
 
-void PgStore::Impl::scan(const std::string& select, const std::function<void(const pqxx::row&)>& fn) {
+void PgStore::Impl::scan(const std::string& select,
+                         const std::function<void(const pqxx::row&)>& fn) {
     PgCursor cursor(*this, select);
     for (;;) {
         const pqxx::result batch = cursor.fetch();
@@ -737,18 +772,23 @@ void PgStore::Impl::check_schema(bool writing) {
     bool has_meta = false, has_tables = false;
     inspect_schema(has_meta, has_tables);
     if (!has_meta) {
-        if (has_tables) throw Error(ErrorKind::unexpected, shown + " is not a tfadesk desk (its schema holds other tables)");
+        if (has_tables)
+            throw Error(ErrorKind::unexpected,
+                        shown + " is not a tfadesk desk (its schema holds other tables)");
         if (!writing)
-            throw Error(ErrorKind::unexpected, shown + " holds no tfadesk desk (read-only commands never create one)");
+            throw Error(ErrorKind::unexpected,
+                        shown + " holds no tfadesk desk (read-only commands never create one)");
         schema = 0;
         return;
     }
     const auto r = q.exec("SELECT application_id, schema_version FROM tfadesk_meta");
     if (r.empty() || number(r[0][0]) != kPgApplicationId)
-        throw Error(ErrorKind::unexpected, shown + " is not a tfadesk desk (tfadesk_meta names another application)");
+        throw Error(ErrorKind::unexpected,
+                    shown + " is not a tfadesk desk (tfadesk_meta names another application)");
     schema = r[0][1].as<int>();
     if (schema > kPgSchemaVersion)
-        throw Error(ErrorKind::unexpected, shown + " was written by a newer tfadesk (schema " + std::to_string(schema) + ")");
+        throw Error(ErrorKind::unexpected, shown + " was written by a newer tfadesk (schema " +
+                                               std::to_string(schema) + ")");
 }
 
 // Creates or migrates the schema, inside the open write transaction (DDL is transactional: a first
@@ -759,8 +799,9 @@ void PgStore::Impl::create_schema() {
     check_schema(true);
     for (int v = schema; v < kPgSchemaVersion; ++v) q.exec(kMigrations[v]);
     if (schema < kPgSchemaVersion)
-        q.exec("INSERT INTO tfadesk_meta (application_id, schema_version) VALUES (" + std::to_string(kPgApplicationId) + ", " +
-               std::to_string(kPgSchemaVersion) + ") ON CONFLICT (one_row) DO UPDATE SET schema_version = " +
+        q.exec("INSERT INTO tfadesk_meta (application_id, schema_version) VALUES (" +
+               std::to_string(kPgApplicationId) + ", " + std::to_string(kPgSchemaVersion) +
+               ") ON CONFLICT (one_row) DO UPDATE SET schema_version = " +
                std::to_string(kPgSchemaVersion));
     schema = kPgSchemaVersion;
 }
@@ -774,8 +815,10 @@ void PgStore::Impl::prepare_statements() {
     conn.prepare("set_head", "UPDATE head SET seq = $1, hash = $2");
     conn.prepare("insert_seal", "INSERT INTO seals (seq, hash, note) VALUES ($1, $2, $3)");
     conn.prepare("last_seal", "SELECT seq, hash, note FROM seals ORDER BY seq DESC LIMIT 1");
-    conn.prepare("ticket", std::string("SELECT ") + kTicketColumns + " FROM tickets WHERE ref = $1");
-    conn.prepare("ticket_v2", std::string("SELECT ") + kTicketColumnsV2 + " FROM tickets WHERE ref = $1");
+    conn.prepare("ticket",
+                 std::string("SELECT ") + kTicketColumns + " FROM tickets WHERE ref = $1");
+    conn.prepare("ticket_v2",
+                 std::string("SELECT ") + kTicketColumnsV2 + " FROM tickets WHERE ref = $1");
     conn.prepare("refs_in_state", "SELECT ref FROM tickets WHERE state = $1 ORDER BY ref");
     conn.prepare("has_accounts",
                  "SELECT 1 FROM events WHERE ref >= 'account:' AND ref < 'account;' LIMIT 1");
@@ -790,14 +833,20 @@ void PgStore::Impl::prepare_statements() {
                 " ORDER BY state = 'partner_rejected' DESC, updated_at DESC, ref LIMIT $4");
         conn.prepare("related_count", "SELECT count(*)" + where);
     }
-    conn.prepare("account", std::string("SELECT ") + kAccountColumns + " FROM accounts WHERE name = $1");
-    conn.prepare("account_by_token", std::string("SELECT ") + kAccountColumns + " FROM accounts WHERE token_hash = $1");
+    conn.prepare("account",
+                 std::string("SELECT ") + kAccountColumns + " FROM accounts WHERE name = $1");
+    conn.prepare("account_by_token",
+                 std::string("SELECT ") + kAccountColumns + " FROM accounts WHERE token_hash = $1");
     conn.prepare("account_token_hash", "SELECT token_hash FROM accounts WHERE name = $1");
-    conn.prepare("upsert_account",
-                 "INSERT INTO accounts (name, roles, enabled, created_at, updated_at, version, token_hash) "
-                 "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, "
-                 "enabled = excluded.enabled, created_at = excluded.created_at, updated_at = excluded.updated_at, "
-                 "version = excluded.version, token_hash = coalesce(excluded.token_hash, accounts.token_hash)");
+    conn.prepare(
+        "upsert_account",
+        "INSERT INTO accounts (name, roles, enabled, created_at, updated_at, version, token_hash) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET roles = "
+        "excluded.roles, "
+        "enabled = excluded.enabled, created_at = excluded.created_at, updated_at = "
+        "excluded.updated_at, "
+        "version = excluded.version, token_hash = coalesce(excluded.token_hash, "
+        "accounts.token_hash)");
 }
 
 namespace {
@@ -810,7 +859,8 @@ std::unique_ptr<PgStore::Impl> connect(const std::string& uri, engine::Store::Mo
     try {
         return std::make_unique<PgStore::Impl>(uri, mode, shown, secrets);
     } catch (const std::exception& e) {
-        throw Error(ErrorKind::unexpected, scrub("cannot connect to " + shown + ": " + one_line(e.what()), secrets));
+        throw Error(ErrorKind::unexpected,
+                    scrub("cannot connect to " + shown + ": " + one_line(e.what()), secrets));
     }
 }
 
@@ -883,16 +933,20 @@ constexpr const char* kLockHead =
     "SELECT 1 FROM head FOR UPDATE; "
     "SELECT h.seq, h.hash, l.seq, l.hash, CASE WHEN current_setting('synchronous_commit') = 'off' "
     "THEN set_config('synchronous_commit', 'on', true) END "
-    "FROM head h LEFT JOIN LATERAL (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1) l ON true";
+    "FROM head h LEFT JOIN LATERAL (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1) l ON "
+    "true";
 
 class PgWriteTransaction final : public engine::Store::Transaction {
 public:
     explicit PgWriteTransaction(PgStore::Impl& impl) : impl_(impl) {
         using Tx = PgStore::Impl::Tx;
         if (impl_.mode == engine::Store::Mode::read_only)
-            throw Error(ErrorKind::unexpected, "cannot write " + impl_.shown + ": it is open read-only");
+            throw Error(ErrorKind::unexpected,
+                        "cannot write " + impl_.shown + ": it is open read-only");
         if (impl_.tx != Tx::none)
-            throw Error(ErrorKind::unexpected, impl_.shown + ": a write transaction cannot begin inside another transaction");
+            throw Error(
+                ErrorKind::unexpected,
+                impl_.shown + ": a write transaction cannot begin inside another transaction");
         impl_.guard([&] {
             const bool create = impl_.schema < kPgSchemaVersion;
             if (create) impl_.q.exec(kBegin);
@@ -928,7 +982,8 @@ public:
                     impl.q.exec_prepared("insert_seal", p.dynamic());
                 }
             }
-            if (impl.head.seq != impl.locked.seq) impl.q.exec_prepared("set_head", impl.head.seq, impl.head.hash);
+            if (impl.head.seq != impl.locked.seq)
+                impl.q.exec_prepared("set_head", impl.head.seq, impl.head.hash);
             done_ = true;
             reset();
             impl.end_transaction("COMMIT");
@@ -938,13 +993,18 @@ public:
 private:
     // The first statements of the transaction: `begin` sends BEGIN with them (one round trip).
     void lock_head(bool begin) {
-        const auto r = impl_.q.exec(begin ? std::string(kBegin) + kLockHead : std::string(kLockHead));
-        if (r.empty()) throw Error(ErrorKind::unexpected, impl_.shown + " has lost the head row of its log (table head)");
+        const auto r =
+            impl_.q.exec(begin ? std::string(kBegin) + kLockHead : std::string(kLockHead));
+        if (r.empty())
+            throw Error(ErrorKind::unexpected,
+                        impl_.shown + " has lost the head row of its log (table head)");
         impl_.locked = Head{number(r[0][0]), text(r[0][1])};
         const Head last = r[0][2].is_null() ? Head{} : Head{number(r[0][2]), text(r[0][3])};
         if (last.seq != impl_.locked.seq || last.hash != impl_.locked.hash)
-            throw Error(ErrorKind::unexpected, impl_.shown + ": the head row (seq " + std::to_string(impl_.locked.seq) +
-                                                   ") disagrees with the log's last entry (seq " + std::to_string(last.seq) +
+            throw Error(ErrorKind::unexpected, impl_.shown + ": the head row (seq " +
+                                                   std::to_string(impl_.locked.seq) +
+                                                   ") disagrees with the log's last entry (seq " +
+                                                   std::to_string(last.seq) +
                                                    "); nothing was written - run tfadesk verify");
         impl_.head = impl_.locked;
         impl_.appended = false;
@@ -973,7 +1033,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<engine::Store::Transaction> PgStore::begin_write() { return std::make_unique<PgWriteTransaction>(*impl_); }
+std::unique_ptr<engine::Store::Transaction> PgStore::begin_write() {
+    return std::make_unique<PgWriteTransaction>(*impl_);
+}
 
 void PgStore::Impl::flush() {
     flush_entries();
@@ -987,7 +1049,8 @@ void PgStore::Impl::flush_entries() {
         for (std::size_t i = start; i < start + n; ++i) add_entry(p, pending[i]);
         const std::string sql = std::string("INSERT INTO events (") + kEntryColumns + ") VALUES ";
         if (n == kBatchRows) {
-            if (!prepared_batch) conn.prepare("insert_entries", sql + placeholders(kBatchRows, kEntryCount));
+            if (!prepared_batch)
+                conn.prepare("insert_entries", sql + placeholders(kBatchRows, kEntryCount));
             prepared_batch = true;
             q.exec_prepared("insert_entries", p.dynamic());
         } else {
@@ -1011,13 +1074,16 @@ void PgStore::Impl::flush_rows() {
         }
         return " ON CONFLICT (ref) DO UPDATE SET " + set;
     }();
-    const std::string sql = std::string("INSERT INTO tickets (") + kTicketWriteColumns + ") VALUES ";
+    const std::string sql =
+        std::string("INSERT INTO tickets (") + kTicketWriteColumns + ") VALUES ";
     for (std::size_t start = 0; start < pending_rows.size(); start += kBatchRows) {
         const std::size_t n = std::min(kBatchRows, pending_rows.size() - start);
         Params p;
         for (std::size_t i = start; i < start + n; ++i) pending_rows[i].add_to(p);
         if (n == kBatchRows) {
-            if (!prepared_rows) conn.prepare("upsert_tickets", sql + placeholders(kBatchRows, kTicketCount) + upsert);
+            if (!prepared_rows)
+                conn.prepare("upsert_tickets",
+                             sql + placeholders(kBatchRows, kTicketCount) + upsert);
             prepared_rows = true;
             q.exec_prepared("upsert_tickets", p.dynamic());
         } else {
@@ -1035,7 +1101,8 @@ std::vector<LogEntry> PgStore::entries(std::string_view ref) {
     return impl.guard([&] {
         std::vector<LogEntry> out;
         if (!impl.ready()) return out;
-        for (const auto& row : impl.q.exec_prepared("entries", std::string(ref))) out.push_back(entry_from(row));
+        for (const auto& row : impl.q.exec_prepared("entries", std::string(ref)))
+            out.push_back(entry_from(row));
         for (const auto& e : impl.pending)
             if (e.ref == ref) out.push_back(e);
         return out;
@@ -1063,7 +1130,8 @@ void PgStore::append(LogEntry& e, const Ticket& t) {
     });
 }
 
-void PgStore::append_account(LogEntry& e, const engine::Account& a, const std::optional<std::string>& token_hash) {
+void PgStore::append_account(LogEntry& e, const engine::Account& a,
+                             const std::optional<std::string>& token_hash) {
     append_desk_entry(e);  // the entry itself, as any entry without a ticket row
     impl_->guard([&] { impl_->write_account(a, token_hash); });
 }
@@ -1104,14 +1172,19 @@ void PgStore::for_each_entry_by_ticket(
         if (!impl.ready()) return;
         impl.flush();
         std::optional<engine::PrevEntry> prev;
-        impl.scan("SELECT e.seq, e.ref, e.tseq, e.event, e.details, e.agent, e.at, e.state, e.policy_version, "
-                  "e.prev_hash, e.hash, p.hash, p.at FROM events e LEFT JOIN events p ON p.seq = e.seq - 1 "
-                  "ORDER BY e.ref, e.tseq",
-                  [&](const pqxx::row& r) {
-                      if (r[11].is_null()) prev.reset();
-                      else prev = engine::PrevEntry{text(r[11]), text(r[12])};
-                      fn(entry_from(r), prev);
-                  });
+        impl.scan(
+            "SELECT e.seq, e.ref, e.tseq, e.event, e.details, e.agent, e.at, e.state, "
+            "e.policy_version, "
+            "e.prev_hash, e.hash, p.hash, p.at FROM events e LEFT JOIN events p ON p.seq = e.seq - "
+            "1 "
+            "ORDER BY e.ref, e.tseq",
+            [&](const pqxx::row& r) {
+                if (r[11].is_null())
+                    prev.reset();
+                else
+                    prev = engine::PrevEntry{text(r[11]), text(r[12])};
+                fn(entry_from(r), prev);
+            });
     });
 }
 
@@ -1166,13 +1239,15 @@ std::optional<Ticket> PgStore::ticket(std::string_view ref) {
     if (queued != impl.pending_row_of.end()) return impl.pending_rows[queued->second].t;
     return impl.guard([&]() -> std::optional<Ticket> {
         if (!impl.ready()) return std::nullopt;
-        const auto r = impl.q.exec_prepared(impl.schema >= kPgWorkspaceSchema ? "ticket" : "ticket_v2", std::string(ref));
+        const auto r = impl.q.exec_prepared(
+            impl.schema >= kPgWorkspaceSchema ? "ticket" : "ticket_v2", std::string(ref));
         if (r.empty()) return std::nullopt;
         return ticket_from(r[0]);
     });
 }
 
-void PgStore::for_each_ticket(const std::optional<std::string>& state, const std::function<void(const Ticket&)>& fn) {
+void PgStore::for_each_ticket(const std::optional<std::string>& state,
+                              const std::function<void(const Ticket&)>& fn) {
     auto& impl = *impl_;
     impl.guard([&] {
         if (!impl.ready()) return;
@@ -1189,7 +1264,10 @@ std::function<std::optional<Ticket>()> PgStore::ticket_cursor() {
         if (!impl.ready()) return [] { return std::optional<Ticket>(); };
         impl.flush();
         struct State {
-            explicit State(Impl& i) : impl(i), cursor(i, std::string("SELECT ") + i.ticket_columns() + " FROM tickets ORDER BY ref") {}
+            explicit State(Impl& i)
+                : impl(i),
+                  cursor(i, std::string("SELECT ") + i.ticket_columns() +
+                                " FROM tickets ORDER BY ref") {}
             Impl& impl;
             PgCursor cursor;
             pqxx::result batch;
@@ -1219,7 +1297,8 @@ std::vector<std::string> PgStore::refs_in_state(std::string_view state) {
         std::vector<std::string> out;
         if (!impl.ready()) return out;
         impl.flush();
-        for (const auto& row : impl.q.exec_prepared("refs_in_state", std::string(state))) out.push_back(text(row[0]));
+        for (const auto& row : impl.q.exec_prepared("refs_in_state", std::string(state)))
+            out.push_back(text(row[0]));
         return out;
     });
 }
@@ -1259,9 +1338,11 @@ std::pair<std::vector<Ticket>, bool> PgStore::find_tickets(const engine::TicketQ
         if (!impl.ready()) return out;
         if (impl.schema < kPgWorkspaceSchema)
             throw Error(ErrorKind::unexpected, impl.shown + " predates search and claims (schema " +
-                                                   std::to_string(impl.schema) + "): any write command brings it up to date");
+                                                   std::to_string(impl.schema) +
+                                                   "): any write command brings it up to date");
         impl.flush();
-        const auto r = exec_sql(impl.q, workspace::page(query, kTicketColumns, workspace::Dialect::postgres));
+        const auto r =
+            exec_sql(impl.q, workspace::page(query, kTicketColumns, workspace::Dialect::postgres));
         for (const auto& row : r) {
             if (out.first.size() == query.limit) {
                 out.second = true;
@@ -1281,11 +1362,13 @@ std::int64_t PgStore::count_tickets(const engine::TicketQuery& query) {
         if (workspace::counted_by_state(query)) {
             std::vector<std::string> states = query.states;
             if (query.open_only) {
-                if (states.empty()) states = workspace::open_states();
+                if (states.empty())
+                    states = workspace::open_states();
                 else
-                    states.erase(std::remove_if(states.begin(), states.end(),
-                                                [](const std::string& s) { return !workspace::is_open(s); }),
-                                 states.end());
+                    states.erase(
+                        std::remove_if(states.begin(), states.end(),
+                                       [](const std::string& s) { return !workspace::is_open(s); }),
+                        states.end());
                 if (states.empty()) return 0;
             }
             workspace::Sql sql{"SELECT coalesce(sum(n), 0) FROM ticket_counts", states};
@@ -1294,7 +1377,8 @@ std::int64_t PgStore::count_tickets(const engine::TicketQuery& query) {
             if (!states.empty()) sql.text += ")";
             return number(exec_sql(impl.q, sql)[0][0]);
         }
-        return number(exec_sql(impl.q, workspace::count(query, workspace::Dialect::postgres))[0][0]);
+        return number(
+            exec_sql(impl.q, workspace::count(query, workspace::Dialect::postgres))[0][0]);
     });
 }
 
@@ -1316,7 +1400,8 @@ engine::WorkspaceCounts PgStore::workspace_counts(std::string_view me, std::stri
                 }
             }
             auto one = [&](const engine::TicketQuery& q) {
-                return number(exec_sql(impl.q, workspace::count(q, workspace::Dialect::postgres))[0][0]);
+                return number(
+                    exec_sql(impl.q, workspace::count(q, workspace::Dialect::postgres))[0][0]);
             };
             engine::TicketQuery mine;
             mine.open_only = true;
@@ -1342,18 +1427,23 @@ engine::DeskStats PgStore::stats(const std::optional<std::string>& since) {
         impl.flush();
         const std::string opened = "(SELECT at FROM events o WHERE o.ref = t.ref AND o.tseq = 1)";
         const std::string where = since ? " WHERE " + opened + " >= $1" : std::string();
-        auto run = [&](const std::string& sql) { return since ? impl.q.exec_params(sql, *since) : impl.q.exec(sql); };
-        for (const auto& r : run("SELECT state, count(*) FROM tickets t" + where + " GROUP BY state ORDER BY state"))
+        auto run = [&](const std::string& sql) {
+            return since ? impl.q.exec_params(sql, *since) : impl.q.exec(sql);
+        };
+        for (const auto& r : run("SELECT state, count(*) FROM tickets t" + where +
+                                 " GROUP BY state ORDER BY state"))
             out.per_state.emplace_back(text(r[0]), number(r[1]));
-        for (const auto& r : run("SELECT " + opened + ", updated_at FROM tickets t WHERE state = 'completed'" +
-                                 (since ? " AND " + opened + " >= $1" : std::string()))) {
+        for (const auto& r :
+             run("SELECT " + opened + ", updated_at FROM tickets t WHERE state = 'completed'" +
+                 (since ? " AND " + opened + " >= $1" : std::string()))) {
             const auto a = r[0].is_null() ? std::nullopt : rules::parse_utc(text(r[0]));
             const auto b = rules::parse_utc(text(r[1]));
             if (a && b) out.open_to_completed_ms.push_back(*b - *a);
         }
         // SQLite's min() names the first row holding the minimum: ties go to the smallest ref.
-        for (const auto& r : run("SELECT DISTINCT ON (state) state, ref, updated_at FROM tickets t" + where +
-                                 " ORDER BY state, updated_at, ref"))
+        for (const auto& r :
+             run("SELECT DISTINCT ON (state) state, ref, updated_at FROM tickets t" + where +
+                 " ORDER BY state, updated_at, ref"))
             out.oldest.push_back({text(r[0]), {text(r[1]), text(r[2])}});
         return out;
     });
@@ -1404,7 +1494,8 @@ void PgStore::for_each_account(const std::function<void(const engine::Account&)>
     auto& impl = *impl_;
     impl.guard([&] {
         if (!impl.ready()) return;
-        for (const auto& r : impl.q.exec(std::string("SELECT ") + kAccountColumns + " FROM accounts ORDER BY name"))
+        for (const auto& r :
+             impl.q.exec(std::string("SELECT ") + kAccountColumns + " FROM accounts ORDER BY name"))
             fn(account_from(r));
     });
 }
@@ -1427,13 +1518,18 @@ std::optional<engine::Seal> PgStore::last_seal() {
     });
 }
 
-void PgStore::for_each_seal(const std::function<void(const engine::Seal&, const std::optional<std::string>&)>& fn) {
+void PgStore::for_each_seal(
+    const std::function<void(const engine::Seal&, const std::optional<std::string>&)>& fn) {
     auto& impl = *impl_;
     impl.guard([&] {
         if (!impl.ready()) return;
         impl.flush();
-        impl.scan("SELECT s.seq, s.hash, s.note, e.hash FROM seals s LEFT JOIN events e ON e.seq = s.seq ORDER BY s.seq",
-                  [&](const pqxx::row& r) { fn(engine::Seal{number(r[0]), text(r[1]), text(r[2])}, opt_text(r[3])); });
+        impl.scan(
+            "SELECT s.seq, s.hash, s.note, e.hash FROM seals s LEFT JOIN events e ON e.seq = s.seq "
+            "ORDER BY s.seq",
+            [&](const pqxx::row& r) {
+                fn(engine::Seal{number(r[0]), text(r[1]), text(r[2])}, opt_text(r[3]));
+            });
     });
 }
 
@@ -1454,7 +1550,8 @@ void PgStore::put_seal(const engine::Seal& seal) {
 namespace {
 
 constexpr const char* kInsertAccess =
-    "INSERT INTO access_log (at, account, route, refs, ref_count, client) VALUES ($1, $2, $3, $4, $5, $6)";
+    "INSERT INTO access_log (at, account, route, refs, ref_count, client) VALUES ($1, $2, $3, $4, "
+    "$5, $6)";
 
 }  // namespace
 

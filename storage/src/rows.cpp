@@ -43,7 +43,8 @@ void read_checks(engine::Ticket& t, const std::string& checks, const std::string
     if (checks == "{}" && agents == "[]") return;  // no check recorded yet: most rows
     try {
         const json c = json::parse(checks);
-        for (const auto& [check, agent] : c.items()) t.checks.emplace(check, agent.get<std::string>());
+        for (const auto& [check, agent] : c.items())
+            t.checks.emplace(check, agent.get<std::string>());
         const json a = json::parse(agents);
         for (const auto& agent : a) t.check_agents.insert(agent.get<std::string>());
     } catch (const json::exception&) {
@@ -61,7 +62,8 @@ std::set<std::string, std::less<>> roles_from(const std::string& text) {
     std::set<std::string, std::less<>> roles;
     for (std::size_t start = 0; start < text.size();) {
         const auto comma = text.find(',', start);
-        roles.insert(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        roles.insert(
+            text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
         if (comma == std::string::npos) break;
         start = comma + 1;
     }

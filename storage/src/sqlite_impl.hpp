@@ -1,9 +1,9 @@
 // Private to storage/: the SQLite store's state and the helpers its files share.
 #pragma once
 
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,11 +47,11 @@ struct Database::Impl {
     bool read_only = false;
     bool renewable = false;    // read-only on the live file (not a private or immutable copy)
     bool in_snapshot = false;  // a read-only store's read transaction is open
-    std::optional<SQLite::Statement> insert_event, insert_open, upsert_ticket, select_entries, select_exists, select_ticket,
-        select_account;
-    std::optional<Head> head;  // cached inside a write transaction
+    std::optional<SQLite::Statement> insert_event, insert_open, upsert_ticket, select_entries,
+        select_exists, select_ticket, select_account;
+    std::optional<Head> head;         // cached inside a write transaction
     std::optional<Head> head_before;  // the head when the open write transaction began (for seals)
-    bool appended = false;     // entries appended in the open write transaction
+    bool appended = false;            // entries appended in the open write transaction
     Sealer sealer;
     // The last appended ticket's new cache row. Written when another ticket is appended, before
     // any read of the ticket table and at commit, so an import that opens and triages a ticket

@@ -127,8 +127,9 @@ struct Builder {
 namespace {
 
 std::string from(const TicketQuery& q, Dialect d, bool ready_index) {
-    return q.ready_for && ready_index && d == Dialect::sqlite ? " FROM tickets INDEXED BY tickets_ready_for_approval"
-                                                              : " FROM tickets";
+    return q.ready_for && ready_index && d == Dialect::sqlite
+               ? " FROM tickets INDEXED BY tickets_ready_for_approval"
+               : " FROM tickets";
 }
 
 }  // namespace
@@ -137,7 +138,8 @@ Sql page(const TicketQuery& q, const std::string& columns, Dialect d, bool ready
     Builder b{d, {}};
     const std::string col = sort_column(q.sort);
     const char* dir = q.descending ? " DESC" : "";
-    std::string sql = "SELECT " + columns + from(q, d, ready_index) + b.where(q, true) + " ORDER BY ";
+    std::string sql =
+        "SELECT " + columns + from(q, d, ready_index) + b.where(q, true) + " ORDER BY ";
     sql += col == "ref" ? "ref" + std::string(dir) : col + dir + ", ref" + dir;
     sql += " LIMIT " + std::to_string(q.limit + 1);
     return {sql, std::move(b.params)};

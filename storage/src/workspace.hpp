@@ -35,7 +35,8 @@ struct Sql {
 // the desk has tickets_ready_for_approval, which a ready_for query on SQLite names (SQLite's
 // planner, without statistics, would take the state index and read every ticket in
 // identity_check).
-Sql page(const engine::TicketQuery& q, const std::string& columns, Dialect d, bool ready_index = true);
+Sql page(const engine::TicketQuery& q, const std::string& columns, Dialect d,
+         bool ready_index = true);
 // SELECT count(*) FROM tickets WHERE ... (after and limit ignored).
 Sql count(const engine::TicketQuery& q, Dialect d, bool ready_index = true);
 // Whether count(q) is a sum of the kept per-state counts (no search, assignee, overdue, ready_for).

@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "expect.hpp"
 #include "../store/schema_undo.hpp"
+#include "expect.hpp"
 
 namespace {
 
@@ -129,10 +129,11 @@ TEST_CASE(
     Desk d;
     REQUIRE(d.open("HD-1", "client", "no").code == 0);
     REQUIRE_MESSAGE(
-        sqlite(d.db,
-               std::string(schema_undo::kSqliteWorkspace) +
-                   "DROP TABLE access_log; DROP TABLE access_log_refs; DROP INDEX tickets_by_phone; "
-                   "DROP INDEX tickets_by_email; PRAGMA user_version = 3;")
+        sqlite(
+            d.db,
+            std::string(schema_undo::kSqliteWorkspace) +
+                "DROP TABLE access_log; DROP TABLE access_log_refs; DROP INDEX tickets_by_phone; "
+                "DROP INDEX tickets_by_email; PRAGMA user_version = 3;")
                 .code == 0,
         "schema 3");
     const auto before = mtime_ns(d.db);
@@ -142,7 +143,8 @@ TEST_CASE(
     CHECK(mtime_ns(d.db) == before);
     // The next write migrates it; records can be appended and read again.
     REQUIRE(d.event("HD-1", "triage", "alice").code == 0);
-    CHECK(sqlite(d.db, "PRAGMA user_version").out == "7\n");  // the current schema (7: the ready index, SPEC §14)
+    CHECK(sqlite(d.db, "PRAGMA user_version").out ==
+          "7\n");  // the current schema (7: the ready index, SPEC §14)
     seed(d, {kT1, "alice", "GET /api/v1/tickets/HD-1", "::1", "1", "HD-1"});
     CHECK(accounts_of(lines(d, {"access-log", "--ref", "HD-1"})) == Names{"alice"});
     CHECK(d({"verify"}).code == 0);

@@ -27,9 +27,15 @@ const std::vector<std::string> kRoles = {"agent", "approver", "operator", "audit
 
 // The invalid spellings of an agent name (SPEC §2): inner space, an invisible zero-width space, a
 // byte that is not UTF-8, 65 characters, empty, only white space, a letter outside a-z.
-const std::vector<std::string> kBadNames = {
-    "al ice", "al\xE2\x80\x8B" "ice", "\xFF", std::string(65, 'a'), "", "   ", "\xC3\xA5lice",
-    "al:ice"};
+const std::vector<std::string> kBadNames = {"al ice",
+                                            "al\xE2\x80\x8B"
+                                            "ice",
+                                            "\xFF",
+                                            std::string(65, 'a'),
+                                            "",
+                                            "   ",
+                                            "\xC3\xA5lice",
+                                            "al:ice"};
 
 Result expect_ok(const Result& r) {
     INFO(r.describe());
@@ -76,9 +82,21 @@ struct Copy {
 
 // `open` arguments for a valid client/no ticket.
 std::vector<std::string> open_args(const std::string& ref, const std::string& agent) {
-    return {"open", "--ref", ref, "--phone", "+4915123456789", "--client-id", "acme",
-            "--requester-email", "ops@acme.example", "--role", "client", "--access", "no",
-            "--agent", agent};
+    return {"open",
+            "--ref",
+            ref,
+            "--phone",
+            "+4915123456789",
+            "--client-id",
+            "acme",
+            "--requester-email",
+            "ops@acme.example",
+            "--role",
+            "client",
+            "--access",
+            "no",
+            "--agent",
+            agent};
 }
 
 // ---- the desk the role table runs on -------------------------------------------------------
@@ -92,7 +110,8 @@ struct RoleDesk {
     Desk desk;
     RoleDesk() {
         auto ok = [](const Result& r) {
-            if (r.code != 0) throw std::runtime_error("building the role desk failed: " + r.describe());
+            if (r.code != 0)
+                throw std::runtime_error("building the role desk failed: " + r.describe());
         };
         const Desk& d = desk;
         ok(d({"agent", "add", "root", "--role", "admin", "--agent", "setup"}));
@@ -105,7 +124,8 @@ struct RoleDesk {
         ok(d(open_args("T-NEW", "checker")));
         ok(d(open_args("T-APP", "checker")));
         ok(d.event("T-APP", "triage", "checker"));
-        for (const auto& c : kChecks) ok(d.event("T-APP", "check-passed", "checker", {"--check", c}));
+        for (const auto& c : kChecks)
+            ok(d.event("T-APP", "check-passed", "checker", {"--check", c}));
     }
 };
 
@@ -130,8 +150,8 @@ const std::vector<WriteCase>& write_cases() {
          }},
         {"event cancel", "agent",
          [](const Copy&, const std::string& a) {
-             return std::vector<std::string>{"event", "T-APP", "cancel", "--note", "withdrawn",
-                                             "--agent", a};
+             return std::vector<std::string>{"event",     "T-APP",   "cancel", "--note",
+                                             "withdrawn", "--agent", a};
          }},
         {"event approve", "approver",
          [](const Copy&, const std::string& a) {
@@ -151,8 +171,8 @@ const std::vector<WriteCase>& write_cases() {
          }},
         {"agent add", "admin",
          [](const Copy&, const std::string& a) {
-             return std::vector<std::string>{"agent", "add", "newbie", "--role", "agent",
-                                             "--agent", a};
+             return std::vector<std::string>{"agent", "add",     "newbie", "--role",
+                                             "agent", "--agent", a};
          }},
         {"agent grant", "admin",
          [](const Copy&, const std::string& a) {
@@ -186,8 +206,9 @@ TEST_CASE("accounts: a desk with no accounts works as version 1 - any valid agen
     expect_ok(d.event("HD-1", "triage", "Someone.Else@desk"));
     expect_ok(d.event("HD-1", "check-passed", "a", {"--check", "lost_access"}));
     const std::string file = d.dir / "in.csv";
-    spit(file, "ref,phone,client_id,requester_email,requester_role\nHD-2,+4915123456789,acme,"
-               "ops@acme.example,client\n");
+    spit(file,
+         "ref,phone,client_id,requester_email,requester_role\nHD-2,+4915123456789,acme,"
+         "ops@acme.example,client\n");
     expect_ok(d({"import", file, "--agent", "op"}));
     expect_ok(d({"sweep", "--agent", "nightly"}));
     const json list = json_of(d({"agent", "list", "--json"}));
@@ -274,7 +295,8 @@ TEST_CASE("accounts: an unknown or a disabled account may write nothing (exit 7)
             CHECK(r.code == 7);
             CHECK(r.out.empty());
             std::string lower = account;
-            for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            for (char& ch : lower)
+                ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
             CHECK(has_word(r.err, lower));
             CHECK(DbBytes(c.db) == before);
             CHECK(head_of(c.db) == head);
@@ -285,7 +307,8 @@ TEST_CASE("accounts: an unknown or a disabled account may write nothing (exit 7)
     expect_ok(c({"agent", "enable", "off", "--agent", "root"}));
     expect_ok(c({"event", "T-NEW", "triage", "--agent", "off"}));
     expect_ok(c({"agent", "disable", "checker", "--agent", "root"}));
-    expect_forbidden(c({"event", "T-APP", "cancel", "--note", "x", "--agent", "checker"}), "checker");
+    expect_forbidden(c({"event", "T-APP", "cancel", "--note", "x", "--agent", "checker"}),
+                     "checker");
 }
 
 TEST_CASE("accounts: read commands need no account, and no --agent at all") {
@@ -294,17 +317,25 @@ TEST_CASE("accounts: read commands need no account, and no --agent at all") {
     REQUIRE(d({"key", "generate", "--name", "desk", "--out", key}).code == 0);
     REQUIRE(d({"agent", "add", "root", "--role", "admin", "--agent", "setup"}).code == 0);
     REQUIRE(d({"agent", "add", "alice", "--role", "agent", "--agent", "root"}).code == 0);
-    REQUIRE(d({"--key", key, "open", "--ref", "HD-1", "--phone", "+4915123456789", "--client-id",
-               "acme", "--requester-email", "ops@acme.example", "--role", "client", "--agent",
-               "alice"})
-                .code == 0);
+    REQUIRE(
+        d({"--key", key, "open", "--ref", "HD-1", "--phone", "+4915123456789", "--client-id",
+           "acme", "--requester-email", "ops@acme.example", "--role", "client", "--agent", "alice"})
+            .code == 0);
     const DbBytes before(d.db);
-    const std::vector<std::vector<std::string>> reads = {
-        {"show", "HD-1"},      {"show", "HD-1", "--json"}, {"list"},
-        {"list", "--json"},    {"history", "HD-1"},        {"replay", "HD-1"},
-        {"stats"},             {"stats", "--json"},        {"verify"},
-        {"checkpoint"},        {"diagram"},                {"agent", "list"},
-        {"agent", "history"},  {"export"}};
+    const std::vector<std::vector<std::string>> reads = {{"show", "HD-1"},
+                                                         {"show", "HD-1", "--json"},
+                                                         {"list"},
+                                                         {"list", "--json"},
+                                                         {"history", "HD-1"},
+                                                         {"replay", "HD-1"},
+                                                         {"stats"},
+                                                         {"stats", "--json"},
+                                                         {"verify"},
+                                                         {"checkpoint"},
+                                                         {"diagram"},
+                                                         {"agent", "list"},
+                                                         {"agent", "history"},
+                                                         {"export"}};
     for (const auto& args : reads) {
         CAPTURE(args[0]);
         CAPTURE(args.size() > 1 ? args[1] : "");
@@ -401,7 +432,8 @@ TEST_CASE("accounts: invalid agent names are exit 2, for --agent and for account
         const std::string longest(64, 'z');
         REQUIRE(d({"agent", "add", "root", "--role", "admin", "--agent", "setup"}).code == 0);
         expect_ok(d({"agent", "add", longest, "--role", "agent", "--agent", "root"}));
-        expect_ok(d({"agent", "add", " Zoe.O-Brien_2@Desk ", "--role", "agent", "--agent", "ROOT"}));
+        expect_ok(
+            d({"agent", "add", " Zoe.O-Brien_2@Desk ", "--role", "agent", "--agent", "ROOT"}));
         std::set<std::string> names;
         for (const auto& a : json_of(d({"agent", "list", "--json"})))
             names.insert(a.at("name").get<std::string>());
@@ -489,8 +521,9 @@ TEST_CASE("accounts: the exit codes of the agent commands") {
     }
 }
 
-TEST_CASE("accounts: a token is shown once and is never in the database, logs, list, history or "
-          "export") {
+TEST_CASE(
+    "accounts: a token is shown once and is never in the database, logs, list, history or "
+    "export") {
     Desk d;
     const std::regex token_form("tfa_[0-9a-f]{64}");
     std::vector<std::string> tokens;
@@ -528,22 +561,22 @@ TEST_CASE("accounts: a token is shown once and is never in the database, logs, l
         return t;
     };
 
-    tokens.push_back(stdout_token(run({"agent", "add", "root", "--role", "admin", "--agent", "setup"})));
-    tokens.push_back(stdout_token(run({"agent", "add", "alice", "--role", "agent", "--agent", "root"})));
+    tokens.push_back(
+        stdout_token(run({"agent", "add", "root", "--role", "admin", "--agent", "setup"})));
+    tokens.push_back(
+        stdout_token(run({"agent", "add", "alice", "--role", "agent", "--agent", "root"})));
     const std::string bob_file = d.dir / "bob.token";
-    tokens.push_back(file_token(
-        run({"agent", "add", "bob", "--role", "agent,auditor", "--token-out", bob_file, "--agent",
-             "root"}),
-        bob_file));
+    tokens.push_back(file_token(run({"agent", "add", "bob", "--role", "agent,auditor",
+                                     "--token-out", bob_file, "--agent", "root"}),
+                                bob_file));
     REQUIRE(run(open_args("HD-1", "alice")).code == 0);
 
     // A new token replaces the old one: a different token, on stdout or in a new file.
     tokens.push_back(stdout_token(run({"agent", "token", "alice", "--agent", "root"})));
     CHECK(tokens[3] != tokens[1]);
     const std::string bob_file2 = d.dir / "bob2.token";
-    tokens.push_back(
-        file_token(run({"agent", "token", "bob", "--token-out", bob_file2, "--agent", "root"}),
-                   bob_file2));
+    tokens.push_back(file_token(
+        run({"agent", "token", "bob", "--token-out", bob_file2, "--agent", "root"}), bob_file2));
     CHECK(slurp(bob_file2) != slurp(bob_file));
     CHECK(std::set<std::string>(tokens.begin(), tokens.end()).size() == tokens.size());
 
@@ -554,21 +587,20 @@ TEST_CASE("accounts: a token is shown once and is never in the database, logs, l
 
     // Everything a reader can see.
     std::string seen;
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             {"export"},
-             {"export", "--format", "csv"},
-             {"export", "--agent", "bob"},
-             {"history", "HD-1"},
-             {"history", "HD-1", "--json"},
-             {"show", "HD-1", "--json"},
-             {"list", "--json"},
-             {"agent", "list"},
-             {"agent", "list", "--json"},
-             {"agent", "history"},
-             {"agent", "history", "--json"},
-             {"agent", "history", "alice"},
-             {"verify"},
-             {"stats", "--json"}}) {
+    for (const auto& args : std::vector<std::vector<std::string>>{{"export"},
+                                                                  {"export", "--format", "csv"},
+                                                                  {"export", "--agent", "bob"},
+                                                                  {"history", "HD-1"},
+                                                                  {"history", "HD-1", "--json"},
+                                                                  {"show", "HD-1", "--json"},
+                                                                  {"list", "--json"},
+                                                                  {"agent", "list"},
+                                                                  {"agent", "list", "--json"},
+                                                                  {"agent", "history"},
+                                                                  {"agent", "history", "--json"},
+                                                                  {"agent", "history", "alice"},
+                                                                  {"verify"},
+                                                                  {"stats", "--json"}}) {
         const Result r = run(args);
         INFO(r.describe());
         CHECK(r.code == 0);
@@ -648,7 +680,8 @@ TEST_CASE("accounts: agent list --json and agent history --json") {
         CAPTURE(a.dump());
         std::set<std::string> keys;
         for (const auto& [k, v] : a.items()) keys.insert(k);
-        CHECK(keys == std::set<std::string>{"name", "roles", "enabled", "created_at", "updated_at"});
+        CHECK(keys ==
+              std::set<std::string>{"name", "roles", "enabled", "created_at", "updated_at"});
         CHECK(a.at("enabled").is_boolean());
         CHECK(parse_utc_ms(a.at("created_at").get<std::string>()).has_value());
         CHECK(parse_utc_ms(a.at("updated_at").get<std::string>()).has_value());
@@ -674,8 +707,10 @@ TEST_CASE("accounts: agent list --json and agent history --json") {
     }
     // seq is the global one: the tickets' entries sit between.
     const std::vector<std::int64_t> seqs = {1, 2, 4, 6, 7, 8, 9};
-    const std::vector<std::string> changes = {"add", "add", "add", "grant", "add", "disable", "revoke"};
-    const std::vector<std::string> names = {"root", "ops", "alice", "alice", "carol", "carol", "alice"};
+    const std::vector<std::string> changes = {"add", "add",     "add",   "grant",
+                                              "add", "disable", "revoke"};
+    const std::vector<std::string> names = {"root",  "ops",   "alice", "alice",
+                                            "carol", "carol", "alice"};
     const std::vector<std::string> bys = {"setup", "root", "root", "root", "root", "root", "root"};
     for (std::size_t i = 0; i < hist.size(); ++i) {
         CAPTURE(i);
@@ -690,8 +725,9 @@ TEST_CASE("accounts: agent list --json and agent history --json") {
     CHECK(hist[6].at("roles") == json({"approver", "operator"}));
     CHECK(hist[4].at("roles") == json({"admin", "auditor"}));
     // The log agrees: those seqs are entries of account:NAME.
-    CHECK(count_rows(d.db, "SELECT count(*) FROM events WHERE ref LIKE 'account:%' AND seq IN "
-                           "(1,2,4,6,7,8,9)") == 7);
+    CHECK(count_rows(d.db,
+                     "SELECT count(*) FROM events WHERE ref LIKE 'account:%' AND seq IN "
+                     "(1,2,4,6,7,8,9)") == 7);
 
     const json mine = json_of(d({"agent", "history", " Alice", "--json"}));
     REQUIRE(mine.size() == 3);
@@ -711,7 +747,8 @@ struct AccountLog {
     Desk desk;
     AccountLog() {
         auto ok = [](const Result& r) {
-            if (r.code != 0) throw std::runtime_error("building the account log failed: " + r.describe());
+            if (r.code != 0)
+                throw std::runtime_error("building the account log failed: " + r.describe());
         };
         const Desk& d = desk;
         ok(d({"agent", "add", "root", "--role", "admin", "--agent", "setup"}));
@@ -785,8 +822,9 @@ TEST_CASE("accounts: verify rebuilds the accounts from the log and catches tampe
         expect_account_caught(c, "alice");
     }
     SUBCASE("the last account change deleted, the chain still whole before it") {
-        tamper_db(c.db, "DELETE FROM events WHERE seq = 7; DELETE FROM tickets WHERE ref = 'HD-2';"
-                        "DELETE FROM events WHERE seq = 6");
+        tamper_db(c.db,
+                  "DELETE FROM events WHERE seq = 7; DELETE FROM tickets WHERE ref = 'HD-2';"
+                  "DELETE FROM events WHERE seq = 6");
         expect_account_caught(c, "bob");
     }
     SUBCASE("a forged account-grant appended with a correct hash") {
@@ -814,9 +852,8 @@ TEST_CASE("accounts: verify rebuilds the accounts from the log and catches tampe
         e.state = "enabled";
         e.prev_hash = log.back().hash;
         e.hash = entry_hash(e);
-        tamper_db(c.db, insert_sql(e) +
-                            "INSERT INTO accounts VALUES ('mallory','admin',1," + sql_quote(e.at) +
-                            "," + sql_quote(e.at) + ",2,NULL);");
+        tamper_db(c.db, insert_sql(e) + "INSERT INTO accounts VALUES ('mallory','admin',1," +
+                            sql_quote(e.at) + "," + sql_quote(e.at) + ",2,NULL);");
         expect_account_caught(c, "mallory");
     }
     SUBCASE("two changes of one account reordered") {

@@ -51,7 +51,8 @@ TEST_CASE("key generate writes a 0600 key file and prints its verifier key") {
 
     // stdout: exactly one line NAME+KEYID+BASE64.
     REQUIRE(r.out_lines().size() == 1);
-    const std::regex form("(desk\\.example/helpdesk)\\+([0-9a-f]{8})\\+([A-Za-z0-9+/]{43}=?|[A-Za-z0-9+/]{44})\n");
+    const std::regex form(
+        "(desk\\.example/helpdesk)\\+([0-9a-f]{8})\\+([A-Za-z0-9+/]{43}=?|[A-Za-z0-9+/]{44})\n");
     std::smatch m;
     REQUIRE_MESSAGE(std::regex_match(r.out, m, form), r.out);
     const std::string key_id = m[2];
@@ -148,13 +149,15 @@ TEST_CASE("key generate opens no database, wherever one is configured") {
     RunOptions opt;
     opt.cwd = desk.dir.path();
     SUBCASE("default ./tfadesk.db") {
-        const Result r = tfadesk_bare({"key", "generate", "--name", "desk", "--out", "seal.key"}, opt);
+        const Result r =
+            tfadesk_bare({"key", "generate", "--name", "desk", "--out", "seal.key"}, opt);
         CHECK_MESSAGE(r.code == 0, r.describe());
         CHECK_FALSE(fs::exists(desk.dir / "tfadesk.db"));
     }
     SUBCASE("$TFADESK_DB") {
         opt.env = {{"TFADESK_DB", desk.db}};
-        const Result r = tfadesk_bare({"key", "generate", "--name", "desk", "--out", "seal.key"}, opt);
+        const Result r =
+            tfadesk_bare({"key", "generate", "--name", "desk", "--out", "seal.key"}, opt);
         CHECK_MESSAGE(r.code == 0, r.describe());
     }
     SUBCASE("--db naming an existing desk: its files are left alone") {
@@ -162,7 +165,8 @@ TEST_CASE("key generate opens no database, wherever one is configured") {
         const std::string before = slurp(desk.db);
         const auto mtime = mtime_ns(desk.db);
         const bool wal = fs::exists(desk.db + "-wal"), shm = fs::exists(desk.db + "-shm");
-        const Result r = desk({"key", "generate", "--name", "desk", "--out", desk.dir / "seal.key"});
+        const Result r =
+            desk({"key", "generate", "--name", "desk", "--out", desk.dir / "seal.key"});
         CHECK_MESSAGE(r.code == 0, r.describe());
         CHECK(slurp(desk.db) == before);
         CHECK(mtime_ns(desk.db) == mtime);
@@ -185,8 +189,8 @@ TEST_CASE("key generate --help shows a working example") {
     const std::string marker = "Example:\n  tfadesk ";
     const auto at = r.out.find(marker);
     REQUIRE(at != std::string::npos);
-    const std::string example = r.out.substr(at + marker.size(), r.out.find('\n', at + marker.size()) -
-                                                                     (at + marker.size()));
+    const std::string example = r.out.substr(
+        at + marker.size(), r.out.find('\n', at + marker.size()) - (at + marker.size()));
     std::vector<std::string> args = split(example, ' ');
     REQUIRE(args.size() == 6);
     REQUIRE(args[4] == "--out");

@@ -60,8 +60,8 @@ void to_completed(const Desk& d, const std::string& ref) {
 }
 
 // Refused: exit 3, one line on stderr naming `rule` and `state`, and nothing written.
-void expect_refused(const Desk& d, const Result& r, const std::string& head, const std::string& rule,
-                    const std::string& state) {
+void expect_refused(const Desk& d, const Result& r, const std::string& head,
+                    const std::string& rule, const std::string& state) {
     INFO("expected a refusal by ", rule, " in ", state, "\n", r.describe());
     CHECK(r.code == 3);
     CHECK(r.out.empty());
@@ -75,8 +75,8 @@ void expect_refused(const Desk& d, const Result& r, const std::string& head, con
 
 TEST_CASE("pins: each refusal names its rule (R2 R3 R4 R5 R6 R8)") {
     Desk d;
-    to_checked(d, "IC");        // identity_check, all three checks passed by alice
-    to_submitted(d, "SUB");     // disable_submitted
+    to_checked(d, "IC");                // identity_check, all three checks passed by alice
+    to_submitted(d, "SUB");             // disable_submitted
     ok(d.open("REC", "client", "no"));  // received
     to_identity_check(d, "IC2");
     ok(d.event("IC2", "check-passed", "alice", {"--check", "client_of_record"}));
@@ -98,15 +98,16 @@ TEST_CASE("pins: each refusal names its rule (R2 R3 R4 R5 R6 R8)") {
                        "disable_submitted");
     }
     SUBCASE("R4: submit-disable without a non-empty reference") {
-        for (const auto& flags : std::vector<std::vector<std::string>>{
-                 {},
-                 {"--reference", ""},
-                 {"--reference", "\n"},
-                 {"--reference", "   "},
-                 {"--reference", "\xC2\xA0"},         // U+00A0
-                 {"--reference", "\xE2\x80\x8B"}}) {  // U+200B
+        for (const auto& flags :
+             std::vector<std::vector<std::string>>{{},
+                                                   {"--reference", ""},
+                                                   {"--reference", "\n"},
+                                                   {"--reference", "   "},
+                                                   {"--reference", "\xC2\xA0"},         // U+00A0
+                                                   {"--reference", "\xE2\x80\x8B"}}) {  // U+200B
             CAPTURE(flags.size() > 1 ? flags[1] : "(none)");
-            expect_refused(d, d.event("APP", "submit-disable", "bob", flags), head, "R4", "approved");
+            expect_refused(d, d.event("APP", "submit-disable", "bob", flags), head, "R4",
+                           "approved");
         }
     }
     SUBCASE("R5: approve with a check missing") {
@@ -242,7 +243,8 @@ TEST_CASE("pins: stats --json median open-to-completed over an odd and an even c
             CHECK(median == sorted[n / 2]);  // the middle one
         } else {
             // The mean of the two middle ones (to the millisecond).
-            const double mean = (static_cast<double>(sorted[n / 2 - 1]) + static_cast<double>(sorted[n / 2])) / 2;
+            const double mean =
+                (static_cast<double>(sorted[n / 2 - 1]) + static_cast<double>(sorted[n / 2])) / 2;
             CHECK(std::fabs(static_cast<double>(median) - mean) <= 0.5);
             CHECK(sorted[n / 2 - 1] != sorted[n / 2]);  // the case is not trivial
         }
@@ -255,13 +257,16 @@ TEST_CASE("pins: a flag the event does not use is exit 2, and nothing is stored"
     ok(d.open("HD-1", "client", "no"));
     to_identity_check(d, "HD-2");
     const std::string head = head_of(d);
-    for (const auto& [ref, ev, flags] : std::vector<std::tuple<std::string, std::string, std::vector<std::string>>>{
+    for (const auto& [ref, ev, flags] :
+         std::vector<std::tuple<std::string, std::string, std::vector<std::string>>>{
              {"HD-1", "triage", {"--reference", "X"}},
              {"HD-1", "triage", {"--check", "lost_access"}},
              {"HD-1", "triage", {"--role", "client"}},
              {"HD-2", "check-passed", {"--check", "lost_access", "--role", "client"}},
              {"HD-2", "check-passed", {"--check", "lost_access", "--access", "yes"}},
-             {"HD-2", "check-passed", {"--check", "lost_access", "--requester-email", "a@b.example"}},
+             {"HD-2",
+              "check-passed",
+              {"--check", "lost_access", "--requester-email", "a@b.example"}},
              {"HD-2", "check-passed", {"--check", "lost_access", "--reference", "X"}},
              {"HD-2", "cancel", {"--note", "x", "--check", "lost_access"}},
              {"HD-1", "update", {"--reference", "X"}}}) {
@@ -279,7 +284,8 @@ TEST_CASE("pins: --expect-version must be a decimal count that fits (exit 2)") {
     Desk d;
     ok(d.open("HD-1", "client", "no"));
     const std::string head = head_of(d);
-    for (const std::string bad : {"-1", "abc", "99999999999999999999", "", "1.0", "+1", " 1", "0x1"}) {
+    for (const std::string bad :
+         {"-1", "abc", "99999999999999999999", "", "1.0", "+1", " 1", "0x1"}) {
         CAPTURE(bad);
         const Result r = d.event("HD-1", "triage", "alice", {"--expect-version", bad});
         INFO(r.describe());
@@ -305,11 +311,11 @@ TEST_CASE("pins: --expect-head takes a decimal seq and 64 hex digits in either c
         INFO(r.describe());
         CHECK(r.code == 0);
     }
-    for (const std::string& bad : {"0x2:" + log[1].hash, "+2:" + log[1].hash, "-2:" + log[1].hash,
-                                  "two:" + log[1].hash, ":" + log[1].hash, " 2:" + log[1].hash,
-                                  "2.0:" + log[1].hash, "2:" + log[1].hash.substr(1),
-                                  "2:" + log[1].hash + "0", "2:" + std::string(63, '0') + "g",
-                                  "2" + log[1].hash, "\xEF\xBC\x92:" + log[1].hash}) {  // U+FF12
+    for (const std::string& bad :
+         {"0x2:" + log[1].hash, "+2:" + log[1].hash, "-2:" + log[1].hash, "two:" + log[1].hash,
+          ":" + log[1].hash, " 2:" + log[1].hash, "2.0:" + log[1].hash,
+          "2:" + log[1].hash.substr(1), "2:" + log[1].hash + "0", "2:" + std::string(63, '0') + "g",
+          "2" + log[1].hash, "\xEF\xBC\x92:" + log[1].hash}) {  // U+FF12
         CAPTURE(bad);
         const Result r = d({"verify", "--expect-head", bad});
         INFO(r.describe());
@@ -323,9 +329,19 @@ TEST_CASE("pins: a database that is not a file on disk is refused for writes (ex
     TempDir dir;
     RunOptions in_dir;
     in_dir.cwd = dir.path();
-    const std::vector<std::string> args = {
-        "open", "--ref", "HD-1", "--phone", "+4915123456789", "--client-id", "acme",
-        "--requester-email", "ops@acme.example", "--role", "client", "--agent", "alice"};
+    const std::vector<std::string> args = {"open",
+                                           "--ref",
+                                           "HD-1",
+                                           "--phone",
+                                           "+4915123456789",
+                                           "--client-id",
+                                           "acme",
+                                           "--requester-email",
+                                           "ops@acme.example",
+                                           "--role",
+                                           "client",
+                                           "--agent",
+                                           "alice"};
     for (const std::string db : {"", ":memory:", "file::memory:", "file:x?mode=memory",
                                  "file:desk.db?mode=memory&cache=shared"}) {
         CAPTURE(db);
@@ -358,32 +374,40 @@ TEST_CASE("pins: diagram --ticket highlights exactly the path the ticket took") 
     for (const auto& line : r.out_lines())
         if (line.find("->") != std::string::npos && line.find("penwidth=2.5") != std::string::npos)
             highlighted.push_back(line.substr(0, line.find(" [")));
-    const std::vector<std::string> expected = {"    start -> received", "    received -> partner_rejected"};
+    const std::vector<std::string> expected = {"    start -> received",
+                                               "    received -> partner_rejected"};
     CHECK(highlighted == expected);
     CHECK(d({"diagram", "--ticket", "NOPE"}).code == 4);
 }
 
-TEST_CASE("pins: the completion script offers the commands, events, checks and states of the spec") {
+TEST_CASE(
+    "pins: the completion script offers the commands, events, checks and states of the spec") {
     const Result r = tfadesk_bare({"completion"});
     INFO(r.describe());
     REQUIRE(r.code == 0);
-    for (const char* word : {"open", "event", "import", "verify", "agent", "checkpoint", "serve", "reply", "migrate"})
+    for (const char* word :
+         {"open", "event", "import", "verify", "agent", "checkpoint", "serve", "reply", "migrate"})
         CHECK_MESSAGE(has_word(r.out, word), word);
     CHECK(r.out.find("client_of_record number_ownership lost_access") != std::string::npos);
-    CHECK(r.out.find("triage update check-passed check-failed partner-detected approve submit-disable "
-                     "confirm-disabled disable-failed cancel expire claim release") != std::string::npos);
-    for (const char* state : {"received", "awaiting_requester", "identity_check", "self_service_advised", "partner_rejected",
-                              "identity_rejected", "approved", "disable_submitted", "completed", "cancelled", "expired"})
+    CHECK(r.out.find(
+              "triage update check-passed check-failed partner-detected approve submit-disable "
+              "confirm-disabled disable-failed cancel expire claim release") != std::string::npos);
+    for (const char* state : {"received", "awaiting_requester", "identity_check",
+                              "self_service_advised", "partner_rejected", "identity_rejected",
+                              "approved", "disable_submitted", "completed", "cancelled", "expired"})
         CHECK_MESSAGE(has_word(r.out, state), state);
 }
 
-TEST_CASE("pins: output paths never replace the database, the input or a non-file, and --dry-run writes none (SPEC §4)") {
+TEST_CASE(
+    "pins: output paths never replace the database, the input or a non-file, and --dry-run writes "
+    "none (SPEC §4)") {
     Desk d;
     ok(d.open("P-1", "client", "no"));
     const std::string db_bytes = slurp(d.db);
     const fs::path folder = fs::path(d.db).parent_path();
     const std::string input = d.dir / "in.csv";
-    spit(input, "ref,phone,client_id,requester_email,requester_role\nP-2,12,c,a@b.example,client\n");
+    spit(input,
+         "ref,phone,client_id,requester_email,requester_role\nP-2,12,c,a@b.example,client\n");
     fs::create_symlink(d.db, d.dir / "link.jsonl");
     auto refused = [&](const Result& r) {
         INFO(r.describe());
@@ -398,7 +422,8 @@ TEST_CASE("pins: output paths never replace the database, the input or a non-fil
     refused(d({"import", input, "--agent", "ops", "--rejects", input}));
     CHECK(slurp(d.db) == db_bytes);
     CHECK(slurp(input).find("P-2,12") != std::string::npos);  // the input is untouched
-    const Result dry = d({"import", input, "--agent", "ops", "--dry-run", "--rejects", d.dir / "r.csv"});
+    const Result dry =
+        d({"import", input, "--agent", "ops", "--dry-run", "--rejects", d.dir / "r.csv"});
     CHECK(dry.code == 2);  // the row is bad: counted as rejected
     CHECK_FALSE(fs::exists(d.dir / "r.csv"));
     for (const auto& e : fs::directory_iterator(folder))

@@ -97,7 +97,9 @@ inline Result run(const std::vector<std::string>& argv, const RunOptions& opt = 
     std::vector<std::string> env_store;
     for (char** e = environ; e && *e; ++e) {
         const std::string_view entry = *e;
-        const auto named = [&](const auto& kv) { return entry.substr(0, entry.find('=')) == kv.first; };
+        const auto named = [&](const auto& kv) {
+            return entry.substr(0, entry.find('=')) == kv.first;
+        };
         if (entry.rfind("TFADESK_", 0) != 0 && std::none_of(opt.env.begin(), opt.env.end(), named))
             env_store.emplace_back(entry);
     }

@@ -33,9 +33,10 @@ TEST_CASE("reply prints the subject, a blank line and the body; --json the five 
     CHECK(lines[0] == "Subject: [HD-7] How to turn off two-step verification yourself");
     CHECK(lines[1].empty());
     CHECK(lines[2] == "Hello,");
-    CHECK(contains(r.out, "Meta Business Manager > WhatsApp Manager > Phone Numbers > Settings > "
-                          "Two-Step Verification > Turn off two-step verification"));
-    CHECK(contains(r.out, "**** 6789"));   // Desk::open uses +49 151 2345 6789
+    CHECK(contains(r.out,
+                   "Meta Business Manager > WhatsApp Manager > Phone Numbers > Settings > "
+                   "Two-Step Verification > Turn off two-step verification"));
+    CHECK(contains(r.out, "**** 6789"));  // Desk::open uses +49 151 2345 6789
     CHECK_FALSE(contains(r.out, "2345"));
     CHECK_FALSE(contains(r.out, "ops@acme.example"));
 
@@ -76,8 +77,9 @@ TEST_CASE("identity_rejected names the check that check-failed recorded") {
     const Result r = d({"reply", "HD-9"});
     INFO(r.describe());
     CHECK(r.code == 0);
-    CHECK(contains(r.out, "The check that did not pass: lost access (that you have lost access to "
-                          "the Meta business portfolio)."));
+    CHECK(contains(r.out,
+                   "The check that did not pass: lost access (that you have lost access to "
+                   "the Meta business portfolio)."));
     CHECK_FALSE(contains(r.out, "still an admin"));
 }
 
@@ -89,9 +91,11 @@ TEST_CASE("reply --templates: the desk's German text, English where it has none"
     ok(d.event("HD-8", "triage", "alice"));
     const fs::path dir = d.dir.path() / "templates";
     fs::create_directory(dir);
-    spit(dir / "self_service_advised.de.txt", "[{ref}] Selbst ausschalten\n\nHallo,\nNummer {phone_masked}.\n");
+    spit(dir / "self_service_advised.de.txt",
+         "[{ref}] Selbst ausschalten\n\nHallo,\nNummer {phone_masked}.\n");
 
-    json doc = json::parse(d({"reply", "HD-7", "--lang", "de", "--templates", dir.string(), "--json"}).out);
+    json doc = json::parse(
+        d({"reply", "HD-7", "--lang", "de", "--templates", dir.string(), "--json"}).out);
     CHECK(doc["lang"] == "de");
     CHECK(doc["subject"] == "[HD-7] Selbst ausschalten");
     CHECK(doc["body"] == "Hallo,\nNummer **** 6789.");
@@ -110,10 +114,12 @@ TEST_CASE("reply --templates: the desk's German text, English where it has none"
     const std::string samples = std::string(TFADESK_SOURCE_DIR) + "/samples/templates";
     doc = json::parse(d({"reply", "HD-8", "--lang", "de", "--templates", samples, "--json"}).out);
     CHECK(doc["lang"] == "de");
-    CHECK(contains(doc["body"].get<std::string>(), "- Nachweis, dass Ihnen die Nummer **** 6789 gehört"));
+    CHECK(contains(doc["body"].get<std::string>(),
+                   "- Nachweis, dass Ihnen die Nummer **** 6789 gehört"));
 }
 
-TEST_CASE("reply --templates with a bad placeholder is exit 2 naming the file and the placeholder") {
+TEST_CASE(
+    "reply --templates with a bad placeholder is exit 2 naming the file and the placeholder") {
     Desk d;
     ok(d.open("HD-7", "client", "yes"));
     const fs::path dir = d.dir.path() / "templates";

@@ -114,9 +114,10 @@ std::string sign_note(const DeskKey& key, const std::string& body, const std::st
 }
 
 // The body of a checkpoint for (seq, head hash) under origin tfadesk-chain/NAME.
-std::string checkpoint_body(const std::string& name, std::int64_t seq, const std::string& hash_hex) {
-    return "tfadesk-chain/" + name + "\n" + std::to_string(seq) + "\n" + base64(from_hex(hash_hex)) +
-           "\n";
+std::string checkpoint_body(const std::string& name, std::int64_t seq,
+                            const std::string& hash_hex) {
+    return "tfadesk-chain/" + name + "\n" + std::to_string(seq) + "\n" +
+           base64(from_hex(hash_hex)) + "\n";
 }
 
 std::int64_t count_seals(const std::string& db) {
@@ -133,9 +134,21 @@ std::string csv_of(const std::vector<std::string>& refs) {
 }
 
 std::vector<std::string> open_args(const std::string& ref) {
-    return {"open", "--ref", ref, "--phone", "+4915123456789", "--client-id", "acme",
-            "--requester-email", "ops@acme.example", "--role", "client", "--access", "no",
-            "--agent", "alice"};
+    return {"open",
+            "--ref",
+            ref,
+            "--phone",
+            "+4915123456789",
+            "--client-id",
+            "acme",
+            "--requester-email",
+            "ops@acme.example",
+            "--role",
+            "client",
+            "--access",
+            "no",
+            "--agent",
+            "alice"};
 }
 
 // The sealed desk the verify cases start from, every write sealed:
@@ -150,7 +163,8 @@ struct SealedDesk {
     std::string note3;  // `checkpoint` as it printed after seq 3
     SealedDesk() : key(generate(desk.dir, kKeyName, "desk.key")) {
         auto ok = [](const Result& r) {
-            if (r.code != 0) throw std::runtime_error("building the sealed desk failed: " + r.describe());
+            if (r.code != 0)
+                throw std::runtime_error("building the sealed desk failed: " + r.describe());
         };
         const Desk& d = desk;
         auto with_key = open_args("S-1");
@@ -259,7 +273,8 @@ TEST_CASE("seals: a write with --key or $TFADESK_KEY stores exactly one seal per
     // A key file that is missing, or not a secret key, is bad input: nothing is written.
     for (const std::string& bad : {std::string(d.dir / "missing.key"), file}) {
         CAPTURE(bad);
-        const Result r = d({"event", "HD-1", "cancel", "--note", "x", "--agent", "alice", "--key", bad});
+        const Result r =
+            d({"event", "HD-1", "cancel", "--note", "x", "--agent", "alice", "--key", bad});
         INFO(r.describe());
         CHECK(r.code == 2);
         CHECK(DbBytes(d.db) == before);
@@ -388,8 +403,9 @@ TEST_CASE("seals: a chain rewritten with the seals' hash column made to match st
                         "UPDATE seals SET hash = (SELECT hash FROM events WHERE events.seq = "
                         "seals.seq);");
     REQUIRE(c({"verify"}).code == 0);
-    const Result r = sqlite(c.db, "SELECT count(*) FROM seals s JOIN events e ON e.seq = s.seq "
-                                  "WHERE s.hash = e.hash");
+    const Result r = sqlite(c.db,
+                            "SELECT count(*) FROM seals s JOIN events e ON e.seq = s.seq "
+                            "WHERE s.hash = e.hash");
     REQUIRE(r.out == std::to_string(count_seals(c.db)) + "\n");
     expect_caught(c.verify_sealed(), "seq 2");
 }
@@ -420,8 +436,9 @@ TEST_CASE("seals: entries appended without the key fail verify --verifier-key at
         e.state = "cancelled";
         e.prev_hash = log.back().hash;
         e.hash = entry_hash(e);
-        tamper_db(c.db, insert_sql(e) +
-                            "UPDATE tickets SET state = 'cancelled', version = 3 WHERE ref = 'S-2';");
+        tamper_db(c.db,
+                  insert_sql(e) +
+                      "UPDATE tickets SET state = 'cancelled', version = 3 WHERE ref = 'S-2';");
         const Result plain = c({"verify"});
         INFO(plain.describe());
         REQUIRE(plain.code == 0);
@@ -447,16 +464,19 @@ void append_unsealed(const Copy& c) {
     REQUIRE(c({"verify"}).code == 0);  // the chain and the rows agree: only the seals can tell
 }
 
-TEST_CASE("seals: a sealed write refuses to seal over entries written after the last seal without the key") {
+TEST_CASE(
+    "seals: a sealed write refuses to seal over entries written after the last seal without the "
+    "key") {
     Copy c;
     append_unsealed(c);
     const std::string before = slurp(c.db);
     const Result r = c({"event", "S-3", "triage", "--agent", "alice", "--key", sealed().key.file});
     INFO(r.describe());
     CHECK(r.code == 6);
-    CHECK(r.err.find("seq 8") != std::string::npos);  // names the unsealed entry it will not launder
-    CHECK(slurp(c.db) == before);                       // nothing written
-    expect_caught(c.verify_sealed(), "seq 8");          // the gap stays visible
+    CHECK(r.err.find("seq 8") !=
+          std::string::npos);                   // names the unsealed entry it will not launder
+    CHECK(slurp(c.db) == before);               // nothing written
+    expect_caught(c.verify_sealed(), "seq 8");  // the gap stays visible
 }
 
 TEST_CASE(
@@ -501,9 +521,11 @@ TEST_CASE("seals: a log cut back below a kept checkpoint fails verify --checkpoi
     const Entry& opened = log[2];
     REQUIRE(opened.ref == "S-2");
     // The last entry and its seal go; S-2's row is rolled back to match its open.
-    tamper_db(c.db, "DELETE FROM events WHERE seq = 7; DELETE FROM seals WHERE seq = 7; "
-                    "UPDATE tickets SET state = 'received', version = 1, updated_at = " +
-                        sql_quote(opened.at) + ", active_at = " + sql_quote(opened.at) + " WHERE ref = 'S-2';");
+    tamper_db(c.db,
+              "DELETE FROM events WHERE seq = 7; DELETE FROM seals WHERE seq = 7; "
+              "UPDATE tickets SET state = 'received', version = 1, updated_at = " +
+                  sql_quote(opened.at) + ", active_at = " + sql_quote(opened.at) +
+                  " WHERE ref = 'S-2';");
     // Consistent in itself, and every entry left is covered by a seal left...
     const Result plain = c({"verify"});
     INFO(plain.describe());
@@ -555,10 +577,12 @@ TEST_CASE("seals: a note or a log signed by another key fails (6)") {
         REQUIRE(d2(args).code == 0);
         const Result cp = d2({"checkpoint"});
         REQUIRE(cp.code == 0);
-        expect_caught(c.verify_sealed({"--checkpoint", c.keep("other.note", cp.out)}), "checkpoint");
+        expect_caught(c.verify_sealed({"--checkpoint", c.keep("other.note", cp.out)}),
+                      "checkpoint");
     }
     SUBCASE("the right body signed by a key of the same name") {
-        const std::string forged = sign_note(same_name, body, kKeyName, key_id_of(kKeyName, same_name.pub));
+        const std::string forged =
+            sign_note(same_name, body, kKeyName, key_id_of(kKeyName, same_name.pub));
         const Result r = c.verify_sealed({"--checkpoint", c.keep("forged.note", forged)});
         INFO(r.describe());
         CHECK(r.code == 6);
@@ -625,9 +649,10 @@ TEST_CASE("seals: a malformed verifier key or note is exit 2") {
     // Malformed notes.
     const Result cp = c({"checkpoint"});
     REQUIRE(cp.code == 0);
-    for (const std::string& bad : {std::string("hello\n"), cp.out.substr(0, cp.out.find("\n\n")),
-                                   "tfadesk-chain/" + kKeyName + "\nseven\n" +
-                                       cp.out.substr(cp.out.find('\n', cp.out.find('\n') + 1) + 1)}) {
+    for (const std::string& bad :
+         {std::string("hello\n"), cp.out.substr(0, cp.out.find("\n\n")),
+          "tfadesk-chain/" + kKeyName + "\nseven\n" +
+              cp.out.substr(cp.out.find('\n', cp.out.find('\n') + 1) + 1)}) {
         CAPTURE(bad);
         const Result r = c.verify_sealed({"--checkpoint", c.keep("bad.note", bad)});
         INFO(r.describe());
@@ -659,7 +684,9 @@ std::string sealed_by(const std::string& db, std::int64_t seq) {
 
 }  // namespace
 
-TEST_CASE("key rotate: seals after the rotation are made with the new key; verify follows it from the old") {
+TEST_CASE(
+    "key rotate: seals after the rotation are made with the new key; verify follows it from the "
+    "old") {
     Copy c;
     const std::string old_key = sealed().key.file;
     const DeskKey next = generate(c.dir, "desk.example/tfadesk-2027", "next.key");
@@ -687,7 +714,8 @@ TEST_CASE("key rotate: seals after the rotation are made with the new key; verif
     CHECK(slurp(c.db) == before);
     // Rotating again from the retired key is refused too.
     const DeskKey third = generate(c.dir, "desk.example/tfadesk-2028", "third.key");
-    CHECK(c({"key", "rotate", "--key", old_key, "--new-key", third.file, "--agent", "lead"}).code != 0);
+    CHECK(c({"key", "rotate", "--key", old_key, "--new-key", third.file, "--agent", "lead"}).code !=
+          0);
     CHECK(slurp(c.db) == before);
 
     // The new key seals, and verify from either key accepts every seal.
@@ -706,8 +734,11 @@ TEST_CASE("key rotate: seals after the rotation are made with the new key; verif
     const std::string kept = c.keep("cp9.note", c({"checkpoint"}).out);
     CHECK(c({"verify", "--verifier-key", sealed().key.verifier, "--checkpoint", kept}).code == 0);
     // The key may not come back, nor stay the same.
-    CHECK(c({"key", "rotate", "--key", next.file, "--new-key", old_key, "--agent", "lead"}).code == 3);
-    CHECK(c({"key", "rotate", "--key", next.file, "--new-key", next.file, "--agent", "lead"}).code == 3);
+    CHECK(c({"key", "rotate", "--key", next.file, "--new-key", old_key, "--agent", "lead"}).code ==
+          3);
+    CHECK(
+        c({"key", "rotate", "--key", next.file, "--new-key", next.file, "--agent", "lead"}).code ==
+        3);
 }
 
 TEST_CASE("key rotate: a key that did not make the desk's last seal cannot rotate it") {
@@ -715,14 +746,16 @@ TEST_CASE("key rotate: a key that did not make the desk's last seal cannot rotat
     const DeskKey mine = generate(c.dir, "mallory/key", "mine.key");
     const DeskKey mine2 = generate(c.dir, "mallory/key2", "mine2.key");
     const std::string before = slurp(c.db);
-    const Result r = c({"key", "rotate", "--key", mine.file, "--new-key", mine2.file, "--agent", "mallory"});
+    const Result r =
+        c({"key", "rotate", "--key", mine.file, "--new-key", mine2.file, "--agent", "mallory"});
     INFO(r.describe());
     CHECK(r.code == 3);
     CHECK(contains(r.err, "last seal"));
     CHECK(slurp(c.db) == before);
 }
 
-TEST_CASE("key rotate: a rotation forged into the log and sealed by the forger's key fails verify (6)") {
+TEST_CASE(
+    "key rotate: a rotation forged into the log and sealed by the forger's key fails verify (6)") {
     Copy c;
     // Someone with the database but not the desk key appends a rotation to a key of their own,
     // seals it with that key, and goes on writing sealed entries with it.
@@ -755,8 +788,9 @@ TEST_CASE("key rotate: a rotation forged into the log and sealed by the forger's
         REQUIRE(c({"verify"}).code == 0);
         // Every seal from here on is the forger's, and valid under the key the rotation names:
         // only the missing seal of the retired key at the rotation's own seq gives it away.
-        REQUIRE(c({"seal", "--adopt", "--note", "looks fine", "--agent", "lead", "--key", mine.file})
-                    .code == 0);
+        REQUIRE(
+            c({"seal", "--adopt", "--note", "looks fine", "--agent", "lead", "--key", mine.file})
+                .code == 0);
         REQUIRE(c({"event", "S-3", "triage", "--agent", "alice", "--key", mine.file}).code == 0);
     }
     const Result v = c.verify_sealed();

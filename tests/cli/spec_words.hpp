@@ -7,7 +7,8 @@
 
 namespace clitest {
 
-inline const std::vector<std::string> kChecks = {"client_of_record", "number_ownership", "lost_access"};
+inline const std::vector<std::string> kChecks = {"client_of_record", "number_ownership",
+                                                 "lost_access"};
 
 inline const std::vector<std::string> kStates = {
     "received",         "awaiting_requester", "identity_check", "self_service_advised",
@@ -15,10 +16,9 @@ inline const std::vector<std::string> kStates = {
     "completed",        "cancelled",          "expired"};
 
 inline const std::vector<std::string> kEvents = {
-    "triage",           "update",  "check-passed",   "check-failed",
-    "partner-detected", "approve", "submit-disable", "confirm-disabled",
-    "disable-failed",   "cancel",  "expire",         "claim",
-    "release"};  // claim and release: SPEC §14
+    "triage",  "update",         "check-passed",     "check-failed",   "partner-detected",
+    "approve", "submit-disable", "confirm-disabled", "disable-failed", "cancel",
+    "expire",  "claim",          "release"};  // claim and release: SPEC §14
 
 inline std::vector<std::string> valid_flags(const std::string& ev) {
     if (ev == "update") return {"--note", "the requester called back"};

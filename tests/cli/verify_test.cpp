@@ -56,8 +56,9 @@ struct BaseLog {
         ok(d.event("V-DONE", "submit-disable", "bob", {"--reference", "WA-REQ-1"}));
         ok(d.event("V-DONE", "disable-failed", "bob", {"--note", "provider timed out"}));
         ok(d.event("V-DONE", "submit-disable", "bob", {"--reference", "WA-REQ-2"}));
-        ok(d.event("V-WAIT", "update", "bob",
-                   {"--role", "client", "--note", "Rückruf \"dringend\"\nline 2 \\ crlf\r\nline 3"}));
+        ok(d.event(
+            "V-WAIT", "update", "bob",
+            {"--role", "client", "--note", "Rückruf \"dringend\"\nline 2 \\ crlf\r\nline 3"}));
         sleep_ms(20);
         ok(d.event("V-DONE", "confirm-disabled", "Zoe.OBrien"));
         ok(d.open("V-LAST", "client", "no", "dave"));
@@ -209,10 +210,10 @@ TEST_CASE("verify: an entry dated before the entry it follows is caught, the cha
     const auto k = index_of(log, "V-WAIT", "open");
     REQUIRE(k >= 2);
     REQUIRE(log[k - 1].ref != "V-WAIT");  // its own ticket has nothing before it to disagree with
-    log[k].at = log[0].at;                 // the desk's first time: before the entry it follows
+    log[k].at = log[0].at;                // the desk's first time: before the entry it follows
     REQUIRE(log[k].at < log[k - 1].at);
-    c.tamper("UPDATE events SET at = " + sql_quote(log[k].at) + " WHERE seq = " +
-             std::to_string(log[k].seq) + ";\n" + forge_chain_sql(log, k));
+    c.tamper("UPDATE events SET at = " + sql_quote(log[k].at) +
+             " WHERE seq = " + std::to_string(log[k].seq) + ";\n" + forge_chain_sql(log, k));
     const Result r = c({"verify"});
     INFO(r.describe());
     CHECK(r.code == 6);
@@ -305,7 +306,8 @@ TEST_CASE("verify: a ticket row that disagrees with its log is caught") {
             "requester_role, "
             "portfolio_access, reason, waba_id, portfolio_id, submitted_at, note, state, version, "
             "checks, "
-            "check_agents, updated_at, assignee, active_at, due_at, phone_rev, is_open "  // SPEC §14
+            "check_agents, updated_at, assignee, active_at, due_at, phone_rev, is_open "  // SPEC
+                                                                                          // §14
             "FROM tickets WHERE ref = 'V-DONE'";
     }
     CAPTURE(ref);
@@ -333,7 +335,8 @@ TEST_CASE("verify --expect-head: a log cut back is caught even when the rest is 
     SUBCASE("the last entry cut and the ticket row rolled back to match") {
         c.tamper("DELETE FROM events WHERE seq = " + std::to_string(log.back().seq) +
                  "; UPDATE tickets SET state = 'received', version = 1, updated_at = " +
-                 sql_quote(opened.at) + ", active_at = " + sql_quote(opened.at) + " WHERE ref = 'V-LAST';");
+                 sql_quote(opened.at) + ", active_at = " + sql_quote(opened.at) +
+                 " WHERE ref = 'V-LAST';");
         // The shorter log is consistent in itself...
         const Result plain = c({"verify"});
         INFO(plain.describe());

@@ -2,6 +2,8 @@
 // outside this code: the example key and note published in golang.org/x/mod/sumdb/note's package
 // documentation, and a checkpoint signed with that key by Python's `cryptography` (OpenSSL) -
 // Ed25519 is deterministic, so our bytes must match theirs exactly.
+#include "tfadesk/desk/note.hpp"
+
 #include <doctest/doctest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
@@ -17,7 +19,6 @@
 
 #include "../support/temp_dir.hpp"
 #include "../support/text.hpp"
-#include "tfadesk/desk/note.hpp"
 #include "tfadesk/engine/error.hpp"
 
 namespace {
@@ -30,15 +31,19 @@ using desk::VerifierKey;
 // ---- known answers -----------------------------------------------------------------------------
 
 // golang.org/x/mod/sumdb/note, package documentation ("Example").
-const std::string kGoVerifierKey = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
-const std::string kGoSecretKey = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+const std::string kGoVerifierKey =
+    "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+const std::string kGoSecretKey =
+    "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
 const std::string kGoSeedBase64 = "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
 const std::string kGoText =
     "If you think cryptography is the answer to your problem,\n"
     "then you don't know what your problem is.\n";
 const std::string kGoNote =
     kGoText + "\n" +
-    "\xE2\x80\x94 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+    "\xE2\x80\x94 PeterNeumann "
+    "x08go/ZJkuBS9UG/"
+    "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
 
 // The Go key signing seq 42 with head SHA-256("tfadesk seals known answer"), computed with
 // Python `cryptography` 48 (Ed25519PrivateKey.sign) from the layout of SPEC §8.
@@ -49,7 +54,9 @@ const std::string kCheckpointBody =
     "LKZCWqF4p7dwT4cMT0U7OTjMpvSx4cA/VsUft4V49C4=\n";
 const std::string kCheckpoint =
     kCheckpointBody + "\n" +
-    "\xE2\x80\x94 PeterNeumann x08go3tRu3rEaR/GoKCw5RwZgR7rKttH40eP2YKmEXFUka70JPqf50fKnLgru+3cjDeXyqk0KFQG0zQyq4Wr8uCJxgo=\n";
+    "\xE2\x80\x94 PeterNeumann "
+    "x08go3tRu3rEaR/"
+    "GoKCw5RwZgR7rKttH40eP2YKmEXFUka70JPqf50fKnLgru+3cjDeXyqk0KFQG0zQyq4Wr8uCJxgo=\n";
 
 const std::string kDash = "\xE2\x80\x94 ";
 
@@ -93,7 +100,8 @@ SigningKey go_key() { return desk::parse_signing_key(kGoSecretKey); }
 std::string fresh_hash(int i) {
     std::string h(64, '0');
     static const char* hex = "0123456789abcdef";
-    for (std::size_t k = 0; k < h.size(); ++k) h[k] = hex[(static_cast<std::size_t>(i) * 7 + k * 13) % 16];
+    for (std::size_t k = 0; k < h.size(); ++k)
+        h[k] = hex[(static_cast<std::size_t>(i) * 7 + k * 13) % 16];
     return h;
 }
 
@@ -163,8 +171,8 @@ TEST_CASE("sign, parse and verify round-trip with a generated key") {
     CHECK(desk::verifier_key(vk) == vkey_text);
     CHECK(desk::parse_signing_key(key.secret_text()).public_key() == key.public_key());
 
-    for (const std::int64_t seq : {std::int64_t{0}, std::int64_t{1}, std::int64_t{1000000},
-                                   std::int64_t{INT64_MAX}}) {
+    for (const std::int64_t seq :
+         {std::int64_t{0}, std::int64_t{1}, std::int64_t{1000000}, std::int64_t{INT64_MAX}}) {
         CAPTURE(seq);
         const std::string hash = fresh_hash(static_cast<int>(seq % 97));
         const std::string note = desk::sign_checkpoint(key, seq, hash);
@@ -325,13 +333,15 @@ TEST_CASE("malformed secret keys are invalid input and never echo key bytes") {
         {"PRIVATE+KEY+Peter Neumann+c74f20a3+" + kGoSeedBase64, "NAME"},
         {"PRIVATE+KEY+PeterNeumann+c74f20a3", "PRIVATE+KEY+NAME+KEYID+BASE64"},
         {"PRIVATE+KEY+PeterNeumann+c74f20a3+" + kGoSeedBase64.substr(0, 40), "not base64"},
-        {"PRIVATE+KEY+PeterNeumann+c74f20a3+A4" + kGoSeedBase64.substr(2), "not base64"},  // alg 0x03
+        {"PRIVATE+KEY+PeterNeumann+c74f20a3+A4" + kGoSeedBase64.substr(2),
+         "not base64"},  // alg 0x03
         {"PRIVATE+KEY+PeterNeumann+c74f20a3+" + kGoSeedBase64 + "\n\n", "not base64"},
         {"private+key+PeterNeumann+c74f20a3+" + kGoSeedBase64, "PRIVATE+KEY+"},
     };
     for (const auto& [text, why] : cases) {
         CAPTURE(why);
-        const std::string message = error_of([&] { desk::parse_signing_key(text, "key file 'k'"); });
+        const std::string message =
+            error_of([&] { desk::parse_signing_key(text, "key file 'k'"); });
         CHECK(message.find("key file 'k' is not a tfadesk secret key") != std::string::npos);
         CHECK(message.find(why) != std::string::npos);
         CHECK(message.find(kGoSeedBase64.substr(4, 20)) == std::string::npos);
@@ -350,10 +360,13 @@ TEST_CASE("malformed checkpoints are invalid input, both to parse and to verify"
         {kCheckpoint + "\n", "no signature line"},
         {replace_once(kCheckpoint, "\n42\n", "\r\n42\n"), "control character"},
         {replace_once(kCheckpoint, "PeterNeumann\n", "Peter\tNeumann\n"), "control character"},
-        {replace_once(kCheckpoint, "PeterNeumann\n", std::string("Peter\0Neumann\n", 14)), "control character"},
+        {replace_once(kCheckpoint, "PeterNeumann\n", std::string("Peter\0Neumann\n", 14)),
+         "control character"},
         {replace_once(kCheckpoint, "PeterNeumann\n", "PeterNeumann\xFF\n"), "UTF-8"},
-        {replace_once(kCheckpoint, "PeterNeumann\n", "PeterNeumann\xC0\xAF\n"), "UTF-8"},  // overlong '/'
-        {replace_once(kCheckpoint, "PeterNeumann\n", "PeterNeumann\xED\xA0\x80\n"), "UTF-8"},  // surrogate
+        {replace_once(kCheckpoint, "PeterNeumann\n", "PeterNeumann\xC0\xAF\n"),
+         "UTF-8"},  // overlong '/'
+        {replace_once(kCheckpoint, "PeterNeumann\n", "PeterNeumann\xED\xA0\x80\n"),
+         "UTF-8"},  // surrogate
         {with_body("tfadesk-chain/PeterNeumann\n042\n" + b64 + "\n"), "seq"},
         {with_body("tfadesk-chain/PeterNeumann\n+42\n" + b64 + "\n"), "seq"},
         {with_body("tfadesk-chain/PeterNeumann\n-1\n" + b64 + "\n"), "seq"},
@@ -363,10 +376,14 @@ TEST_CASE("malformed checkpoints are invalid input, both to parse and to verify"
         {with_body("tfadesk-chain/PeterNeumann\n99999999999999999999\n" + b64 + "\n"), "seq"},
         {with_body("tfadesk-chain/PeterNeumann\n\n" + b64 + "\n"), "seq"},
         {with_body("tfadesk-chain/PeterNeumann\n42\n" + b64.substr(0, 43) + "\n"), "hash"},
-        {with_body("tfadesk-chain/PeterNeumann\n42\n" + b64.substr(0, 42) + "5=\n"), "hash"},  // non-canonical
+        {with_body("tfadesk-chain/PeterNeumann\n42\n" + b64.substr(0, 42) + "5=\n"),
+         "hash"},  // non-canonical
         {with_body("tfadesk-chain/PeterNeumann\n42\n" + kHeadHex + "\n"), "hash"},
-        {with_body("tfadesk-chain/PeterNeumann\n42\nLKZCWqF4p7dwT4cMT0U7OTjMpvSx4cA/VsUft4V49C4A\n"), "hash"},
-        {with_body("tfadesk-chain/PeterNeumann\n42\nLKZCWqF4p7dwT4cMT0U7OTjMpvSx4cA/VsUft4V4\n"), "hash"},
+        {with_body(
+             "tfadesk-chain/PeterNeumann\n42\nLKZCWqF4p7dwT4cMT0U7OTjMpvSx4cA/VsUft4V49C4A\n"),
+         "hash"},
+        {with_body("tfadesk-chain/PeterNeumann\n42\nLKZCWqF4p7dwT4cMT0U7OTjMpvSx4cA/VsUft4V4\n"),
+         "hash"},
         {with_body("tfadesk-chain/PeterNeumann\n42\n"), "three lines"},
         {with_body("tfadesk-chain/PeterNeumann\n42\n" + b64 + "\nextension\n"), "three lines"},
         {with_body("PeterNeumann\n42\n" + b64 + "\n"), "origin"},
@@ -375,10 +392,13 @@ TEST_CASE("malformed checkpoints are invalid input, both to parse and to verify"
         {with_body("tlog/PeterNeumann\n42\n" + b64 + "\n"), "origin"},
         {kCheckpointBody + "\n" + replace_once(sig_line, kDash, "- "), "em dash"},
         {kCheckpointBody + "\n" + replace_once(sig_line, kDash, "\xE2\x80\x94"), "em dash"},
-        {kCheckpointBody + "\n" + replace_once(sig_line, "PeterNeumann ", "PeterNeumann"), "NAME BASE64"},
-        {kCheckpointBody + "\n" + replace_once(sig_line, "PeterNeumann ", "Peter+Neumann "), "NAME BASE64"},
+        {kCheckpointBody + "\n" + replace_once(sig_line, "PeterNeumann ", "PeterNeumann"),
+         "NAME BASE64"},
+        {kCheckpointBody + "\n" + replace_once(sig_line, "PeterNeumann ", "Peter+Neumann "),
+         "NAME BASE64"},
         {kCheckpointBody + "\n" + replace_once(sig_line, "PeterNeumann ", " "), "NAME BASE64"},
-        {kCheckpointBody + "\n" + kDash + "PeterNeumann x08gow==\n", "base64"},  // 4 bytes: no signature
+        {kCheckpointBody + "\n" + kDash + "PeterNeumann x08gow==\n",
+         "base64"},  // 4 bytes: no signature
         {kCheckpointBody + "\n" + replace_once(sig_line, "=\n", "\n"), "base64"},
         {kCheckpointBody + "\n" + replace_once(sig_line, "=\n", "= \n"), "base64"},
     };
@@ -413,13 +433,14 @@ TEST_CASE("what sign_checkpoint and sign_note refuse") {
 }
 
 TEST_CASE("key names") {
-    for (const std::string& name :
-         std::vector<std::string>{"a", "desk.example/help_desk-1", "A-Z.0_9/", std::string(64, 'x')}) {
+    for (const std::string& name : std::vector<std::string>{"a", "desk.example/help_desk-1",
+                                                            "A-Z.0_9/", std::string(64, 'x')}) {
         CAPTURE(name);
         CHECK(desk::is_valid_key_name(name));
         CHECK(desk::generate_key(name).name() == name);
     }
-    for (const std::string& name : std::vector<std::string>{"", std::string(65, 'x'), "a b", "a+b", "a\nb", "caf\xC3\xA9", "a:b", "a@b", "a\\b"}) {
+    for (const std::string& name : std::vector<std::string>{
+             "", std::string(65, 'x'), "a b", "a+b", "a\nb", "caf\xC3\xA9", "a:b", "a@b", "a\\b"}) {
         CAPTURE(name);
         CHECK_FALSE(desk::is_valid_key_name(name));
         error_of([&] { desk::generate_key(name); });
@@ -493,14 +514,16 @@ TEST_CASE("loading a key file: what is refused, and the warning for loose permis
     };
 
     SUBCASE("missing, a folder, a FIFO (refused without blocking), too large") {
-        CHECK(error_of([&] { desk::load_key(dir / "none.key"); }).find("none.key") != std::string::npos);
+        CHECK(error_of([&] { desk::load_key(dir / "none.key"); }).find("none.key") !=
+              std::string::npos);
         CHECK(error_of([&] { desk::load_key(dir.path().string()); }).find("not a regular file") !=
               std::string::npos);
         REQUIRE(mkfifo((dir / "fifo").c_str(), 0600) == 0);
         CHECK(error_of([&] { desk::load_key(dir / "fifo"); }).find("not a regular file") !=
               std::string::npos);
         spit(dir / "big.key", std::string(5000, 'A'));
-        CHECK(error_of([&] { desk::load_key(dir / "big.key"); }).find("too large") != std::string::npos);
+        CHECK(error_of([&] { desk::load_key(dir / "big.key"); }).find("too large") !=
+              std::string::npos);
     }
     SUBCASE("malformed: named by path, the contents never echoed") {
         const std::string path = dir / "bad.key";
@@ -581,8 +604,8 @@ TEST_CASE("docs/seals.md: the worked example verifies with the verifier key it s
     CHECK(desk::verify_checkpoint(vk, note));
     const Checkpoint c = desk::parse_checkpoint(note);
     CHECK(c.seq == 1042);
-    CHECK(doc.find(c.hash_hex) != std::string::npos);      // the hex the page quotes
+    CHECK(doc.find(c.hash_hex) != std::string::npos);  // the hex the page quotes
     CHECK(doc.find(desk::verifier_key(vk)) != std::string::npos);
-    CHECK(doc.find(std::to_string(desk::parse_note(note).text.size()) + " bytes of the three body lines") !=
-          std::string::npos);
+    CHECK(doc.find(std::to_string(desk::parse_note(note).text.size()) +
+                   " bytes of the three body lines") != std::string::npos);
 }

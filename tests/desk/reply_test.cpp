@@ -2,6 +2,8 @@
 // phone, the partner reply that says nothing about the client, a desk's templates and how they
 // are checked. Expected sentences are typed in by hand from the policy page
 // (seeds/2fa-policy.md) and SPEC §11, never read from the code under test.
+#include "tfadesk/desk/reply.hpp"
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -10,7 +12,6 @@
 #include <set>
 
 #include "../support/temp_dir.hpp"
-#include "tfadesk/desk/reply.hpp"
 #include "tfadesk/engine/error.hpp"
 
 namespace {
@@ -114,8 +115,9 @@ TEST_CASE("the phone is masked but for its last 4 digits, and the email never ap
 }
 
 TEST_CASE("received and awaiting_requester ask only what is still unknown") {
-    const std::string role_q = "Are you our client for this number, or an administrator of the "
-                               "client's Meta business portfolio?";
+    const std::string role_q =
+        "Are you our client for this number, or an administrator of the "
+        "client's Meta business portfolio?";
     const std::string access_q = "Do you still have access to the Meta business portfolio";
     for (const std::string state : {"received", "awaiting_requester"}) {
         CAPTURE(state);
@@ -125,7 +127,8 @@ TEST_CASE("received and awaiting_requester ask only what is still unknown") {
             CHECK(has(r.body, "\n- " + access_q));
         }
         SUBCASE("role known: only the access question") {
-            const auto r = builtin(ticket(state, rules::Role::portfolio_admin, rules::Access::unknown));
+            const auto r =
+                builtin(ticket(state, rules::Role::portfolio_admin, rules::Access::unknown));
             CHECK_FALSE(has(r.body, role_q));
             CHECK(has(r.body, "- " + access_q));
         }
@@ -149,13 +152,16 @@ TEST_CASE("received and awaiting_requester ask only what is still unknown") {
 TEST_CASE("self_service_advised gives the policy page's steps word for word") {
     const auto r = builtin(ticket("self_service_advised", rules::Role::client, rules::Access::yes));
     CHECK(r.subject == "[HD-1042] How to turn off two-step verification yourself");
-    CHECK(has(r.body, "Meta Business Manager > WhatsApp Manager > Phone Numbers > Settings > "
-                      "Two-Step Verification > Turn off two-step verification"));
+    CHECK(has(r.body,
+              "Meta Business Manager > WhatsApp Manager > Phone Numbers > Settings > "
+              "Two-Step Verification > Turn off two-step verification"));
     CHECK(has(r.body, "Go to Meta Business Manager > WhatsApp Manager > Phone Numbers > Settings"));
-    CHECK(has(r.body, "Select Two-Step Verification from the navigation panel, then click the "
-                      "Turn off two-step verification button"));
-    CHECK(has(r.body, "An email with a link will be sent to the email address associated with "
-                      "the business portfolio."));
+    CHECK(has(r.body,
+              "Select Two-Step Verification from the navigation panel, then click the "
+              "Turn off two-step verification button"));
+    CHECK(has(r.body,
+              "An email with a link will be sent to the email address associated with "
+              "the business portfolio."));
     CHECK(has(r.body, "Click the link to disable two-step verification."));
     CHECK(has(r.body, "Only our client or an administrator of the Meta business portfolio"));
 }
@@ -167,8 +173,9 @@ TEST_CASE("partner_rejected cites R3 and says nothing about the client's account
     t.fields.portfolio_id = "564738291056473";
     const auto r = builtin(t);
     CHECK(r.subject == "[HD-1042] We cannot act on this request");
-    CHECK(has(r.body, "only at the request of our client or of an administrator of the client's "
-                      "Meta business portfolio"));
+    CHECK(has(r.body,
+              "only at the request of our client or of an administrator of the client's "
+              "Meta business portfolio"));
     CHECK(has(r.body, "this includes a partner acting for the client"));
     CHECK(has(r.body, "the client should contact our support team directly"));
     for (const auto& text : {r.subject, r.body}) {
@@ -180,10 +187,12 @@ TEST_CASE("partner_rejected cites R3 and says nothing about the client's account
 }
 
 TEST_CASE("identity_check asks for the proof of each check that has not passed") {
-    const std::string invoice = "Proof that you are our client for this number: reply from the "
-                                "email address registered on the client account acme-gmbh-77";
-    const std::string carrier = "Proof that you own the number **** 6789: a recent bill or "
-                                "contract from your telephone carrier";
+    const std::string invoice =
+        "Proof that you are our client for this number: reply from the "
+        "email address registered on the client account acme-gmbh-77";
+    const std::string carrier =
+        "Proof that you own the number **** 6789: a recent bill or "
+        "contract from your telephone carrier";
     const std::string lost = "Proof that you have lost access to the Meta business portfolio";
     Ticket t = ticket("identity_check");
     SUBCASE("none passed: all three") {
@@ -201,7 +210,8 @@ TEST_CASE("identity_check asks for the proof of each check that has not passed")
         CHECK(has(r.body, lost));
     }
     SUBCASE("all passed: nothing more, a second agent reviews") {
-        t.checks = {{"client_of_record", "alice"}, {"number_ownership", "alice"}, {"lost_access", "alice"}};
+        t.checks = {
+            {"client_of_record", "alice"}, {"number_ownership", "alice"}, {"lost_access", "alice"}};
         const auto r = builtin(t);
         CHECK_FALSE(has(r.body, "Proof that"));
         CHECK(has(r.body, "Nothing more: every check has passed."));
@@ -216,15 +226,18 @@ TEST_CASE("identity_rejected names the check recorded as failed in the log") {
     log[1].event = "triage";
     log[1].details = "{}";
     log[2].event = "check-failed";
-    log[2].details = R"({"check":"number_ownership","note":"the carrier bill names another company"})";
+    log[2].details =
+        R"({"check":"number_ownership","note":"the carrier bill names another company"})";
     const ReplyFacts facts = facts_from_log(log);
     REQUIRE(facts.failed_check);
     CHECK(*facts.failed_check == "number_ownership");
 
     const auto r = builtin(ticket("identity_rejected"), facts);
     CHECK(r.subject == "[HD-1042] We could not confirm your identity");
-    CHECK(has(r.body, "The check that did not pass: number ownership (that you own the phone number)."));
-    CHECK_FALSE(has(r.body, "the carrier bill names another company"));  // the agent's note stays inside
+    CHECK(has(r.body,
+              "The check that did not pass: number ownership (that you own the phone number)."));
+    CHECK_FALSE(
+        has(r.body, "the carrier bill names another company"));  // the agent's note stays inside
 
     SUBCASE("a log without a readable check-failed entry: the reply still reads") {
         log[2].details = "not json";
@@ -246,8 +259,9 @@ TEST_CASE("the later states: being carried out, done, closed") {
     const auto done = builtin(ticket("completed"));
     CHECK(done.subject == "[HD-1042] Two-step verification is now off");
     CHECK(has(done.body, "Two-step verification (2FA) is now turned off for the number **** 6789"));
-    CHECK(has(done.body, "You can now migrate the number to another WhatsApp Business Account or "
-                         "Meta business portfolio"));
+    CHECK(has(done.body,
+              "You can now migrate the number to another WhatsApp Business Account or "
+              "Meta business portfolio"));
     CHECK(has(done.body, "set a new six-digit PIN"));
     for (const std::string state : {"cancelled", "expired"}) {
         CAPTURE(state);
@@ -273,10 +287,12 @@ TEST_CASE("reply JSON has exactly the keys of SPEC §11") {
 }
 
 TEST_CASE("a desk folder overrides the built-in texts per state and language") {
-    const Folder f(Files{{"completed.de.txt", "[{ref}] Die Zwei-Schritt-Verifizierung ist aus\n\n"
-                                         "Die Nummer {phone_masked} ist frei.\n"},
-                    {"completed.en.txt", "Done: {ref}\r\nThe number {phone_masked} is free.\r\n"},
-                    {"README.md", "not a template: ignored {nonsense}"}});
+    const Folder f(
+        Files{{"completed.de.txt",
+               "[{ref}] Die Zwei-Schritt-Verifizierung ist aus\n\n"
+               "Die Nummer {phone_masked} ist frei.\n"},
+              {"completed.en.txt", "Done: {ref}\r\nThe number {phone_masked} is free.\r\n"},
+              {"README.md", "not a template: ignored {nonsense}"}});
     const auto desk = Templates::load(f.path());
     const Ticket t = ticket("completed");
     SUBCASE("the folder's German text for --lang de") {
@@ -316,7 +332,8 @@ TEST_CASE("a desk folder overrides the built-in texts per state and language") {
 }
 
 TEST_CASE("a literal brace is {{ or }}") {
-    const Folder f(Files{{"completed.en.txt", "Ticket {{ref}} is {ref}\nSet {{{{ and }}}} as you like."}});
+    const Folder f(
+        Files{{"completed.en.txt", "Ticket {{ref}} is {ref}\nSet {{{{ and }}}} as you like."}});
     const auto r = Templates::load(f.path()).render(ticket("completed"), "en");
     CHECK(r.subject == "Ticket {ref} is HD-1042");
     CHECK(r.body == "Set {{ and }} as you like.");
@@ -324,7 +341,8 @@ TEST_CASE("a literal brace is {{ or }}") {
 
 TEST_CASE("a bad template is invalid input naming the file and what is wrong") {
     SUBCASE("an unknown placeholder: the file, its line and the placeholder") {
-        const Folder f(Files{{"completed.de.txt", "Betreff {ref}\n\nText\nNummer {phone} ist frei.\n"}});
+        const Folder f(
+            Files{{"completed.de.txt", "Betreff {ref}\n\nText\nNummer {phone} ist frei.\n"}});
         const std::string msg = load_error(f);
         CHECK(has(msg, f.path() + "/completed.de.txt:4"));
         CHECK(has(msg, "unknown placeholder {phone}"));
@@ -345,10 +363,13 @@ TEST_CASE("a bad template is invalid input naming the file and what is wrong") {
         CHECK(has(load_error(f), "'German' is not a language code"));
     }
     SUBCASE("an empty file, a blank subject line, no body") {
-        CHECK(has(load_error(Folder(Files{{"completed.de.txt", ""}})), "completed.de.txt: has no subject line"));
-        CHECK(has(load_error(Folder(Files{{"completed.de.txt", "  \nBody"}})), "has no subject line"));
+        CHECK(has(load_error(Folder(Files{{"completed.de.txt", ""}})),
+                  "completed.de.txt: has no subject line"));
+        CHECK(has(load_error(Folder(Files{{"completed.de.txt", "  \nBody"}})),
+                  "has no subject line"));
         CHECK(has(load_error(Folder(Files{{"completed.de.txt", "Subject\n\n\n"}})), "has no body"));
-        CHECK(has(load_error(Folder(Files{{"check.unknown.de.txt", " \n"}})), "check.unknown.de.txt: is empty"));
+        CHECK(has(load_error(Folder(Files{{"check.unknown.de.txt", " \n"}})),
+                  "check.unknown.de.txt: is empty"));
     }
     SUBCASE("a positional placeholder") {
         CHECK(has(load_error(Folder(Files{{"completed.de.txt", "S\nDie Nummer {} ist frei"}})),
@@ -357,46 +378,55 @@ TEST_CASE("a bad template is invalid input naming the file and what is wrong") {
                   "positional placeholder {0}"));
     }
     SUBCASE("what fmt refuses: an unmatched brace, a bad format spec") {
-        const std::string msg = load_error(Folder(Files{{"completed.de.txt", "S\nNummer {ref ist frei"}}));
+        const std::string msg =
+            load_error(Folder(Files{{"completed.de.txt", "S\nNummer {ref ist frei"}}));
         CHECK(has(msg, "completed.de.txt"));
         CHECK(has(msg, "does not format"));
-        CHECK(has(load_error(Folder(Files{{"completed.de.txt", "S\nNur } eine"}})), "does not format"));
-        CHECK(has(load_error(Folder(Files{{"completed.de.txt", "S\n{ref:d}"}})), "does not format"));
+        CHECK(has(load_error(Folder(Files{{"completed.de.txt", "S\nNur } eine"}})),
+                  "does not format"));
+        CHECK(
+            has(load_error(Folder(Files{{"completed.de.txt", "S\n{ref:d}"}})), "does not format"));
     }
     SUBCASE("a placeholder nested in a format spec is checked too") {
         CHECK(has(load_error(Folder(Files{{"completed.de.txt", "S\n{ref:>{width}}"}})),
                   "unknown placeholder {width}"));
     }
     SUBCASE("a list on the subject line") {
-        const std::string msg = load_error(Folder(Files{{"identity_check.en.txt", "Still: {missing_checks}\nBody"}}));
+        const std::string msg =
+            load_error(Folder(Files{{"identity_check.en.txt", "Still: {missing_checks}\nBody"}}));
         CHECK(has(msg, "identity_check.en.txt:1"));
         CHECK(has(msg, "{missing_checks}"));
         CHECK(has(msg, "subject line"));
     }
     SUBCASE("the partner reply may not name the client's account") {
-        for (const std::string p : {"client_id", "phone_masked", "missing_checks", "failed_check", "questions"}) {
+        for (const std::string p :
+             {"client_id", "phone_masked", "missing_checks", "failed_check", "questions"}) {
             CAPTURE(p);
-            const std::string msg =
-                load_error(Folder(Files{{"partner_rejected.de.txt", "Betreff {ref}\nKunde {" + p + "}"}}));
+            const std::string msg = load_error(
+                Folder(Files{{"partner_rejected.de.txt", "Betreff {ref}\nKunde {" + p + "}"}}));
             CHECK(has(msg, "partner_rejected.de.txt:2"));
             CHECK(has(msg, "{" + p + "}"));
             CHECK(has(msg, "R3"));
         }
-        CHECK(load_error(Folder(Files{{"partner_rejected.de.txt", "Betreff {ref}\n{state} {submitted_at}"}})).empty());
+        CHECK(load_error(Folder(Files{
+                             {"partner_rejected.de.txt", "Betreff {ref}\n{state} {submitted_at}"}}))
+                  .empty());
     }
     SUBCASE("a list inside a snippet") {
         CHECK(has(load_error(Folder(Files{{"proof.lost_access.en.txt", "see {missing_checks}"}})),
                   "cannot be used inside a snippet"));
     }
     SUBCASE("a control character, bad UTF-8") {
-        const std::string msg = load_error(Folder(Files{{"completed.de.txt", "S\nok\nbad \x1b[2J here"}}));
+        const std::string msg =
+            load_error(Folder(Files{{"completed.de.txt", "S\nok\nbad \x1b[2J here"}}));
         CHECK(has(msg, "completed.de.txt:3"));
         CHECK(has(msg, "control character"));
         CHECK(has(load_error(Folder(Files{{"completed.de.txt", "S\nbad \xff here"}})), "UTF-8"));
     }
     SUBCASE("a German list whose snippets are not all German") {
-        const Folder f(Files{{"identity_check.de.txt", "Betreff {ref}\n\nEs fehlt:\n{missing_checks}\n"},
-                        {"proof.lost_access.de.txt", "Nachweis des Zugangsverlusts"}});
+        const Folder f(
+            Files{{"identity_check.de.txt", "Betreff {ref}\n\nEs fehlt:\n{missing_checks}\n"},
+                  {"proof.lost_access.de.txt", "Nachweis des Zugangsverlusts"}});
         const std::string msg = load_error(f);
         CHECK(has(msg, "identity_check.de.txt:4"));
         CHECK(has(msg, "{missing_checks} needs proof.client_of_record.de.txt"));
@@ -417,22 +447,25 @@ TEST_CASE("a bad template is invalid input naming the file and what is wrong") {
 }
 
 TEST_CASE("a translated list is in the reply's language") {
-    const Folder f(Files{{"identity_check.de.txt", "[{ref}] Was noch fehlt\nEs fehlt:\n{missing_checks}"},
-                    {"proof.client_of_record.de.txt", "Rechnung für Konto {client_id}"},
-                    {"proof.number_ownership.de.txt", "Rechnung des Netzbetreibers\nfür {phone_masked}"},
-                    {"proof.lost_access.de.txt", "Bildschirmfoto"},
-                    {"proofs.none.de.txt", "Nichts mehr."}});
+    const Folder f(
+        Files{{"identity_check.de.txt", "[{ref}] Was noch fehlt\nEs fehlt:\n{missing_checks}"},
+              {"proof.client_of_record.de.txt", "Rechnung für Konto {client_id}"},
+              {"proof.number_ownership.de.txt", "Rechnung des Netzbetreibers\nfür {phone_masked}"},
+              {"proof.lost_access.de.txt", "Bildschirmfoto"},
+              {"proofs.none.de.txt", "Nichts mehr."}});
     Ticket t = ticket("identity_check");
     t.checks = {{"lost_access", "alice"}};
     const auto r = Templates::load(f.path()).render(t, "de");
     CHECK(r.lang == "de");
-    CHECK(r.body == "Es fehlt:\n- Rechnung für Konto acme-gmbh-77\n"
-                    "- Rechnung des Netzbetreibers\n  für **** 6789");
+    CHECK(r.body ==
+          "Es fehlt:\n- Rechnung für Konto acme-gmbh-77\n"
+          "- Rechnung des Netzbetreibers\n  für **** 6789");
 }
 
 TEST_CASE("the sample German folder loads and is used") {
     const auto desk = Templates::load(std::string(TFADESK_SOURCE_DIR) + "/samples/templates");
-    for (const std::string state : {"self_service_advised", "partner_rejected", "completed", "identity_check"}) {
+    for (const std::string state :
+         {"self_service_advised", "partner_rejected", "completed", "identity_check"}) {
         CAPTURE(state);
         const auto r = desk.render(ticket(state), "de");
         CHECK(r.lang == "de");

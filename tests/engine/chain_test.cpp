@@ -1,12 +1,14 @@
 // The canonical form and entry hash of SPEC §6 against answers computed outside tfadesk
 // (Python's hashlib over the text written out by hand from docs/formats.md):
-//   python3 -c 'import hashlib; c="[1,\"HD-1\",...]"; print(hashlib.sha256(("0"*64+c).encode()).hexdigest())'
+//   python3 -c 'import hashlib; c="[1,\"HD-1\",...]";
+//   print(hashlib.sha256(("0"*64+c).encode()).hexdigest())'
+#include "tfadesk/engine/chain.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstdint>
 #include <string>
 
-#include "tfadesk/engine/chain.hpp"
 #include "tfadesk/engine/journal.hpp"
 
 using tfadesk::engine::LogEntry;
@@ -37,7 +39,9 @@ LogEntry first() {
 
 }  // namespace
 
-TEST_CASE("canonical: [seq,ref,tseq,event,agent,at,state,policy_version,details] as SPEC §6 orders them") {
+TEST_CASE(
+    "canonical: [seq,ref,tseq,event,agent,at,state,policy_version,details] as SPEC §6 orders "
+    "them") {
     CHECK(tfadesk::engine::canonical(first()) ==
           R"([1,"HD-1",1,"open","alice","2026-11-20T09:15:00.000Z","received",2,{"note":"x"}])");
 }

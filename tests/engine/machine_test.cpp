@@ -1,6 +1,8 @@
 // The ticket's state machine against SPEC §3. The expected table below is typed in by hand from
 // the spec, never read from Machine::transitions().
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include "tfadesk/engine/machine.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -12,8 +14,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "tfadesk/engine/machine.hpp"
 
 namespace {
 
@@ -31,16 +31,18 @@ constexpr const char* kFarFuture = "2030-01-01T00:00:00.000Z";
 
 // SPEC §3, states (■ = terminal).
 const std::vector<std::pair<std::string, bool>> kSpecStates = {
-    {"received", false},          {"awaiting_requester", false}, {"identity_check", false},
-    {"self_service_advised", true}, {"partner_rejected", true},    {"identity_rejected", true},
-    {"approved", false},          {"disable_submitted", false},  {"completed", true},
-    {"cancelled", true},          {"expired", true},
+    {"received", false},        {"awaiting_requester", false},
+    {"identity_check", false},  {"self_service_advised", true},
+    {"partner_rejected", true}, {"identity_rejected", true},
+    {"approved", false},        {"disable_submitted", false},
+    {"completed", true},        {"cancelled", true},
+    {"expired", true},
 };
 
 const std::vector<std::string> kSpecEvents = {
-    "triage",  "update",         "check-passed",     "check-failed",   "partner-detected", "approve",
-    "submit-disable", "confirm-disabled", "disable-failed", "cancel", "expire",
-    "claim", "release",  // SPEC §14
+    "triage",  "update",         "check-passed",     "check-failed",   "partner-detected",
+    "approve", "submit-disable", "confirm-disabled", "disable-failed", "cancel",
+    "expire",  "claim",          "release",  // SPEC §14
 };
 
 Fields fields(Role role, Access access) {
@@ -78,20 +80,32 @@ Command cmd(EventKind kind, const std::string& agent, const std::string& at) {
 Command passing(EventKind kind, const std::string& at) {
     Command c = cmd(kind, "a2", at);
     switch (kind) {
-        case EventKind::update: c.note = "the requester answered"; break;
-        case EventKind::check_passed: c.check = "client_of_record"; c.agent = "a1"; break;
+        case EventKind::update:
+            c.note = "the requester answered";
+            break;
+        case EventKind::check_passed:
+            c.check = "client_of_record";
+            c.agent = "a1";
+            break;
         case EventKind::check_failed:
             c.check = "number_ownership";
             c.note = "could not prove control of the number";
             c.agent = "a1";
             break;
-        case EventKind::submit_disable: c.reference = "WAM-2026-0042"; break;
-        case EventKind::disable_failed: c.note = "the provider bounced it"; break;
-        case EventKind::cancel: c.note = "withdrawn by the requester"; break;
+        case EventKind::submit_disable:
+            c.reference = "WAM-2026-0042";
+            break;
+        case EventKind::disable_failed:
+            c.note = "the provider bounced it";
+            break;
+        case EventKind::cancel:
+            c.note = "withdrawn by the requester";
+            break;
         case EventKind::expire:
             c.at = kFarFuture;
             break;  // SPEC §12: judged at the entry's own time
-        default: break;
+        default:
+            break;
     }
     return c;
 }
@@ -104,8 +118,8 @@ EventKind kind_of(const std::string& name) {
 
 void must_accept(Machine& m, const Command& c, const std::string& expected_state) {
     const Outcome o = m.fire(c);
-    REQUIRE_MESSAGE(o.accepted, "setup event " << tfadesk::engine::to_string(c.kind)
-                                               << " refused: " << o.message(tfadesk::engine::to_string(c.kind)));
+    REQUIRE_MESSAGE(o.accepted, "setup event " << tfadesk::engine::to_string(c.kind) << " refused: "
+                                               << o.message(tfadesk::engine::to_string(c.kind)));
     REQUIRE(o.state == expected_state);
 }
 
@@ -187,8 +201,9 @@ void check_refused(Machine& m, const Command& c, const std::string& rule) {
 }  // namespace
 
 TEST_CASE("every (state, event) pair is accepted or refused as SPEC §3 says") {
-    // SPEC §3's events table, typed in by hand: (state, event) -> target. Anything absent is refused.
-    // Guards are made to pass by the setup and by passing(); the guard refusals have their own tests.
+    // SPEC §3's events table, typed in by hand: (state, event) -> target. Anything absent is
+    // refused. Guards are made to pass by the setup and by passing(); the guard refusals have their
+    // own tests.
     std::map<std::pair<std::string, std::string>, std::string> expected = {
         {{"received", "triage"}, "identity_check"},  // opened as client / access no
         {{"received", "update"}, "received"},
@@ -291,7 +306,8 @@ TEST_CASE("the machine's own lists agree with SPEC §3") {
     }
     SUBCASE("event names round-trip") {
         CHECK(tfadesk::engine::all_events().size() == kSpecEvents.size());
-        for (const std::string& name : kSpecEvents) CHECK(tfadesk::engine::to_string(kind_of(name)) == name);
+        for (const std::string& name : kSpecEvents)
+            CHECK(tfadesk::engine::to_string(kind_of(name)) == name);
         CHECK_FALSE(tfadesk::engine::parse_event("open").has_value());
         CHECK_FALSE(tfadesk::engine::parse_event("check_passed").has_value());
     }
@@ -472,7 +488,9 @@ TEST_CASE("approve works for a portfolio admin too") {
 TEST_CASE("submit-disable needs a non-empty reference (R4)") {
     Clock clock;
     Machine m = machine_in("approved", clock);
-    SUBCASE("missing") { check_refused(m, cmd(EventKind::submit_disable, "a2", clock.next()), "R4"); }
+    SUBCASE("missing") {
+        check_refused(m, cmd(EventKind::submit_disable, "a2", clock.next()), "R4");
+    }
     SUBCASE("empty") {
         Command c = cmd(EventKind::submit_disable, "a2", clock.next());
         c.reference = "";
@@ -540,8 +558,8 @@ TEST_CASE("expire only after the SLA (R7)") {
 }
 
 TEST_CASE("a terminal state accepts no event (R8)") {
-    for (const char* state : {"self_service_advised", "partner_rejected", "identity_rejected", "completed",
-                              "cancelled", "expired"}) {
+    for (const char* state : {"self_service_advised", "partner_rejected", "identity_rejected",
+                              "completed", "cancelled", "expired"}) {
         CAPTURE(state);
         Clock clock;
         Machine m = machine_in(state, clock);

@@ -1,5 +1,7 @@
 // The workflow service against an in-memory Journal (a test double of the engine's storage
 // interface): opening, applying events, replaying the log and detecting a log that does not replay.
+#include "tfadesk/engine/workflow.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -9,7 +11,6 @@
 
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/journal.hpp"
-#include "tfadesk/engine/workflow.hpp"
 
 namespace {
 
@@ -28,7 +29,8 @@ public:
         std::vector<LogEntry> out;
         for (const auto& e : log)
             if (e.ref == ref) out.push_back(e);
-        std::sort(out.begin(), out.end(), [](const LogEntry& a, const LogEntry& b) { return a.tseq < b.tseq; });
+        std::sort(out.begin(), out.end(),
+                  [](const LogEntry& a, const LogEntry& b) { return a.tseq < b.tseq; });
         return out;
     }
     bool exists(std::string_view ref) override { return tickets.find(ref) != tickets.end(); }
@@ -57,7 +59,8 @@ Fields fields(const std::string& ref, Role role = Role::client, Access access = 
 constexpr const char* kOpenedAt = "2026-03-01T10:00:00.000Z";
 
 std::string at_minute(int minute) {
-    return "2026-03-01T11:" + std::string(minute < 10 ? "0" : "") + std::to_string(minute) + ":00.000Z";
+    return "2026-03-01T11:" + std::string(minute < 10 ? "0" : "") + std::to_string(minute) +
+           ":00.000Z";
 }
 
 Command cmd(EventKind kind, const std::string& agent, int minute) {
@@ -164,8 +167,9 @@ TEST_CASE("the open entry's details are the canonical JSON of the fields") {
     f.waba_id = "102938";
     f.portfolio_id = "564738";
     f.reason = "lost_access";
-    f.note = "quote \" backslash \\ slash / nl \n cr \r tab \t bs \b ff \f ctl \x01\x1f del \x7f "
-             "caf\xc3\xa9 \xf0\x9f\x98\x80";
+    f.note =
+        "quote \" backslash \\ slash / nl \n cr \r tab \t bs \b ff \f ctl \x01\x1f del \x7f "
+        "caf\xc3\xa9 \xf0\x9f\x98\x80";
     open_ticket(j, f, "a1", kOpenedAt);
     REQUIRE(j.log.size() == 1);
     CHECK(j.log[0].details == fields_to_json(f).dump());
@@ -176,7 +180,8 @@ TEST_CASE("the open entry's details are the canonical JSON of the fields") {
 TEST_CASE("open_ticket refuses a duplicate ref with a conflict") {
     MemoryJournal j;
     open_ticket(j, fields("HD-1"), "a1", kOpenedAt);
-    const Error e = error_of([&] { open_ticket(j, fields("HD-1", Role::partner), "a2", at_minute(1)); });
+    const Error e =
+        error_of([&] { open_ticket(j, fields("HD-1", Role::partner), "a2", at_minute(1)); });
     CHECK(e.kind() == ErrorKind::conflict);
     CHECK(e.exit_code() == 5);
     CHECK(std::string(e.what()).find("HD-1") != std::string::npos);
@@ -254,7 +259,8 @@ TEST_CASE("expect_version: a conflict names the version found") {
         CHECK(j.log.size() == 2);
     }
     SUBCASE("current") {
-        const EventResult r = apply_event(j, "HD-1", check(EventKind::check_passed, "a1", "lost_access", 2), 2);
+        const EventResult r =
+            apply_event(j, "HD-1", check(EventKind::check_passed, "a1", "lost_access", 2), 2);
         CHECK(r.outcome.accepted);
         CHECK(r.ticket.version == 3);
         CHECK(j.log.size() == 3);
@@ -263,7 +269,8 @@ TEST_CASE("expect_version: a conflict names the version found") {
 
 TEST_CASE("replay rebuilds the same ticket as the live machine") {
     MemoryJournal j;
-    open_ticket(j, fields("HD-0", Role::partner, Access::yes), "a9", kOpenedAt);  // another ticket in between
+    open_ticket(j, fields("HD-0", Role::partner, Access::yes), "a9",
+                kOpenedAt);  // another ticket in between
     run_full_path(j, "HD-1");
     apply_event(j, "HD-0", cmd(EventKind::triage, "a9", 11));
 
@@ -289,7 +296,8 @@ TEST_CASE("replay refuses a log that does not replay") {
     std::vector<LogEntry> entries = j.entries("HD-1");
     REQUIRE(entries.size() == 11);
     auto find = [&](const std::string& event) {
-        return std::find_if(entries.begin(), entries.end(), [&](const LogEntry& e) { return e.event == event; });
+        return std::find_if(entries.begin(), entries.end(),
+                            [&](const LogEntry& e) { return e.event == event; });
     };
 
     SUBCASE("an approve by an agent who recorded a check (R6)") {
@@ -355,9 +363,7 @@ TEST_CASE("replay refuses a log that does not replay") {
     SUBCASE("no entries at all") {
         CHECK(error_of([&] { replay({}); }).kind() == ErrorKind::not_found);
     }
-    SUBCASE("the untouched log replays") {
-        CHECK(replay(entries).ticket().state == "completed");
-    }
+    SUBCASE("the untouched log replays") { CHECK(replay(entries).ticket().state == "completed"); }
 }
 
 TEST_CASE("replay as of a time stops at the last entry not after it") {
@@ -400,8 +406,9 @@ TEST_CASE("command_from_entry rebuilds exactly what details_of stored") {
     c.requester_email = "admin@example.org";
     c.note = "answered";
     const nlohmann::json d = details_of(c);
-    CHECK(d.dump() ==
-          R"({"note":"answered","portfolio_access":"yes","requester_email":"admin@example.org","requester_role":"portfolio_admin"})");
+    CHECK(
+        d.dump() ==
+        R"({"note":"answered","portfolio_access":"yes","requester_email":"admin@example.org","requester_role":"portfolio_admin"})");
     const Command back = command_from_entry("update", d, "a1", c.at);
     CHECK(back.kind == EventKind::update);
     CHECK(back.agent == "a1");
@@ -430,8 +437,8 @@ TEST_CASE("command_from_entry refuses details that are not a valid command") {
         CHECK(std::string(e.what()).find("force") != std::string::npos);
     }
     SUBCASE("an unknown key next to valid ones") {
-        CHECK(kind("check-passed", nlohmann::json{{"check", "lost_access"}, {"approved", "yes"}}).kind() ==
-              ErrorKind::integrity);
+        CHECK(kind("check-passed", nlohmann::json{{"check", "lost_access"}, {"approved", "yes"}})
+                  .kind() == ErrorKind::integrity);
     }
     SUBCASE("a value that is not text") {
         CHECK(kind("check-passed", nlohmann::json{{"check", 3}}).kind() == ErrorKind::integrity);
@@ -440,13 +447,17 @@ TEST_CASE("command_from_entry refuses details that are not a valid command") {
         CHECK(kind("triage", nlohmann::json::array()).kind() == ErrorKind::integrity);
     }
     SUBCASE("a bad role") {
-        CHECK(kind("update", nlohmann::json{{"requester_role", "boss"}}).kind() == ErrorKind::integrity);
+        CHECK(kind("update", nlohmann::json{{"requester_role", "boss"}}).kind() ==
+              ErrorKind::integrity);
     }
     SUBCASE("a missing required flag") {
         CHECK(kind("cancel", nlohmann::json::object()).kind() == ErrorKind::integrity);
-        CHECK(kind("check-failed", nlohmann::json{{"check", "lost_access"}}).kind() == ErrorKind::integrity);
+        CHECK(kind("check-failed", nlohmann::json{{"check", "lost_access"}}).kind() ==
+              ErrorKind::integrity);
     }
-    SUBCASE("an unknown event") { CHECK(kind("open", nlohmann::json::object()).kind() == ErrorKind::integrity); }
+    SUBCASE("an unknown event") {
+        CHECK(kind("open", nlohmann::json::object()).kind() == ErrorKind::integrity);
+    }
 }
 
 TEST_CASE("validate refuses malformed commands as invalid input (SPEC §3)") {

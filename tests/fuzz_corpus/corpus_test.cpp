@@ -62,6 +62,7 @@ TEST_CASE("command corpus: command_from_entry and the machine keep their contrac
     replay("command", &tfadesk::fuzz::command_one);
 }
 
-TEST_CASE("text corpus: the text rules, agent names, strict numbers and masks keep their contracts") {
+TEST_CASE(
+    "text corpus: the text rules, agent names, strict numbers and masks keep their contracts") {
     replay("text", &tfadesk::fuzz::text_one);
 }

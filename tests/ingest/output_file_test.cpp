@@ -6,7 +6,6 @@
 #include "tfadesk/ingest/output_file.hpp"
 
 #include <doctest/doctest.h>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,7 +84,8 @@ struct Desk {
     // every file in it as they were.
     PathError refuse(const std::string& target) {
         const std::set<std::string> before = listing(tmp.path());
-        const std::string db_bytes = slurp(db), input_bytes = slurp(input), victim_bytes = slurp(victim);
+        const std::string db_bytes = slurp(db), input_bytes = slurp(input),
+                          victim_bytes = slurp(victim);
         try {
             OutputFile out(target, protected_paths());
             out.write("clobbered");

@@ -1,11 +1,11 @@
 // Agent names (SPEC §2 "Agent names"): one person, one spelling. Cases typed in from the spec.
+#include "tfadesk/rules/agent.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
 #include <variant>
 #include <vector>
-
-#include "tfadesk/rules/agent.hpp"
 
 namespace {
 
@@ -14,7 +14,8 @@ using tfadesk::rules::FieldError;
 
 std::string canonical(const std::string& raw) {
     auto r = canonical_agent(raw);
-    if (auto* bad = std::get_if<FieldError>(&r)) FAIL("refused '" << raw << "': " << bad->message());
+    if (auto* bad = std::get_if<FieldError>(&r))
+        FAIL("refused '" << raw << "': " << bad->message());
     return std::get<std::string>(r);
 }
 
@@ -44,10 +45,19 @@ TEST_CASE("Alice, ' alice' and 'alice\\t' are the same agent") {
 }
 
 TEST_CASE("surrounding white space, ASCII or Unicode, is dropped") {
-    for (const std::string& raw : std::vector<std::string>{
-             "\n alice \r\n", "\xc2\xa0" "alice", "alice\xe2\x80\x80", "\xe2\x80\x8a" "alice",
-             "\xe3\x80\x80" "alice\xe3\x80\x80", "\xe2\x80\x8b" "alice\xe2\x80\x8b",
-             "\xef\xbb\xbf" "alice", "\v\f alice"}) {
+    for (const std::string& raw : std::vector<std::string>{"\n alice \r\n",
+                                                           "\xc2\xa0"
+                                                           "alice",
+                                                           "alice\xe2\x80\x80",
+                                                           "\xe2\x80\x8a"
+                                                           "alice",
+                                                           "\xe3\x80\x80"
+                                                           "alice\xe3\x80\x80",
+                                                           "\xe2\x80\x8b"
+                                                           "alice\xe2\x80\x8b",
+                                                           "\xef\xbb\xbf"
+                                                           "alice",
+                                                           "\v\f alice"}) {
         CAPTURE(raw);
         CHECK(canonical(raw) == "alice");
     }
@@ -73,14 +83,20 @@ TEST_CASE("other characters, control or invisible ones inside, and bad bytes are
         std::string reason;
     };
     const std::vector<Case> cases = {
-        {"ali\xe2\x80\x8b" "ce", "may hold only a-z 0-9 . _ - @ (found U+200B at character 4)"},
+        {"ali\xe2\x80\x8b"
+         "ce",
+         "may hold only a-z 0-9 . _ - @ (found U+200B at character 4)"},
         {"al ice", "may hold only a-z 0-9 . _ - @ (found U+0020 at character 3)"},
-        {"al\xc3\xaf" "ce", "may hold only a-z 0-9 . _ - @ (found U+00EF at character 3)"},
+        {"al\xc3\xaf"
+         "ce",
+         "may hold only a-z 0-9 . _ - @ (found U+00EF at character 3)"},
         {"al\tice", "may hold only a-z 0-9 . _ - @ (found U+0009 at character 3)"},
         {"al\x1b[2Jice", "may hold only a-z 0-9 . _ - @ (found U+001B at character 3)"},
         {"alice\xe2\x80\xae", "may hold only a-z 0-9 . _ - @ (found U+202E at character 6)"},
         {"a+b", "may hold only a-z 0-9 . _ - @ (found '+' (U+002B) at character 2)"},
-        {"a\xc2\xa0" "b", "may hold only a-z 0-9 . _ - @ (found U+00A0 at character 2)"},
+        {"a\xc2\xa0"
+         "b",
+         "may hold only a-z 0-9 . _ - @ (found U+00A0 at character 2)"},
         {std::string("al\0ice", 6), "may hold only a-z 0-9 . _ - @ (found U+0000 at character 3)"},
         {"\xff", "is not valid UTF-8"},
         {"alice\xc3", "is not valid UTF-8"},

@@ -1,13 +1,13 @@
 // The §2 field rules (SPEC §2): what validate_fields() accepts, how it normalises, and which
 // field it names when it refuses.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include "tfadesk/rules/fields.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
 #include <variant>
 #include <vector>
-
-#include "tfadesk/rules/fields.hpp"
 
 namespace {
 
@@ -43,7 +43,8 @@ RawFields without(const std::string& key) {
 
 Fields accepted(const RawFields& raw) {
     auto result = validate_fields(raw, kNow);
-    if (auto* bad = std::get_if<FieldError>(&result)) FAIL("unexpected refusal: " << bad->message());
+    if (auto* bad = std::get_if<FieldError>(&result))
+        FAIL("unexpected refusal: " << bad->message());
     return std::get<Fields>(result);
 }
 
@@ -74,14 +75,23 @@ TEST_CASE("a minimal valid row gets the defaults of §2") {
     CHECK(f.reason == "other");
     CHECK_FALSE(f.waba_id.has_value());
     CHECK_FALSE(f.portfolio_id.has_value());
-    CHECK(f.submitted_at == "2026-03-01T10:00:00Z");  // now, in the canonical form a given value gets
+    CHECK(f.submitted_at ==
+          "2026-03-01T10:00:00Z");  // now, in the canonical form a given value gets
     CHECK_FALSE(f.note.has_value());
 }
 
 TEST_CASE("field_names lists the §2 fields in the spec's order") {
-    const std::vector<std::string_view> expected = {
-        "ref",          "phone",   "client_id", "requester_email", "requester_role", "portfolio_access",
-        "reason",       "waba_id", "portfolio_id", "submitted_at", "note"};
+    const std::vector<std::string_view> expected = {"ref",
+                                                    "phone",
+                                                    "client_id",
+                                                    "requester_email",
+                                                    "requester_role",
+                                                    "portfolio_access",
+                                                    "reason",
+                                                    "waba_id",
+                                                    "portfolio_id",
+                                                    "submitted_at",
+                                                    "note"};
     CHECK(tfadesk::rules::field_names() == expected);
     CHECK(tfadesk::rules::is_field_name("portfolio_access"));
     CHECK_FALSE(tfadesk::rules::is_field_name("state"));
@@ -97,8 +107,8 @@ TEST_CASE("ref: 1-64 characters of A-Z a-z 0-9 . _ -") {
         CHECK(refused(with("ref", std::string(65, 'r'))).field == "ref");
     }
     SUBCASE("characters outside the set are refused") {
-        for (const std::string& bad :
-             std::vector<std::string>{"HD 1001", "HD/1001", "HD#1", "HD:1", "HD+1", "HD" + kE, "HD,1"}) {
+        for (const std::string& bad : std::vector<std::string>{"HD 1001", "HD/1001", "HD#1", "HD:1",
+                                                               "HD+1", "HD" + kE, "HD,1"}) {
             CAPTURE(bad);
             CHECK(refused(with("ref", bad)).field == "ref");
         }
@@ -114,7 +124,8 @@ TEST_CASE("ref: 1-64 characters of A-Z a-z 0-9 . _ -") {
 TEST_CASE("phone: separators dropped, then E.164 with 8-15 digits") {
     using tfadesk::rules::normalize_phone;
     SUBCASE("spaces, parentheses, dashes and dots are dropped") {
-        CHECK(normalize_phone("+49 (151) 234-56.78") == std::optional<std::string>("+491512345678"));
+        CHECK(normalize_phone("+49 (151) 234-56.78") ==
+              std::optional<std::string>("+491512345678"));
         CHECK(accepted(with("phone", "+49 (151) 234-56.78")).phone == "+491512345678");
     }
     SUBCASE("8 digits are accepted, 7 refused") {
@@ -124,7 +135,8 @@ TEST_CASE("phone: separators dropped, then E.164 with 8-15 digits") {
         CHECK(refused(with("phone", "+1234567")).field == "phone");
     }
     SUBCASE("15 digits are accepted, 16 refused") {
-        CHECK(normalize_phone("+123456789012345") == std::optional<std::string>("+123456789012345"));
+        CHECK(normalize_phone("+123456789012345") ==
+              std::optional<std::string>("+123456789012345"));
         CHECK_FALSE(normalize_phone("+1234567890123456").has_value());
         CHECK(refused(with("phone", "+1234567890123456")).field == "phone");
     }
@@ -138,8 +150,8 @@ TEST_CASE("phone: separators dropped, then E.164 with 8-15 digits") {
         CHECK(refused(with("phone", "491512345678")).field == "phone");
     }
     SUBCASE("anything but digits and the listed separators is refused") {
-        for (const char* bad : {"+49151abc5678", "+49/1512345678", "++491512345678", "+49151234567+8",
-                                "+49_1512345678", "+"}) {
+        for (const char* bad : {"+49151abc5678", "+49/1512345678", "++491512345678",
+                                "+49151234567+8", "+49_1512345678", "+"}) {
             CAPTURE(bad);
             CHECK_FALSE(normalize_phone(bad).has_value());
         }
@@ -164,9 +176,14 @@ TEST_CASE("client_id: 1-64 printable characters, no control characters") {
         CHECK(accepted(with("client_id", "ACME Corp / #42")).client_id == "ACME Corp / #42");
     }
     SUBCASE("control characters are refused") {
-        for (const std::string& bad : {std::string("a\x01" "b"), std::string("a\nb"), std::string("a\tb"),
-                                      std::string("a\x7f" "b"), std::string("a\xc2\x85" "b"),
-                                      std::string("a\0b", 3)}) {
+        for (const std::string& bad : {std::string("a\x01"
+                                                   "b"),
+                                       std::string("a\nb"), std::string("a\tb"),
+                                       std::string("a\x7f"
+                                                   "b"),
+                                       std::string("a\xc2\x85"
+                                                   "b"),
+                                       std::string("a\0b", 3)}) {
             CAPTURE(bad);
             CHECK(refused(with("client_id", bad)).field == "client_id");
         }
@@ -185,11 +202,12 @@ TEST_CASE("requester_email: local@domain.tld, at most 254 characters") {
         }
     }
     SUBCASE("malformed forms are refused") {
-        for (const char* bad : {"owner", "owner@", "@example.com", "owner@@example.com", "a@b@example.com",
-                                "owner@example", "owner@.com", "owner@example.", "owner@example.c",
-                                "owner@-example.com", "owner@example-.com", "owner@exa_mple.com",
-                                "own er@example.com", ".owner@example.com", "owner.@example.com",
-                                "owner@example.c0m", "<owner>@example.com", "owner@exa..com"}) {
+        for (const char* bad :
+             {"owner", "owner@", "@example.com", "owner@@example.com", "a@b@example.com",
+              "owner@example", "owner@.com", "owner@example.", "owner@example.c",
+              "owner@-example.com", "owner@example-.com", "owner@exa_mple.com",
+              "own er@example.com", ".owner@example.com", "owner.@example.com", "owner@example.c0m",
+              "<owner>@example.com", "owner@exa..com"}) {
             CAPTURE(bad);
             CHECK(check_email(bad).has_value());
             CHECK(refused(with("requester_email", bad)).field == "requester_email");
@@ -214,7 +232,8 @@ TEST_CASE("requester_email: local@domain.tld, at most 254 characters") {
 
 TEST_CASE("requester_role: client, portfolio_admin, partner or unknown") {
     CHECK(accepted(with("requester_role", "client")).requester_role == Role::client);
-    CHECK(accepted(with("requester_role", "portfolio_admin")).requester_role == Role::portfolio_admin);
+    CHECK(accepted(with("requester_role", "portfolio_admin")).requester_role ==
+          Role::portfolio_admin);
     CHECK(accepted(with("requester_role", "partner")).requester_role == Role::partner);
     CHECK(accepted(with("requester_role", "unknown")).requester_role == Role::unknown);
     for (const char* bad : {"Client", "admin", "owner", "portfolio-admin"}) {
@@ -230,7 +249,8 @@ TEST_CASE("role and access names round-trip") {
     using namespace tfadesk::rules;
     for (Role r : {Role::client, Role::portfolio_admin, Role::partner, Role::unknown})
         CHECK(parse_role(to_string(r)) == r);
-    for (Access a : {Access::yes, Access::no, Access::unknown}) CHECK(parse_access(to_string(a)) == a);
+    for (Access a : {Access::yes, Access::no, Access::unknown})
+        CHECK(parse_access(to_string(a)) == a);
     CHECK(to_string(Role::portfolio_admin) == "portfolio_admin");
     CHECK(to_string(Access::no) == "no");
     CHECK_FALSE(parse_role("").has_value());
@@ -281,19 +301,22 @@ TEST_CASE("submitted_at: ISO 8601 UTC, default now") {
         CHECK(std::get<Fields>(result).submitted_at == "2030-01-02T03:04:05.006Z");
     }
     SUBCASE("accepted forms are stored in canonical UTC form") {
-        CHECK(accepted(with("submitted_at", "2026-11-20T09:15:00Z")).submitted_at == "2026-11-20T09:15:00Z");
+        CHECK(accepted(with("submitted_at", "2026-11-20T09:15:00Z")).submitted_at ==
+              "2026-11-20T09:15:00Z");
         CHECK(accepted(with("submitted_at", "2026-11-20T09:15:00+00:00")).submitted_at ==
               "2026-11-20T09:15:00Z");
-        CHECK(accepted(with("submitted_at", "2026-11-20 09:15:00Z")).submitted_at == "2026-11-20T09:15:00Z");
+        CHECK(accepted(with("submitted_at", "2026-11-20 09:15:00Z")).submitted_at ==
+              "2026-11-20T09:15:00Z");
         CHECK(accepted(with("submitted_at", "2026-11-20T09:15:00.250Z")).submitted_at ==
               "2026-11-20T09:15:00.250Z");
-        CHECK(accepted(with("submitted_at", "2024-02-29T00:00:00Z")).submitted_at == "2024-02-29T00:00:00Z");
+        CHECK(accepted(with("submitted_at", "2024-02-29T00:00:00Z")).submitted_at ==
+              "2024-02-29T00:00:00Z");
     }
     SUBCASE("impossible dates and other forms are refused") {
-        for (const char* bad : {"2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
-                                "2026-13-01T00:00:00Z", "2026-11-20T24:00:00Z", "2026-11-20",
-                                "2026-11-20T09:15:00", "2026-11-20T09:15:00+01:00", "20/11/2026 09:15",
-                                "yesterday"}) {
+        for (const char* bad :
+             {"2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
+              "2026-13-01T00:00:00Z", "2026-11-20T24:00:00Z", "2026-11-20", "2026-11-20T09:15:00",
+              "2026-11-20T09:15:00+01:00", "20/11/2026 09:15", "yesterday"}) {
             CAPTURE(bad);
             const FieldError e = refused(with("submitted_at", bad));
             CHECK(e.field == "submitted_at");
@@ -312,7 +335,8 @@ TEST_CASE("note: free text of at most 2,000 characters") {
         CHECK(refused(with("note", repeat(kE, 2001))).field == "note");
     }
     SUBCASE("several lines are free text") {
-        CHECK(accepted(with("note", "line one\nline two")).note == std::optional<std::string>("line one\nline two"));
+        CHECK(accepted(with("note", "line one\nline two")).note ==
+              std::optional<std::string>("line one\nline two"));
     }
 }
 
@@ -329,7 +353,8 @@ TEST_CASE("an empty value is the same as a missing one") {
     }
     SUBCASE("optional fields take their default") {
         RawFields raw = valid_raw();
-        for (const char* key : {"portfolio_access", "reason", "waba_id", "portfolio_id", "submitted_at", "note"})
+        for (const char* key :
+             {"portfolio_access", "reason", "waba_id", "portfolio_id", "submitted_at", "note"})
             raw[key] = "";
         CHECK(accepted(raw) == accepted(valid_raw()));
     }
@@ -339,9 +364,9 @@ TEST_CASE("invalid UTF-8 is refused, naming the field") {
     using tfadesk::rules::check_utf8;
     CHECK_FALSE(check_utf8("plain").has_value());
     CHECK_FALSE(check_utf8("caf" + kE + " \xf0\x9f\x98\x80").has_value());  // 2- and 4-byte forms
-    for (const std::string& bad : {std::string("\xff"), std::string("\xc3"), std::string("\xc0\xaf"),
-                                  std::string("\xed\xa0\x80"), std::string("\xf4\x90\x80\x80"),
-                                  std::string("a\x80z")}) {
+    for (const std::string& bad :
+         {std::string("\xff"), std::string("\xc3"), std::string("\xc0\xaf"),
+          std::string("\xed\xa0\x80"), std::string("\xf4\x90\x80\x80"), std::string("a\x80z")}) {
         CAPTURE(bad);
         CHECK(check_utf8(bad).has_value());
     }
@@ -370,9 +395,9 @@ TEST_CASE("the first bad field in §2 order is the one reported") {
 namespace {
 
 // Text fields with a free format: a control character is the only thing wrong with these values.
-const std::vector<std::string> kSingleLine = {"ref", "phone", "client_id", "requester_email",
-                                              "requester_role", "portfolio_access", "reason",
-                                              "waba_id", "portfolio_id", "submitted_at"};
+const std::vector<std::string> kSingleLine = {
+    "ref",    "phone",   "client_id",    "requester_email", "requester_role", "portfolio_access",
+    "reason", "waba_id", "portfolio_id", "submitted_at"};
 
 // A valid value of each field, so that one character planted inside is the only fault.
 std::string valid_value(const std::string& key) {
@@ -388,10 +413,18 @@ std::string valid_value(const std::string& key) {
     return "a note";
 }
 
-const std::vector<std::string> kBlanks = {
-    " ",        "\t",           "\n",           "\r\n",        " \t ",
-    "\xc2\xa0", "\xe2\x80\x8b", "\xe2\x80\x80", "\xe2\x80\x8a", "\xe3\x80\x80",
-    "\xef\xbb\xbf", " \xc2\xa0\t\xe2\x80\x8b\xe3\x80\x80 "};
+const std::vector<std::string> kBlanks = {" ",
+                                          "\t",
+                                          "\n",
+                                          "\r\n",
+                                          " \t ",
+                                          "\xc2\xa0",
+                                          "\xe2\x80\x8b",
+                                          "\xe2\x80\x80",
+                                          "\xe2\x80\x8a",
+                                          "\xe3\x80\x80",
+                                          "\xef\xbb\xbf",
+                                          " \xc2\xa0\t\xe2\x80\x8b\xe3\x80\x80 "};
 
 }  // namespace
 
@@ -424,12 +457,17 @@ TEST_CASE("a value that is only white space counts as empty (SPEC §2)") {
 TEST_CASE("single-line fields lose the white space around them, ASCII or Unicode") {
     const std::string around = "\xc2\xa0\xe2\x80\x8b ";  // NBSP, ZWSP, space
     CHECK(accepted(with("ref", around + "HD-7" + "\t")).ref == "HD-7");
-    CHECK(accepted(with("client_id", "\xe3\x80\x80" "acct 9" + around)).client_id == "acct 9");
+    CHECK(accepted(with("client_id",
+                        "\xe3\x80\x80"
+                        "acct 9" +
+                            around))
+              .client_id == "acct 9");
     CHECK(accepted(with("requester_email", around + "x@example.com\xef\xbb\xbf")).requester_email ==
           "x@example.com");
     CHECK(accepted(with("waba_id", " 42\xe2\x80\x8a")).waba_id == std::optional<std::string>("42"));
     SUBCASE("a note keeps its own spacing") {
-        CHECK(accepted(with("note", "  indented\n")).note == std::optional<std::string>("  indented\n"));
+        CHECK(accepted(with("note", "  indented\n")).note ==
+              std::optional<std::string>("  indented\n"));
     }
 }
 
@@ -459,9 +497,9 @@ TEST_CASE("no §2 text field carries a control character into the log") {
 TEST_CASE("note: line breaks (LF, CRLF) are its only control characters") {
     CHECK(accepted(with("note", "one\ntwo\r\nthree")).note ==
           std::optional<std::string>("one\ntwo\r\nthree"));
-    for (const std::string& bad :
-         std::vector<std::string>{"tab\there", "bare\rCR", "esc\x1b[2J", "bell\x07", "nul" + std::string("\0", 1),
-                                  "del\x7f", "nel\xc2\x85", "ls\xe2\x80\xa8", "rlo\xe2\x80\xae"}) {
+    for (const std::string& bad : std::vector<std::string>{
+             "tab\there", "bare\rCR", "esc\x1b[2J", "bell\x07", "nul" + std::string("\0", 1),
+             "del\x7f", "nel\xc2\x85", "ls\xe2\x80\xa8", "rlo\xe2\x80\xae"}) {
         CAPTURE(bad);
         const FieldError e = refused(with("note", bad));
         CHECK(e.field == "note");
@@ -500,7 +538,8 @@ TEST_CASE("Origin::log: an open entry written under version 1 replays exactly as
     using tfadesk::rules::Origin;
     auto replayed = [](const RawFields& raw) {
         auto result = validate_fields(raw, "", Origin::log);
-        if (auto* bad = std::get_if<FieldError>(&result)) FAIL("refused on replay: " << bad->message());
+        if (auto* bad = std::get_if<FieldError>(&result))
+            FAIL("refused on replay: " << bad->message());
         return std::get<Fields>(result);
     };
     SUBCASE("a note with tabs and other control characters, or only spaces, is kept") {
@@ -514,10 +553,17 @@ TEST_CASE("Origin::log: an open entry written under version 1 replays exactly as
         CHECK(tfadesk::rules::check_note(std::string(2001, 'n'), Origin::log).has_value());
     }
     SUBCASE("a client_id is trimmed of spaces and tabs only, Unicode white space kept") {
-        const std::string nbsp_id = "\xc2\xa0" "acct";
+        const std::string nbsp_id =
+            "\xc2\xa0"
+            "acct";
         CHECK(replayed(with("client_id", nbsp_id)).client_id == nbsp_id);
         CHECK(replayed(with("client_id", " acct\t")).client_id == "acct");
-        CHECK(replayed(with("client_id", "a\xe2\x80\xae" "b")).client_id == "a\xe2\x80\xae" "b");
+        CHECK(replayed(with("client_id",
+                            "a\xe2\x80\xae"
+                            "b"))
+                  .client_id ==
+              "a\xe2\x80\xae"
+              "b");
         CHECK(accepted(with("client_id", nbsp_id)).client_id == "acct");  // new input: trimmed
     }
     SUBCASE("what version 1 refused is still refused") {

@@ -1,10 +1,10 @@
 // Masking personal data (SPEC §4: "error messages mask phone numbers and emails as the logs
 // do"): the look of the log lines, and what mask_pii finds in a free-text message.
+#include "tfadesk/rules/mask.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
-
-#include "tfadesk/rules/mask.hpp"
 
 namespace {
 
@@ -70,10 +70,10 @@ TEST_CASE("mask_pii is idempotent: what it masked stays as it is") {
 TEST_CASE("mask_pii leaves alone what is not a phone or an email") {
     for (const char* same :
          {"", "no personal data here", "ticket HD-2026112001 is closed", "at 2026-11-20T09:15:00Z",
-          "2026-11-20 09:15:00", "line 17 2026-11-20 09:15", "head 12:0123456789abcdef0123456789abcdef",
-          "file.csv:12: phone: is required", "R7: the SLA of 72 hours", "version 1.2.3",
-          "8-15 digits in all", "user@localhost", "@handle", "a@b", "x@example.c0m",
-          "caf\xc3\xa9 \xff\x01"}) {
+          "2026-11-20 09:15:00", "line 17 2026-11-20 09:15",
+          "head 12:0123456789abcdef0123456789abcdef", "file.csv:12: phone: is required",
+          "R7: the SLA of 72 hours", "version 1.2.3", "8-15 digits in all", "user@localhost",
+          "@handle", "a@b", "x@example.c0m", "caf\xc3\xa9 \xff\x01"}) {
         CAPTURE(same);
         CHECK(mask_pii(same) == same);
     }

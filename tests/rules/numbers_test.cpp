@@ -1,5 +1,7 @@
 // Strict numbers (SPEC §4 "Flags are checked strictly"): --expect-version, --sla-hours and the
 // SEQ:HASH of --expect-head. Cases typed in from the spec.
+#include "tfadesk/rules/numbers.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -7,8 +9,6 @@
 #include <string>
 #include <variant>
 #include <vector>
-
-#include "tfadesk/rules/numbers.hpp"
 
 namespace {
 
@@ -82,7 +82,9 @@ TEST_CASE("parse_expect_head: a decimal SEQ from 1 and 64 hex digits in either c
             REQUIRE(std::holds_alternative<FieldError>(r));
             const FieldError& e = std::get<FieldError>(r);
             CHECK(e.field == "expect_head");
-            CHECK(e.reason.rfind("must be SEQ:HASH, a decimal entry number from 1 and 64 hex digits (", 0) == 0);
+            CHECK(e.reason.rfind(
+                      "must be SEQ:HASH, a decimal entry number from 1 and 64 hex digits (", 0) ==
+                  0);
             CHECK(e.reason.find('\n') == std::string::npos);
         }
     }

@@ -1,11 +1,11 @@
 // The policy R1-R8 (SPEC §1) as pure functions: the outcome of each, and that every refusal names
 // its rule.
+#include "tfadesk/rules/policy.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstdint>
 #include <string>
-
-#include "tfadesk/rules/policy.hpp"
 
 namespace {
 
@@ -25,10 +25,14 @@ void check_refusal(const std::optional<Refusal>& r, const std::string& rule) {
 
 const char* name(TriageOutcome o) {
     switch (o) {
-        case TriageOutcome::partner_rejected: return "partner_rejected";
-        case TriageOutcome::self_service_advised: return "self_service_advised";
-        case TriageOutcome::identity_check: return "identity_check";
-        case TriageOutcome::awaiting_requester: return "awaiting_requester";
+        case TriageOutcome::partner_rejected:
+            return "partner_rejected";
+        case TriageOutcome::self_service_advised:
+            return "self_service_advised";
+        case TriageOutcome::identity_check:
+            return "identity_check";
+        case TriageOutcome::awaiting_requester:
+            return "awaiting_requester";
     }
     return "?";
 }
@@ -82,7 +86,8 @@ TEST_CASE("has_reference: a submitted disable needs a non-blank reference (R4)")
 TEST_CASE("all_checks_passed: the three identity checks of R5") {
     SUBCASE("the vocabulary") {
         CHECK(kChecks.size() == 3);
-        for (const char* c : {"client_of_record", "number_ownership", "lost_access"}) CHECK(is_check_name(c));
+        for (const char* c : {"client_of_record", "number_ownership", "lost_access"})
+            CHECK(is_check_name(c));
         CHECK_FALSE(is_check_name("identity"));
         CHECK_FALSE(is_check_name(""));
     }
@@ -107,10 +112,12 @@ TEST_CASE("all_checks_passed: the three identity checks of R5") {
         CHECK(r->reason.find("lost_access") == std::string::npos);
     }
     SUBCASE("an unknown name does not count as a check") {
-        check_refusal(all_checks_passed(Checks{"client_of_record", "lost_access", "something_else"}), "R5");
+        check_refusal(
+            all_checks_passed(Checks{"client_of_record", "lost_access", "something_else"}), "R5");
     }
     SUBCASE("all three pass") {
-        CHECK_FALSE(all_checks_passed(Checks{"client_of_record", "number_ownership", "lost_access"}).has_value());
+        CHECK_FALSE(all_checks_passed(Checks{"client_of_record", "number_ownership", "lost_access"})
+                        .has_value());
     }
 }
 

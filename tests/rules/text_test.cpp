@@ -1,11 +1,11 @@
 // The text rules (SPEC §2 "Text fields", §4 "Text ... that reaches a terminal"): what is blank,
 // what may be stored, and how any bytes are shown on a terminal. Cases typed in from the spec.
+#include "tfadesk/rules/text.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
 #include <vector>
-
-#include "tfadesk/rules/text.hpp"
 
 namespace {
 
@@ -15,15 +15,15 @@ using tfadesk::rules::is_blank;
 using tfadesk::rules::trim_blank;
 
 // The white space of SPEC §2 that is not ASCII, as UTF-8.
-const std::string kNbsp = "\xc2\xa0";          // U+00A0
-const std::string kEnQuad = "\xe2\x80\x80";    // U+2000
-const std::string kHairSpace = "\xe2\x80\x8a";  // U+200A
-const std::string kZwsp = "\xe2\x80\x8b";      // U+200B
+const std::string kNbsp = "\xc2\xa0";             // U+00A0
+const std::string kEnQuad = "\xe2\x80\x80";       // U+2000
+const std::string kHairSpace = "\xe2\x80\x8a";    // U+200A
+const std::string kZwsp = "\xe2\x80\x8b";         // U+200B
 const std::string kIdeographic = "\xe3\x80\x80";  // U+3000
-const std::string kBom = "\xef\xbb\xbf";       // U+FEFF
-const std::string kRlo = "\xe2\x80\xae";       // U+202E, right-to-left override
-const std::string kLineSep = "\xe2\x80\xa8";   // U+2028
-const std::string kNel = "\xc2\x85";           // U+0085, a C1 control
+const std::string kBom = "\xef\xbb\xbf";          // U+FEFF
+const std::string kRlo = "\xe2\x80\xae";          // U+202E, right-to-left override
+const std::string kLineSep = "\xe2\x80\xa8";      // U+2028
+const std::string kNel = "\xc2\x85";              // U+0085, a C1 control
 
 // Every byte of `s` is ASCII printable or part of a multi-byte character: no C0, no DEL.
 bool no_ascii_controls(const std::string& s) {
@@ -38,17 +38,16 @@ bool no_ascii_controls(const std::string& s) {
 
 TEST_CASE("is_blank: only white space, ASCII or Unicode, counts as empty") {
     SUBCASE("blank") {
-        for (const std::string& s :
-             std::vector<std::string>{"", " ", "\t", "\n", "\r\n", " \t \v\f ", kNbsp, kEnQuad,
-                                      kHairSpace, kZwsp, kIdeographic, kBom,
-                                      " " + kNbsp + "\t" + kZwsp + kIdeographic + kBom + "\n"}) {
+        for (const std::string& s : std::vector<std::string>{
+                 "", " ", "\t", "\n", "\r\n", " \t \v\f ", kNbsp, kEnQuad, kHairSpace, kZwsp,
+                 kIdeographic, kBom, " " + kNbsp + "\t" + kZwsp + kIdeographic + kBom + "\n"}) {
             CAPTURE(s);
             CHECK(is_blank(s));
         }
     }
     SUBCASE("not blank") {
-        for (const std::string& s : std::vector<std::string>{"x", " x ", kZwsp + "x", "\x01",
-                                                             "\xff", " \xa0 ", "\xc2"}) {
+        for (const std::string& s :
+             std::vector<std::string>{"x", " x ", kZwsp + "x", "\x01", "\xff", " \xa0 ", "\xc2"}) {
             CAPTURE(s);
             CHECK_FALSE(is_blank(s));
         }
@@ -82,10 +81,9 @@ TEST_CASE("check_text: UTF-8 without control characters; notes may break lines")
         const auto r = check_text("ab\x1b[2J", false);
         REQUIRE(r.has_value());
         CHECK(*r == "must not contain control characters (found U+001B at character 3)");
-        for (const std::string& s :
-             std::vector<std::string>{"a\tb", "a\nb", "a\rb", "a\x7f", std::string("a\0b", 3),
-                                      "a" + kNel, "a" + kRlo + "b", "a" + kLineSep, "x\xe2\x81\xa6",
-                                      "\x01"}) {
+        for (const std::string& s : std::vector<std::string>{
+                 "a\tb", "a\nb", "a\rb", "a\x7f", std::string("a\0b", 3), "a" + kNel,
+                 "a" + kRlo + "b", "a" + kLineSep, "x\xe2\x81\xa6", "\x01"}) {
             CAPTURE(s);
             const auto bad = check_text(s, false);
             REQUIRE(bad.has_value());
@@ -130,7 +128,8 @@ TEST_CASE("escape_control: control characters and bad bytes escaped, the rest as
     }
     SUBCASE("C1 controls, line separators and bidi controls as \\u") {
         CHECK(escape_control("a" + kNel) == "a\\u0085");
-        CHECK(escape_control("\xc2\x9b" "2J") == "\\u009b2J");
+        CHECK(escape_control("\xc2\x9b"
+                             "2J") == "\\u009b2J");
         CHECK(escape_control("x" + kLineSep + "y") == "x\\u2028y");
         CHECK(escape_control("x\xe2\x80\xa9") == "x\\u2029");
         CHECK(escape_control("abc" + kRlo + "txt.exe") == "abc\\u202etxt.exe");

@@ -28,7 +28,8 @@ TEST_CASE("accounts API: an admin adds an account; its token is shown once and w
     Server s(d);
     auto boss = s.client(d.tokens.at("boss"));
     const std::size_t before = accounts_in(d);
-    const auto r = post(boss, "/api/v1/accounts", {{"name", "erin"}, {"roles", {"agent", "approver"}}});
+    const auto r =
+        post(boss, "/api/v1/accounts", {{"name", "erin"}, {"roles", {"agent", "approver"}}});
     REQUIRE_MESSAGE(status(r) == 201, describe(r));
     const json erin = body_of(r);
     CHECK(erin.at("roles") == json::array({"agent", "approver"}));
@@ -56,7 +57,8 @@ TEST_CASE("accounts API: only an admin changes accounts; others get 403 and noth
     for (const std::string who : {"alice", "bob", "olga", "audrey"}) {
         auto c = s.client(d.tokens.at(who));
         const std::size_t before = accounts_in(d);
-        CHECK(status(post(c, "/api/v1/accounts", {{"name", "x-" + who}, {"roles", {"agent"}}})) == 403);
+        CHECK(status(post(c, "/api/v1/accounts", {{"name", "x-" + who}, {"roles", {"agent"}}})) ==
+              403);
         CHECK(status(post(c, "/api/v1/accounts/carol/roles", {{"grant", "admin"}})) == 403);
         CHECK(status(post(c, "/api/v1/accounts/carol/enabled", {{"enabled", false}})) == 403);
         CHECK(status(post(c, "/api/v1/accounts/carol/token", json::object())) == 403);
@@ -127,8 +129,8 @@ TEST_CASE("accounts API: require-signatures from the API refuses unsigned decisi
     REQUIRE_MESSAGE(status(on) == 200, describe(on));
     CHECK(body_of(on).at("require_signatures") == true);
     CHECK(status(post(boss, "/api/v1/require-signatures", {{"on", true}})) == 409);  // already on
-    const auto unsigned_check =
-        post(alice, "/api/v1/tickets/RS-1/events", {{"event", "check-passed"}, {"check", "client_of_record"}});
+    const auto unsigned_check = post(alice, "/api/v1/tickets/RS-1/events",
+                                     {{"event", "check-passed"}, {"check", "client_of_record"}});
     CHECK_MESSAGE(status(unsigned_check) == 403, describe(unsigned_check));
     // Turning it off is itself a decision now: unsigned, refused.
     CHECK(status(post(boss, "/api/v1/require-signatures", {{"on", false}})) == 403);

@@ -29,7 +29,9 @@ std::string sqlite_value(const std::string& db, const std::string& sql) {
     return out;
 }
 
-httplib::Headers if_match(std::int64_t v) { return {{"If-Match", "\"" + std::to_string(v) + "\""}}; }
+httplib::Headers if_match(std::int64_t v) {
+    return {{"If-Match", "\"" + std::to_string(v) + "\""}};
+}
 
 httplib::Result post_json(httplib::Client& c, const std::string& path, const json& body,
                           const httplib::Headers& headers = {}) {
@@ -55,7 +57,8 @@ httplib::Result post_chunked(httplib::Client& c, const std::string& path, const 
         content_type);
 }
 
-httplib::Result event(httplib::Client& c, const std::string& ref, const json& body, const httplib::Headers& h = {}) {
+httplib::Result event(httplib::Client& c, const std::string& ref, const json& body,
+                      const httplib::Headers& h = {}) {
     return post_json(c, "/api/v1/tickets/" + ref + "/events", body, h);
 }
 
@@ -104,8 +107,8 @@ TEST_CASE("serve: the listening line, /healthz, the page and unknown routes") {
     CHECK(!contains(csp, "http"));
     CHECK(contains(r->body, "app.js"));
     // The page and every module it loads come from the server itself (SPEC §15).
-    for (const char* file : {"/app.js", "/app.css", "/core.js", "/passkeys.js", "/queue.js", "/ticket.js",
-                             "/import.js", "/audit.js", "/accounts.js"}) {
+    for (const char* file : {"/app.js", "/app.css", "/core.js", "/passkeys.js", "/queue.js",
+                             "/ticket.js", "/import.js", "/audit.js", "/accounts.js"}) {
         CAPTURE(file);
         auto f = c.Get(file);
         REQUIRE(f);
@@ -159,7 +162,9 @@ TEST_CASE("serve: POST /api/v1/tickets - 201 with Location and ETag, 400, 403, 4
         REQUIRE(h.code == 0);
         CHECK(json::parse(h.out)[0]["agent"] == "alice");
     }
-    SUBCASE("a duplicate ref is 409 conflict") { check_error(post_json(alice, "/api/v1/tickets", ticket_body("HD-1")), 409, "conflict"); }
+    SUBCASE("a duplicate ref is 409 conflict") {
+        check_error(post_json(alice, "/api/v1/tickets", ticket_body("HD-1")), 409, "conflict");
+    }
     SUBCASE("triage: true triages too") {
         json b = ticket_body("HD-2", "partner", "unknown");
         b["triage"] = true;
@@ -184,9 +189,12 @@ TEST_CASE("serve: POST /api/v1/tickets - 201 with Location and ETag, 400, 403, 4
         json not_string = ticket_body("HD-3");
         not_string["client_id"] = json::array();
         check_error(post_json(alice, "/api/v1/tickets", not_string), 400, "invalid");
-        check_error(alice.Post("/api/v1/tickets", "{\"ref\": ", "application/json"), 400, "invalid");
+        check_error(alice.Post("/api/v1/tickets", "{\"ref\": ", "application/json"), 400,
+                    "invalid");
         check_error(alice.Post("/api/v1/tickets", "[1,2]", "application/json"), 400, "invalid");
-        check_error(alice.Post("/api/v1/tickets?x=1", ticket_body("HD-3").dump(), "application/json"), 400, "invalid");
+        check_error(
+            alice.Post("/api/v1/tickets?x=1", ticket_body("HD-3").dump(), "application/json"), 400,
+            "invalid");
         CHECK(alice.Get("/api/v1/tickets/HD-3")->status == 404);
     }
     SUBCASE("an account without the agent role is 403 forbidden") {
@@ -197,7 +205,8 @@ TEST_CASE("serve: POST /api/v1/tickets - 201 with Location and ETag, 400, 403, 4
     CHECK(s.stop() == 0);
 }
 
-TEST_CASE("serve: the on-behalf path over HTTP, R6 across two accounts, refusals with rule and state") {
+TEST_CASE(
+    "serve: the on-behalf path over HTTP, R6 across two accounts, refusals with rule and state") {
     Desk d;
     Server s(d);
     open_on_behalf(s, d, "HD-7");
@@ -209,7 +218,9 @@ TEST_CASE("serve: the on-behalf path over HTTP, R6 across two accounts, refusals
     REQUIRE(r);
     CHECK(r->status == 200);
     CHECK(r->get_header_value("ETag") == "\"3\"");
-    CHECK(event(alice, "HD-7", {{"event", "check-passed"}, {"check", "number_ownership"}})->status == 200);
+    CHECK(
+        event(alice, "HD-7", {{"event", "check-passed"}, {"check", "number_ownership"}})->status ==
+        200);
     // bob records the third check, so R6 keeps him from approving.
     CHECK(event(bob, "HD-7", {{"event", "check-passed"}, {"check", "lost_access"}})->status == 200);
 
@@ -232,7 +243,9 @@ TEST_CASE("serve: the on-behalf path over HTTP, R6 across two accounts, refusals
         auto no_ref = event(alice, "HD-7", {{"event", "submit-disable"}});
         check_error(no_ref, 409, "refused");
         CHECK(body_of(no_ref)["rule"] == "R4");
-        CHECK(event(alice, "HD-7", {{"event", "submit-disable"}, {"reference", "WA-123"}})->status == 200);
+        CHECK(
+            event(alice, "HD-7", {{"event", "submit-disable"}, {"reference", "WA-123"}})->status ==
+            200);
         r = event(alice, "HD-7", {{"event", "confirm-disabled"}, {"note", "done"}});
         REQUIRE(r);
         CHECK(body_of(r)["state"] == "completed");
@@ -251,14 +264,21 @@ TEST_CASE("serve: the on-behalf path over HTTP, R6 across two accounts, refusals
     SUBCASE("input errors are 400 before the workflow is asked") {
         check_error(event(alice, "HD-7", {{"event", "no-such-event"}}), 400, "invalid");
         check_error(event(alice, "HD-7", {{"event", "check-passed"}}), 400, "invalid");
-        check_error(event(alice, "HD-7", {{"event", "check-passed"}, {"check", "shoe_size"}}), 400, "invalid");
-        check_error(event(alice, "HD-7", {{"event", "triage"}, {"reference", "X"}}), 400, "invalid");
-        check_error(event(alice, "HD-7", {{"event", "approve"}, {"agent", "dave"}}), 400, "invalid");
+        check_error(event(alice, "HD-7", {{"event", "check-passed"}, {"check", "shoe_size"}}), 400,
+                    "invalid");
+        check_error(event(alice, "HD-7", {{"event", "triage"}, {"reference", "X"}}), 400,
+                    "invalid");
+        check_error(event(alice, "HD-7", {{"event", "approve"}, {"agent", "dave"}}), 400,
+                    "invalid");
         check_error(event(alice, "HD-7", {{"check", "lost_access"}}), 400, "invalid");
-        check_error(event(alice, "HD-7", {{"event", "cancel"}, {"note", "x"}, {"expect_version", 5}}), 400, "invalid");
+        check_error(
+            event(alice, "HD-7", {{"event", "cancel"}, {"note", "x"}, {"expect_version", 5}}), 400,
+            "invalid");
         check_error(event(alice, "HD-7", {{"event", 7}}), 400, "invalid");
     }
-    SUBCASE("an unknown ticket is 404") { check_error(event(alice, "HD-404", {{"event", "triage"}}), 404, "not_found"); }
+    SUBCASE("an unknown ticket is 404") {
+        check_error(event(alice, "HD-404", {{"event", "triage"}}), 404, "not_found");
+    }
     CHECK(s.stop() == 0);
 }
 
@@ -279,13 +299,19 @@ TEST_CASE("serve: If-Match - the ETag's version passes, another is 412 stale and
     REQUIRE(ok);
     CHECK(ok->status == 200);
     CHECK(ok->get_header_value("ETag") == "\"2\"");
-    check_error(event(alice, "HD-9", {{"event", "cancel"}, {"note", "x"}}, if_match(1)), 412, "stale");
-    CHECK(event(alice, "HD-9", {{"event", "cancel"}, {"note", "x"}}, {{"If-Match", "*"}})->status == 200);
-    check_error(event(alice, "HD-9", {{"event", "cancel"}, {"note", "x"}}, {{"If-Match", "3"}}), 400, "invalid");
-    check_error(event(alice, "HD-9", {{"event", "cancel"}, {"note", "x"}}, {{"If-Match", "W/\"3\""}}), 400, "invalid");
+    check_error(event(alice, "HD-9", {{"event", "cancel"}, {"note", "x"}}, if_match(1)), 412,
+                "stale");
+    CHECK(event(alice, "HD-9", {{"event", "cancel"}, {"note", "x"}}, {{"If-Match", "*"}})->status ==
+          200);
+    check_error(event(alice, "HD-9", {{"event", "cancel"}, {"note", "x"}}, {{"If-Match", "3"}}),
+                400, "invalid");
+    check_error(
+        event(alice, "HD-9", {{"event", "cancel"}, {"note", "x"}}, {{"If-Match", "W/\"3\""}}), 400,
+        "invalid");
     SUBCASE("a role refusal comes before the version check") {
         auto olga = s.client(d.tokens.at("olga"));
-        check_error(event(olga, "HD-9", {{"event", "cancel"}, {"note", "x"}}, if_match(1)), 403, "forbidden");
+        check_error(event(olga, "HD-9", {{"event", "cancel"}, {"note", "x"}}, if_match(1)), 403,
+                    "forbidden");
     }
     CHECK(s.stop() == 0);
 }
@@ -361,7 +387,8 @@ TEST_CASE("serve: reads - list, show, history, replay, stats, verify, diagram, r
     auto dot = audrey.Get("/api/v1/diagram?format=dot&ticket=HD-20");
     REQUIRE(dot);
     CHECK(dot->body == d.cli({"diagram", "--format", "dot", "--ticket", "HD-20"}).out);
-    CHECK(audrey.Get("/api/v1/diagram?format=mermaid")->body == d.cli({"diagram", "--format", "mermaid"}).out);
+    CHECK(audrey.Get("/api/v1/diagram?format=mermaid")->body ==
+          d.cli({"diagram", "--format", "mermaid"}).out);
     check_error(audrey.Get("/api/v1/diagram?format=png"), 400, "invalid");
     check_error(audrey.Get("/api/v1/diagram?format=svg&ticket=HD-999"), 404, "not_found");
 
@@ -434,7 +461,8 @@ TEST_CASE("serve: import - CSV and JSON Lines bodies, counts and errors, dry run
         CHECK(body_of(r)["rejected"] == 1);
         CHECK(d.cli({"list", "--json"}).out == "[]\n");
     }
-    SUBCASE("CSV with triage: rows imported, the bad one reported at its line, duplicates counted") {
+    SUBCASE(
+        "CSV with triage: rows imported, the bad one reported at its line, duplicates counted") {
         auto r = olga.Post("/api/v1/import?triage=true", csv, "text/csv");
         REQUIRE(r);
         CHECK_MESSAGE(r->status == 200, describe(r));
@@ -455,8 +483,10 @@ TEST_CASE("serve: import - CSV and JSON Lines bodies, counts and errors, dry run
     }
     SUBCASE("JSON Lines; strict keeps nothing when a row is bad") {
         const std::string jsonl =
-            "{\"ref\":\"IJ-1\",\"phone\":\"+4915123456789\",\"client_id\":\"acme\",\"requester_email\":\"a@acme.example\",\"requester_role\":\"client\"}\n"
-            "{\"ref\":\"IJ-2\",\"phone\":\"x\",\"client_id\":\"acme\",\"requester_email\":\"a@acme.example\",\"requester_role\":\"client\"}\n";
+            "{\"ref\":\"IJ-1\",\"phone\":\"+4915123456789\",\"client_id\":\"acme\",\"requester_"
+            "email\":\"a@acme.example\",\"requester_role\":\"client\"}\n"
+            "{\"ref\":\"IJ-2\",\"phone\":\"x\",\"client_id\":\"acme\",\"requester_email\":\"a@acme."
+            "example\",\"requester_role\":\"client\"}\n";
         auto strict = olga.Post("/api/v1/import?strict=true", jsonl, "application/x-ndjson");
         REQUIRE(strict);
         CHECK(strict->status == 200);
@@ -468,8 +498,11 @@ TEST_CASE("serve: import - CSV and JSON Lines bodies, counts and errors, dry run
         CHECK(body_of(r)["imported"] == 1);
         CHECK(d.cli({"show", "IJ-1"}).code == 0);
     }
-    SUBCASE("400 for a file that is wrong as a whole, a bad type or flag; 403 for a non-operator; 413 over the limit") {
-        check_error(olga.Post("/api/v1/import", "ref,colour\nX,blue\n", "text/csv"), 400, "invalid");
+    SUBCASE(
+        "400 for a file that is wrong as a whole, a bad type or flag; 403 for a non-operator; 413 "
+        "over the limit") {
+        check_error(olga.Post("/api/v1/import", "ref,colour\nX,blue\n", "text/csv"), 400,
+                    "invalid");
         check_error(olga.Post("/api/v1/import", csv, "application/json"), 400, "invalid");
         check_error(olga.Post("/api/v1/import?triage=maybe", csv, "text/csv"), 400, "invalid");
         auto alice = s.client(d.tokens.at("alice"));
@@ -520,14 +553,16 @@ TEST_CASE("serve: sweep - operators expire what waited past the SLA") {
     CHECK(two_hours_on.stop() == 0);
 }
 
-TEST_CASE("serve: bodies over 1 MiB are 413 (Content-Length or chunked); a GET with a body is 400") {
+TEST_CASE(
+    "serve: bodies over 1 MiB are 413 (Content-Length or chunked); a GET with a body is 400") {
     Desk d;
     Server s(d);
     auto alice = s.client(d.tokens.at("alice"));
     json t = ticket_body("HD-40");
     t["note"] = std::string((1u << 20) + 10, 'x');
     check_error(post_json(alice, "/api/v1/tickets", t), 413, "too_large");
-    check_error(post_chunked(alice, "/api/v1/tickets", t.dump(), "application/json"), 413, "too_large");
+    check_error(post_chunked(alice, "/api/v1/tickets", t.dump(), "application/json"), 413,
+                "too_large");
     // The server is still there and the ticket was never opened.
     auto fresh = s.client(d.tokens.at("alice"));
     check_error(fresh.Get("/api/v1/tickets/HD-40"), 404, "not_found");
@@ -553,12 +588,14 @@ TEST_CASE("serve: a request that fails (a desk it cannot read) is a 500 for that
     CHECK(s.stop() == 0);
 }
 
-TEST_CASE("serve: flags - a bad --listen or --threads is exit 2; the CLI writes beside the server") {
+TEST_CASE(
+    "serve: flags - a bad --listen or --threads is exit 2; the CLI writes beside the server") {
     Desk d;
-    for (const std::vector<std::string>& bad : {std::vector<std::string>{"serve", "--listen", "localhost"},
-                                               {"serve", "--listen", "127.0.0.1:99999"},
-                                               {"serve", "--threads", "0"},
-                                               {"serve", "--tls-cert", "x.pem"}}) {
+    for (const std::vector<std::string>& bad :
+         {std::vector<std::string>{"serve", "--listen", "localhost"},
+          {"serve", "--listen", "127.0.0.1:99999"},
+          {"serve", "--threads", "0"},
+          {"serve", "--tls-cert", "x.pem"}}) {
         const Result r = d.cli(bad);
         CHECK_MESSAGE(r.code == 2, r.describe());
     }
@@ -578,7 +615,8 @@ TEST_CASE("serve: flags - a bad --listen or --threads is exit 2; the CLI writes 
 TEST_CASE("serve: HTTPS with --tls-cert and --tls-key") {
     Desk d;
     const auto [cert, key] = test_certificate(d.dir);
-    const Result bad = d.cli({"serve", "--listen", "127.0.0.1:0", "--tls-cert", key, "--tls-key", cert});
+    const Result bad =
+        d.cli({"serve", "--listen", "127.0.0.1:0", "--tls-cert", key, "--tls-key", cert});
     CHECK_MESSAGE(bad.code == 2, bad.describe());
     Server s(d, {"--tls-cert", cert, "--tls-key", key});
     CHECK(s.listening_line() == "listening on https://127.0.0.1:" + std::to_string(s.port()));

@@ -18,7 +18,8 @@ using clitest::contains;
 
 namespace {
 
-httplib::Result post_json(httplib::Client& c, const std::string& path, const json& body, const httplib::Headers& h = {}) {
+httplib::Result post_json(httplib::Client& c, const std::string& path, const json& body,
+                          const httplib::Headers& h = {}) {
     return c.Post(path.c_str(), h, body.dump(), "application/json");
 }
 
@@ -40,14 +41,16 @@ using Clock = std::chrono::steady_clock;
 }  // namespace
 
 // doctest has no GENERATE: one SUBCASE per signal.
-#define GENERATE_SIG() [&] {               \
-    int chosen = SIGTERM;                  \
-    SUBCASE("SIGTERM") { chosen = SIGTERM; } \
-    SUBCASE("SIGKILL") { chosen = SIGKILL; } \
-    return chosen;                         \
-}()
+#define GENERATE_SIG()                           \
+    [&] {                                        \
+        int chosen = SIGTERM;                    \
+        SUBCASE("SIGTERM") { chosen = SIGTERM; } \
+        SUBCASE("SIGKILL") { chosen = SIGKILL; } \
+        return chosen;                           \
+    }()
 
-TEST_CASE("serve load: N clients race with the same If-Match - exactly one wins, the rest are 412") {
+TEST_CASE(
+    "serve load: N clients race with the same If-Match - exactly one wins, the rest are 412") {
     Desk d;
     Server s(d);
     auto alice = s.client(d.tokens.at("alice"));
@@ -66,15 +69,19 @@ TEST_CASE("serve load: N clients race with the same If-Match - exactly one wins,
                 auto r = post_json(c, "/api/v1/tickets/RACE-1/events",
                                    {{"event", "update"}, {"note", "answer " + std::to_string(i)}},
                                    {{"If-Match", "\"" + std::to_string(version) + "\""}});
-                if (r && r->status == 200) ++ok;
-                else if (r && r->status == 412) ++stale;
-                else ++other;
+                if (r && r->status == 200)
+                    ++ok;
+                else if (r && r->status == 412)
+                    ++stale;
+                else
+                    ++other;
             });
         for (auto& t : threads) t.join();
         CHECK(ok == 1);
         CHECK(stale == kClients - 1);
         CHECK(other == 0);
-        CHECK(alice.Get("/api/v1/tickets/RACE-1")->get_header_value("ETag") == "\"" + std::to_string(version + 1) + "\"");
+        CHECK(alice.Get("/api/v1/tickets/RACE-1")->get_header_value("ETag") ==
+              "\"" + std::to_string(version + 1) + "\"");
     }
     CHECK(s.stop() == 0);
     CHECK(d.cli({"verify"}).code == 0);
@@ -101,7 +108,8 @@ TEST_CASE("serve load: 16 writers at once - every write lands once, in one chain
                     std::lock_guard<std::mutex> lock(m);
                     errors.push_back(ref + " open: " + describe(r));
                 }
-                r = post_json(c, "/api/v1/tickets/" + ref + "/events", {{"event", "check-passed"}, {"check", "lost_access"}});
+                r = post_json(c, "/api/v1/tickets/" + ref + "/events",
+                              {{"event", "check-passed"}, {"check", "lost_access"}});
                 if (!r || r->status != 200) {
                     ++failures;
                     std::lock_guard<std::mutex> lock(m);
@@ -151,7 +159,9 @@ TEST_CASE("serve load: idle connections beyond the pool do not starve a request"
     CHECK(s.stop() == 0);
 }
 
-TEST_CASE("serve load: SIGTERM (or SIGKILL) during a stream of writes - every acknowledged write is in the log") {
+TEST_CASE(
+    "serve load: SIGTERM (or SIGKILL) during a stream of writes - every acknowledged write is in "
+    "the log") {
     // SIGTERM: an orderly stop, exit 0. SIGKILL: no stop at all - what was answered must have
     // been committed before the answer (the database survives the process).
     const int sig = GENERATE_SIG();
@@ -194,7 +204,8 @@ TEST_CASE("serve load: SIGTERM (or SIGKILL) during a stream of writes - every ac
     REQUIRE(list.code == 0);
     std::set<std::string> stored;
     for (const auto& t : json::parse(list.out)) stored.insert(t["ref"].get<std::string>());
-    for (const auto& ref : acknowledged) CHECK_MESSAGE(stored.count(ref) == 1, ref << " was acknowledged but is not in the log");
+    for (const auto& ref : acknowledged)
+        CHECK_MESSAGE(stored.count(ref) == 1, ref << " was acknowledged but is not in the log");
     CHECK(stored.size() <= static_cast<std::size_t>(attempts.load()));
     const Result v = d.cli({"verify"});
     CHECK_MESSAGE(v.code == 0, v.describe());

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <httplib.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -14,14 +15,12 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "../cli/process.hpp"
 
@@ -34,8 +33,9 @@ using nlohmann::json;
 // The accounts every test desk has: name -> roles.
 inline const std::vector<std::pair<std::string, std::string>>& accounts() {
     static const std::vector<std::pair<std::string, std::string>> a = {
-        {"boss", "admin"},          {"alice", "agent"},       {"carol", "agent"},       {"bob", "agent,approver"},
-        {"dave", "approver"},       {"olga", "operator"},     {"audrey", "auditor"},
+        {"boss", "admin"},         {"alice", "agent"},   {"carol", "agent"},
+        {"bob", "agent,approver"}, {"dave", "approver"}, {"olga", "operator"},
+        {"audrey", "auditor"},
     };
     return a;
 }
@@ -65,7 +65,8 @@ struct Desk {
     Desk(const std::string& location, ViaCli) {
         if (!location.empty()) db = location;
         for (const auto& [name, roles] : accounts()) {
-            const Result r = clitest::tfadesk(db, {"agent", "add", name, "--role", roles, "--agent", name == "boss" ? "setup" : "boss"});
+            const Result r = clitest::tfadesk(db, {"agent", "add", name, "--role", roles, "--agent",
+                                                   name == "boss" ? "setup" : "boss"});
             if (r.code != 0) throw std::runtime_error("adding " + name + ": " + r.describe());
             tokens[name] = r.out.substr(0, r.out.find('\n'));
             clitest::keychain()[db][name] = tokens[name];
@@ -77,8 +78,9 @@ struct Desk {
 // cases: {cert.pem, key.pem}. Throws when openssl fails.
 inline std::pair<std::string, std::string> test_certificate(const TempDir& dir) {
     const std::string cert = dir / "cert.pem", key = dir / "key.pem";
-    const Result gen = clitest::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                                     key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
+    const Result gen =
+        clitest::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                      "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
     if (gen.code != 0) throw std::runtime_error("openssl: " + gen.describe());
     return {cert, key};
 }
@@ -91,7 +93,8 @@ public:
     // The same for any store location (a PostgreSQL URI too), stderr into `err_path`.
     Server(const std::string& db, const std::string& err_path, std::vector<std::string> extra)
         : err_path_(err_path) {
-        std::vector<std::string> argv = {TFADESK_BIN, "--db", db, "serve", "--listen", "127.0.0.1:0"};
+        std::vector<std::string> argv = {TFADESK_BIN, "--db",     db,
+                                         "serve",     "--listen", "127.0.0.1:0"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         int out[2];
         if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
@@ -103,7 +106,9 @@ public:
         if (pid_ == 0) {
             const int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
             const int devnull = open("/dev/null", O_RDONLY);
-            if (err < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err, 2) < 0) _exit(126);
+            if (err < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 ||
+                dup2(err, 2) < 0)
+                _exit(126);
             execv(args[0], args.data());
             _exit(127);
         }
@@ -111,10 +116,12 @@ public:
         out_ = out[0];
         line_ = read_line(std::chrono::seconds(20));
         const bool tls = std::find(extra.begin(), extra.end(), "--tls-cert") != extra.end();
-        const std::string prefix = std::string("listening on ") + (tls ? "https" : "http") + "://127.0.0.1:";
+        const std::string prefix =
+            std::string("listening on ") + (tls ? "https" : "http") + "://127.0.0.1:";
         if (line_.rfind(prefix, 0) != 0) {
             stop();
-            throw std::runtime_error("no listening line; got '" + line_ + "'; stderr: " + clitest::slurp(err_path_));
+            throw std::runtime_error("no listening line; got '" + line_ +
+                                     "'; stderr: " + clitest::slurp(err_path_));
         }
         port_ = std::stoi(line_.substr(prefix.size()));
     }
@@ -199,7 +206,8 @@ inline std::string describe(const httplib::Result& r) {
 }
 
 // A ticket object of SPEC §2 for POST /api/v1/tickets.
-inline json ticket_body(const std::string& ref, const std::string& role = "client", const std::string& access = "no") {
+inline json ticket_body(const std::string& ref, const std::string& role = "client",
+                        const std::string& access = "no") {
     return json{{"ref", ref},
                 {"phone", "+49 151 2345 6789"},
                 {"client_id", "acme-gmbh"},

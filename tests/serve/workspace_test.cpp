@@ -180,9 +180,11 @@ TEST_CASE("serve --sla-hours moves due_at, and expire is not offered before it (
     Desk desk;
     servetest::Server server(desk, {"--sla-hours", "2.5"});
     auto alice = server.client(desk.tokens.at("alice"));
-    const json t = post(alice, "/api/v1/tickets", ticket("HD-1", "+4915112345678", "a@x.example", "unknown", "unknown"), 201);
+    const json t = post(alice, "/api/v1/tickets",
+                        ticket("HD-1", "+4915112345678", "a@x.example", "unknown", "unknown"), 201);
     REQUIRE(t.at("state") == "awaiting_requester");
-    CHECK(epoch_ms(t.at("due_at")) - epoch_ms(t.at("updated_at")) == 9000000);  // 2.5 h, not the default 168
+    CHECK(epoch_ms(t.at("due_at")) - epoch_ms(t.at("updated_at")) ==
+          9000000);  // 2.5 h, not the default 168
     CHECK(get(alice, "/api/v1/tickets/HD-1").at("due_at") == t.at("due_at"));
     CHECK(get(alice, "/api/v1/tickets?q=HD-1")[0].at("due_at") == t.at("due_at"));
     CHECK_FALSE(contains(t.at("allowed"), "expire"));

@@ -3,6 +3,8 @@
 // group commits; a job that fails part way through an append sends the group back to one
 // transaction per job, so only that job is lost; stop() answers everything queued.
 #define DOCTEST_CONFIG_IMPLEMENT
+#include "writer.hpp"
+
 #include <doctest/doctest.h>
 #include <spdlog/spdlog.h>
 
@@ -15,14 +17,13 @@
 #include "tfadesk/desk/tickets.hpp"
 #include "tfadesk/desk/views.hpp"
 #include "tfadesk/engine/error.hpp"
-#include "writer.hpp"
 
+using nlohmann::json;
 using tfadesk::engine::Error;
 using tfadesk::engine::ErrorKind;
 using tfadesk::engine::Store;
 using tfadesk::serve::StaleVersion;
 using tfadesk::serve::Writer;
-using nlohmann::json;
 
 int main(int argc, char** argv) {
     spdlog::set_level(spdlog::level::warn);  // the desk logs every write at info
@@ -41,7 +42,9 @@ tfadesk::rules::RawFields fields(const std::string& ref) {
 }
 
 Writer::Work open_job(const std::string& ref) {
-    return [ref](Store& s) { return tfadesk::desk::ticket_view(tfadesk::desk::open_ticket_in(s, fields(ref), "alice")); };
+    return [ref](Store& s) {
+        return tfadesk::desk::ticket_view(tfadesk::desk::open_ticket_in(s, fields(ref), "alice"));
+    };
 }
 
 // Holds the writer thread inside a solo job until release(), so that the jobs submitted
@@ -110,14 +113,15 @@ TEST_CASE("writer: jobs queued together commit as one group; a refused one fails
     const std::string db = dir / "w.db";
     Writer w(tfadesk::engine::open_store(db, Store::Mode::read_write));
     w.batched(open_job("G-0"));  // before the group: the jobs of a group run in no set order
-    auto out = as_one_group(w, {open_job("G-1"), open_job("G-2"), open_job("G-1"), open_job("G-3"),
-                                [](Store& s) {
-                                    tfadesk::desk::EventRequest r;
-                                    r.event = "approve";  // not allowed in received: refused, writes nothing
-                                    r.agent = "alice";
-                                    return tfadesk::desk::ticket_view(tfadesk::desk::apply_event_in(s, "G-0", r));
-                                },
-                                [](Store&) -> json { throw StaleVersion("stale"); }});
+    auto out = as_one_group(
+        w, {open_job("G-1"), open_job("G-2"), open_job("G-1"), open_job("G-3"),
+            [](Store& s) {
+                tfadesk::desk::EventRequest r;
+                r.event = "approve";  // not allowed in received: refused, writes nothing
+                r.agent = "alice";
+                return tfadesk::desk::ticket_view(tfadesk::desk::apply_event_in(s, "G-0", r));
+            },
+            [](Store&) -> json { throw StaleVersion("stale"); }});
     w.stop();
     const auto c = w.counters();
     CHECK(c.groups == 2);
@@ -155,8 +159,9 @@ TEST_CASE("writer: a job that fails part way through an append costs only itself
     auto out = as_one_group(w, {open_job("P-1"),
                                 [&](Store& s) -> json {
                                     ++bad_runs;
-                                    tfadesk::desk::open_ticket_in(s, fields("P-BAD"), "alice");  // appended ...
-                                    throw std::runtime_error("disk on fire");                       // ... then fails
+                                    tfadesk::desk::open_ticket_in(s, fields("P-BAD"),
+                                                                  "alice");    // appended ...
+                                    throw std::runtime_error("disk on fire");  // ... then fails
                                 },
                                 open_job("P-2")});
     w.stop();

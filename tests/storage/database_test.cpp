@@ -40,9 +40,8 @@ public:
         static std::atomic<int> counter{0};
         std::random_device rd;
         const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-        path_ = fs::temp_directory_path() /
-                ("tfadesk-storage-test-" + std::to_string(rd()) + "-" + std::to_string(now) + "-" +
-                 std::to_string(counter++));
+        path_ = fs::temp_directory_path() / ("tfadesk-storage-test-" + std::to_string(rd()) + "-" +
+                                             std::to_string(now) + "-" + std::to_string(counter++));
         fs::create_directories(path_);
     }
     ~TempDir() {
@@ -141,8 +140,7 @@ std::string read_bytes(const std::string& path) {
 }
 
 bool is_lower_hex64(const std::string& s) {
-    return s.size() == 64 &&
-           s.find_first_not_of("0123456789abcdef") == std::string::npos;
+    return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
 }  // namespace
@@ -170,7 +168,8 @@ TEST_CASE("canonical: the exact text the header comment describes") {
 
     // [seq,"ref",tseq,"event","agent","at","state",policy_version,DETAILS] - written out by hand.
     const std::string expected =
-        "[7,\"HD-1\",2,\"check-passed\",\"Zo\xc3\xab \\\"Z\\\" \\\\ ok\",\"2026-03-01T11:00:00.000Z\","
+        "[7,\"HD-1\",2,\"check-passed\",\"Zo\xc3\xab \\\"Z\\\" \\\\ "
+        "ok\",\"2026-03-01T11:00:00.000Z\","
         "\"identity_check\",1,{\"check\":\"lost_access\"}]";
     CHECK(tfadesk::storage::canonical(e) == expected);
 
@@ -189,8 +188,7 @@ TEST_CASE("canonical: the exact text the header comment describes") {
         CHECK(tfadesk::storage::canonical(e).find(R"(,"a\nb\u0001",)") != std::string::npos);
     }
     SUBCASE("strings are encoded exactly as nlohmann::json dumps them") {
-        const std::string tricky =
-            "q\" b\\ / \b\f\n\r\t \x01\x1f\x7f caf\xc3\xa9 \xf0\x9f\x98\x80";
+        const std::string tricky = "q\" b\\ / \b\f\n\r\t \x01\x1f\x7f caf\xc3\xa9 \xf0\x9f\x98\x80";
         e.agent = tricky;
         e.ref = "HD-\x02";
         const std::string c = tfadesk::storage::canonical(e);
@@ -278,10 +276,12 @@ TEST_CASE("the events table refuses UPDATE and DELETE (append-only, R8)") {
     SUBCASE("UPDATE") {
         const std::string what = sql_error("UPDATE events SET agent = 'mallory' WHERE seq = 3");
         CHECK(what.find("append-only") != std::string::npos);
-        CHECK(sql_error("UPDATE events SET state = 'approved'").find("append-only") != std::string::npos);
+        CHECK(sql_error("UPDATE events SET state = 'approved'").find("append-only") !=
+              std::string::npos);
     }
     SUBCASE("DELETE") {
-        CHECK(sql_error("DELETE FROM events WHERE seq = 10").find("append-only") != std::string::npos);
+        CHECK(sql_error("DELETE FROM events WHERE seq = 10").find("append-only") !=
+              std::string::npos);
         CHECK(sql_error("DELETE FROM events").find("append-only") != std::string::npos);
     }
     const auto after = all_entries(db);
@@ -427,7 +427,8 @@ TEST_CASE("a SQLite file that is not a tfadesk database is refused in both modes
     }
     SQLite::Database other(path, SQLite::OPEN_READONLY);
     CHECK(other.execAndGet("SELECT body FROM notes").getString() == "keep me");
-    CHECK(other.execAndGet("SELECT count(*) FROM sqlite_master WHERE name IN ('events', 'tickets')").getInt() == 0);
+    CHECK(other.execAndGet("SELECT count(*) FROM sqlite_master WHERE name IN ('events', 'tickets')")
+              .getInt() == 0);
 }
 
 TEST_CASE("refusing a foreign SQLite file leaves it as it was") {
@@ -551,8 +552,8 @@ TEST_CASE("queries: entries, for_each_entry, head, refs_in_state, ticket") {
         const auto b = db.entries("HD-B");
         REQUIRE(b.size() == 6);
         const std::vector<std::int64_t> seqs = {1, 3, 5, 7, 9, 10};
-        const std::vector<std::string> events = {"open", "triage", "check-passed", "check-passed",
-                                                 "check-passed", "approve"};
+        const std::vector<std::string> events = {"open",         "triage",       "check-passed",
+                                                 "check-passed", "check-passed", "approve"};
         for (std::size_t i = 0; i < b.size(); ++i) {
             CHECK(b[i].ref == "HD-B");
             CHECK(b[i].tseq == static_cast<std::int64_t>(i) + 1);
@@ -658,8 +659,10 @@ TEST_CASE("ticket_cursor walks every ticket row in byte order of ref, backed by 
         raw.setBusyTimeout(5000);
         raw.exec(
             "INSERT INTO tickets SELECT 'HD-X', phone, client_id, requester_email, requester_role, "
-            "portfolio_access, reason, waba_id, portfolio_id, submitted_at, note, state, version, checks, "
-            "check_agents, updated_at, assignee, active_at, due_at, phone_rev, is_open "  // SPEC §14
+            "portfolio_access, reason, waba_id, portfolio_id, submitted_at, note, state, version, "
+            "checks, "
+            "check_agents, updated_at, assignee, active_at, due_at, phone_rev, is_open "  // SPEC
+                                                                                          // §14
             "FROM tickets WHERE ref = 'HD-A'");
     }
     auto next = db.ticket_cursor();
@@ -677,7 +680,8 @@ namespace {
 std::string plan_of(const std::string& path, const tfadesk::storage::workspace::Sql& sql) {
     SQLite::Database raw(path, SQLite::OPEN_READONLY);
     SQLite::Statement q(raw, "EXPLAIN QUERY PLAN " + sql.text);
-    for (std::size_t i = 0; i < sql.params.size(); ++i) q.bind(static_cast<int>(i + 1), sql.params[i]);
+    for (std::size_t i = 0; i < sql.params.size(); ++i)
+        q.bind(static_cast<int>(i + 1), sql.params[i]);
     std::string plan;
     while (q.executeStep()) plan += q.getColumn(3).getString() + "\n";
     return plan;
@@ -685,7 +689,8 @@ std::string plan_of(const std::string& path, const tfadesk::storage::workspace::
 
 }  // namespace
 
-TEST_CASE("ready for approval reads the partial index, not every ticket in identity_check (SPEC §14)") {
+TEST_CASE(
+    "ready for approval reads the partial index, not every ticket in identity_check (SPEC §14)") {
     namespace ws = tfadesk::storage::workspace;
     TempDir dir;
     const std::string path = dir.file("desk.db");
@@ -694,13 +699,17 @@ TEST_CASE("ready for approval reads the partial index, not every ticket in ident
         populate(db);
         open(db, fields("HD-D"), 40);  // identity_check with its three checks passed by a1
         event(db, "HD-D", cmd(EventKind::triage, "a1", 41));
-        for (const char* c : {"client_of_record", "number_ownership", "lost_access"}) event(db, "HD-D", check(c, 42));
+        for (const char* c : {"client_of_record", "number_ownership", "lost_access"})
+            event(db, "HD-D", check(c, 42));
     }
     TicketQuery q;
     q.ready_for = "a2";
-    for (const auto& sql : {ws::count(q, ws::Dialect::sqlite), ws::page(q, "ref", ws::Dialect::sqlite)}) {
+    for (const auto& sql :
+         {ws::count(q, ws::Dialect::sqlite), ws::page(q, "ref", ws::Dialect::sqlite)}) {
         const std::string plan = plan_of(path, sql);
-        CHECK_MESSAGE(plan.find("tickets_ready_for_approval") != std::string::npos, sql.text << "\n" << plan);
+        CHECK_MESSAGE(plan.find("tickets_ready_for_approval") != std::string::npos, sql.text
+                                                                                        << "\n"
+                                                                                        << plan);
     }
     Database db(path, Store::Mode::read_only);
     CHECK(db.count_tickets(q) == 1);  // HD-D (HD-B was approved already)

@@ -151,7 +151,8 @@ TEST_CASE("access log: append-only in the database itself") {
     auto s = open_rw(desk.location());
     s->append_access({record(1, "alice", {"HD-1", "HD-2"})});
     auto& b = backend();
-    std::vector<std::string> refused = {"UPDATE access_log SET account = 'mallory'", "DELETE FROM access_log"};
+    std::vector<std::string> refused = {"UPDATE access_log SET account = 'mallory'",
+                                        "DELETE FROM access_log"};
     if (b.is_postgres()) {
         refused.push_back("TRUNCATE access_log");
         refused.push_back("TRUNCATE access_log_refs");  // no longer written (schema 7), still kept
@@ -163,7 +164,8 @@ TEST_CASE("access log: append-only in the database itself") {
         CHECK(contains(*err, "append-only"));
     }
     CHECK(b.raw_value(desk.location(), "SELECT account FROM access_log") == "alice");
-    // A record's refs are found in its own array (SQLite 7, PostgreSQL 5 add no access_log_refs rows).
+    // A record's refs are found in its own array (SQLite 7, PostgreSQL 5 add no access_log_refs
+    // rows).
     CHECK(b.raw_value(desk.location(), "SELECT count(*) FROM access_log_refs") == "0");
     // Appending stays possible; a ref is matched whole (HD-10 is not HD-1).
     s->append_access({record(2, "bob", {"HD-1"}), record(3, "carol", {"HD-10", "XHD-1"})});
@@ -180,16 +182,18 @@ TEST_CASE("access log: a desk from before it reads as having none; its first wri
                              b.is_postgres()
                                  ? std::string(schema_undo::kPostgresWorkspace) +
                                        "DROP TABLE access_log; DROP TABLE access_log_refs; "
-                                   "DROP INDEX tickets_by_phone; DROP INDEX tickets_by_email; "
-                                   "UPDATE tfadesk_meta SET schema_version = 1"
+                                       "DROP INDEX tickets_by_phone; DROP INDEX tickets_by_email; "
+                                       "UPDATE tfadesk_meta SET schema_version = 1"
                                  : std::string(schema_undo::kSqliteWorkspace) +
                                        "DROP TABLE access_log; DROP TABLE access_log_refs; "
-                                   "DROP INDEX tickets_by_phone; DROP INDEX tickets_by_email; "
-                                   "PRAGMA user_version = 3"));
+                                       "DROP INDEX tickets_by_phone; DROP INDEX tickets_by_email; "
+                                       "PRAGMA user_version = 3"));
     const std::string version_sql =
         b.is_postgres() ? "SELECT schema_version FROM tfadesk_meta" : "PRAGMA user_version";
     const std::string old_version = b.is_postgres() ? "1" : "3",
-                      new_version = b.is_postgres() ? "5" : "7";  // the current schema (the ready index, SPEC §14)
+                      new_version = b.is_postgres()
+                                        ? "5"
+                                        : "7";  // the current schema (the ready index, SPEC §14)
     const std::string has_table =
         b.is_postgres() ? "SELECT count(*) FROM pg_class WHERE relname = 'access_log'"
                         : "SELECT count(*) FROM sqlite_master WHERE name = 'access_log'";

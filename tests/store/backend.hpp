@@ -32,7 +32,8 @@ public:
     virtual void drop(const std::string& location) = 0;
     // Runs `sql` (several statements allowed) through the backend's own client: the error
     // message, or nothing when it succeeded.
-    virtual std::optional<std::string> raw_exec(const std::string& location, const std::string& sql) = 0;
+    virtual std::optional<std::string> raw_exec(const std::string& location,
+                                                const std::string& sql) = 0;
     // The first column of the first row of `sql` as text ("" when there is no row or it is NULL).
     virtual std::string raw_value(const std::string& location, const std::string& sql) = 0;
     // Whether anything exists at `location` yet (a file; any table in the database).
@@ -59,9 +60,11 @@ public:
     std::string fresh() override { return dir_ / ("desk-" + std::to_string(++n_) + ".db"); }
     void drop(const std::string& location) override {
         std::error_code ec;
-        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(location + suffix, ec);
+        for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+            std::filesystem::remove(location + suffix, ec);
     }
-    std::optional<std::string> raw_exec(const std::string& location, const std::string& sql) override {
+    std::optional<std::string> raw_exec(const std::string& location,
+                                        const std::string& sql) override {
         sqlite3* db = open(location, SQLITE_OPEN_CREATE);
         char* err = nullptr;
         const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
@@ -112,7 +115,8 @@ public:
 private:
     static sqlite3* open(const std::string& location, int extra_flags) {
         sqlite3* db = nullptr;
-        if (sqlite3_open_v2(location.c_str(), &db, SQLITE_OPEN_READWRITE | extra_flags, nullptr) != SQLITE_OK) {
+        if (sqlite3_open_v2(location.c_str(), &db, SQLITE_OPEN_READWRITE | extra_flags, nullptr) !=
+            SQLITE_OK) {
             const std::string err = db ? sqlite3_errmsg(db) : "out of memory";
             sqlite3_close(db);
             throw std::runtime_error("sqlite3: cannot open " + location + ": " + err);
@@ -137,13 +141,15 @@ inline std::string with_database(const std::string& uri, const std::string& db) 
 }
 
 // `uri` connecting as `user` (with `password` when given).
-inline std::string with_user(const std::string& uri, const std::string& user, const std::string& password = "") {
+inline std::string with_user(const std::string& uri, const std::string& user,
+                             const std::string& password = "") {
     const auto start = uri.find("://") + 3;
     const auto authority_end = std::min(uri.find_first_of("/?", start), uri.size());
     auto host = start;
     const auto at = uri.rfind('@', authority_end);
     if (at != std::string::npos && at >= start) host = at + 1;
-    return uri.substr(0, start) + user + (password.empty() ? "" : ":" + password) + "@" + uri.substr(host);
+    return uri.substr(0, start) + user + (password.empty() ? "" : ":" + password) + "@" +
+           uri.substr(host);
 }
 
 // The database name in `uri`.
@@ -152,7 +158,8 @@ inline std::string database_of(const std::string& uri) {
     const auto slash = uri.find('/', start);
     const auto query = uri.find('?', start);
     if (slash == std::string::npos || (query != std::string::npos && query < slash)) return "";
-    return uri.substr(slash + 1, query == std::string::npos ? std::string::npos : query - slash - 1);
+    return uri.substr(slash + 1,
+                      query == std::string::npos ? std::string::npos : query - slash - 1);
 }
 
 class PgBackend final : public Backend {
@@ -168,13 +175,15 @@ public:
     std::string fresh() override {
         static std::atomic<int> n{0};
         const std::string db = "tfadesk_t" + std::to_string(getpid()) + "_" + std::to_string(++n);
-        if (auto err = raw_exec(admin_, "CREATE DATABASE " + db)) throw std::runtime_error("CREATE DATABASE: " + *err);
+        if (auto err = raw_exec(admin_, "CREATE DATABASE " + db))
+            throw std::runtime_error("CREATE DATABASE: " + *err);
         return with_database(admin_, db);
     }
     void drop(const std::string& location) override {
         raw_exec(admin_, "DROP DATABASE IF EXISTS " + database_of(location) + " WITH (FORCE)");
     }
-    std::optional<std::string> raw_exec(const std::string& location, const std::string& sql) override {
+    std::optional<std::string> raw_exec(const std::string& location,
+                                        const std::string& sql) override {
         Conn c(location);
         PGresult* r = PQexec(c.pg, sql.c_str());
         std::optional<std::string> out;
@@ -196,9 +205,10 @@ public:
         return out;
     }
     bool holds_anything(const std::string& location) override {
-        return raw_value(location,
-                         "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                         "WHERE n.nspname = 'public'") != "0";
+        return raw_value(
+                   location,
+                   "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                   "WHERE n.nspname = 'public'") != "0";
     }
     std::string disable_triggers_sql() const override {
         return "ALTER TABLE events DISABLE TRIGGER USER;";
@@ -217,9 +227,10 @@ public:
         return lock;
     }
     int waiting(const std::string& location) override {
-        return std::stoi(raw_value(location,
-                                   "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                                   "WHERE NOT l.granted AND a.datname = current_database()"));
+        return std::stoi(
+            raw_value(location,
+                      "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                      "WHERE NOT l.granted AND a.datname = current_database()"));
     }
 
     // A role that may only read the desk at `location`, granted exactly as docs/postgresql.md
@@ -227,9 +238,11 @@ public:
     std::string reader(const std::string& location) {
         const std::string db = database_of(location), role = "auditor_" + db;
         roles_.push_back(role);
-        for (const std::string& sql : {"CREATE ROLE " + role + " LOGIN", "GRANT CONNECT ON DATABASE " + db + " TO " + role})
+        for (const std::string& sql :
+             {"CREATE ROLE " + role + " LOGIN", "GRANT CONNECT ON DATABASE " + db + " TO " + role})
             if (auto err = raw_exec(admin_, sql)) throw std::runtime_error(sql + ": " + *err);
-        const std::string grants = "GRANT USAGE ON SCHEMA public TO " + role + "; GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + role + ";";
+        const std::string grants = "GRANT USAGE ON SCHEMA public TO " + role +
+                                   "; GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + role + ";";
         if (auto err = raw_exec(location, grants)) throw std::runtime_error(grants + ": " + *err);
         return with_user(location, role);
     }
@@ -238,13 +251,14 @@ public:
     std::string writer(const std::string& location) {
         const std::string db = database_of(location), role = "writer_" + db;
         roles_.push_back(role);
-        for (const std::string& sql : {"CREATE ROLE " + role + " LOGIN", "GRANT CONNECT ON DATABASE " + db + " TO " + role})
+        for (const std::string& sql :
+             {"CREATE ROLE " + role + " LOGIN", "GRANT CONNECT ON DATABASE " + db + " TO " + role})
             if (auto err = raw_exec(admin_, sql)) throw std::runtime_error(sql + ": " + *err);
         const std::string grants =
             "GRANT USAGE ON SCHEMA public TO " + role + "; GRANT SELECT ON tfadesk_meta TO " +
             role + "; GRANT SELECT, INSERT ON events, seals, access_log, access_log_refs TO " +
-            role + "; GRANT SELECT, INSERT, UPDATE ON head, tickets, accounts, ticket_counts TO " + role +
-            "; GRANT SELECT, INSERT ON intake_deliveries, outbox_links TO " + role +
+            role + "; GRANT SELECT, INSERT, UPDATE ON head, tickets, accounts, ticket_counts TO " +
+            role + "; GRANT SELECT, INSERT ON intake_deliveries, outbox_links TO " + role +
             "; GRANT SELECT, INSERT, UPDATE ON outbox TO " + role + ";";
         if (auto err = raw_exec(location, grants)) throw std::runtime_error(grants + ": " + *err);
         return with_user(location, role);

@@ -92,19 +92,20 @@ TEST_CASE("for_each_entry_by_ticket: byte order of ref, then tseq, each with the
     std::vector<std::string> refs;
     std::vector<std::pair<std::string, std::int64_t>> order;
     std::size_t n = 0;
-    s->for_each_entry_by_ticket([&](const LogEntry& e, const std::optional<engine::PrevEntry>& prev) {
-        ++n;
-        if (refs.empty() || refs.back() != e.ref) refs.push_back(e.ref);
-        order.emplace_back(e.ref, e.tseq);
-        CHECK(same_entry(e, log[static_cast<std::size_t>(e.seq - 1)]));
-        if (e.seq == 1) {
-            CHECK_FALSE(prev);
-        } else {
-            REQUIRE(prev);
-            CHECK(prev->hash == log[static_cast<std::size_t>(e.seq - 2)].hash);
-            CHECK(prev->at == log[static_cast<std::size_t>(e.seq - 2)].at);
-        }
-    });
+    s->for_each_entry_by_ticket(
+        [&](const LogEntry& e, const std::optional<engine::PrevEntry>& prev) {
+            ++n;
+            if (refs.empty() || refs.back() != e.ref) refs.push_back(e.ref);
+            order.emplace_back(e.ref, e.tseq);
+            CHECK(same_entry(e, log[static_cast<std::size_t>(e.seq - 1)]));
+            if (e.seq == 1) {
+                CHECK_FALSE(prev);
+            } else {
+                REQUIRE(prev);
+                CHECK(prev->hash == log[static_cast<std::size_t>(e.seq - 2)].hash);
+                CHECK(prev->at == log[static_cast<std::size_t>(e.seq - 2)].at);
+            }
+        });
     CHECK(n == kPopulated);
     // Byte order, typed in by hand: '0' < 'B' < '_' < 'a' and "a.3" < "account:" ('.' < 'c').
     CHECK(refs == std::vector<std::string>{"0x", "B-2", "_z", "a.3", "account:admin", "b-1"});
@@ -132,15 +133,19 @@ TEST_CASE("the log and the seals are append-only in the database itself") {
     Desk desk;
     {
         auto s = open_rw(desk.location());
-        s->set_sealer([](const engine::Head&, const engine::Head& h) { return "note " + std::to_string(h.seq); });
+        s->set_sealer([](const engine::Head&, const engine::Head& h) {
+            return "note " + std::to_string(h.seq);
+        });
         populate(*s);
     }
     auto& b = backend();
-    const std::string before = b.raw_value(desk.location(), "SELECT hash FROM events WHERE seq = 3");
+    const std::string before =
+        b.raw_value(desk.location(), "SELECT hash FROM events WHERE seq = 3");
     REQUIRE(before.size() == 64);
     for (const char* sql :
-         {"UPDATE events SET details = '{}' WHERE seq = 3", "UPDATE events SET hash = hash", "DELETE FROM events WHERE seq = 13",
-          "DELETE FROM events", "UPDATE seals SET note = 'forged'", "DELETE FROM seals"}) {
+         {"UPDATE events SET details = '{}' WHERE seq = 3", "UPDATE events SET hash = hash",
+          "DELETE FROM events WHERE seq = 13", "DELETE FROM events",
+          "UPDATE seals SET note = 'forged'", "DELETE FROM seals"}) {
         CAPTURE(sql);
         const auto err = b.raw_exec(desk.location(), sql);
         REQUIRE(err);
@@ -152,7 +157,8 @@ TEST_CASE("the log and the seals are append-only in the database itself") {
             CHECK(b.raw_exec(desk.location(), sql));
         }
     }
-    CHECK(b.raw_value(desk.location(), "SELECT count(*) FROM events") == std::to_string(kPopulated));
+    CHECK(b.raw_value(desk.location(), "SELECT count(*) FROM events") ==
+          std::to_string(kPopulated));
     CHECK(b.raw_value(desk.location(), "SELECT hash FROM events WHERE seq = 3") == before);
     CHECK(b.raw_value(desk.location(), "SELECT count(*) FROM seals") == std::to_string(kPopulated));
     // INSERT stays possible: the log grows.
@@ -178,14 +184,17 @@ TEST_CASE("one transaction per command: nothing survives a transaction that is n
     SUBCASE("a failure part way through a command") {
         CHECK_THROWS_AS(engine::in_transaction(*s,
                                                [&] {
-                                                   engine::open_ticket(*s, fields("HD-2"), "a1", at(2), true);
-                                                   engine::open_ticket(*s, fields("HD-1"), "a1", at(3));  // exists: conflict
+                                                   engine::open_ticket(*s, fields("HD-2"), "a1",
+                                                                       at(2), true);
+                                                   engine::open_ticket(*s, fields("HD-1"), "a1",
+                                                                       at(3));  // exists: conflict
                                                }),
                         Error);
     }
     SUBCASE("a large transaction, destroyed uncommitted after the store has sent part of it") {
         auto tx = s->begin_write();
-        for (int i = 0; i < 700; ++i) engine::open_ticket(*s, fields("BIG-" + std::to_string(i)), "a1", at(2), true);
+        for (int i = 0; i < 700; ++i)
+            engine::open_ticket(*s, fields("BIG-" + std::to_string(i)), "a1", at(2), true);
         CHECK(s->head().seq == head.seq + 1400);
         CHECK(s->ticket("BIG-5"));
         std::int64_t n = 0;
@@ -245,8 +254,14 @@ TEST_CASE("read-only: every write is refused and one snapshot is kept") {
     auto r = open_ro(desk.location());
     const auto head = r->head();
 
-    CHECK_THROWS_AS(engine::in_transaction(*r, [&] { engine::open_ticket(*r, fields("NEW"), "a1", at(20)); }), Error);
-    CHECK_THROWS_AS(engine::in_transaction(*r, [&] { r->put_seal({1, head.hash, "forged"}); }), Error);
+    CHECK_THROWS_AS(
+        engine::in_transaction(*r, [&] { engine::open_ticket(*r, fields("NEW"), "a1", at(20)); }),
+        Error);
+    CHECK_THROWS_AS(engine::in_transaction(*r,
+                                           [&] {
+                                               r->put_seal({1, head.hash, "forged"});
+                                           }),
+                    Error);
     CHECK_THROWS_AS(r->put_seal({1, head.hash, "forged"}), Error);  // nor outside a transaction
     CHECK_FALSE(r->last_seal());
 
@@ -262,7 +277,8 @@ TEST_CASE("read-only: every write is refused and one snapshot is kept") {
     CHECK(all_entries(*r).size() == kPopulated);
     CHECK(all_tickets(*r).size() == 5);
     CHECK_FALSE(r->entry_at(kPopulated + 1));
-    CHECK(backend().raw_value(desk.location(), "SELECT count(*) FROM events") == std::to_string(kPopulated + 2));
+    CHECK(backend().raw_value(desk.location(), "SELECT count(*) FROM events") ==
+          std::to_string(kPopulated + 2));
 }
 
 TEST_CASE("the sealer: called once per transaction that appended, its note stored as the seal") {
@@ -299,7 +315,8 @@ TEST_CASE("the sealer: called once per transaction that appended, its note store
         engine::open_ticket(*s, fields("HD-3"), "a1", at(2));
     }  // rolled back: not sealed (the sealer runs at commit)
     CHECK(calls == 1);
-    account_change(*s, engine::AccountChange::add, "admin", {"admin"}, 3);  // an account change is an append too
+    account_change(*s, engine::AccountChange::add, "admin", {"admin"},
+                   3);  // an account change is an append too
     CHECK(calls == 2);
     CHECK(s->last_seal()->seq == 5);
 
@@ -326,7 +343,9 @@ TEST_CASE("seals are listed in seq order with the hash the log holds at their se
     });
     std::vector<std::pair<engine::Seal, std::optional<std::string>>> seen;
     auto r = open_ro(desk.location());
-    r->for_each_seal([&](const engine::Seal& x, const std::optional<std::string>& h) { seen.emplace_back(x, h); });
+    r->for_each_seal([&](const engine::Seal& x, const std::optional<std::string>& h) {
+        seen.emplace_back(x, h);
+    });
     REQUIRE(seen.size() == 3);
     CHECK(seen[0].first.seq == 1);
     CHECK(seen[0].first.note == "first");
@@ -373,7 +392,8 @@ TEST_CASE("accounts: the cache row, the token hash and account_by_token") {
 
     // The token hash is UNIQUE: a second account with the same one is refused, nothing written.
     const auto head = s->head();
-    CHECK_THROWS_AS(account_change(*s, engine::AccountChange::add, "carol", {"agent"}, 6, t1), Error);
+    CHECK_THROWS_AS(account_change(*s, engine::AccountChange::add, "carol", {"agent"}, 6, t1),
+                    Error);
     CHECK(s->head().seq == head.seq);
     CHECK_FALSE(s->account("carol"));
 
@@ -409,7 +429,8 @@ TEST_CASE("ticket_cursor and for_each_ticket: every row in byte order of ref") {
     CHECK_FALSE(next());
 
     std::vector<std::string> approved;
-    r->for_each_ticket(std::string("approved"), [&](const engine::Ticket& t) { approved.push_back(t.fields.ref); });
+    r->for_each_ticket(std::string("approved"),
+                       [&](const engine::Ticket& t) { approved.push_back(t.fields.ref); });
     CHECK(approved == std::vector<std::string>{"b-1"});
     const auto b = r->ticket("b-1");
     REQUIRE(b);
@@ -432,8 +453,9 @@ TEST_CASE("a cache row holding values the rules do not know is read as a problem
         auto s = open_rw(desk.location());
         open(*s, fields("HD-1"), 1);
     }
-    REQUIRE_FALSE(backend().raw_exec(desk.location(),
-                                     "UPDATE tickets SET requester_role = 'boss', checks = 'not json' WHERE ref = 'HD-1'"));
+    REQUIRE_FALSE(backend().raw_exec(
+        desk.location(),
+        "UPDATE tickets SET requester_role = 'boss', checks = 'not json' WHERE ref = 'HD-1'"));
     auto r = open_ro(desk.location());
     const auto t = r->ticket("HD-1");
     REQUIRE(t);
@@ -490,11 +512,13 @@ TEST_CASE("append_verbatim keeps seq and hashes, and refuses what does not follo
     const auto log = all_entries(*src);
     auto dst = open_rw(dst_desk.location());
     int sealed = 0;
-    dst->set_sealer([&](const engine::Head&, const engine::Head&) { return std::to_string(++sealed); });
+    dst->set_sealer(
+        [&](const engine::Head&, const engine::Head&) { return std::to_string(++sealed); });
 
     auto refused = [&](LogEntry e) {
         const auto before = dst->head();
-        const auto err = error_of([&] { engine::in_transaction(*dst, [&] { dst->append_verbatim(e); }); });
+        const auto err =
+            error_of([&] { engine::in_transaction(*dst, [&] { dst->append_verbatim(e); }); });
         CHECK(err.kind() == ErrorKind::integrity);
         CHECK(contains(err.what(), "seq " + std::to_string(e.seq)));
         CHECK(dst->head().seq == before.seq);
@@ -537,8 +561,12 @@ Snapshot snapshot(Store& s) {
     Snapshot out;
     out.log = all_entries(s);
     out.tickets = all_tickets(s);
-    s.for_each_account([&](const engine::Account& a) { out.accounts.emplace_back(a, s.account_token_hash(a.name)); });
-    s.for_each_seal([&](const engine::Seal& x, const std::optional<std::string>& h) { out.seals.emplace_back(x, h); });
+    s.for_each_account([&](const engine::Account& a) {
+        out.accounts.emplace_back(a, s.account_token_hash(a.name));
+    });
+    s.for_each_seal([&](const engine::Seal& x, const std::optional<std::string>& h) {
+        out.seals.emplace_back(x, h);
+    });
     out.head = s.head();
     return out;
 }
@@ -568,13 +596,17 @@ void check_same(const Snapshot& a, const Snapshot& b) {
     CHECK(a.head.hash == b.head.hash);
 }
 
-TEST_CASE("migrate copies a desk verbatim to and from this store: caches rebuilt, tokens and seals kept") {
+TEST_CASE(
+    "migrate copies a desk verbatim to and from this store: caches rebuilt, tokens and seals "
+    "kept") {
     SqliteBackend files;  // the other side: SQLite (for the SQLite run, SQLite -> SQLite)
     Desk desk;
     const std::string other = files.fresh(), back = files.fresh();
     {
         auto s = open_rw(desk.location());
-        s->set_sealer([](const engine::Head&, const engine::Head& h) { return "note " + std::to_string(h.seq) + " " + h.hash; });
+        s->set_sealer([](const engine::Head&, const engine::Head& h) {
+            return "note " + std::to_string(h.seq) + " " + h.hash;
+        });
         populate(*s);
         account_change(*s, engine::AccountChange::token, "admin", {}, 20, std::string(64, 'b'));
     }
@@ -618,7 +650,8 @@ TEST_CASE("migrate refuses a destination that is not empty, and a source that do
     SUBCASE("a destination with entries: conflict, nothing written") {
         Desk dst;
         open(*open_rw(dst.location()), fields("THERE"), 1);
-        const auto e = error_of([&] { desk::migrate(*open_ro(desk.location()), *open_rw(dst.location())); });
+        const auto e =
+            error_of([&] { desk::migrate(*open_ro(desk.location()), *open_rw(dst.location())); });
         CHECK(e.kind() == ErrorKind::conflict);
         CHECK(contains(e.what(), "not empty"));
         CHECK(open_ro(dst.location())->head().seq == 1);
@@ -630,14 +663,17 @@ TEST_CASE("migrate refuses a destination that is not empty, and a source that do
         ghost.fields = fields("GHOST");
         ghost.updated_at = at(1);
         engine::in_transaction(*d, [&] { d->put_ticket(ghost); });
-        CHECK(error_of([&] { desk::migrate(*open_ro(desk.location()), *d); }).kind() == ErrorKind::conflict);
+        CHECK(error_of([&] { desk::migrate(*open_ro(desk.location()), *d); }).kind() ==
+              ErrorKind::conflict);
     }
     SUBCASE("an entry edited in the source: integrity naming it, the destination left empty") {
         auto& b = backend();
-        REQUIRE_FALSE(b.raw_exec(desk.location(), b.disable_triggers_sql() +
-                                                      "UPDATE events SET agent = 'mallory' WHERE seq = 8;"));
+        REQUIRE_FALSE(b.raw_exec(
+            desk.location(),
+            b.disable_triggers_sql() + "UPDATE events SET agent = 'mallory' WHERE seq = 8;"));
         Desk dst;
-        const auto e = error_of([&] { desk::migrate(*open_ro(desk.location()), *open_rw(dst.location())); });
+        const auto e =
+            error_of([&] { desk::migrate(*open_ro(desk.location()), *open_rw(dst.location())); });
         CHECK(e.kind() == ErrorKind::integrity);
         CHECK(contains(e.what(), "entry seq 8"));
         CHECK(contains(e.what(), "hash does not match"));
@@ -645,9 +681,11 @@ TEST_CASE("migrate refuses a destination that is not empty, and a source that do
     }
     SUBCASE("an entry deleted from the source: integrity at the gap") {
         auto& b = backend();
-        REQUIRE_FALSE(b.raw_exec(desk.location(), b.disable_triggers_sql() + "DELETE FROM events WHERE seq = 5;"));
+        REQUIRE_FALSE(b.raw_exec(desk.location(),
+                                 b.disable_triggers_sql() + "DELETE FROM events WHERE seq = 5;"));
         Desk dst;
-        const auto e = error_of([&] { desk::migrate(*open_ro(desk.location()), *open_rw(dst.location())); });
+        const auto e =
+            error_of([&] { desk::migrate(*open_ro(desk.location()), *open_rw(dst.location())); });
         CHECK(e.kind() == ErrorKind::integrity);
         CHECK(contains(e.what(), "entry seq 6"));
         CHECK(empty_desk(dst.location()));
@@ -658,8 +696,9 @@ TEST_CASE("a store that is not a tfadesk desk, or from a newer tfadesk, is refus
     Desk desk;
     auto& b = backend();
     SUBCASE("another application's tables") {
-        REQUIRE_FALSE(b.raw_exec(desk.location(), "CREATE TABLE invoices (id INTEGER PRIMARY KEY, total INTEGER);"
-                                                  "INSERT INTO invoices VALUES (1, 100);"));
+        REQUIRE_FALSE(b.raw_exec(desk.location(),
+                                 "CREATE TABLE invoices (id INTEGER PRIMARY KEY, total INTEGER);"
+                                 "INSERT INTO invoices VALUES (1, 100);"));
         for (auto mode : {Store::Mode::read_write, Store::Mode::read_only}) {
             const auto e = error_of([&] { engine::open_store(desk.location(), mode); });
             CHECK(e.kind() == ErrorKind::unexpected);
@@ -670,8 +709,9 @@ TEST_CASE("a store that is not a tfadesk desk, or from a newer tfadesk, is refus
     }
     SUBCASE("a newer schema") {
         open(*open_rw(desk.location()), fields("HD-1"), 1);
-        REQUIRE_FALSE(b.raw_exec(desk.location(), b.is_postgres() ? "UPDATE tfadesk_meta SET schema_version = 99"
-                                                                  : "PRAGMA user_version = 99"));
+        REQUIRE_FALSE(b.raw_exec(desk.location(),
+                                 b.is_postgres() ? "UPDATE tfadesk_meta SET schema_version = 99"
+                                                 : "PRAGMA user_version = 99"));
         for (auto mode : {Store::Mode::read_write, Store::Mode::read_only}) {
             const auto e = error_of([&] { engine::open_store(desk.location(), mode); });
             CHECK(contains(e.what(), "newer tfadesk"));
@@ -689,7 +729,8 @@ TEST_CASE("a large transaction: 1,200 tickets in one write, every scan streams t
             CHECK_FALSE(s->exists(ref));
             engine::open_if_new(*s, fields(ref), "a1", at(1), i % 2 == 0);
             CHECK(s->exists(ref));
-            CHECK_FALSE(engine::open_if_new(*s, fields(ref), "a1", at(1)));  // a duplicate in the same file
+            CHECK_FALSE(
+                engine::open_if_new(*s, fields(ref), "a1", at(1)));  // a duplicate in the same file
         }
     });
     auto r = open_ro(desk.location());
@@ -708,7 +749,8 @@ TEST_CASE("a large transaction: 1,200 tickets in one write, every scan streams t
     auto next = r->ticket_cursor();
     std::size_t rows = 0;
     while (auto t = next()) {
-        CHECK(t->fields.ref == "L-" + std::string(4 - std::to_string(rows).size(), '0') + std::to_string(rows));
+        CHECK(t->fields.ref ==
+              "L-" + std::string(4 - std::to_string(rows).size(), '0') + std::to_string(rows));
         ++rows;
     }
     CHECK(rows == 1200);
@@ -723,11 +765,12 @@ TEST_CASE("postgres: a password in the URI never appears in a message or in loca
     Desk desk;
     const std::string secret = "Sup3rS3cretPw";
     SUBCASE("a server that is not there") {
-        for (const std::string& uri : {"postgresql://alice:" + secret + "@127.0.0.1:1/desk",
-                                       "postgres://alice:" + secret + "%zz@127.0.0.1:1/desk",
-                                       "postgresql://127.0.0.1:1/desk?user=alice&password=" + secret,
-                                       // the key percent-encoded: libpq decodes it, so must the mask
-                                       "postgresql://127.0.0.1:1/desk?user=alice&pass%77ord=" + secret}) {
+        for (const std::string& uri :
+             {"postgresql://alice:" + secret + "@127.0.0.1:1/desk",
+              "postgres://alice:" + secret + "%zz@127.0.0.1:1/desk",
+              "postgresql://127.0.0.1:1/desk?user=alice&password=" + secret,
+              // the key percent-encoded: libpq decodes it, so must the mask
+              "postgresql://127.0.0.1:1/desk?user=alice&pass%77ord=" + secret}) {
             CAPTURE(uri);
             for (auto mode : {Store::Mode::read_write, Store::Mode::read_only}) {
                 const auto e = error_of([&] { engine::open_store(uri, mode); });
@@ -746,7 +789,8 @@ TEST_CASE("postgres: a password in the URI never appears in a message or in loca
         CHECK_FALSE(contains(s->location(), secret));
         CHECK(contains(s->location(), "tfadesk:***@"));
         open(*s, fields("HD-1"), 1);
-        REQUIRE_FALSE(pg.raw_exec(desk.location(), "CREATE UNIQUE INDEX no_second_open ON events (agent, event)"));
+        REQUIRE_FALSE(pg.raw_exec(desk.location(),
+                                  "CREATE UNIQUE INDEX no_second_open ON events (agent, event)"));
         const auto e = error_of([&] { open(*s, fields("HD-2"), 2); });  // the index refuses it
         CHECK_FALSE(contains(e.what(), secret));
         CHECK(contains(e.what(), "tfadesk:***@"));
@@ -760,7 +804,9 @@ TEST_CASE("postgres: a role granted only SELECT reads everything and writes noth
     Desk desk;
     {
         auto s = open_rw(desk.location());
-        s->set_sealer([](const engine::Head&, const engine::Head& h) { return "note " + std::to_string(h.seq); });
+        s->set_sealer([](const engine::Head&, const engine::Head& h) {
+            return "note " + std::to_string(h.seq);
+        });
         populate(*s);
         s->append_access(
             {engine::AccessRecord{at(30), "admin", "GET /api/v1/tickets/b-1", {"b-1"}, 1, "::1"}});
@@ -770,7 +816,8 @@ TEST_CASE("postgres: a role granted only SELECT reads everything and writes noth
     CHECK(r->head().seq == kPopulated);
     CHECK(all_entries(*r).size() == kPopulated);
     std::size_t n = 0;
-    r->for_each_entry_by_ticket([&](const LogEntry&, const std::optional<engine::PrevEntry>&) { ++n; });
+    r->for_each_entry_by_ticket(
+        [&](const LogEntry&, const std::optional<engine::PrevEntry>&) { ++n; });
     CHECK(n == kPopulated);
     CHECK(r->entries("b-1").size() == 6);
     CHECK(r->exists("b-1"));
@@ -798,14 +845,18 @@ TEST_CASE("postgres: a role granted only SELECT reads everything and writes noth
     const auto e = error_of([&] { open(*open_rw(auditor), fields("NEW"), 30); });
     CHECK(e.kind() == ErrorKind::unexpected);
     CHECK(contains(e.what(), "permission denied"));
-    CHECK(pg.raw_value(desk.location(), "SELECT count(*) FROM events") == std::to_string(kPopulated));
+    CHECK(pg.raw_value(desk.location(), "SELECT count(*) FROM events") ==
+          std::to_string(kPopulated));
     // And a role that may not even read is told so, on one line.
-    REQUIRE_FALSE(pg.raw_exec(desk.location(), "REVOKE SELECT ON events FROM " + database_of(auditor).insert(0, "auditor_")));
+    REQUIRE_FALSE(pg.raw_exec(desk.location(), "REVOKE SELECT ON events FROM " +
+                                                   database_of(auditor).insert(0, "auditor_")));
     const auto denied = error_of([&] { all_entries(*open_ro(auditor)); });
     CHECK(contains(denied.what(), "permission denied for table events"));
 }
 
-TEST_CASE("postgres: a writer role that does not own the tables writes everything but cannot switch the triggers off") {
+TEST_CASE(
+    "postgres: a writer role that does not own the tables writes everything but cannot switch the "
+    "triggers off") {
     if (!backend().is_postgres()) return;
     auto& pg = static_cast<PgBackend&>(backend());
     Desk desk;
@@ -813,7 +864,9 @@ TEST_CASE("postgres: a writer role that does not own the tables writes everythin
     const std::string writer = pg.writer(desk.location());
     {
         auto s = open_rw(writer);
-        s->set_sealer([](const engine::Head&, const engine::Head& h) { return "note " + std::to_string(h.seq); });
+        s->set_sealer([](const engine::Head&, const engine::Head& h) {
+            return "note " + std::to_string(h.seq);
+        });
         populate(*s);
         account_change(*s, engine::AccountChange::token, "admin", {}, 20, std::string(64, 'c'));
         s->append_access(
@@ -835,21 +888,26 @@ TEST_CASE("postgres: a writer role that does not own the tables writes everythin
         CAPTURE(sql);
         CHECK(pg.raw_exec(writer, sql));
     }
-    CHECK(pg.raw_value(desk.location(), "SELECT count(*) FROM events WHERE agent = 'mallory'") == "0");
+    CHECK(pg.raw_value(desk.location(), "SELECT count(*) FROM events WHERE agent = 'mallory'") ==
+          "0");
 }
 
-TEST_CASE("postgres: every text column compares in byte order (COLLATE \"C\"), whatever the database's default") {
+TEST_CASE(
+    "postgres: every text column compares in byte order (COLLATE \"C\"), whatever the database's "
+    "default") {
     if (!backend().is_postgres()) return;
     Desk desk;
     open(*open_rw(desk.location()), fields("HD-1"), 1);
     auto& b = backend();
-    CHECK(b.raw_value(desk.location(),
-                      "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' "
-                      "AND data_type = 'text' AND collation_name IS DISTINCT FROM 'C'") == "0");
     CHECK(
         b.raw_value(desk.location(),
                     "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' "
-                    "AND column_name = 'ref'") == "5");  // events, tickets, access_log_refs, outbox_links, outbox
+                    "AND data_type = 'text' AND collation_name IS DISTINCT FROM 'C'") == "0");
+    CHECK(
+        b.raw_value(desk.location(),
+                    "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' "
+                    "AND column_name = 'ref'") ==
+        "5");  // events, tickets, access_log_refs, outbox_links, outbox
 }
 
 TEST_CASE("postgres: the schema is created by the first write, inside its transaction") {
@@ -858,13 +916,14 @@ TEST_CASE("postgres: the schema is created by the first write, inside its transa
     auto& b = backend();
     auto s = open_rw(desk.location());
     CHECK_FALSE(b.holds_anything(desk.location()));  // opening creates nothing
-    CHECK(s->head().seq == 0);                      // and reads as an empty desk
+    CHECK(s->head().seq == 0);                       // and reads as an empty desk
     CHECK_FALSE(s->exists("HD-1"));
     CHECK_FALSE(s->ticket_cursor()());
     CHECK_THROWS_AS(engine::in_transaction(*s,
                                            [&] {
                                                engine::open_ticket(*s, fields("HD-1"), "a1", at(1));
-                                               throw Error(ErrorKind::unexpected, "the command fails");
+                                               throw Error(ErrorKind::unexpected,
+                                                           "the command fails");
                                            }),
                     Error);
     CHECK_FALSE(b.holds_anything(desk.location()));  // the failed first write left nothing
@@ -873,7 +932,8 @@ TEST_CASE("postgres: the schema is created by the first write, inside its transa
     open(*open_rw(desk.location()), fields("HD-2"), 2);
     CHECK(s->exists("HD-2"));
     open(*s, fields("HD-1"), 3);
-    CHECK(b.raw_value(desk.location(), "SELECT schema_version FROM tfadesk_meta") == "5");  // the current schema (5: the ready index, SPEC §14)
+    CHECK(b.raw_value(desk.location(), "SELECT schema_version FROM tfadesk_meta") ==
+          "5");  // the current schema (5: the ready index, SPEC §14)
     CHECK(s->head().seq == 2);
 }
 

@@ -39,7 +39,8 @@ inline std::string at(int s) {
     return rules::format_utc_ms(base + std::int64_t{s} * 1000);
 }
 
-inline rules::Fields fields(const std::string& ref, Role role = Role::client, Access access = Access::no) {
+inline rules::Fields fields(const std::string& ref, Role role = Role::client,
+                            Access access = Access::no) {
     rules::Fields f;
     f.ref = ref;
     f.phone = "+491512345678";
@@ -77,7 +78,8 @@ inline void event(Store& s, const std::string& ref, const engine::Command& c) {
 }
 
 // Appends account change `change` for `name` in its own transaction.
-inline engine::Account account_change(Store& s, engine::AccountChange change, const std::string& name,
+inline engine::Account account_change(Store& s, engine::AccountChange change,
+                                      const std::string& name,
                                       const std::set<std::string, std::less<>>& roles, int second,
                                       const std::optional<std::string>& token_hash = std::nullopt) {
     return engine::in_transaction(s, [&] {
@@ -139,9 +141,9 @@ Error error_of(F&& f) {
 }
 
 inline bool same_entry(const LogEntry& a, const LogEntry& b) {
-    return a.seq == b.seq && a.ref == b.ref && a.tseq == b.tseq && a.event == b.event && a.details == b.details &&
-           a.agent == b.agent && a.at == b.at && a.state == b.state && a.policy_version == b.policy_version &&
-           a.prev_hash == b.prev_hash && a.hash == b.hash;
+    return a.seq == b.seq && a.ref == b.ref && a.tseq == b.tseq && a.event == b.event &&
+           a.details == b.details && a.agent == b.agent && a.at == b.at && a.state == b.state &&
+           a.policy_version == b.policy_version && a.prev_hash == b.prev_hash && a.hash == b.hash;
 }
 
 inline bool contains(const std::string& haystack, const std::string& needle) {

@@ -27,8 +27,10 @@ int main(int argc, char** argv) {
     std::vector<char*> rest;
     std::string which;
     for (int i = 0; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--backend") == 0 && i + 1 < argc) which = argv[++i];
-        else rest.push_back(argv[i]);
+        if (std::strcmp(argv[i], "--backend") == 0 && i + 1 < argc)
+            which = argv[++i];
+        else
+            rest.push_back(argv[i]);
     }
     try {
         if (which == "sqlite") {
@@ -36,8 +38,9 @@ int main(int argc, char** argv) {
         } else if (which == "postgres") {
             const char* uri = std::getenv("TFADESK_TEST_PG");
             if (!uri || !*uri) {
-                std::cerr << "store_test: TFADESK_TEST_PG is not set; run the PostgreSQL suite through "
-                             "scripts/test or scripts/pg-test-cluster (it starts a throwaway server)\n";
+                std::cerr
+                    << "store_test: TFADESK_TEST_PG is not set; run the PostgreSQL suite through "
+                       "scripts/test or scripts/pg-test-cluster (it starts a throwaway server)\n";
                 return 1;
             }
             store_test::the_backend = std::make_unique<store_test::PgBackend>(uri);

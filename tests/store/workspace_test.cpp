@@ -1,11 +1,12 @@
 // SPEC §14 in the stores: a desk made by the previous schema (SQLite 4, PostgreSQL 2) reads as
 // having no claims, and its first write migrates it: the new columns filled from the rows,
 // per-state counts, and every search on the old rows.
+#include "tfadesk/desk/workspace.hpp"
+
 #include <string>
 #include <vector>
 
 #include "helpers.hpp"
-#include "tfadesk/desk/workspace.hpp"
 #include "schema_undo.hpp"
 
 namespace store_test {
@@ -92,7 +93,8 @@ TEST_CASE("workspace: a desk from the previous schema is migrated by its first w
     CHECK(s->find_tickets(q).first.empty());  // due, not yet past
     // Under another SLA (serve --sla-hours 1) the same stored column answers: due one hour after
     // its last activity, and overdue just past it.
-    CHECK(*engine::due_at(*s->ticket("HD-1"), 3600000) == rules::format_utc_ms(*rules::parse_utc(at(2)) + 3600000));
+    CHECK(*engine::due_at(*s->ticket("HD-1"), 3600000) ==
+          rules::format_utc_ms(*rules::parse_utc(at(2)) + 3600000));
     q.overdue_at = desk::overdue_bound(at(2 + 3600 + 1), 3600000);
     CHECK(refs(s->find_tickets(q).first) == V{"HD-1"});
     q.overdue_at = desk::overdue_bound(at(2 + 3600), 3600000);

@@ -1,5 +1,6 @@
 // `tfadesk agent ...`: accounts and roles (SPEC §7). The use cases are in desk/accounts.hpp; this
-// file parses, writes a new token once (stdout or --token-out, mode 0600, never over a file) and prints.
+// file parses, writes a new token once (stdout or --token-out, mode 0600, never over a file) and
+// prints.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -28,9 +29,11 @@ public:
         if (!path_) return;
         fd_ = ::open(path_->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd_ < 0)
-            throw Error(ErrorKind::invalid_input, "--token-out " + desk::printable(*path_) + ": " +
-                                                      (errno == EEXIST ? "the file exists; a token is never written over a file"
-                                                                       : std::strerror(errno)));
+            throw Error(
+                ErrorKind::invalid_input,
+                "--token-out " + desk::printable(*path_) + ": " +
+                    (errno == EEXIST ? "the file exists; a token is never written over a file"
+                                     : std::strerror(errno)));
     }
     ~TokenFile() {
         if (fd_ >= 0) ::close(fd_);
@@ -40,7 +43,8 @@ public:
     TokenFile& operator=(const TokenFile&) = delete;
 
     // Writes the token to the file, or to `out` when no file was asked for.
-    void deliver(const std::string& token, std::ostream& out, std::ostream& err, const std::string& account) {
+    void deliver(const std::string& token, std::ostream& out, std::ostream& err,
+                 const std::string& account) {
         if (!path_) {
             out << token << "\n";
             err << "token for '" << account << "' printed above: it is shown only this once\n";
@@ -48,10 +52,12 @@ public:
             return;
         }
         const std::string line = token + "\n";
-        if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()) || ::fsync(fd_) != 0)
+        if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
+            ::fsync(fd_) != 0)
             throw Error(ErrorKind::unexpected, "cannot write " + *path_);
         done_ = true;
-        err << "token for '" << account << "' written to " << desk::printable(*path_) << " (mode 0600)\n";
+        err << "token for '" << account << "' written to " << desk::printable(*path_)
+            << " (mode 0600)\n";
     }
 
 private:
@@ -80,34 +86,47 @@ public:
         app.require_subcommand(1);
         auto sub = [&](const char* n, const char* what, const char* example) {
             CLI::App* s = app.add_subcommand(n, what);
-            s->group("Subcommands");  // the top level hides its own list (main.cpp); these are shown
+            s->group(
+                "Subcommands");  // the top level hides its own list (main.cpp); these are shown
             s->footer(std::string("Example:\n  ") + example);
             return s;
         };
-        auto* add = sub("add", "add an account with its roles; prints its token once",
-                        "tfadesk agent add alice --role agent,approver --token-out alice.token --agent admin");
+        auto* add = sub(
+            "add", "add an account with its roles; prints its token once",
+            "tfadesk agent add alice --role agent,approver --token-out alice.token --agent admin");
         add->add_option("name", name_, "the account's name (an agent name, SPEC §2)")->required();
-        add->add_option("--role", roles_, "ROLE[,ROLE...]: agent, approver, operator, auditor, admin")->required();
-        add->add_option("--token-out", token_out_, "write the token to this new file (mode 0600) instead of stdout");
+        add->add_option("--role", roles_,
+                        "ROLE[,ROLE...]: agent, approver, operator, auditor, admin")
+            ->required();
+        add->add_option("--token-out", token_out_,
+                        "write the token to this new file (mode 0600) instead of stdout");
         add_agent_option(*add, by_);
         for (const char* verb : {"grant", "revoke"}) {
-            auto* s = sub(verb, verb == std::string("grant") ? "give an account one more role" : "take a role from an account",
-                          verb == std::string("grant") ? "tfadesk agent grant bob approver --agent admin"
-                                                       : "tfadesk agent revoke bob approver --agent admin");
+            auto* s = sub(verb,
+                          verb == std::string("grant") ? "give an account one more role"
+                                                       : "take a role from an account",
+                          verb == std::string("grant")
+                              ? "tfadesk agent grant bob approver --agent admin"
+                              : "tfadesk agent revoke bob approver --agent admin");
             s->add_option("name", name_, "the account")->required();
             s->add_option("role", role_, "the role")->required();
             add_agent_option(*s, by_);
         }
         for (const char* verb : {"disable", "enable"}) {
-            auto* s = sub(verb, verb == std::string("disable") ? "off-board an account (its token stops working)" : "enable a disabled account again",
-                          verb == std::string("disable") ? "tfadesk agent disable carol --agent admin" : "tfadesk agent enable carol --agent admin");
+            auto* s = sub(
+                verb,
+                verb == std::string("disable") ? "off-board an account (its token stops working)"
+                                               : "enable a disabled account again",
+                verb == std::string("disable") ? "tfadesk agent disable carol --agent admin"
+                                               : "tfadesk agent enable carol --agent admin");
             s->add_option("name", name_, "the account")->required();
             add_agent_option(*s, by_);
         }
         auto* token = sub("token", "issue a new token (the old one stops working at once)",
                           "tfadesk agent token alice --token-out alice.token --agent admin");
         token->add_option("name", name_, "the account")->required();
-        token->add_option("--token-out", token_out_, "write the token to this new file (mode 0600) instead of stdout");
+        token->add_option("--token-out", token_out_,
+                          "write the token to this new file (mode 0600) instead of stdout");
         add_agent_option(*token, by_);
         // --- SPEC §13: personal keys, signed account changes, require-signatures ----------------
         auto* key = sub("key", "personal keys that sign your decisions: generate, add, remove",
@@ -150,7 +169,8 @@ public:
                               "your key file: sign this change (SPEC §13)");
         auto* list = sub("list", "the accounts with their roles", "tfadesk agent list --json");
         add_json_flag(*list, json_);
-        auto* history = sub("history", "the account changes, from the log", "tfadesk agent history alice --json");
+        auto* history = sub("history", "the account changes, from the log",
+                            "tfadesk agent history alice --json");
         history->add_option("name", history_name_, "only this account");
         add_json_flag(*history, json_);
         app_ = &app;
@@ -224,7 +244,8 @@ private:
 
     int read(Context& ctx, const std::string& verb) {
         auto store = ctx.open(engine::Store::Mode::read_only);
-        const auto j = verb == "list" ? desk::list_accounts(*store) : desk::account_history(*store, history_name_);
+        const auto j = verb == "list" ? desk::list_accounts(*store)
+                                      : desk::account_history(*store, history_name_);
         if (json_) {
             ctx.out << j.dump(2) << "\n";
             return 0;
@@ -237,12 +258,17 @@ private:
         };
         for (const auto& a : j) {
             if (verb == "list")
-                rows.push_back({a["name"], roles(a["roles"]), a["enabled"] ? "enabled" : "disabled", a["updated_at"]});
+                rows.push_back({a["name"], roles(a["roles"]), a["enabled"] ? "enabled" : "disabled",
+                                a["updated_at"]});
             else
-                rows.push_back({std::to_string(a["seq"].get<std::int64_t>()), a["at"], a["by"], a["change"], a["name"], roles(a["roles"])});
+                rows.push_back({std::to_string(a["seq"].get<std::int64_t>()), a["at"], a["by"],
+                                a["change"], a["name"], roles(a["roles"])});
         }
-        if (verb == "list") print_table(ctx.out, {"NAME", "ROLES", "STATUS", "UPDATED"}, rows, ctx.out_is_terminal);
-        else print_table(ctx.out, {"SEQ", "AT", "BY", "CHANGE", "NAME", "ROLES"}, rows, ctx.out_is_terminal);
+        if (verb == "list")
+            print_table(ctx.out, {"NAME", "ROLES", "STATUS", "UPDATED"}, rows, ctx.out_is_terminal);
+        else
+            print_table(ctx.out, {"SEQ", "AT", "BY", "CHANGE", "NAME", "ROLES"}, rows,
+                        ctx.out_is_terminal);
         return 0;
     }
 

@@ -10,14 +10,18 @@ class CheckpointCommand final : public Command {
 public:
     const char* name() const override { return "checkpoint"; }
     const char* audience() const override { return "auditors"; }
-    const char* description() const override { return "the newest seal as a signed note, to keep for later verify runs"; }
+    const char* description() const override {
+        return "the newest seal as a signed note, to keep for later verify runs";
+    }
     const char* example() const override { return "tfadesk checkpoint > visit-2026-12-01.note"; }
     bool read_only() const override { return true; }
     void setup(CLI::App&) override {}
 
     int run(Context& ctx) override {
         const auto seal = ctx.store().last_seal();
-        if (!seal) throw engine::Error(engine::ErrorKind::not_found, "the log has no seal yet (write with --key FILE to seal)");
+        if (!seal)
+            throw engine::Error(engine::ErrorKind::not_found,
+                                "the log has no seal yet (write with --key FILE to seal)");
         ctx.out << seal->note;
         return 0;
     }

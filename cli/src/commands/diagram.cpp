@@ -1,8 +1,9 @@
 // `tfadesk diagram`: the state diagram, generated from the machine's own transition table
 // (desk::render_diagram, shared with the server). `--ticket REF` highlights the path one ticket
 // took (from its log); `--format svg` renders the DOT through Graphviz's `dot`.
-#include "../command.hpp"
 #include "tfadesk/desk/diagram.hpp"
+
+#include "../command.hpp"
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/error.hpp"
@@ -14,8 +15,12 @@ class DiagramCommand final : public Command {
 public:
     const char* name() const override { return "diagram"; }
     const char* audience() const override { return "auditors"; }
-    const char* description() const override { return "the state diagram from the machine's transition table"; }
-    const char* example() const override { return "tfadesk diagram --ticket HD-1042 --format svg > HD-1042.svg"; }
+    const char* description() const override {
+        return "the state diagram from the machine's transition table";
+    }
+    const char* example() const override {
+        return "tfadesk diagram --ticket HD-1042 --format svg > HD-1042.svg";
+    }
     bool read_only() const override { return true; }
 
     void setup(CLI::App& app) override {
@@ -29,7 +34,8 @@ public:
         if (ticket_) {
             if (!engine::is_account_key(*ticket_)) entries = ctx.store().entries(*ticket_);
             if (entries.empty())
-                throw engine::Error(engine::ErrorKind::not_found, "no such ticket: '" + desk::printable(*ticket_) + "'");
+                throw engine::Error(engine::ErrorKind::not_found,
+                                    "no such ticket: '" + desk::printable(*ticket_) + "'");
         }
         ctx.out << desk::render_diagram(format_, ticket_.value_or(""), entries);
         return 0;

@@ -7,7 +7,6 @@
 #include "tfadesk/engine/command.hpp"
 #include "tfadesk/engine/error.hpp"
 
-
 namespace tfadesk::cli {
 namespace {
 
@@ -15,21 +14,24 @@ class EventCommand final : public Command {
 public:
     const char* name() const override { return "event"; }
     const char* audience() const override { return "agents"; }
-    const char* description() const override { return "apply one event to a ticket; prints the new state"; }
-    const char* example() const override {
-        return "tfadesk event HD-1042 triage --agent alice";
+    const char* description() const override {
+        return "apply one event to a ticket; prints the new state";
     }
+    const char* example() const override { return "tfadesk event HD-1042 triage --agent alice"; }
     bool read_only() const override { return false; }
 
     void setup(CLI::App& app) override {
         app.add_option("ref", ref_, "the ticket's ref")->required();
         std::string events;
-        for (auto k : engine::all_events()) events += (events.empty() ? "" : ", ") + std::string(engine::to_string(k));
+        for (auto k : engine::all_events())
+            events += (events.empty() ? "" : ", ") + std::string(engine::to_string(k));
         app.add_option("event", req_.event, events)->required();
         add_agent_option(app, req_.agent);
         app.add_option("--check", req_.check, "client_of_record, number_ownership or lost_access");
-        app.add_option("--note", req_.note, "why (required by check-failed, disable-failed, cancel)");
-        app.add_option("--reference", req_.reference, "the disable request's reference (submit-disable)");
+        app.add_option("--note", req_.note,
+                       "why (required by check-failed, disable-failed, cancel)");
+        app.add_option("--reference", req_.reference,
+                       "the disable request's reference (submit-disable)");
         app.add_option("--role", req_.role, "update: client, portfolio_admin, partner or unknown");
         app.add_option("--access", req_.access, "update: yes, no or unknown");
         app.add_option("--requester-email", req_.requester_email, "update: the requester's email");
@@ -45,8 +47,12 @@ public:
 
     int run(Context& ctx) override {
         req_.expect_version = parse_count(expect_version_, "--expect-version");
-        if (!ctx.store_exists()) desk::validate_event(req_);  // exit 2 first, then 4 without creating a database
-        if (!ctx.store_exists()) throw engine::Error(engine::ErrorKind::not_found, "no such ticket: '" + ref_ + "' (no database at " + engine::shown_location(ctx.db_path) + ")");
+        if (!ctx.store_exists())
+            desk::validate_event(req_);  // exit 2 first, then 4 without creating a database
+        if (!ctx.store_exists())
+            throw engine::Error(engine::ErrorKind::not_found,
+                                "no such ticket: '" + ref_ + "' (no database at " +
+                                    engine::shown_location(ctx.db_path) + ")");
         const auto who = ctx.actor(req_.agent);
         req_.agent = who.name;
         req_.token_id = who.token_id;
@@ -58,7 +64,6 @@ public:
         ctx.out << desk::apply_event(ctx.store(), ref_, req_).state << "\n";
         return 0;
     }
-
 
 private:
     std::string ref_;

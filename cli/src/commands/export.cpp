@@ -16,15 +16,17 @@ class ExportCommand final : public Command {
 public:
     const char* name() const override { return "export"; }
     const char* audience() const override { return "auditors"; }
-    const char* description() const override { return "the whole event log with its hashes (JSON Lines or CSV)"; }
+    const char* description() const override {
+        return "the whole event log with its hashes (JSON Lines or CSV)";
+    }
     const char* example() const override { return "tfadesk export --format csv --out log.csv"; }
     bool read_only() const override { return true; }
 
     void setup(CLI::App& app) override {
         app.add_option("--format", format_, "jsonl or csv")->check(CLI::IsMember({"jsonl", "csv"}));
         app.add_option("--out", out_path_, "write to this file instead of stdout");
-        app.add_option("--agent", agent_, "when the desk has accounts: the auditor exporting (checked for the role)")
-;
+        app.add_option("--agent", agent_,
+                       "when the desk has accounts: the auditor exporting (checked for the role)");
     }
 
     int run(Context& ctx) override {
@@ -41,7 +43,6 @@ public:
         file.commit();
         return 0;
     }
-
 
 private:
     std::string format_ = "jsonl";

@@ -1,8 +1,8 @@
 // `tfadesk history REF`: the ticket's log entries in order, as stored.
 #include "../command.hpp"
+#include "../output.hpp"
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/desk/views.hpp"
-#include "../output.hpp"
 #include "tfadesk/engine/error.hpp"
 
 namespace tfadesk::cli {
@@ -12,7 +12,9 @@ class HistoryCommand final : public Command {
 public:
     const char* name() const override { return "history"; }
     const char* audience() const override { return "auditors"; }
-    const char* description() const override { return "a ticket's events in order: seq, time, agent, event, details, state"; }
+    const char* description() const override {
+        return "a ticket's events in order: seq, time, agent, event, details, state";
+    }
     const char* example() const override { return "tfadesk history HD-1042"; }
     bool read_only() const override { return true; }
 
@@ -22,8 +24,11 @@ public:
     }
 
     int run(Context& ctx) override {
-        const auto entries = engine::is_account_key(ref_) ? std::vector<engine::LogEntry>{} : ctx.store().entries(ref_);
-        if (entries.empty()) throw engine::Error(engine::ErrorKind::not_found, "no such ticket: '" + desk::printable(ref_) + "'");
+        const auto entries = engine::is_account_key(ref_) ? std::vector<engine::LogEntry>{}
+                                                          : ctx.store().entries(ref_);
+        if (entries.empty())
+            throw engine::Error(engine::ErrorKind::not_found,
+                                "no such ticket: '" + desk::printable(ref_) + "'");
         if (json_) {
             nlohmann::json all = nlohmann::json::array();
             for (const auto& e : entries) all.push_back(desk::history_view(e));
@@ -32,8 +37,10 @@ public:
         }
         std::vector<std::vector<std::string>> rows;
         for (const auto& e : entries)
-            rows.push_back({std::to_string(e.tseq), e.at, desk::printable(e.agent), e.event, desk::printable(e.details), e.state});
-        print_table(ctx.out, {"SEQ", "AT", "AGENT", "EVENT", "DETAILS", "STATE"}, rows, ctx.out_is_terminal);
+            rows.push_back({std::to_string(e.tseq), e.at, desk::printable(e.agent), e.event,
+                            desk::printable(e.details), e.state});
+        print_table(ctx.out, {"SEQ", "AT", "AGENT", "EVENT", "DETAILS", "STATE"}, rows,
+                    ctx.out_is_terminal);
         return 0;
     }
 

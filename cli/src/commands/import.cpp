@@ -2,17 +2,18 @@
 //
 // The use case is desk::import_records (one transaction per file, streaming); this file parses
 // the flags, opens the files, shows progress and prints.
+#include "tfadesk/desk/import.hpp"
+
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
 
 #include "../command.hpp"
-#include "tfadesk/ingest/output_file.hpp"
 #include "tfadesk/desk/access.hpp"
-#include "tfadesk/desk/import.hpp"
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/ingest/output_file.hpp"
 #include "tfadesk/ingest/records.hpp"
 
 namespace tfadesk::cli {
@@ -50,9 +51,12 @@ class ImportCommand final : public Command {
 public:
     const char* name() const override { return "import"; }
     const char* audience() const override { return "operators"; }
-    const char* description() const override { return "import pending requests from CSV or JSON Lines"; }
+    const char* description() const override {
+        return "import pending requests from CSV or JSON Lines";
+    }
     const char* example() const override {
-        return "tfadesk import samples/pending-requests.jsonl --triage --rejects rejects.jsonl --agent ops-bot";
+        return "tfadesk import samples/pending-requests.jsonl --triage --rejects rejects.jsonl "
+               "--agent ops-bot";
     }
     bool read_only() const override { return false; }
 
@@ -63,14 +67,17 @@ public:
             ->check(CLI::IsMember({"csv", "jsonl"}));
         app.add_flag("--triage", triage_, "triage each imported ticket through the state machine");
         app.add_flag("--strict", strict_, "any invalid row rejects the whole file");
-        app.add_flag("--dry-run", dry_run_, "validate and count exactly as an import would; write nothing");
-        app.add_option("--rejects", rejects_path_, "write rejected rows, unchanged, plus an error column, here");
+        app.add_flag("--dry-run", dry_run_,
+                     "validate and count exactly as an import would; write nothing");
+        app.add_option("--rejects", rejects_path_,
+                       "write rejected rows, unchanged, plus an error column, here");
     }
 
     int run(Context& ctx) override {
         const auto format = ingest::pick_format(format_, file_);
         if (!format)
-            throw Error(ErrorKind::invalid_input, file_ + ": cannot tell the format from the name; give --format csv|jsonl");
+            throw Error(ErrorKind::invalid_input,
+                        file_ + ": cannot tell the format from the name; give --format csv|jsonl");
         if (!agent_.empty()) desk::canonical_agent(agent_);
         ctx.inputs.push_back(file_);
         std::optional<ingest::OutputFile> rejects_file;
@@ -81,8 +88,10 @@ public:
             ingest::RecordReader reader(in, *format, desk::import_columns());
             std::unique_ptr<engine::Store> dry;
             engine::Store* store = nullptr;
-            if (!dry_run_) store = &ctx.store();
-            else if (ctx.store_exists()) store = (dry = ctx.open(engine::Store::Mode::read_only)).get();
+            if (!dry_run_)
+                store = &ctx.store();
+            else if (ctx.store_exists())
+                store = (dry = ctx.open(engine::Store::Mode::read_only)).get();
             std::optional<ingest::RejectWriter> rejects;
             if (rejects_file) rejects.emplace(rejects_file->stream(), *format, reader.header());
             Progress progress(ctx.err, ctx.err_is_terminal);
@@ -91,19 +100,24 @@ public:
                 ctx.err << desk::printable(file_) << ":" << rec.line << ": " << reason << "\n";
                 if (rejects) rejects->write(rec, reason);
             };
-            hooks.on_progress = [&](const desk::ImportCounts& n) { progress.tick(n.imported + n.duplicates + n.rejected, n.rejected); };
+            hooks.on_progress = [&](const desk::ImportCounts& n) {
+                progress.tick(n.imported + n.duplicates + n.rejected, n.rejected);
+            };
             const auto who = ctx.actor(agent_, store);
             const auto n = desk::import_records(
                 store, reader, {who.name, who.token_id, triage_, strict_, dry_run_}, hooks);
             if (rejects_file) rejects_file->commit();
-            if (!n.kept) ctx.err << file_ << ": --strict: " << n.rejected << " invalid row(s); nothing imported\n";
+            if (!n.kept)
+                ctx.err << file_ << ": --strict: " << n.rejected
+                        << " invalid row(s); nothing imported\n";
             if (dry_run_) ctx.err << file_ << ": --dry-run: nothing was written\n";
-            ctx.out << "imported " << n.imported << ", duplicates " << n.duplicates << ", rejected " << n.rejected << "\n";
+            ctx.out << "imported " << n.imported << ", duplicates " << n.duplicates << ", rejected "
+                    << n.rejected << "\n";
             return n.rejected == 0 ? 0 : static_cast<int>(ErrorKind::invalid_input);
         } catch (const ingest::FileError& e) {
             throw Error(ErrorKind::invalid_input,
-                        file_ + (e.line() ? ":" + std::to_string(e.line()) : std::string()) + ": " + desk::printable(e.what()) +
-                            "; nothing imported");
+                        file_ + (e.line() ? ":" + std::to_string(e.line()) : std::string()) + ": " +
+                            desk::printable(e.what()) + "; nothing imported");
         }
     }
 

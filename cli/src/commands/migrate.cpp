@@ -4,10 +4,11 @@
 // Exit 5 when the destination is not empty, 6 on the first entry that does not verify; either
 // way the destination is left as it was. The source is opened read-only (one snapshot); --db and
 // --key are not used: the seals are copied as they are, none is added.
+#include "tfadesk/desk/migrate.hpp"
+
 #include <chrono>
 
 #include "../command.hpp"
-#include "tfadesk/desk/migrate.hpp"
 
 namespace tfadesk::cli {
 namespace {
@@ -16,13 +17,21 @@ class MigrateCommand final : public Command {
 public:
     const char* name() const override { return "migrate"; }
     const char* audience() const override { return "operators"; }
-    const char* description() const override { return "copy a desk into an empty store (SQLite <-> PostgreSQL), re-verifying it"; }
-    const char* example() const override { return "tfadesk migrate --from desk.db --to desk-copy.db"; }
+    const char* description() const override {
+        return "copy a desk into an empty store (SQLite <-> PostgreSQL), re-verifying it";
+    }
+    const char* example() const override {
+        return "tfadesk migrate --from desk.db --to desk-copy.db";
+    }
     bool read_only() const override { return false; }
 
     void setup(CLI::App& app) override {
-        app.add_option("--from", from_, "the desk to copy: a SQLite file or a postgresql:// URI (read only)")->required();
-        app.add_option("--to", to_, "an empty store to copy it into: a SQLite file or a postgresql:// URI")->required();
+        app.add_option("--from", from_,
+                       "the desk to copy: a SQLite file or a postgresql:// URI (read only)")
+            ->required();
+        app.add_option("--to", to_,
+                       "an empty store to copy it into: a SQLite file or a postgresql:// URI")
+            ->required();
     }
 
     int run(Context& ctx) override {
@@ -39,8 +48,9 @@ public:
             shown = true;
         });
         if (shown) ctx.err << "\n";
-        ctx.out << "migrated " << n.entries << " entries (" << n.tickets << " tickets, " << n.accounts << " accounts, "
-                << n.seals << " seals) from " << from->location() << " to " << to->location() << "\n";
+        ctx.out << "migrated " << n.entries << " entries (" << n.tickets << " tickets, "
+                << n.accounts << " accounts, " << n.seals << " seals) from " << from->location()
+                << " to " << to->location() << "\n";
         ctx.out << "head " << n.head.seq << ":" << n.head.hash << "\n";
         return 0;
     }

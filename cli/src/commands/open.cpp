@@ -4,7 +4,6 @@
 #include "tfadesk/desk/tickets.hpp"
 #include "tfadesk/rules/fields.hpp"
 
-
 namespace tfadesk::cli {
 namespace {
 
@@ -12,7 +11,9 @@ class OpenCommand final : public Command {
 public:
     const char* name() const override { return "open"; }
     const char* audience() const override { return "agents"; }
-    const char* description() const override { return "open a ticket in 'received'; prints its ref"; }
+    const char* description() const override {
+        return "open a ticket in 'received'; prints its ref";
+    }
     const char* example() const override {
         return "tfadesk open --ref HD-1042 --phone '+49 151 2345 6789' --client-id acme-gmbh "
                "--requester-email ops@acme.example --role client --access no --reason lost_access "
@@ -22,7 +23,8 @@ public:
 
     void setup(CLI::App& app) override {
         for (const auto& f : rules::field_table()) {
-            auto* opt = app.add_option(std::string(f.flag), values_[std::string(f.name)], std::string(f.help));
+            auto* opt = app.add_option(std::string(f.flag), values_[std::string(f.name)],
+                                       std::string(f.help));
             if (f.required) opt->required();
         }
         add_agent_option(app, agent_);
@@ -33,7 +35,6 @@ public:
         ctx.out << t.fields.ref << "\n";
         return 0;
     }
-
 
 private:
     rules::RawFields values_;

@@ -15,8 +15,12 @@ class ReplayCommand final : public Command {
 public:
     const char* name() const override { return "replay"; }
     const char* audience() const override { return "auditors"; }
-    const char* description() const override { return "a ticket as it stood at a time, rebuilt from its events only"; }
-    const char* example() const override { return "tfadesk replay HD-1042 --as-of 2030-01-01T00:00:00Z --json"; }
+    const char* description() const override {
+        return "a ticket as it stood at a time, rebuilt from its events only";
+    }
+    const char* example() const override {
+        return "tfadesk replay HD-1042 --as-of 2030-01-01T00:00:00Z --json";
+    }
     bool read_only() const override { return true; }
 
     void setup(CLI::App& app) override {
@@ -27,10 +31,13 @@ public:
 
     int run(Context& ctx) override {
         if (as_of_ && !rules::parse_utc(*as_of_))
-            throw engine::Error(engine::ErrorKind::invalid_input, "--as-of: must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z");
+            throw engine::Error(engine::ErrorKind::invalid_input,
+                                "--as-of: must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z");
         const auto t = desk::replay_ticket(ctx.store(), ref_, as_of_);
-        if (json_) ctx.out << desk::ticket_view(t).dump(2) << "\n";
-        else print_ticket(ctx.out, t);
+        if (json_)
+            ctx.out << desk::ticket_view(t).dump(2) << "\n";
+        else
+            print_ticket(ctx.out, t);
         return 0;
     }
 

@@ -27,18 +27,26 @@ class ServeCommand final : public Command {
 public:
     const char* name() const override { return "serve"; }
     const char* audience() const override { return "admins"; }
-    const char* description() const override { return "serve the desk over HTTP: the JSON API and the agent page"; }
-    const char* example() const override { return "tfadesk --db /var/lib/tfadesk/desk.db serve --listen 127.0.0.1:8080"; }
+    const char* description() const override {
+        return "serve the desk over HTTP: the JSON API and the agent page";
+    }
+    const char* example() const override {
+        return "tfadesk --db /var/lib/tfadesk/desk.db serve --listen 127.0.0.1:8080";
+    }
     bool read_only() const override { return false; }
 
     void setup(CLI::App& app) override {
-        app.add_option("--listen", listen_, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 picks a free one)");
+        app.add_option("--listen", listen_,
+                       "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 picks a free one)");
         app.add_option("--key", key_, "desk key: seal every write transaction (SPEC §8)");
-        app.add_option("--threads", threads_, "request threads (default 32; an idle keep-alive connection holds one)")
+        app.add_option("--threads", threads_,
+                       "request threads (default 32; an idle keep-alive connection holds one)")
             ->check(CLI::Range(2, 1024));
-        app.add_option("--tls-cert", tls_cert_, "serve HTTPS with this PEM certificate (with --tls-key)");
+        app.add_option("--tls-cert", tls_cert_,
+                       "serve HTTPS with this PEM certificate (with --tls-key)");
         app.add_option("--tls-key", tls_key_, "the certificate's PEM private key");
-        app.add_option("--max-import-mib", max_import_mib_, "largest import body in MiB (default 256)")
+        app.add_option("--max-import-mib", max_import_mib_,
+                       "largest import body in MiB (default 256)")
             ->check(CLI::Range(1, 65536));
         app.add_option("--connectors", connectors_,
                        "helpdesk connectors (SPEC §17): intake webhooks and the outbox");
@@ -49,17 +57,21 @@ public:
         app.add_option("--sla-hours", sla_hours_,
                        "expire tickets waiting on the requester after H hours (a decimal above 0; "
                        "default 168), as agent tfadesk-sla");
-        app.add_option("--metrics-listen", metrics_listen_,
-                       "HOST:PORT to serve GET /metrics on (Prometheus text format; a listener of its own)");
-        app.add_option("--rp-id", rp_id_,
-                       "the passkeys' relying party id (SPEC §13; default: the host the page is served from)");
-        app.add_option("--session-idle-minutes", session_idle_minutes_,
-                       "end a page session after M minutes without a request (a decimal; default 30)")
+        app.add_option(
+            "--metrics-listen", metrics_listen_,
+            "HOST:PORT to serve GET /metrics on (Prometheus text format; a listener of its own)");
+        app.add_option(
+            "--rp-id", rp_id_,
+            "the passkeys' relying party id (SPEC §13; default: the host the page is served from)");
+        app.add_option(
+               "--session-idle-minutes", session_idle_minutes_,
+               "end a page session after M minutes without a request (a decimal; default 30)")
             ->check(CLI::Range(0.01, 24.0 * 60));
         app.add_option("--session-hours", session_hours_,
                        "end a page session H hours after sign-in (default 8)")
             ->check(CLI::Range(1, 24 * 7));
-        app.add_option("--templates", templates_, "folder of the desk's reply texts (SPEC §11)")->envname("TFADESK_TEMPLATES");
+        app.add_option("--templates", templates_, "folder of the desk's reply texts (SPEC §11)")
+            ->envname("TFADESK_TEMPLATES");
     }
 
 #ifdef TFADESK_FULL
@@ -91,7 +103,8 @@ public:
 
         serve::Server server(o);
         server.bind();
-        ctx.out << "listening on " << server.url() << std::endl;  // flushed: scripts wait for this line
+        ctx.out << "listening on " << server.url()
+                << std::endl;  // flushed: scripts wait for this line
         if (metrics_listen_) ctx.out << "metrics on " << server.metrics_url() << std::endl;
         // SPEC §16: systemd's Type=notify (a no-op without $NOTIFY_SOCKET).
         sd_notifyf(0, "READY=1\nSTATUS=listening on %s", server.url().c_str());
@@ -111,7 +124,9 @@ public:
     }
 #else
     // The light tfadesk hands `serve` to tfadesk-full before parsing (main.cpp): never reached.
-    int run(Context&) override { throw engine::Error(engine::ErrorKind::unexpected, "serve runs in tfadesk-full"); }
+    int run(Context&) override {
+        throw engine::Error(engine::ErrorKind::unexpected, "serve runs in tfadesk-full");
+    }
 #endif
 
 private:

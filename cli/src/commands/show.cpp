@@ -1,4 +1,5 @@
-// `tfadesk show REF`: the ticket as its cached row holds it (verify checks the row against the log).
+// `tfadesk show REF`: the ticket as its cached row holds it (verify checks the row against the
+// log).
 #include "../command.hpp"
 #include "../output.hpp"
 #include "tfadesk/desk/tickets.hpp"
@@ -11,7 +12,9 @@ class ShowCommand final : public Command {
 public:
     const char* name() const override { return "show"; }
     const char* audience() const override { return "agents"; }
-    const char* description() const override { return "a ticket: fields, state, version, checks, what it waits for"; }
+    const char* description() const override {
+        return "a ticket: fields, state, version, checks, what it waits for";
+    }
     const char* example() const override { return "tfadesk show HD-1042 --json"; }
     bool read_only() const override { return true; }
 
@@ -24,7 +27,8 @@ public:
         const auto t = desk::get_ticket(ctx.store(), ref_);
         if (json_)
             ctx.out << desk::ticket_view(ctx.store(), t).dump(2) << "\n";
-        else print_ticket(ctx.out, t);
+        else
+            print_ticket(ctx.out, t);
         return 0;
     }
 

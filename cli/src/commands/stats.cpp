@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "../command.hpp"
-#include "tfadesk/desk/views.hpp"
 #include "../output.hpp"
+#include "tfadesk/desk/views.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/machine.hpp"
 #include "tfadesk/rules/time.hpp"
@@ -15,7 +15,8 @@ namespace {
 std::string duration_text(std::int64_t ms) {
     const std::int64_t minutes = ms / 60000;
     if (minutes < 60) return std::to_string(minutes) + " min";
-    if (minutes < 48 * 60) return std::to_string(minutes / 60) + " h " + std::to_string(minutes % 60) + " min";
+    if (minutes < 48 * 60)
+        return std::to_string(minutes / 60) + " h " + std::to_string(minutes % 60) + " min";
     return std::to_string(minutes / 1440) + " d " + std::to_string(minutes / 60 % 24) + " h";
 }
 
@@ -23,7 +24,9 @@ class StatsCommand final : public Command {
 public:
     const char* name() const override { return "stats"; }
     const char* audience() const override { return "operators"; }
-    const char* description() const override { return "tickets per state and outcome, median time to completion, oldest waiting"; }
+    const char* description() const override {
+        return "tickets per state and outcome, median time to completion, oldest waiting";
+    }
     const char* example() const override { return "tfadesk stats --since 2026-11-01T00:00:00Z"; }
     bool read_only() const override { return true; }
 
@@ -35,7 +38,9 @@ public:
     int run(Context& ctx) override {
         if (since_) {
             const auto ms = rules::parse_utc(*since_);
-            if (!ms) throw engine::Error(engine::ErrorKind::invalid_input, "--since: must be an ISO 8601 UTC time");
+            if (!ms)
+                throw engine::Error(engine::ErrorKind::invalid_input,
+                                    "--since: must be an ISO 8601 UTC time");
             since_ = rules::format_utc_ms(*ms);
         }
         const nlohmann::json j = desk::stats_view(ctx.store(), since_);
@@ -52,11 +57,14 @@ public:
         for (const auto& [state, count] : j["per_state"].items()) {
             const auto it = oldest.find(state);
             rows.push_back({state, std::to_string(count.get<std::int64_t>()),
-                            it == oldest.end() ? "" : (*it)["ref"].get<std::string>() + " since " +
-                                                          (*it)["updated_at"].get<std::string>()});
+                            it == oldest.end() ? ""
+                                               : (*it)["ref"].get<std::string>() + " since " +
+                                                     (*it)["updated_at"].get<std::string>()});
         }
         print_table(ctx.out, {"STATE", "TICKETS", "OLDEST WAITING"}, rows, ctx.out_is_terminal);
-        ctx.out << "median open to completed: " << (!median.is_null() ? duration_text(median.get<std::int64_t>()) : "n/a (none completed)")
+        ctx.out << "median open to completed: "
+                << (!median.is_null() ? duration_text(median.get<std::int64_t>())
+                                      : "n/a (none completed)")
                 << " over " << completed << " completed\n";
         return 0;
     }

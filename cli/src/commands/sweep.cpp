@@ -4,7 +4,6 @@
 #include "tfadesk/desk/tickets.hpp"
 #include "tfadesk/rules/policy.hpp"
 
-
 namespace tfadesk::cli {
 namespace {
 
@@ -12,8 +11,12 @@ class SweepCommand final : public Command {
 public:
     const char* name() const override { return "sweep"; }
     const char* audience() const override { return "operators"; }
-    const char* description() const override { return "expire tickets waiting on the requester past the SLA (R7)"; }
-    const char* example() const override { return "tfadesk sweep --now 2026-12-01T00:00:00Z --sla-hours 168 --agent ops-bot"; }
+    const char* description() const override {
+        return "expire tickets waiting on the requester past the SLA (R7)";
+    }
+    const char* example() const override {
+        return "tfadesk sweep --now 2026-12-01T00:00:00Z --sla-hours 168 --agent ops-bot";
+    }
     bool read_only() const override { return false; }
 
     void setup(CLI::App& app) override {
@@ -27,10 +30,10 @@ public:
             desk::sweep(ctx.store(), ctx.actor(agent_), now_,
                         parse_count(sla_hours_, "--sla-hours").value_or(rules::kDefaultSlaHours));
         for (const auto& ref : r.expired) ctx.out << ref << "\n";
-        ctx.out << "expired " << r.expired.size() << " of " << r.waiting << " waiting on the requester\n";
+        ctx.out << "expired " << r.expired.size() << " of " << r.waiting
+                << " waiting on the requester\n";
         return 0;
     }
-
 
 private:
     std::optional<std::string> now_;

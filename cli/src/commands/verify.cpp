@@ -18,15 +18,20 @@ class VerifyCommand final : public Command {
 public:
     const char* name() const override { return "verify"; }
     const char* audience() const override { return "auditors"; }
-    const char* description() const override { return "rebuild tickets from the log, compare, check the hash chain"; }
+    const char* description() const override {
+        return "rebuild tickets from the log, compare, check the hash chain";
+    }
     const char* example() const override { return "tfadesk verify HD-1042"; }
     bool read_only() const override { return true; }
 
     void setup(CLI::App& app) override {
         app.add_option("ref", ref_, "only replay this ticket (the chain is always checked whole)");
-        app.add_option("--expect-head", expect_head_, "SEQ:HASH noted on an earlier visit; must still be there");
-        app.add_option("--verifier-key", verifier_key_, "the desk's verifier key (text or a file holding it): check every seal");
-        app.add_option("--checkpoint", checkpoints_, "a kept checkpoint note (repeatable); needs --verifier-key");
+        app.add_option("--expect-head", expect_head_,
+                       "SEQ:HASH noted on an earlier visit; must still be there");
+        app.add_option("--verifier-key", verifier_key_,
+                       "the desk's verifier key (text or a file holding it): check every seal");
+        app.add_option("--checkpoint", checkpoints_,
+                       "a kept checkpoint note (repeatable); needs --verifier-key");
         add_json_flag(app, json_);
     }
 
@@ -35,13 +40,16 @@ public:
         options.ref = ref_;
         if (expect_head_) options.expect_heads.push_back(desk::parse_expected_head(*expect_head_));
         if (!checkpoints_.empty() && !verifier_key_)
-            throw engine::Error(engine::ErrorKind::invalid_input, "--checkpoint: needs --verifier-key to check the note's signature");
+            throw engine::Error(engine::ErrorKind::invalid_input,
+                                "--checkpoint: needs --verifier-key to check the note's signature");
         if (verifier_key_) {
             options.verifier_key = desk::load_verifier_key(*verifier_key_);
             for (const auto& path : checkpoints_) {
                 const std::string note = read_note(path);
                 const auto cp = desk::parse_checkpoint(note);  // malformed: exit 2
-                options.checkpoints.push_back({cp.seq, cp.hash_hex, "checkpoint " + path + " (seq " + std::to_string(cp.seq) + ")", note});
+                options.checkpoints.push_back(
+                    {cp.seq, cp.hash_hex,
+                     "checkpoint " + path + " (seq " + std::to_string(cp.seq) + ")", note});
             }
         }
         auto report = desk::verify(ctx.store(), options, [&](const std::string& line) {
@@ -54,7 +62,8 @@ public:
         for (const auto& line : report.adopted) ctx.out << "adopted: " << line << "\n";
         for (const auto& line : report.rotations) ctx.out << "key rotated: " << line << "\n";
         if (report.ok())
-            ctx.out << "ok: " << report.tickets << " tickets and " << report.entries << " entries agree with the log\n";
+            ctx.out << "ok: " << report.tickets << " tickets and " << report.entries
+                    << " entries agree with the log\n";
         else
             ctx.out << report.problems.size() << " difference(s) found\n";
         ctx.out << "head " << report.head.seq << ":" << report.head.hash << "\n";
@@ -84,9 +93,13 @@ private:
 
     static std::string read_note(const std::string& path) {
         std::ifstream in(path, std::ios::binary);
-        if (!in) throw engine::Error(engine::ErrorKind::invalid_input, "--checkpoint " + path + ": cannot read the file");
+        if (!in)
+            throw engine::Error(engine::ErrorKind::invalid_input,
+                                "--checkpoint " + path + ": cannot read the file");
         std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (text.size() > 65536) throw engine::Error(engine::ErrorKind::invalid_input, "--checkpoint " + path + ": not a checkpoint note (too long)");
+        if (text.size() > 65536)
+            throw engine::Error(engine::ErrorKind::invalid_input,
+                                "--checkpoint " + path + ": not a checkpoint note (too long)");
         return text;
     }
 

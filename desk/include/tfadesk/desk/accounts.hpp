@@ -60,11 +60,11 @@ engine::Account remove_key(engine::Store& store, const std::string& key_id, cons
                            const DecisionSigner& signer = {});
 // SPEC §13, the page: registers a passkey (checked by webauthn::verify_registration) for `by`'s
 // own account. Error(conflict) for a credential id the desk knows already (any account's).
-engine::Account add_passkey(engine::Store& store, const webauthn::Credential& passkey, const Actor& by,
-                            const DecisionSigner& signer = {});
+engine::Account add_passkey(engine::Store& store, const webauthn::Credential& passkey,
+                            const Actor& by, const DecisionSigner& signer = {});
 // Retires one of `by`'s own passkeys (Error(not_found) for one it lacks).
-engine::Account remove_passkey(engine::Store& store, const std::string& credential_id, const Actor& by,
-                               const DecisionSigner& signer = {});
+engine::Account remove_passkey(engine::Store& store, const std::string& credential_id,
+                               const Actor& by, const DecisionSigner& signer = {});
 // The account holding the passkey `credential_id`, or nothing (sign-in with a passkey).
 std::optional<engine::Account> passkey_owner(engine::Store& store, std::string_view credential_id);
 

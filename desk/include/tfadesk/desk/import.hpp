@@ -40,7 +40,7 @@ std::vector<std::string> import_columns();
 // Imports the records of `reader` into `store` (nothing is written on a dry run, and `store` may
 // then be null: no database yet). Error(forbidden) unless the agent is an operator;
 // ingest::FileError for a problem with the file as a whole (nothing imported).
-ImportCounts import_records(engine::Store* store, ingest::RecordReader& reader, const ImportOptions& options,
-                            const ImportHooks& hooks = {});
+ImportCounts import_records(engine::Store* store, ingest::RecordReader& reader,
+                            const ImportOptions& options, const ImportHooks& hooks = {});
 
 }  // namespace tfadesk::desk

@@ -8,7 +8,8 @@
 //   KEYID         first 4 bytes of SHA-256(NAME || 0x0A || 0x01 || public key), 8 lowercase hex
 //   checkpoint    "tfadesk-chain/NAME\n" SEQ "\n" BASE64(head hash) "\n"          (the body)
 //                 "\n"
-//                 "— NAME " BASE64(KEYID[4, big-endian] || Ed25519 signature[64] over the body) "\n"
+//                 "— NAME " BASE64(KEYID[4, big-endian] || Ed25519 signature[64] over the body)
+//                 "\n"
 //
 // Invariants: every text this file produces is accepted by its parser and verifies; the parsers
 // accept exactly one spelling of each value (canonical base64 with padding, lowercase hex key
@@ -153,7 +154,8 @@ struct Checkpoint {
 // The signed note for the log's head at seq (>= 0) with hash head_hash_hex (64 hex digits,
 // either case): body "tfadesk-chain/NAME\nSEQ\nBASE64(hash)\n", a blank line, one signature line.
 // Throws invalid_input for a negative seq or a hash that is not 64 hex digits.
-std::string sign_checkpoint(const SigningKey& key, std::int64_t seq, std::string_view head_hash_hex);
+std::string sign_checkpoint(const SigningKey& key, std::int64_t seq,
+                            std::string_view head_hash_hex);
 
 // Parses a checkpoint without checking any signature: parse_note, then a body of exactly three
 // lines - "tfadesk-chain/" + a valid NAME, a seq in canonical decimal (no sign, no leading

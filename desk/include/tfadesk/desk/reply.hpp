@@ -124,6 +124,7 @@ bool is_lang(std::string_view lang);
 
 // The reply for ticket `ref` at its current state (Error(not_found) for an unknown ref): the
 // use case `tfadesk reply` and `GET /api/v1/tickets/REF/reply` share.
-Reply reply_for(engine::Store& store, const std::string& ref, const std::string& lang, const Templates& templates);
+Reply reply_for(engine::Store& store, const std::string& ref, const std::string& lang,
+                const Templates& templates);
 
 }  // namespace tfadesk::desk

@@ -6,11 +6,10 @@
 // is Error(forbidden): exit 7, HTTP 403, nothing written) and by verify, from the log alone.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "tfadesk/desk/note.hpp"
 #include "tfadesk/engine/account.hpp"

@@ -24,7 +24,7 @@ bool is_blank(std::string_view s);
 
 // A flag's value, or nothing when it is blank; Error(invalid_input) naming `flag` when it holds
 // control characters (line breaks allowed when `multiline`) or is not UTF-8.
-std::optional<std::string> blank_to_nullopt(const std::optional<std::string>& value, std::string_view flag,
-                                            bool multiline);
+std::optional<std::string> blank_to_nullopt(const std::optional<std::string>& value,
+                                            std::string_view flag, bool multiline);
 
 }  // namespace tfadesk::desk

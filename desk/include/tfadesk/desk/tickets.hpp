@@ -46,14 +46,16 @@ struct EventRequest {
 // Validates the request (exit 2: unknown event, a flag the event does not use, a bad value),
 // checks the role (approver for approve, agent otherwise), and applies it. A refusal throws
 // Error(refused) carrying the rule and the state; a stale expect_version Error(conflict).
-engine::Ticket apply_event(engine::Store& store, const std::string& ref, const EventRequest& request);
+engine::Ticket apply_event(engine::Store& store, const std::string& ref,
+                           const EventRequest& request);
 
 // The input checks of apply_event alone (exit 2), touching no store.
 void validate_event(const EventRequest& request);
 
 // The same, for a batch judged in one open transaction (the server's group commit): no
 // transaction of its own.
-engine::Ticket apply_event_in(engine::Store& store, const std::string& ref, const EventRequest& request);
+engine::Ticket apply_event_in(engine::Store& store, const std::string& ref,
+                              const EventRequest& request);
 
 struct SweepResult {
     std::vector<std::string> expired;
@@ -70,7 +72,8 @@ std::pair<std::vector<engine::Store::Related>, std::int64_t> related_tickets(
     engine::Store& store, const engine::Ticket& t);
 
 // The ticket rebuilt from its log alone (as it stood at `as_of`); Error(not_found).
-engine::Ticket replay_ticket(engine::Store& store, const std::string& ref, const std::optional<std::string>& as_of);
+engine::Ticket replay_ticket(engine::Store& store, const std::string& ref,
+                             const std::optional<std::string>& as_of);
 
 // The cached ticket; Error(not_found) naming the ref.
 engine::Ticket get_ticket(engine::Store& store, const std::string& ref);

@@ -25,7 +25,8 @@ nlohmann::json ticket_view(const engine::Ticket& t, std::int64_t sla_ms = engine
 nlohmann::json ticket_view(engine::Store& store, const engine::Ticket& t,
                            std::int64_t sla_ms = engine::kDefaultSlaMs);
 
-// One `history` element: seq (per ticket), global_seq, at, agent, event, details (an object), state.
+// One `history` element: seq (per ticket), global_seq, at, agent, event, details (an object),
+// state.
 nlohmann::json history_view(const engine::LogEntry& e);
 
 // `agent list` element: name, roles (sorted), enabled, created_at, updated_at.

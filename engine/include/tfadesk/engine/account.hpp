@@ -17,8 +17,12 @@
 namespace tfadesk::engine {
 
 inline constexpr std::string_view kAccountPrefix = "account:";
-inline bool is_account_key(std::string_view ref) { return ref.substr(0, kAccountPrefix.size()) == kAccountPrefix; }
-inline std::string account_key(std::string_view name) { return std::string(kAccountPrefix) + std::string(name); }
+inline bool is_account_key(std::string_view ref) {
+    return ref.substr(0, kAccountPrefix.size()) == kAccountPrefix;
+}
+inline std::string account_key(std::string_view name) {
+    return std::string(kAccountPrefix) + std::string(name);
+}
 
 // SPEC §12: a token's id is the first 16 hex digits of its SHA-256. An account entry that issues a
 // token records its id under "token_id"; every entry written by an authenticated account records
@@ -64,7 +68,7 @@ enum class AccountChange {
     key_add,
     key_remove,
     require_signatures,
-    passkey_add,     // SPEC §13: a WebAuthn credential, registered by the account itself
+    passkey_add,  // SPEC §13: a WebAuthn credential, registered by the account itself
     passkey_remove
 };
 std::string_view to_string(AccountChange c);
@@ -90,7 +94,8 @@ struct Account {
         std::string origin;      // the page's origin at registration: assertions must come from it
         std::string rp_id;       // the relying party id it is scoped to
         bool operator==(const Passkey& o) const {
-            return alg == o.alg && public_key == o.public_key && origin == o.origin && rp_id == o.rp_id;
+            return alg == o.alg && public_key == o.public_key && origin == o.origin &&
+                   rp_id == o.rp_id;
         }
     };
     std::map<std::string, Passkey, std::less<>> passkeys;  // never part of the row's comparison

@@ -48,7 +48,7 @@ struct Command {
     std::optional<rules::Role> role;
     std::optional<rules::Access> access;
     std::optional<std::string> requester_email;
-    std::optional<std::string> now;        // expire: the time the SLA is judged at
+    std::optional<std::string> now;         // expire: the time the SLA is judged at
     std::optional<std::int64_t> sla_hours;  // expire: the SLA it is judged by
     // expire: the SLA in milliseconds, when it is not whole hours (serve --sla-hours 0.5, §16);
     // never with sla_hours.

@@ -14,14 +14,14 @@ namespace tfadesk::engine {
 // One log entry. `details` is canonical JSON text (keys sorted, no spaces), stored and hashed
 // byte for byte as it is here.
 struct LogEntry {
-    std::int64_t seq = 0;   // global, 1-based, assigned by the journal
+    std::int64_t seq = 0;  // global, 1-based, assigned by the journal
     std::string ref;
     std::int64_t tseq = 0;  // per ticket, 1 for `open`
     std::string event;
     std::string details;
     std::string agent;
-    std::string at;         // UTC, milliseconds
-    std::string state;      // the ticket's state after this entry
+    std::string at;     // UTC, milliseconds
+    std::string state;  // the ticket's state after this entry
     int policy_version = 0;
     std::string prev_hash;  // hex; 64 zeros for the first entry
     std::string hash;       // hex SHA-256 (engine/chain.hpp; docs/formats.md)

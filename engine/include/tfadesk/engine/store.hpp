@@ -47,7 +47,7 @@ struct Seal {
 // What a support lead looks at every morning (`tfadesk stats`).
 struct DeskStats {
     std::vector<std::pair<std::string, std::int64_t>> per_state;  // state -> tickets
-    std::vector<std::int64_t> open_to_completed_ms;                 // one per completed ticket
+    std::vector<std::int64_t> open_to_completed_ms;               // one per completed ticket
     // state -> (ref, updated_at) of the ticket that has waited longest in it
     std::vector<std::pair<std::string, std::pair<std::string, std::string>>> oldest;
 };
@@ -182,7 +182,8 @@ public:
     virtual std::optional<Seal> last_seal() = 0;
     // Every seal in seq order, each with the hash the log holds at the seal's seq (nothing when
     // the log has no such entry).
-    virtual void for_each_seal(const std::function<void(const Seal&, const std::optional<std::string>& log_hash)>& fn) = 0;
+    virtual void for_each_seal(
+        const std::function<void(const Seal&, const std::optional<std::string>& log_hash)>& fn) = 0;
 
     // --- verbatim copies (migrate) -------------------------------------------------------------
     // Appends `entry` exactly as another store holds it: its seq, prev_hash and hash are kept, not
@@ -193,7 +194,8 @@ public:
     virtual void append_verbatim(const LogEntry& entry) = 0;
     // Writes a cache row as given (migrate rebuilds them by replaying the copied entries).
     virtual void put_ticket(const Ticket& ticket) = 0;
-    virtual void put_account(const Account& account, const std::optional<std::string>& token_hash) = 0;
+    virtual void put_account(const Account& account,
+                             const std::optional<std::string>& token_hash) = 0;
     // Stores a seal as it is (it signs a seq and hash, which a verbatim copy keeps).
     virtual void put_seal(const Seal& seal) = 0;
     // The token hash an account row holds (it is never in the log), or nothing.
@@ -239,7 +241,8 @@ public:
     // each ticket only its oldest pending one, so a ticket's deliveries go out in order - that no
     // other sender holds, and holds them until `lease_until`. Several servers on one PostgreSQL
     // desk never take the same delivery at once.
-    virtual std::vector<OutboxDelivery> claim_outbox(std::string_view now, std::string_view lease_until,
+    virtual std::vector<OutboxDelivery> claim_outbox(std::string_view now,
+                                                     std::string_view lease_until,
                                                      std::size_t limit) = 0;
     // In a short write transaction of its own: the outcome of a claimed delivery. status "sent",
     // "dead", or "pending" again (due at next_at); attempts + 1, the lease released.

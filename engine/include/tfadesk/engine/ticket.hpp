@@ -31,7 +31,6 @@ struct Ticket {
     // Set only on a row read from a store's cache: columns holding values the rules do not know
     // (a tampered row), which verify reports as differences.
     std::vector<std::string> unreadable;
-
 };
 
 // The §2 fields as a JSON object (absent optional fields omitted): the `open` entry's details.

@@ -104,7 +104,8 @@ std::variant<Fields, FieldError> validate_fields(const RawFields& raw, std::stri
 // The same over any source of raw values (a replayed entry's details, without building a map):
 // `lookup(name)` gives the field's raw text, or nothing when it is absent.
 using FieldLookup = std::function<std::optional<std::string_view>(std::string_view name)>;
-std::variant<Fields, FieldError> validate_fields(const FieldLookup& lookup, std::string_view now_utc,
+std::variant<Fields, FieldError> validate_fields(const FieldLookup& lookup,
+                                                 std::string_view now_utc,
                                                  Origin origin = Origin::input);
 
 // Single-field checks, shared with `event` flags. Each returns an error reason, or nothing. A

@@ -33,11 +33,16 @@ struct Refusal {
 
 // R5's three identity checks.
 inline constexpr std::array<std::string_view, 3> kChecks = {"client_of_record", "number_ownership",
-                                                             "lost_access"};
+                                                            "lost_access"};
 bool is_check_name(std::string_view name);
 
 // R1-R3: where triage sends a request.
-enum class TriageOutcome { partner_rejected, self_service_advised, identity_check, awaiting_requester };
+enum class TriageOutcome {
+    partner_rejected,
+    self_service_advised,
+    identity_check,
+    awaiting_requester
+};
 TriageOutcome triage(Role role, Access access);
 
 // R1/R3: may 2FA be disabled on behalf of a requester in this role? (client, portfolio_admin)
@@ -50,8 +55,8 @@ std::optional<Refusal> has_reference(const std::optional<std::string>& reference
 std::optional<Refusal> all_checks_passed(const std::set<std::string, std::less<>>& passed);
 
 // R6: the approver recorded none of the identity checks.
-std::optional<Refusal> approver_is_independent(std::string_view approver,
-                                               const std::set<std::string, std::less<>>& check_agents);
+std::optional<Refusal> approver_is_independent(
+    std::string_view approver, const std::set<std::string, std::less<>>& check_agents);
 
 // R7: the ticket has waited on the requester longer than the SLA.
 std::optional<Refusal> sla_elapsed(std::int64_t last_activity_ms, std::int64_t now_ms,

@@ -23,11 +23,11 @@
 namespace tfadesk::serve {
 
 struct Options {
-    std::string db;                        // the store's location (--db / $TFADESK_DB)
+    std::string db;  // the store's location (--db / $TFADESK_DB)
     std::string host = "127.0.0.1";
-    int port = 8080;                       // 0 picks a free port
-    std::optional<std::string> key_path;   // seal every write transaction (SPEC §8)
-    std::size_t threads = 32;              // the request thread pool
+    int port = 8080;                      // 0 picks a free port
+    std::optional<std::string> key_path;  // seal every write transaction (SPEC §8)
+    std::size_t threads = 32;             // the request thread pool
     std::optional<std::string> tls_cert, tls_key;
     std::size_t max_body_bytes = std::size_t{1} << 20;
     std::size_t max_import_bytes = std::size_t{256} << 20;
@@ -40,10 +40,10 @@ struct Options {
     std::int64_t outbox_backoff_ms = 0;     // the outbox's first retry delay; 0: the default (10 s)
     // --- SPEC §16: the desk runs by itself ---
     std::int64_t sla_ms = std::int64_t{168} * 3600000;  // --sla-hours: the SLA scheduler's SLA
-    std::optional<std::string> metrics_host;              // --metrics-listen: GET /metrics there
+    std::optional<std::string> metrics_host;            // --metrics-listen: GET /metrics there
     int metrics_port = 0;
     // --- SPEC §13: browser sessions and passkeys ---
-    std::int64_t session_idle_ms = 30 * 60000;        // a session ends after this long unused
+    std::int64_t session_idle_ms = 30 * 60000;       // a session ends after this long unused
     std::int64_t session_lifetime_ms = 8 * 3600000;  // and this long after it started
     std::optional<std::string> rp_id;  // --rp-id: the passkeys' relying party id (else the Host)
 };

@@ -80,7 +80,8 @@ public:
                         const std::optional<std::string>& token_hash) override;
     void for_each_entry(const std::function<void(const engine::LogEntry&)>& fn) override;
     void for_each_entry_by_ticket(
-        const std::function<void(engine::LogEntry&&, const std::optional<engine::PrevEntry>& prev)>& fn) override;
+        const std::function<void(engine::LogEntry&&, const std::optional<engine::PrevEntry>& prev)>&
+            fn) override;
     std::optional<engine::LogEntry> entry_at(std::int64_t seq) override;
     std::vector<engine::LogEntry> account_entries() override;
     Head head() override;
@@ -98,7 +99,8 @@ public:
                                                           std::size_t limit) override;
     DeskStats stats(const std::optional<std::string>& since) override;
     // SPEC §14 (cache.cpp)
-    std::pair<std::vector<engine::Ticket>, bool> find_tickets(const engine::TicketQuery& query) override;
+    std::pair<std::vector<engine::Ticket>, bool> find_tickets(
+        const engine::TicketQuery& query) override;
     std::int64_t count_tickets(const engine::TicketQuery& query) override;
     engine::WorkspaceCounts workspace_counts(std::string_view me, std::string_view now) override;
 
@@ -111,12 +113,14 @@ public:
     // seals
     std::optional<engine::Seal> last_seal() override;
     void for_each_seal(
-        const std::function<void(const engine::Seal&, const std::optional<std::string>& log_hash)>& fn) override;
+        const std::function<void(const engine::Seal&, const std::optional<std::string>& log_hash)>&
+            fn) override;
 
     // verbatim copies (migrate)
     void append_verbatim(const engine::LogEntry& entry) override;
     void put_ticket(const engine::Ticket& ticket) override;
-    void put_account(const engine::Account& account, const std::optional<std::string>& token_hash) override;
+    void put_account(const engine::Account& account,
+                     const std::optional<std::string>& token_hash) override;
     void put_seal(const engine::Seal& seal) override;
     std::optional<std::string> account_token_hash(std::string_view name) override;
 
