@@ -253,10 +253,13 @@ def main():
         driver.find_element(By.ID, "note").send_keys(half)
         before = int(text("ticket-version"))
         post_event("bob", live, {"event": "check-passed", "check": "client_of_record", "note": "seen the ID card"})
-        WebDriverWait(driver, 5).until(lambda d: any(
-            "bob" in r.text and "client_of_record" in r.text for r in d.find_elements(By.CSS_SELECTOR, "#history tbody tr")))
+        # The rows' text read in the page in one go: the live update redraws the history under us.
+        def history_rows():
+            return driver.execute_script(
+                "return Array.from(document.querySelectorAll('#history tbody tr'), r => r.innerText);")
+        wait.until(lambda d: any("bob" in r and "client_of_record" in r for r in history_rows()))
         wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-version"), str(before + 1)))
-        assert any("seen the ID card" in r.text for r in driver.find_elements(By.CSS_SELECTOR, "#history tbody tr"))
+        assert any("seen the ID card" in r for r in history_rows()), history_rows()
         assert shown("event-form"), "the event form was closed by the live update"
         assert driver.find_element(By.ID, "note").get_attribute("value") == half, \
             driver.find_element(By.ID, "note").get_attribute("value")
