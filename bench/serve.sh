@@ -1,7 +1,10 @@
 # bench/run --serve (sourced by bench/run after its tools are ready): the desk server under
 # N concurrent keep-alive clients (1, 4, 16, 64) walking tickets along the on-behalf path,
 # beside the raw-SQLite floor's durable commits/s in one process (`limit commit DB N`) and the
-# one-process-per-event CLI, in the same run. 127.0.0.1 only; every loop bounded in count and
+# one-process-per-event CLI, in the same run; then GET /healthz from a well-behaved client with
+# and without 2,000 slow connections held (1,000 idle, 1,000 trickling a header that never ends;
+# 200 with --quick), on one server, and the time from SIGTERM to its exit while they are held
+# (slow_load.cpp), over HTTP and over HTTPS. 127.0.0.1 only; every loop bounded in count and
 # time. Writes DIR/serve.md and prints it.
 #
 # Uses: FLOOR, tfadesk, TOOLS, WORK, out, quick, repeat, say, note, fail, rmdb, csv_for, apt_install.
@@ -12,17 +15,40 @@ serve_floor_commits=500
 serve_cli_events=70    # 10 walks of 7 events, one process each
 if ((quick)); then serve_tickets=32; serve_floor_commits=100; serve_cli_events=35; fi
 serve_max_seconds=60
-SERVE_RAW=$out/serve.tsv
-: >"$SERVE_RAW"
+slow_idle=1000 slow_trickling=1000 slow_probes=200  # SPEC §16: 2,000 slow connections
+if ((quick)); then slow_idle=100; slow_trickling=100; slow_probes=30; fi
+SERVE_RAW=$out/serve.tsv SLOW_RAW=$out/slow.jsonl
+: >"$SERVE_RAW"; : >"$SLOW_RAW"
 
 # The driver, built like the floor: from one source file, against the system's cpp-httplib.
 if ! pkg-config --exists cpp-httplib 2>/dev/null; then
     apt_install libcpp-httplib-dev pkgconf || { echo "bench/run --serve: needs libcpp-httplib-dev" >&2; exit 1; }
 fi
-if [ ! -x "$TOOLS/serve_load" ] || [ "$BENCH/serve_load.cpp" -nt "$TOOLS/serve_load" ] || [ "$BENCH/flags.hpp" -nt "$TOOLS/serve_load" ]; then
-    # shellcheck disable=SC2046  # pkg-config prints flags meant to split
-    g++ -O2 -std=c++17 "$BENCH/serve_load.cpp" -o "$TOOLS/serve_load" $(pkg-config --cflags --libs cpp-httplib) -pthread \
-        2>"$WORK/serve_load-build.err" || { echo "bench/run --serve: building serve_load failed: $(head -c 400 "$WORK/serve_load-build.err")" >&2; exit 1; }
+for tool in serve_load slow_load; do
+    if [ ! -x "$TOOLS/$tool" ] || [ "$BENCH/$tool.cpp" -nt "$TOOLS/$tool" ] || [ "$BENCH/flags.hpp" -nt "$TOOLS/$tool" ]; then
+        # shellcheck disable=SC2046  # pkg-config prints flags meant to split
+        g++ -O2 -std=c++17 "$BENCH/$tool.cpp" -o "$TOOLS/$tool" $(pkg-config --cflags --libs cpp-httplib) -pthread \
+            2>"$WORK/$tool-build.err" || { echo "bench/run --serve: building $tool failed: $(head -c 400 "$WORK/$tool-build.err")" >&2; exit 1; }
+    fi
+done
+# The slow connections need file descriptors on both ends: the server (started from this shell)
+# and slow_load hold one each per connection. Raise the soft limit, or hold fewer and say so.
+slow_need=$((slow_idle + slow_trickling + 512))
+slow_soft=$(ulimit -S -n); [ "$slow_soft" = unlimited ] && slow_soft=$slow_need
+if ((slow_soft < slow_need)) && ! ulimit -S -n "$slow_need" 2>/dev/null; then
+    slow_fit=$((($(ulimit -H -n) - 512) / 2))
+    ((slow_fit < 0)) && slow_fit=0
+    note "slow clients: the open-file hard limit is $(ulimit -H -n): holding $((2 * slow_fit)) slow connections instead of $((slow_idle + slow_trickling))"
+    slow_idle=$slow_fit slow_trickling=$slow_fit
+    ulimit -S -n "$(ulimit -H -n)"
+fi
+# A self-signed certificate for the HTTPS server (skipped, with a note, without openssl).
+slow_cert="" slow_key=""
+if command -v openssl >/dev/null && openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/slow-tls.key" \
+        -out "$WORK/slow-tls.crt" -days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1; then
+    slow_cert=$WORK/slow-tls.crt slow_key=$WORK/slow-tls.key
+else
+    note "slow clients over HTTPS skipped: openssl could not make a test certificate"
 fi
 
 # Accounts through `tfadesk agent add`, which prints the new token alone on stdout. The first
@@ -33,13 +59,14 @@ add_account() { # DB NAME ROLES [ADMIN_TOKEN] -> prints the token
 }
 
 serve_pid=""
-start_serve() { # DB THREADS -> sets serve_port, serve_pid
+start_serve() { # DB THREADS [SERVE FLAGS...] -> sets serve_port, serve_pid
     local db=$1 threads=$2 line
+    shift 2
     rm -f "$WORK/serve.fifo"; mkfifo "$WORK/serve.fifo"
-    "$tfadesk" --db "$db" serve --listen 127.0.0.1:0 --threads "$threads" >"$WORK/serve.fifo" 2>"$WORK/serve.err" &
+    "$tfadesk" --db "$db" serve --listen 127.0.0.1:0 --threads "$threads" "$@" >"$WORK/serve.fifo" 2>"$WORK/serve.err" &
     serve_pid=$!
     exec 9<"$WORK/serve.fifo"
-    if ! IFS= read -r -t 20 line <&9 || [[ $line != "listening on http://127.0.0.1:"* ]]; then
+    if ! IFS= read -r -t 20 line <&9 || [[ $line != "listening on http"*"://127.0.0.1:"* ]]; then
         fail "serve: no listening line ('${line:-}'): $(tail -c 300 "$WORK/serve.err")"
         kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null || true
         return 1
@@ -134,9 +161,31 @@ for ((r = 1; r <= repeat; r++)); do
     printf 'cli\t1\t%s\t%s\t%s\t\t\n' "$done_events" "$wall" "$(awk -v n="$done_events" -v s="$wall" 'BEGIN { printf "%.1f", n / s }')" >>"$SERVE_RAW"
     say "cli: $done_events events, one process each, in $wall s"
     rmdb "$db"
+
+    # ---- GET /healthz with and without slow connections held, one server (default 32 threads),
+    # over HTTP and over HTTPS (where the trickling ones send a ClientHello that never ends)
+    for tls in 0 1; do
+        tls_flags=()
+        if ((tls)); then
+            [ -n "$slow_cert" ] || continue
+            tls_flags=(--tls-cert "$slow_cert" --tls-key "$slow_key")
+        fi
+        db=$WORK/slow.db; rmdb "$db"
+        if start_serve "$db" 32 "${tls_flags[@]}"; then
+            if result=$("$TOOLS/slow_load" --port "$serve_port" --idle "$slow_idle" --trickling "$slow_trickling" --tls "$tls" \
+                    --probes "$slow_probes" --server-pid "$serve_pid" --max-seconds 120 2>"$WORK/slow_load.err"); then
+                echo "$result" >>"$SLOW_RAW"
+                say "slow clients ($([ "$tls" = 1 ] && echo HTTPS || echo HTTP)): $result"
+            else
+                fail "slow clients: $result $(tail -c 300 "$WORK/slow_load.err")"
+            fi
+            stop_serve  # slow_load sent SIGTERM: this reaps the server and checks it exited 0
+        fi
+        rmdb "$db"
+    done
 done
 
-python3 - "$SERVE_RAW" "$CMDLINE" <<'PY' | tee "$out/serve.md"
+python3 - "$SERVE_RAW" "$CMDLINE" "$SLOW_RAW" <<'PY' | tee "$out/serve.md"
 import statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
 def med(values):
@@ -154,6 +203,44 @@ for (kind, n), runs in sorted(groups.items(), key=lambda kv: (["serve", "floor",
     p50 = med([r[2] for r in runs]); p99 = med([r[3] for r in runs])
     fmt = lambda v: "" if v != v else f"{v:.2f}"
     print(f"| {names[kind]} | {n} | {runs[0][0]} | {med([r[1] for r in runs]):.0f} | {fmt(p50)} | {fmt(p99)} | {len(runs)} |")
+
+# SPEC §16: /healthz with and without the slow connections, the same server in each run.
+import json
+every = [json.loads(line) for line in open(sys.argv[3]) if line.strip()]
+if every:
+    total = every[0]["idle"] + every[0]["trickling"]
+    print(f"\nGET /healthz from a well-behaved client, without and then with {total:,} slow connections held "
+          f"({every[0]['idle']:,} idle, {every[0]['trickling']:,} trickling a byte every 250 ms: a request header, "
+          f"over HTTPS a ClientHello, that never ends), one server (32 threads) per run; medians of the runs' "
+          f"figures, max the largest:\n")
+    print("| /healthz client | slow connections | probes | median ms | p99 ms | max ms | over 200 ms | median ratio | p99 ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+for tls, scheme in ((0, "HTTP"), (1, "HTTPS")):
+    slow = [r for r in every if r.get("tls", 0) == tls]
+    if not slow:
+        continue
+    for kind, label in (("keepalive", f"{scheme}, one keep-alive connection"), ("fresh", f"{scheme}, a new connection each")):
+        agg = {}
+        for phase in ("baseline", "slow"):
+            runs = [r[phase][kind] for r in slow]
+            agg[phase] = dict(n=sum(x["n"] for x in runs), median=med([x["median_ms"] for x in runs]),
+                              p99=med([x["p99_ms"] for x in runs]), max=max(x["max_ms"] for x in runs),
+                              over=sum(x["over_200ms"] for x in runs))
+        for phase, held in (("baseline", "0"), ("slow", f"{total:,}")):
+            a = agg[phase]
+            ratio = (f"{a['median'] / agg['baseline']['median']:.2f}x | {a['p99'] / agg['baseline']['p99']:.2f}x"
+                     if phase == "slow" else "1 | 1")
+            print(f"| {label} | {held} | {a['n']} | {a['median']:.2f} | {a['p99']:.2f} | {a['max']:.2f} | {a['over']} | {ratio} |")
+for tls, scheme in ((0, "HTTP"), (1, "HTTPS")):
+    slow = [r for r in every if r.get("tls", 0) == tls]
+    if not slow:
+        continue
+    held_min = min(r["held_min"] for r in slow)
+    held_med = med([r["held_median"] for r in slow])
+    stops = [r["sigterm_exit_s"] for r in slow]
+    print(f"\n{scheme}: held at the probes: at least {held_min:,}, median {held_med:,.0f} of {total:,} (the server "
+          f"times them out; slow_load opens each again at once: {sum(r['reopened'] for r in slow):,} reopened). "
+          f"SIGTERM to exit with them held: {max(stops):.2f} s at most ({len(slow)} run(s)).")
 PY
 if [ -s "$FAILS" ]; then
     say "$(wc -l <"$FAILS") command(s) failed, see $FAILS"

@@ -4,6 +4,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@ namespace tfadesk::serve {
 namespace {
 
 constexpr std::size_t kPeek = 16384;  // a header larger than this goes to httplib (431/400)
+constexpr std::size_t kMaxRecord = 16384 + 2048;  // a TLS record's largest fragment (RFC 5246)
 
 // The Content-Length of a complete header (the last one: httplib refuses two anyway), or -1.
 long long content_length(std::string_view header) {
@@ -42,6 +44,28 @@ long long content_length(std::string_view header) {
     return -1;
 }
 
+// Whether a whole TLS record has arrived (RFC 8446 §5.1: a content type, 20 to 24; a version; a
+// 16-bit length; the fragment). Bytes that cannot begin a record (plain HTTP, SSLv2) count as
+// whole: OpenSSL refuses them at once.
+bool tls_record_whole(int fd) {
+    unsigned char buf[5 + kMaxRecord];
+    const ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0) return !(errno == EAGAIN || errno == EWOULDBLOCK);  // an error: let it be closed
+    if (n == 0 || buf[0] < 20 || buf[0] > 24) return true;
+    if (n < 5) return false;
+    const std::size_t length = (std::size_t{buf[3]} << 8) | buf[4];
+    return length > kMaxRecord || static_cast<std::size_t>(n) >= 5 + length;
+}
+
+void raise_open_file_limit() {
+    rlimit l{};
+    if (getrlimit(RLIMIT_NOFILE, &l) != 0 || l.rlim_cur >= l.rlim_max) return;
+    const rlim_t before = l.rlim_cur;
+    l.rlim_cur = l.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &l) == 0)
+        spdlog::debug("front: open files limit raised from {} to {}", before, l.rlim_cur);
+}
+
 // Whether any byte of a request has arrived (peeked, not consumed).
 bool has_bytes(int fd) {
     char c;
@@ -51,10 +75,13 @@ bool has_bytes(int fd) {
 }  // namespace
 
 Front::Front(Dispatch dispatch, std::chrono::milliseconds header_deadline,
-             std::chrono::milliseconds idle_deadline)
+             std::chrono::milliseconds idle_deadline, Framing framing, Dispatch drop)
     : dispatch_(std::move(dispatch)),
+      drop_(std::move(drop)),
       header_deadline_(header_deadline),
-      idle_deadline_(idle_deadline) {
+      idle_deadline_(idle_deadline),
+      framing_(framing) {
+    raise_open_file_limit();
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
     wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (epoll_ < 0 || wake_ < 0) throw std::runtime_error("front: cannot create epoll/eventfd");
@@ -71,7 +98,15 @@ Front::~Front() {
     if (wake_ >= 0) close(wake_);
 }
 
+void Front::drop(int fd) const {
+    if (drop_)
+        drop_(fd);
+    else
+        close(fd);
+}
+
 bool Front::ready(int fd) const {
+    if (framing_ == Framing::tls) return tls_record_whole(fd);
     char buf[kPeek];
     const ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0) return !(errno == EAGAIN || errno == EWOULDBLOCK);  // an error: let httplib close it
@@ -96,7 +131,7 @@ void Front::park(int fd, bool kept_alive) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (stopped_) {
-            close(fd);
+            drop(fd);
             return;
         }
         const auto now = std::chrono::steady_clock::now();
@@ -109,7 +144,7 @@ void Front::park(int fd, bool kept_alive) {
         ev.data.fd = fd;
         if (epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) {
             parked_.erase(fd);
-            close(fd);
+            drop(fd);
             return;
         }
         // Bytes that came between the caller's ready() and EPOLL_CTL_ADD raise no edge: look again.
@@ -127,7 +162,7 @@ std::size_t Front::parked() const {
 
 void Front::close_parked(int fd) {
     epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
-    close(fd);
+    drop(fd);
 }
 
 void Front::stop() {
@@ -176,7 +211,7 @@ void Front::loop() {
         for (int fd : go) {
             if (fd < 0) {
                 spdlog::debug("front: closing a connection whose request did not arrive in time");
-                close(-fd - 1);
+                drop(-fd - 1);
             } else {
                 dispatch_(fd);
             }

@@ -10,8 +10,13 @@
 // the connection to the pool only once its header is complete (and its body too, when it is
 // small), and takes it back between keep-alive requests. A connection that has sent nothing is
 // closed after the idle (keep-alive) timeout, one whose request is still incomplete after the
-// header deadline; at stop() every parked connection is closed. Plain HTTP only: over TLS the
-// bytes are encrypted (fronted_server.hpp).
+// header deadline; at stop() every parked connection is closed.
+//
+// Over TLS the front cannot read the request (it is encrypted): there it waits for a whole TLS
+// record instead (a 5-byte header, then as many bytes as it announces) - the ClientHello of a new
+// connection, the next handshake record, the first record of the next request - so that the pool
+// thread it goes to has something to decrypt (fronted_server.hpp). A connection whose record
+// stays incomplete, or that sends nothing, is closed at the same deadlines.
 #pragma once
 
 #include <atomic>
@@ -27,17 +32,22 @@ namespace tfadesk::serve {
 class Front {
 public:
     using Dispatch = std::function<void(int fd)>;
+    enum class Framing { http, tls };  // what "arrived whole" means: a request, or a TLS record
     // `dispatch` runs a ready connection (on the pool); it owns the socket from then on.
     // `header_deadline`: how long a new connection may take to send its request whole;
     // `idle_deadline`: how long a kept-alive connection may wait for its next request.
+    // `drop` closes a connection the front gives up on (default: close(2)); it must not block.
+    // Raises the process's soft limit on open files to its hard limit: each parked connection
+    // holds a descriptor, and thousands of them are the point.
     Front(Dispatch dispatch, std::chrono::milliseconds header_deadline,
-          std::chrono::milliseconds idle_deadline);
+          std::chrono::milliseconds idle_deadline, Framing framing = Framing::http,
+          Dispatch drop = nullptr);
     ~Front();
     Front(const Front&) = delete;
     Front& operator=(const Front&) = delete;
 
-    // Whether the connection's request has arrived whole (or cannot be waited for: closed,
-    // too large to peek at). Non-blocking.
+    // Whether the connection's request (over TLS: a TLS record) has arrived whole, or cannot be
+    // waited for (closed, too large to peek at, not TLS). Non-blocking.
     bool ready(int fd) const;
     // Takes the socket: it is dispatched once ready, or closed at its deadline (`kept_alive`: the
     // idle one) or at stop().
@@ -49,9 +59,11 @@ public:
 private:
     void loop();
     void close_parked(int fd);
+    void drop(int fd) const;
 
-    Dispatch dispatch_;
+    Dispatch dispatch_, drop_;
     std::chrono::milliseconds header_deadline_, idle_deadline_;
+    Framing framing_;
     int epoll_ = -1;
     int wake_ = -1;  // an eventfd: stop() wakes the loop
     mutable std::mutex mutex_;

@@ -1,12 +1,16 @@
 #include "fronted_server.hpp"
 
+#include <fcntl.h>
 #include <netdb.h>
+#include <openssl/err.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <climits>
 #include <cstring>
 #include <string>
 
@@ -14,20 +18,58 @@ namespace tfadesk::serve {
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
+// Waits until `sock` is ready for `events` (or hung up), until `deadline` at the latest.
+bool wait_until(int sock, short events, Clock::time_point deadline) {
+    for (;;) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) return false;
+        pollfd p{sock, events, 0};
+        const int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, INT_MAX)));
+        if (r < 0 && errno == EINTR) continue;
+        return r > 0 && (p.revents & (events | POLLHUP | POLLERR)) != 0;
+    }
+}
+
+// One SSL_read or SSL_write (`op`) on a non-blocking socket, waiting for the socket as OpenSSL
+// asks, for `timeout_ms` in all: bytes moved, 0 at the peer's close_notify, -1 otherwise.
+template <class Op>
+ssize_t tls_io(SSL* ssl, int sock, int timeout_ms, Op op) {
+    const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        ERR_clear_error();
+        const int n = op();
+        if (n > 0) return n;
+        const int e = SSL_get_error(ssl, n);
+        if (e == SSL_ERROR_ZERO_RETURN) return 0;
+        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) return -1;
+        if (!wait_until(sock, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline)) return -1;
+    }
+}
+
+int clamp(std::size_t size) { return static_cast<int>(std::min<std::size_t>(size, INT_MAX)); }
+
 // A socket as httplib's Stream: reads buffered (httplib's line reader asks a byte at a time), with
 // the server's read and write timeouts. Bytes buffered past a request belong to the next one
-// (pipelining): has_buffered() says so, and the connection is then not parked.
+// (pipelining): has_buffered() says so, and the connection is then not parked. With `ssl`, the
+// bytes go through its TLS session (on a non-blocking socket).
 class FdStream final : public httplib::Stream {
 public:
-    FdStream(int sock, int read_timeout_ms, int write_timeout_ms)
-        : sock_(sock), read_timeout_ms_(read_timeout_ms), write_timeout_ms_(write_timeout_ms) {}
+    FdStream(int sock, SSL* ssl, int read_timeout_ms, int write_timeout_ms)
+        : sock_(sock),
+          ssl_(ssl),
+          read_timeout_ms_(read_timeout_ms),
+          write_timeout_ms_(write_timeout_ms) {}
 
-    bool is_readable() const override { return begin_ < end_ || wait(POLLIN, read_timeout_ms_); }
+    bool is_readable() const override {
+        return begin_ < end_ || (ssl_ && SSL_pending(ssl_) > 0) || wait(POLLIN, read_timeout_ms_);
+    }
     bool is_writable() const override { return wait(POLLOUT, write_timeout_ms_); }
 
     ssize_t read(char* ptr, size_t size) override {
         if (begin_ == end_) {
-            if (!wait(POLLIN, read_timeout_ms_)) return -1;
             if (size >= sizeof buf_) return recv_some(ptr, size);
             const ssize_t n = recv_some(buf_, sizeof buf_);
             if (n <= 0) return n;
@@ -44,6 +86,9 @@ public:
         // The first bytes of each answer, to see whether it said "Connection: close".
         if (written_.size() < kWatch)
             written_.append(ptr, std::min(size, kWatch - written_.size()));
+        if (ssl_)
+            return tls_io(ssl_, sock_, write_timeout_ms_,
+                          [&] { return SSL_write(ssl_, ptr, clamp(size)); });
         if (!is_writable()) return -1;
         ssize_t n;
         do n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
@@ -79,6 +124,10 @@ private:
         return r > 0 && (p.revents & (events | POLLHUP | POLLERR)) != 0;
     }
     ssize_t recv_some(char* ptr, std::size_t size) {
+        if (ssl_)
+            return tls_io(ssl_, sock_, read_timeout_ms_,
+                          [&] { return SSL_read(ssl_, ptr, clamp(size)); });
+        if (!wait(POLLIN, read_timeout_ms_)) return -1;
         ssize_t n;
         do n = ::recv(sock_, ptr, size, 0);
         while (n < 0 && errno == EINTR);
@@ -100,6 +149,7 @@ private:
 
     static constexpr std::size_t kWatch = 8192;
     int sock_;
+    SSL* ssl_;
     int read_timeout_ms_, write_timeout_ms_;
     std::string written_;
     char buf_[4096];
@@ -107,6 +157,86 @@ private:
 };
 
 }  // namespace
+
+FrontedServer::~FrontedServer() {
+    for (const auto& [sock, ssl] : sessions_) {
+        SSL_free(ssl);
+        ::close(sock);
+    }
+    if (tls_) SSL_CTX_free(tls_);
+}
+
+bool FrontedServer::use_tls(const std::string& cert_path, const std::string& key_path) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) return false;
+    // httplib's SSLServer's options, and TLS 1.2 at least (OpenSSL 3 refuses older ones anyway).
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert_path.c_str()) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, key_path.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        ERR_clear_error();
+        SSL_CTX_free(ctx);
+        return false;
+    }
+    if (tls_) SSL_CTX_free(tls_);
+    tls_ = ctx;
+    return true;
+}
+
+void FrontedServer::keep_session(int sock, SSL* ssl) {
+    std::lock_guard<std::mutex> lock(sessions_mutex_);
+    sessions_[sock] = ssl;
+}
+
+SSL* FrontedServer::take_session(int sock) {
+    std::lock_guard<std::mutex> lock(sessions_mutex_);
+    const auto it = sessions_.find(sock);
+    if (it == sessions_.end()) return nullptr;
+    SSL* ssl = it->second;
+    sessions_.erase(it);
+    return ssl;
+}
+
+void FrontedServer::drop_connection(int sock) {
+    if (SSL* ssl = take_session(sock)) SSL_free(ssl);
+    ::close(sock);
+}
+
+// Runs, or goes on with, the TLS handshake of `sock` (`ssl`: its session when it was parked
+// mid-handshake). The session once the handshake is done; nullptr when it failed or timed out
+// (the socket is closed) or when the connection went back to the front to wait for the client's
+// next record (it comes back to serve_connection()).
+SSL* FrontedServer::handshake(int sock, SSL* ssl) {
+    if (!ssl) {
+        ssl = SSL_new(tls_);
+        if (!ssl || SSL_set_fd(ssl, sock) != 1 ||
+            fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK) != 0) {
+            if (ssl) SSL_free(ssl);
+            ::close(sock);
+            return nullptr;
+        }
+    }
+    const auto deadline = Clock::now() + std::chrono::seconds(read_timeout_sec_);
+    for (int step = 0; step < 64; ++step) {  // a handshake is a few records
+        ERR_clear_error();
+        const int r = SSL_accept(ssl);
+        if (r == 1) return ssl;
+        const int e = SSL_get_error(ssl, r);
+        if (e == SSL_ERROR_WANT_READ && front && !front->ready(sock)) {
+            keep_session(sock, ssl);  // before park(): it may be dispatched (or dropped) at once
+            front->park(sock);
+            return nullptr;
+        }
+        const bool waits = e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
+        if (!waits || !wait_until(sock, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline))
+            break;
+    }
+    spdlog::debug("front: a TLS handshake failed or timed out");
+    SSL_free(ssl);
+    ::close(sock);
+    return nullptr;
+}
 
 bool FrontedServer::process_and_close_socket(socket_t sock) {
     if (front && !front->ready(sock)) {
@@ -118,20 +248,33 @@ bool FrontedServer::process_and_close_socket(socket_t sock) {
 }
 
 void FrontedServer::serve_connection(int sock) {
+    SSL* ssl = nullptr;
+    if (tls_) {
+        ssl = take_session(sock);
+        if (!ssl || !SSL_is_init_finished(ssl)) ssl = handshake(sock, ssl);
+        if (!ssl) return;  // closed, or parked until the client goes on
+    }
     const int read_ms = static_cast<int>(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000);
     const int write_ms = static_cast<int>(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000);
-    FdStream strm(sock, read_ms, write_ms);
+    FdStream strm(sock, ssl, read_ms, write_ms);
+    bool ok = true;
     for (std::size_t count = keep_alive_max_count_; count > 0 && svr_sock_ != INVALID_SOCKET;
          --count) {
         bool connection_closed = false;
-        const bool ok = process_request(strm, count == 1, connection_closed, nullptr);
+        ok = process_request(strm, count == 1, connection_closed, nullptr);
         if (!ok || connection_closed || strm.answer_closes()) break;
-        if (strm.has_buffered()) continue;  // a pipelined request is already here
+        // A pipelined request is already here (in our buffer, or decrypted by OpenSSL).
+        if (strm.has_buffered() || (ssl && SSL_has_pending(ssl))) continue;
         // Between requests the client may take its time: wait on the front, not on this thread.
         if (front && svr_sock_ != INVALID_SOCKET && !front->ready(sock)) {
+            if (ssl) keep_session(sock, ssl);  // before park(): it may be dispatched at once
             front->park(sock, true);
             return;
         }
+    }
+    if (ssl) {
+        if (ok) SSL_shutdown(ssl);  // close_notify, without waiting for the client's
+        SSL_free(ssl);
     }
     ::shutdown(sock, SHUT_RDWR);
     ::close(sock);

@@ -1,14 +1,25 @@
-// The plain-HTTP server behind the front (front.hpp; SPEC §16): cpp-httplib's Server, whose
-// accept loop and request parser we keep, with the life of a connection taken over: a connection
-// goes to a pool thread only once its request has arrived whole, and goes back to the front
-// between keep-alive requests instead of holding the thread while the client thinks. A request is
-// parsed and answered by httplib's own Server::process_request, on a stream of ours (FdStream).
-// HTTPS keeps httplib's SSLServer as it is (its TLS state is its own): there, idle connections
-// still hold a thread (docs/service.md).
+// The server behind the front (front.hpp; SPEC §16): cpp-httplib's Server, whose accept loop and
+// request parser we keep, with the life of a connection taken over: a connection goes to a pool
+// thread only once its request has arrived whole, and goes back to the front between keep-alive
+// requests instead of holding the thread while the client thinks. A request is parsed and
+// answered by httplib's own Server::process_request, on a stream of ours (FdStream).
+//
+// HTTPS (use_tls()) is served the same way, with the TLS done here rather than by httplib's
+// SSLServer (whose connection loop is private): the front hands a connection over once a whole
+// TLS record has arrived (the ClientHello, a later handshake record, the first record of the
+// next request), and takes it back, with its TLS session kept here, whenever it would wait for
+// the client (mid-handshake, between keep-alive requests). What is not protected: a client that
+// has finished the handshake and then sends its request's records slowly holds a thread for up to
+// the read timeout per record (the front cannot read the request inside them).
 #pragma once
 
 #include <httplib.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
 
 #include "front.hpp"
 
@@ -16,12 +27,26 @@ namespace tfadesk::serve {
 
 class FrontedServer final : public httplib::Server {
 public:
-    // Set before listening. The front hands ready connections to serve_connection() (on the pool).
+    FrontedServer() = default;
+    ~FrontedServer() override;
+    FrontedServer(const FrontedServer&) = delete;
+    FrontedServer& operator=(const FrontedServer&) = delete;
+
+    // Set before listening. The front hands ready connections to serve_connection() (on the pool)
+    // and closes the ones it gives up on with drop_connection(). Over TLS it must frame TLS
+    // records (Front::Framing::tls).
     Front* front = nullptr;
 
+    // Serves HTTPS with this certificate chain and key (PEM files; TLS 1.2 and up). False, with
+    // nothing changed, when they cannot be loaded or do not belong together. Before listening.
+    bool use_tls(const std::string& cert_path, const std::string& key_path);
+
     // Answers the requests of `sock` one after another (keep-alive), parking it on the front
-    // while it waits for the next one; closes it when done. Takes the socket.
+    // while it waits for the next one (or, over TLS, for the rest of the handshake); closes it
+    // when done. Takes the socket.
     void serve_connection(int sock);
+    // Closes a parked connection, and frees its TLS session if it has one. Takes the socket.
+    void drop_connection(int sock);
 
     // httplib 0.11 listens with a backlog of 5 (compiled into the library): listening again on
     // the bound socket widens the queue (Linux allows it on a listening socket).
@@ -29,6 +54,13 @@ public:
 
 private:
     bool process_and_close_socket(socket_t sock) override;
+    SSL* handshake(int sock, SSL* ssl);
+    void keep_session(int sock, SSL* ssl);
+    SSL* take_session(int sock);
+
+    SSL_CTX* tls_ = nullptr;
+    std::mutex sessions_mutex_;
+    std::unordered_map<int, SSL*> sessions_;  // the TLS sessions of parked connections
 };
 
 }  // namespace tfadesk::serve

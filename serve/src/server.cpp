@@ -5,28 +5,28 @@
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <functional>
-#include <sys/socket.h>
-#include <unistd.h>
-#include <thread>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "api.hpp"
-#include "http.hpp"
-#include "intake.hpp"
-#include "outbox.hpp"
-#include "page.hpp"
-#include "tfadesk/desk/seal.hpp"
-#include "tfadesk/engine/error.hpp"
 #include "front.hpp"
 #include "fronted_server.hpp"
+#include "http.hpp"
+#include "intake.hpp"
 #include "metrics.hpp"
+#include "outbox.hpp"
+#include "page.hpp"
 #include "sla_scheduler.hpp"
+#include "tfadesk/desk/seal.hpp"
+#include "tfadesk/engine/error.hpp"
 #include "writer.hpp"
 
 namespace tfadesk::serve {
@@ -38,7 +38,8 @@ namespace {
 
 // No file, font or script from elsewhere; the diagram is shown from a blob: URL.
 constexpr const char* kCsp =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src "
+    "'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 bool has_body(const httplib::Request& req) {
@@ -48,33 +49,32 @@ bool has_body(const httplib::Request& req) {
 
 const char* code_for_status(int status) {
     switch (status) {
-        case 400: return "invalid";
-        case 401: return "unauthorized";
-        case 403: return "forbidden";
-        case 404: return "not_found";
-        case 405: return "method_not_allowed";
-        case 409: return "conflict";
-        case 412: return "stale";
-        case 413: return "too_large";
-        case 414: return "too_large";
-        case 416: return "invalid";
-        case 501: return "not_implemented";
-        default: return status >= 500 ? "internal" : "invalid";
+        case 400:
+            return "invalid";
+        case 401:
+            return "unauthorized";
+        case 403:
+            return "forbidden";
+        case 404:
+            return "not_found";
+        case 405:
+            return "method_not_allowed";
+        case 409:
+            return "conflict";
+        case 412:
+            return "stale";
+        case 413:
+            return "too_large";
+        case 414:
+            return "too_large";
+        case 416:
+            return "invalid";
+        case 501:
+            return "not_implemented";
+        default:
+            return status >= 500 ? "internal" : "invalid";
     }
 }
-
-// httplib 0.11 listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into the
-// library): a burst of connections overflows it and clients wait for SYN retransmits or fail.
-// Listening again on the bound socket widens the queue (Linux allows it on a listening socket).
-template <class Base>
-class Listener final : public Base {
-public:
-    using Base::Base;
-    void widen_backlog() const {
-        const int fd = this->svr_sock_;
-        if (fd >= 0 && ::listen(fd, SOMAXCONN) != 0) spdlog::warn("cannot widen the listen backlog");
-    }
-};
 
 // When the request started (routing), per pool thread: the metrics' latency.
 std::chrono::steady_clock::time_point& request_started() {
@@ -102,7 +102,9 @@ std::optional<std::string> ambiguous_framing(const httplib::Request& req) {
 }  // namespace
 
 void parse_listen(const std::string& text, Options& options) {
-    const Error bad(ErrorKind::invalid_input, "--listen: must be HOST:PORT (e.g. 127.0.0.1:8080, [::1]:0), got '" + text + "'");
+    const Error bad(
+        ErrorKind::invalid_input,
+        "--listen: must be HOST:PORT (e.g. 127.0.0.1:8080, [::1]:0), got '" + text + "'");
     const auto colon = text.rfind(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) throw bad;
     std::string host = text.substr(0, colon);
@@ -128,8 +130,9 @@ struct Server::Impl {
     Options options;
     std::unique_ptr<httplib::Server> http;
     std::function<void()> widen_backlog;
-    FrontedServer* fronted = nullptr;  // `http`, when it is plain HTTP
-    std::atomic<httplib::TaskQueue*> pool{nullptr};  // httplib's, alive while listen_after_bind runs
+    FrontedServer* fronted = nullptr;  // `http` (plain HTTP or HTTPS)
+    std::atomic<httplib::TaskQueue*> pool{
+        nullptr};  // httplib's, alive while listen_after_bind runs
     std::unique_ptr<Front> front;
     std::unique_ptr<Writer> writer;
     std::unique_ptr<Api> api;
@@ -157,7 +160,8 @@ struct Server::Impl {
 Server::Server(Options options) : impl_(std::make_unique<Impl>()) {
     auto& o = impl_->options;
     o = std::move(options);
-    if (o.threads < 2 || o.threads > 1024) throw Error(ErrorKind::invalid_input, "--threads: must be from 2 to 1024");
+    if (o.threads < 2 || o.threads > 1024)
+        throw Error(ErrorKind::invalid_input, "--threads: must be from 2 to 1024");
     if (o.tls_cert.has_value() != o.tls_key.has_value())
         throw Error(ErrorKind::invalid_input, "--tls-cert and --tls-key go together");
     // A client that goes away mid-answer must not kill the server (OpenSSL writes with write(2)).
@@ -165,7 +169,8 @@ Server::Server(Options options) : impl_(std::make_unique<Impl>()) {
     auto store = engine::open_store(o.db, engine::Store::Mode::read_write);
     if (o.key_path) {
         desk::seal_with_key(*store, *o.key_path);
-        desk::refuse_retired_key(*store, desk::load_key(*o.key_path).verifier());  // at start, not at each write
+        desk::refuse_retired_key(
+            *store, desk::load_key(*o.key_path).verifier());  // at start, not at each write
     } else
         desk::refuse_unsealed_writes(*store);
     if (o.connectors) {  // SPEC §17: a bad file, or an account that may not act, refuses the start
@@ -176,20 +181,15 @@ Server::Server(Options options) : impl_(std::make_unique<Impl>()) {
     }
     impl_->writer = std::make_unique<Writer>(std::move(store));
     impl_->api = std::make_unique<Api>(impl_->options, *impl_->writer);
-    if (o.tls_cert) {
-        auto tls = std::make_unique<Listener<httplib::SSLServer>>(o.tls_cert->c_str(), o.tls_key->c_str());
-        impl_->widen_backlog = [p = tls.get()] { p->widen_backlog(); };
-        impl_->http = std::move(tls);
-        if (!impl_->http->is_valid())
-            throw Error(ErrorKind::invalid_input, "--tls-cert " + *o.tls_cert + " / --tls-key " + *o.tls_key +
-                                                      ": cannot load the certificate and key (PEM files)");
-    } else {
-        // SPEC §16: plain HTTP behind the front (front.hpp, fronted_server.hpp).
-        auto plain = std::make_unique<FrontedServer>();
-        impl_->widen_backlog = [p = plain.get()] { p->widen_backlog(); };
-        impl_->fronted = plain.get();
-        impl_->http = std::move(plain);
-    }
+    // SPEC §16: plain HTTP and HTTPS behind the front (front.hpp, fronted_server.hpp).
+    auto fronted = std::make_unique<FrontedServer>();
+    if (o.tls_cert && !fronted->use_tls(*o.tls_cert, *o.tls_key))
+        throw Error(ErrorKind::invalid_input,
+                    "--tls-cert " + *o.tls_cert + " / --tls-key " + *o.tls_key +
+                        ": cannot load the certificate and key (PEM files)");
+    impl_->widen_backlog = [p = fronted.get()] { p->widen_backlog(); };
+    impl_->fronted = fronted.get();
+    impl_->http = std::move(fronted);
     impl_->configure();
     if (o.metrics_host) impl_->configure_metrics();
 }
@@ -224,7 +224,9 @@ void Server::Impl::configure() {
                 p->enqueue([this, fd] { fronted->serve_connection(fd); });
             },
             std::chrono::seconds(2 * options.read_timeout_seconds),
-            std::chrono::seconds(options.keep_alive_seconds));
+            std::chrono::seconds(options.keep_alive_seconds),
+            options.tls_cert ? Front::Framing::tls : Front::Framing::http,
+            [this](int fd) { fronted->drop_connection(fd); });
         fronted->front = front.get();
     }
     svr.set_keep_alive_timeout(options.keep_alive_seconds);
@@ -235,7 +237,8 @@ void Server::Impl::configure() {
     svr.set_tcp_nodelay(true);
     // httplib's own cap, for bodies framed by Content-Length, above ours: the routes count every
     // body themselves (chunked too) and answer 413 with the JSON error.
-    svr.set_payload_max_length(drain_limit(std::max(options.max_body_bytes, options.max_import_bytes)));
+    svr.set_payload_max_length(
+        drain_limit(std::max(options.max_body_bytes, options.max_import_bytes)));
     httplib::Headers headers = {{"Content-Security-Policy", kCsp},
                                 {"X-Content-Type-Options", "nosniff"},
                                 {"Referrer-Policy", "no-referrer"},
@@ -243,26 +246,29 @@ void Server::Impl::configure() {
     // SPEC §16: HTTPS answers carry HSTS (RFC 6797); plain HTTP must not (§8.1 of it).
     if (options.tls_cert) headers.emplace("Strict-Transport-Security", "max-age=31536000");
     svr.set_default_headers(headers);
-    svr.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-        try {
-            std::rethrow_exception(ep);
-        } catch (...) {
-            send_current_exception(res, req);
-        }
-    });
+    svr.set_exception_handler(
+        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+            try {
+                std::rethrow_exception(ep);
+            } catch (...) {
+                send_current_exception(res, req);
+            }
+        });
     // httplib answers some requests itself (no route, a malformed request, a body over its cap):
     // give those the same JSON error body as ours.
-    svr.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
+    svr.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
+                                                                      httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
         if (res.status == 404 && !api->routes.allowed(req.path).empty()) {
             refuse_wrong_method(req, res);
             return httplib::Server::HandlerResponse::Handled;
         }
         const int status = res.status;
-        const std::string message = status == 404   ? "no such route: " + req.method + " " + req.path
+        const std::string message = status == 404 ? "no such route: " + req.method + " " + req.path
                                     : status == 413 ? std::string("the body is too large")
                                     : status == 414 ? std::string("the request line is too long")
-                                                    : "the request could not be served (HTTP " + std::to_string(status) + ")";
+                                                    : "the request could not be served (HTTP " +
+                                                          std::to_string(status) + ")";
         send_error(res, status, code_for_status(status), message);
         return httplib::Server::HandlerResponse::Handled;
     }));
@@ -283,10 +289,12 @@ void Server::Impl::configure() {
     install_accounts(svr, *api);
     install_intake(svr, *api, connectors);  // SPEC §17 (with no connectors every source is 404)
     // SPEC §14: a body over 64 KiB is gzipped when the client accepts it (stream.cpp).
-    svr.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) { compress_large_body(req, res); });
+    svr.set_post_routing_handler(
+        [](const httplib::Request& req, httplib::Response& res) { compress_large_body(req, res); });
     // Any other body-carrying request: answered without reading the body (httplib would read
     // it all into memory before finding no route).
-    auto no_route = [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader&) {
+    auto no_route = [this](const httplib::Request& req, httplib::Response& res,
+                           const httplib::ContentReader&) {
         close_after(req);
         if (!api->routes.allowed(req.path).empty()) return refuse_wrong_method(req, res);
         send_error(res, 404, "not_found", "no such route: " + req.method + " " + req.path);
@@ -312,7 +320,8 @@ void Server::Impl::install_guards() {
         const auto limit = body_limit(*o, req.path);
         if (!text.empty() && (text.size() > 19 || std::stoull(text) > limit)) {
             close_after(req);
-            send_error(res, 413, "too_large", "the body is larger than " + std::to_string(limit) + " bytes");
+            send_error(res, 413, "too_large",
+                       "the body is larger than " + std::to_string(limit) + " bytes");
             return 413;
         }
         return 100;
@@ -336,7 +345,9 @@ void Server::Impl::install_guards() {
         hide_accept_encoding(req);  // SPEC §14: only we compress (stream.cpp)
         if (req.is_multipart_form_data()) {
             close_after(req);
-            send_error(res, 400, "invalid", "multipart bodies are not accepted: send JSON (or the import file as it is)");
+            send_error(
+                res, 400, "invalid",
+                "multipart bodies are not accepted: send JSON (or the import file as it is)");
             return R::Handled;
         }
         const bool writes = req.method == "POST";
@@ -350,7 +361,8 @@ void Server::Impl::install_guards() {
             const auto limit = body_limit(*o, req.path);
             if (text.size() > 19 || std::stoull(text) > drain_limit(limit)) {
                 close_after(req);
-                send_error(res, 413, "too_large", "the body is larger than " + std::to_string(limit) + " bytes");
+                send_error(res, 413, "too_large",
+                           "the body is larger than " + std::to_string(limit) + " bytes");
                 return R::Handled;
             }
         }
@@ -370,7 +382,8 @@ void Server::Impl::install_page() {
     for (const PageFile* f = kPageFiles; f->path; ++f) {
         if (std::string_view(f->path) != "/") continue;
         const PageFile file = *f;
-        for (const char* view : {R"(/tickets/[A-Za-z0-9._-]{1,64})", "/queue", "/import", "/audit", "/accounts"}) {
+        for (const char* view :
+             {R"(/tickets/[A-Za-z0-9._-]{1,64})", "/queue", "/import", "/audit", "/accounts"}) {
             http->Get(view, [file](const httplib::Request&, httplib::Response& res) {
                 res.set_content(file.body.data(), file.body.size(), file.content_type);
                 res.set_header("Cache-Control", "no-cache");
@@ -378,7 +391,9 @@ void Server::Impl::install_page() {
             api->routes.add("GET", view);
         }
     }
-    http->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, {{"ok", true}}); });
+    http->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+        send_json(res, 200, {{"ok", true}});
+    });
     for (const PageFile* f = kPageFiles; f->path; ++f) api->routes.add("GET", f->path);
     api->routes.add("GET", "/healthz");
 }
@@ -387,18 +402,22 @@ void Server::bind() {
     auto& o = impl_->options;
     if (o.port == 0) {
         impl_->port = impl_->http->bind_to_any_port(o.host);
-        if (impl_->port <= 0) throw Error(ErrorKind::unexpected, "cannot listen on " + o.host + " (any port)");
+        if (impl_->port <= 0)
+            throw Error(ErrorKind::unexpected, "cannot listen on " + o.host + " (any port)");
     } else {
         if (!impl_->http->bind_to_port(o.host, o.port))
-            throw Error(ErrorKind::unexpected, "cannot listen on " + o.host + ":" + std::to_string(o.port) +
+            throw Error(ErrorKind::unexpected, "cannot listen on " + o.host + ":" +
+                                                   std::to_string(o.port) +
                                                    " (in use, or not an address of this machine)");
         impl_->port = o.port;
     }
     impl_->widen_backlog();
     if (impl_->metrics_http) {
         const auto& host = *o.metrics_host;
-        if (o.metrics_port == 0) impl_->metrics_port = impl_->metrics_http->bind_to_any_port(host);
-        else if (impl_->metrics_http->bind_to_port(host, o.metrics_port)) impl_->metrics_port = o.metrics_port;
+        if (o.metrics_port == 0)
+            impl_->metrics_port = impl_->metrics_http->bind_to_any_port(host);
+        else if (impl_->metrics_http->bind_to_port(host, o.metrics_port))
+            impl_->metrics_port = o.metrics_port;
         if (impl_->metrics_port <= 0)
             throw Error(ErrorKind::unexpected, "--metrics-listen: cannot listen on " + host + ":" +
                                                    std::to_string(o.metrics_port) +
@@ -417,8 +436,8 @@ std::string Server::metrics_url() const {
 std::string Server::url() const {
     const auto& o = impl_->options;
     const bool v6 = o.host.find(':') != std::string::npos;
-    return std::string(o.tls_cert ? "https" : "http") + "://" + (v6 ? "[" + o.host + "]" : o.host) + ":" +
-           std::to_string(impl_->port);
+    return std::string(o.tls_cert ? "https" : "http") + "://" + (v6 ? "[" + o.host + "]" : o.host) +
+           ":" + std::to_string(impl_->port);
 }
 
 void Server::serve() {
@@ -429,12 +448,14 @@ void Server::serve() {
     if (impl_->serving) {
         if (impl_->outbox) impl_->outbox->start();
         if (impl_->metrics_http)
-            impl_->metrics_thread = std::thread([m = impl_->metrics_http.get()] { m->listen_after_bind(); });
+            impl_->metrics_thread =
+                std::thread([m = impl_->metrics_http.get()] { m->listen_after_bind(); });
         const Api* api = impl_->api.get();
         impl_->sla = std::make_unique<SlaScheduler>(
             *impl_->writer, [api] { return api->open_read_store(); }, impl_->options.sla_ms);
-        impl_->http->listen_after_bind();  // returns after stop(), once the pool has finished its work
-        impl_->sla->stop();  // before the writer: its last expiry, if any, still commits
+        impl_->http
+            ->listen_after_bind();  // returns after stop(), once the pool has finished its work
+        impl_->sla->stop();         // before the writer: its last expiry, if any, still commits
         if (impl_->metrics_thread.joinable()) impl_->metrics_thread.join();
     }
     if (impl_->outbox) impl_->outbox->stop();
@@ -470,7 +491,8 @@ void Server::stop() {
 void Server::Impl::refuse_wrong_method(const httplib::Request& req, httplib::Response& res) const {
     const std::string allow = api->routes.allowed(req.path);
     res.set_header("Allow", allow);
-    send_error(res, 405, "method_not_allowed", req.method + " " + req.path + ": this route takes " + allow);
+    send_error(res, 405, "method_not_allowed",
+               req.method + " " + req.path + ": this route takes " + allow);
 }
 
 void Server::Impl::configure_metrics() {

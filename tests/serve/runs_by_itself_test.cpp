@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <thread>
 
 #include "../cli/log_forge.hpp"
@@ -269,6 +271,15 @@ TEST_CASE(
 
 namespace {
 
+// Thousands of connections need as many descriptors here and in the server (which inherits the
+// limit; it also raises its own): the soft limit raised to `want`, within the hard one.
+void raise_fd_limit(rlim_t want) {
+    rlimit l{};
+    if (getrlimit(RLIMIT_NOFILE, &l) != 0 || l.rlim_cur >= want) return;
+    l.rlim_cur = l.rlim_max == RLIM_INFINITY ? want : std::min(want, l.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &l);
+}
+
 int connect_to(int port) {
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
@@ -519,7 +530,8 @@ TEST_CASE(
     // A request is counted once its answer is written (httplib's logger), so the last one may
     // reach the counters a moment after its client read the answer: scrape until it is in.
     std::string after = scrape();
-    for (int i = 0; i < 100 && !contains(after, R"(route="/api/v1/tickets/{ref}",status="200")"); ++i) {
+    for (int i = 0; i < 100 && !contains(after, R"(route="/api/v1/tickets/{ref}",status="200")");
+         ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         after = scrape();
     }
@@ -567,6 +579,7 @@ TEST_CASE(
 TEST_CASE(
     "slow clients: 2,000 idle or trickling connections; /healthz within 200 ms; SIGTERM exits "
     "within 15 s") {
+    raise_fd_limit(4096);
     Desk d;
     Server s(d);
     constexpr int kIdle = 1000, kTrickling = 1000;
@@ -612,6 +625,127 @@ TEST_CASE(
     trickler.join();
     for (int fd : idle) close(fd);
     for (int fd : trickling) close(fd);
+}
+
+namespace {
+
+// The first bytes an HTTPS client sends (its ClientHello), caught on a listener of our own.
+std::string client_hello() {
+    const int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    REQUIRE(bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(listen(l, 1) == 0);
+    REQUIRE(getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    std::thread client([port = ntohs(a.sin_port)] {
+        httplib::SSLClient c("127.0.0.1", port);
+        c.enable_server_certificate_verification(false);
+        c.set_connection_timeout(2);
+        c.set_read_timeout(2);
+        c.Get("/");  // fails once we close
+    });
+    std::string hello;
+    pollfd p{l, POLLIN, 0};
+    if (poll(&p, 1, 5000) == 1) {
+        const int fd = accept(l, nullptr, nullptr);
+        hello = read_until_quiet(fd, std::chrono::milliseconds(300));
+        close(fd);
+    }
+    close(l);
+    client.join();
+    return hello;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "slow clients over HTTPS: idle, trickling-handshake, stalled-handshake and kept-alive "
+    "connections hold no thread; /healthz within 200 ms; SIGTERM exits within 15 s") {
+    raise_fd_limit(4096);
+    Desk d;
+    const auto [cert, key] = test_certificate(d.dir);
+    // Two threads: a connection that held one while it waited would be seen at once.
+    Server s(d, {"--tls-cert", cert, "--tls-key", key, "--threads", "2"});
+    auto https = [&] {
+        auto c = std::make_unique<httplib::SSLClient>("127.0.0.1", s.port());
+        c->enable_server_certificate_verification(false);
+        c->set_connection_timeout(5);
+        c->set_read_timeout(10);
+        return c;
+    };
+    // Kept alive after one request each: between requests they wait on the front (their TLS
+    // sessions kept), not on the two threads.
+    std::vector<std::unique_ptr<httplib::SSLClient>> kept;
+    for (int i = 0; i < 8; ++i) {
+        kept.push_back(https());
+        kept.back()->set_keep_alive(true);
+        auto r = kept.back()->Get("/healthz");
+        REQUIRE_MESSAGE(r, "kept-alive HTTPS client " << i << ": " << describe(r));
+        CHECK(r->status == 200);
+    }
+    constexpr int kIdle = 150, kTrickling = 150;
+    std::vector<int> idle, trickling;
+    for (int i = 0; i < kIdle; ++i) idle.push_back(connect_to(s.port()));
+    // A TLS record header announcing a 512-byte ClientHello, then one byte every 250 ms.
+    for (int i = 0; i < kTrickling; ++i) {
+        trickling.push_back(connect_to(s.port()));
+        send_all(trickling.back(), std::string("\x16\x03\x01\x02\x00", 5));
+    }
+    // A whole ClientHello, then nothing: the server answers it and waits for the client's next
+    // record on the front, not on a thread.
+    const std::string hello = client_hello();
+    REQUIRE(hello.size() > 5);
+    REQUIRE(hello[0] == '\x16');
+    constexpr int kStalled = 50;
+    std::vector<int> stalled;
+    for (int i = 0; i < kStalled; ++i) {
+        stalled.push_back(connect_to(s.port()));
+        send_all(stalled.back(), hello);
+    }
+    std::atomic<bool> stop_trickle{false};
+    std::thread trickler([&] {
+        for (int round = 0; round < 100 && !stop_trickle; ++round) {
+            for (int fd : trickling) send(fd, "\x01", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+            std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // Within the idle deadline (2 s): every idle connection is still open while these run.
+    std::vector<double> ms;
+    for (int probe = 0; probe < 8; ++probe) {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto r = https()->Get("/healthz");  // a new connection: its own handshake
+        ms.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
+        CHECK_MESSAGE((r && r->status == 200), describe(r));
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    // The kept-alive connections answer again on their sessions.
+    for (auto& c : kept) CHECK(status_of(c->Get("/healthz")) == 200);
+    std::sort(ms.begin(), ms.end());
+    MESSAGE("HTTPS healthz under " << kIdle + kTrickling + kStalled << " slow and " << kept.size()
+                                   << " kept-alive connections, 2 threads: median "
+                                   << ms[ms.size() / 2] << " ms, max " << ms.back() << " ms");
+    CHECK(ms.back() < 200.0);
+    // An idle one is closed by the server at the idle deadline (2 s), without a byte.
+    pollfd p{idle.front(), POLLIN, 0};
+    CHECK(poll(&p, 1, 4000) == 1);
+    char byte;
+    CHECK(recv(idle.front(), &byte, 1, 0) == 0);
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(s.stop(std::chrono::seconds(15)) == 0);
+    const double stop_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    MESSAGE("SIGTERM to exit with the slow HTTPS connections open: " << stop_s << " s");
+    CHECK(stop_s < 15.0);
+    stop_trickle = true;
+    trickler.join();
+    for (int fd : idle) close(fd);
+    for (int fd : trickling) close(fd);
+    for (int fd : stalled) close(fd);
 }
 
 // ---- backup ----------------------------------------------------------------------------------
