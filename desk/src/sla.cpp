@@ -7,6 +7,7 @@
 
 #include "tfadesk/desk/clock.hpp"
 #include "tfadesk/desk/text.hpp"
+#include "tfadesk/desk/workspace.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/workflow.hpp"
 #include "tfadesk/rules/policy.hpp"
@@ -37,19 +38,30 @@ std::int64_t parse_sla_hours(std::string_view text, std::string_view flag) {
 }
 
 DueTickets due_tickets(engine::Store& store, std::int64_t sla_ms, std::int64_t now_ms) {
+    // Read by the stored due_at (SPEC §14's index), a page at a time: only the tickets already
+    // due, then the first one not yet due, never every ticket that waits.
     DueTickets out;
-    for (const auto& ref : store.refs_in_state("awaiting_requester")) {
-        const auto t = store.ticket(ref);
-        if (!t) continue;
-        // R7's last activity: claims and releases do not count (SPEC §14).
-        const auto last = rules::parse_utc(t->active_at.empty() ? t->updated_at : t->active_at);
-        if (!last) continue;
-        const std::int64_t due = *last + sla_ms;  // R7: expired once it waited MORE than the SLA
-        if (now_ms > due)
-            out.due.push_back(ref);
-        else if (!out.next_due_ms || due < *out.next_due_ms)
-            out.next_due_ms = due;
+    const std::string bound = overdue_bound(rules::format_utc_ms(now_ms), sla_ms);
+    engine::TicketQuery q;
+    q.states = {"awaiting_requester"};
+    q.sort = "due_at";
+    q.limit = 500;
+    q.overdue_at = bound;  // R7: expired once it waited MORE than the SLA
+    for (;;) {
+        const auto [page, more] = store.find_tickets(q);
+        for (const auto& t : page) out.due.push_back(t.fields.ref);
+        if (!more || page.empty()) break;
+        q.after = std::pair(engine::sort_value(page.back(), "due_at"), page.back().fields.ref);
     }
+    engine::TicketQuery next;
+    next.states = {"awaiting_requester"};
+    next.sort = "due_at";
+    next.limit = 1;
+    next.after = std::pair(bound, std::string());  // due_at at or past the bound
+    const auto [first, more] = store.find_tickets(next);
+    if (!first.empty())
+        if (const auto due = engine::due_at(first.front(), sla_ms))
+            out.next_due_ms = rules::parse_utc(*due);
     return out;
 }
 
