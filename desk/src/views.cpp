@@ -1,8 +1,10 @@
 #include "tfadesk/desk/views.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "tfadesk/desk/tickets.hpp"
+#include "tfadesk/engine/json_text.hpp"
 #include "tfadesk/engine/machine.hpp"
 #include "tfadesk/rules/policy.hpp"
 
@@ -35,6 +37,94 @@ json ticket_view(const engine::Ticket& t, std::int64_t sla_ms) {
     j["waiting_for"] = waiting_for(t);
     j["next_events"] = engine::Machine::events_from(t.state);
     return j;
+}
+
+namespace {
+
+// next_events of a state as JSON text: the machine's table does not change while we run.
+const std::string& next_events_text(const std::string& state) {
+    static const auto texts = [] {
+        std::map<std::string, std::string, std::less<>> m;
+        for (const auto& [s, terminal] : engine::Machine::states())
+            m.emplace(s, json(engine::Machine::events_from(s)).dump());
+        return m;
+    }();
+    static const std::string none = "[]";
+    const auto it = texts.find(state);
+    return it == texts.end() ? none : it->second;
+}
+
+}  // namespace
+
+std::string ticket_view_text(const engine::Ticket& t, std::int64_t sla_ms) {
+    const rules::Fields& f = t.fields;
+    // The cache holds the log's text, which is valid UTF-8; a row that is not (an edited file)
+    // goes through nlohmann, whose replacement characters stay the reference.
+    bool valid = true;
+    auto check = [&valid](std::string_view s) {
+        if (valid && rules::check_utf8(s)) valid = false;
+    };
+    for (std::string_view s : {std::string_view(f.ref), std::string_view(f.phone),
+                               std::string_view(f.client_id), std::string_view(f.requester_email),
+                               std::string_view(f.reason), std::string_view(f.submitted_at),
+                               std::string_view(t.state), std::string_view(t.updated_at)})
+        check(s);
+    for (const auto* o : {&f.waba_id, &f.portfolio_id, &f.note, &t.assignee})
+        if (*o) check(**o);
+    for (const auto& [c, agent] : t.checks) {
+        check(c);
+        check(agent);
+    }
+    if (!valid) return ticket_view(t, sla_ms).dump(-1, ' ', false, json::error_handler_t::replace);
+
+    // nlohmann's objects keep their keys in byte order: so does this.
+    std::string out;
+    out.reserve(640);
+    auto key = [&out](std::string_view k) {
+        out += out.empty() ? "{\"" : ",\"";
+        out += k;
+        out += "\":";
+    };
+    auto text = [&](std::string_view k, std::string_view v) {
+        key(k);
+        engine::append_json_string(out, v);
+    };
+    auto text_or_null = [&](std::string_view k, const std::optional<std::string>& v) {
+        if (v) return text(k, *v);
+        key(k);
+        out += "null";
+    };
+    text_or_null("assignee", t.assignee);
+    key("checks");
+    out += '{';
+    for (const auto& [c, agent] : t.checks) {
+        if (out.back() != '{') out += ',';
+        engine::append_json_string(out, c);
+        out += ':';
+        engine::append_json_string(out, agent);
+    }
+    out += '}';
+    text("client_id", f.client_id);
+    text_or_null("due_at", engine::due_at(t, sla_ms));
+    key("next_events");
+    out += next_events_text(t.state);
+    if (f.note) text("note", *f.note);
+    text("phone", f.phone);
+    text("portfolio_access", rules::to_string(f.portfolio_access));
+    if (f.portfolio_id) text("portfolio_id", *f.portfolio_id);
+    text("reason", f.reason);
+    text("ref", f.ref);
+    text("requester_email", f.requester_email);
+    text("requester_role", rules::to_string(f.requester_role));
+    text("state", t.state);
+    text("submitted_at", f.submitted_at);
+    text("updated_at", t.updated_at);
+    key("version");
+    out += std::to_string(t.version);
+    if (f.waba_id) text("waba_id", *f.waba_id);
+    text("waiting_for", waiting_for(t));
+    out += '}';
+    return out;
 }
 
 json ticket_view(engine::Store& store, const engine::Ticket& t, std::int64_t sla_ms) {

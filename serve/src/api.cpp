@@ -81,8 +81,6 @@ namespace {
 constexpr const char* kRef =
     R"(([A-Za-z0-9._-]{1,64}))";  // SPEC §2: a ref never holds ':', so no account key matches
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 std::string etag(const json& ticket) {
     return "\"" + std::to_string(ticket.at("version").get<std::int64_t>()) + "\"";
 }
@@ -321,7 +319,8 @@ void list_tickets(Api& api, const Request& req, Response& res) {
     desk::ReturnedRefs refs;
     std::string body = "[";
     for (const auto& t : page) {
-        body += (body.size() == 1 ? "\n" : ",\n") + dump(desk::ticket_view(t, api.options.sla_ms));
+        body += body.size() == 1 ? "\n" : ",\n";
+        body += desk::ticket_view_text(t, api.options.sla_ms);
         refs.add(t.fields.ref);
     }
     body += page.empty() ? "]\n" : "\n]\n";

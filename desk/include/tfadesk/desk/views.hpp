@@ -20,6 +20,9 @@ std::string waiting_for(const engine::Ticket& t);
 // `waiting_for` and `next_events` (from the machine's table).
 // due_at is judged at `sla_ms` (the server's --sla-hours).
 nlohmann::json ticket_view(const engine::Ticket& t, std::int64_t sla_ms = engine::kDefaultSlaMs);
+// dump() of ticket_view(t, sla_ms) (compact, invalid UTF-8 replaced), written without the DOM:
+// the same bytes, for pages of many tickets.
+std::string ticket_view_text(const engine::Ticket& t, std::int64_t sla_ms = engine::kDefaultSlaMs);
 // The same for one ticket (`show`, the API's ticket object), with R9's `related`
 // ([{"ref","state","match"}], partner-rejected first, at most 50) and `related_total` (SPEC §12).
 nlohmann::json ticket_view(engine::Store& store, const engine::Ticket& t,
