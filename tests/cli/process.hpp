@@ -29,6 +29,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -41,6 +42,7 @@
 
 extern char** environ;
 
+#include "../support/process.hpp"
 #include "../support/temp_dir.hpp"
 #include "../support/text.hpp"
 
@@ -91,77 +93,22 @@ struct RunOptions {
 };
 
 // Runs argv[0] (a path) with argv and waits for it. stdin is /dev/null; stdout and stderr are read
-// through two pipes (polled, so neither can fill up and block the child).
+// through two pipes (tests/support/process.hpp).
 inline Result run(const std::vector<std::string>& argv, const RunOptions& opt = {}) {
-    // Everything the child needs is built before fork: no allocation after it.
-    std::vector<std::string> env_store;
-    for (char** e = environ; e && *e; ++e) {
-        const std::string_view entry = *e;
-        const auto named = [&](const auto& kv) {
-            return entry.substr(0, entry.find('=')) == kv.first;
-        };
-        if (entry.rfind("TFADESK_", 0) != 0 && std::none_of(opt.env.begin(), opt.env.end(), named))
-            env_store.emplace_back(entry);
-    }
-    for (const auto& [k, v] : opt.env) env_store.push_back(k + "=" + v);
-    std::vector<char*> envp;
-    for (auto& e : env_store) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> arg_store(argv.begin(), argv.end());
-    std::vector<char*> args;
-    for (auto& a : arg_store) args.push_back(a.data());
-    args.push_back(nullptr);
-    const std::string cwd = opt.cwd.string();
-
-    int out_pipe[2], err_pipe[2];
-    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
-        throw std::runtime_error("pipe2: " + std::string(std::strerror(errno)));
-    const pid_t pid = fork();
-    if (pid < 0) throw std::runtime_error("fork: " + std::string(std::strerror(errno)));
-    if (pid == 0) {
-        const int devnull = open("/dev/null", O_RDONLY);
-        if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 ||
-            dup2(out_pipe[1], STDOUT_FILENO) < 0 || dup2(err_pipe[1], STDERR_FILENO) < 0)
-            _exit(126);
-        if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
-        if (opt.umask) ::umask(*opt.umask);
-        if (opt.gid && setresgid(*opt.gid, *opt.gid, *opt.gid) != 0) _exit(126);
-        if (opt.uid && setresuid(*opt.uid, *opt.uid, *opt.uid) != 0) _exit(126);
-        execve(args[0], args.data(), envp.data());
-        _exit(127);
-    }
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-
+    tfadesk_test::Spawn s;
+    s.argv = argv;
+    std::vector<std::string> add;
+    for (const auto& [k, v] : opt.env) add.push_back(k + "=" + v);
+    s.env = tfadesk_test::environment(
+        [](const std::string& key) { return key.rfind("TFADESK_", 0) == 0; }, add);
+    s.cwd = opt.cwd.string();
+    s.umask = opt.umask;
+    s.uid = opt.uid;
+    s.gid = opt.gid;
+    tfadesk_test::Child child(s);
     Result r;
-    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-    std::string* sinks[2] = {&r.out, &r.err};
-    int open_fds = 2;
-    char buf[65536];
-    while (open_fds > 0) {
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-            const ssize_t n = read(fds[i].fd, buf, sizeof buf);
-            if (n > 0) {
-                sinks[i]->append(buf, static_cast<std::size_t>(n));
-            } else if (n == 0 || errno != EINTR) {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                --open_fds;
-            }
-        }
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFEXITED(status))
-        r.code = WEXITSTATUS(status);
-    else if (WIFSIGNALED(status))
-        r.code = 128 + WTERMSIG(status);
+    std::tie(r.out, r.err) = child.collect();
+    r.code = tfadesk_test::shell_code(child.wait());
     return r;
 }
 

@@ -1,12 +1,11 @@
-// Process helpers for the reliability tests: start the real `tfadesk` program with posix_spawn
-// (no shell), its stdout and stderr going to files, then wait for it or kill -9 it.
-// Everything here is safe to call from several threads at once (posix_spawn, waitpid on a known
-// pid, an atomic counter for file names); doctest assertions are NOT made here.
+// Process helpers for the reliability tests: start the real `tfadesk` program (no shell), its
+// stdout and stderr going to files, then wait for it or kill -9 it.
+// Everything here is safe to call from several threads at once (the child is built before fork,
+// waitpid on a known pid, an atomic counter for file names); doctest assertions are NOT made here.
 #pragma once
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -28,6 +28,7 @@
 
 extern char** environ;
 
+#include "../support/process.hpp"
 #include "../support/temp_dir.hpp"
 #include "../support/text.hpp"
 
@@ -67,20 +68,13 @@ struct Exit {
 
 // The environment for children: ours, minus the variables that would change what tfadesk does.
 inline const std::vector<std::string>& child_env() {
-    static const std::vector<std::string> env = [] {
-        std::vector<std::string> v;
-        for (char** e = environ; e && *e; ++e) {
-            const std::string kv = *e;
-            if (kv.rfind("TFADESK_DB=", 0) == 0 || kv.rfind("TFADESK_AGENT=", 0) == 0) continue;
-            v.push_back(kv);
-        }
-        return v;
-    }();
+    static const std::vector<std::string> env = tfadesk_test::environment(
+        [](const std::string& key) { return key == "TFADESK_DB" || key == "TFADESK_AGENT"; });
     return env;
 }
 
-// One running child. Move-only; the destructor kills and reaps a child still running so that no
-// test leaves a process behind.
+// One running child (tests/support/process.hpp), its stdout and stderr in files. Move-only; the
+// child is killed and reaped if still running when it goes.
 class Process {
 public:
     // Starts argv[0] (a path) with argv; stdin from /dev/null, stdout and stderr to files in dir.
@@ -90,89 +84,29 @@ public:
         Process p;
         p.out_path_ = (dir / ("p" + std::to_string(n) + ".out")).string();
         p.err_path_ = (dir / ("p" + std::to_string(n) + ".err")).string();
-
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, p.out_path_.c_str(),
-                                         O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, p.err_path_.c_str(),
-                                         O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        std::vector<char*> envp;
-        for (const auto& e : child_env()) envp.push_back(const_cast<char*>(e.c_str()));
-        envp.push_back(nullptr);
-
-        p.t0_ = Clock::now();
-        const int rc = posix_spawn(&p.pid_, args[0], &fa, nullptr, args.data(), envp.data());
-        posix_spawn_file_actions_destroy(&fa);
-        if (rc != 0) throw std::runtime_error("posix_spawn " + argv[0] + ": " + std::strerror(rc));
+        tfadesk_test::Spawn s;
+        s.argv = argv;
+        s.env = child_env();
+        s.out = tfadesk_test::Sink::file(p.out_path_);
+        s.err = tfadesk_test::Sink::file(p.err_path_);
+        p.child_ = std::make_unique<tfadesk_test::Child>(s);
         return p;
     }
 
-    Process() = default;
-    Process(Process&& o) noexcept { *this = std::move(o); }
-    Process& operator=(Process&& o) noexcept {
-        std::swap(pid_, o.pid_);
-        std::swap(out_path_, o.out_path_);
-        std::swap(err_path_, o.err_path_);
-        std::swap(t0_, o.t0_);
-        std::swap(reaped_, o.reaped_);
-        std::swap(status_, o.status_);
-        return *this;
-    }
-    ~Process() {
-        if (pid_ > 0 && !reaped_) {
-            ::kill(pid_, SIGKILL);
-            int st = 0;
-            while (waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
-            }
-        }
-    }
-
-    pid_t pid() const { return pid_; }
-
+    pid_t pid() const { return child_->pid(); }
     // True while the child has not exited (reaps it when it has).
-    bool running() {
-        if (reaped_) return false;
-        int st = 0;
-        const pid_t r = waitpid(pid_, &st, WNOHANG);
-        if (r == pid_) {
-            reaped_ = true;
-            status_ = st;
-            elapsed_ = ms_since(t0_);
-            return false;
-        }
-        return true;
-    }
-
+    bool running() { return child_->running(); }
     // kill -9 if still running; returns true when the signal was sent to a live child.
-    bool kill9() {
-        if (!running()) return false;
-        return ::kill(pid_, SIGKILL) == 0;
-    }
+    bool kill9() { return child_->signal(SIGKILL); }
 
     Exit wait() {
-        if (!reaped_) {
-            int st = 0;
-            pid_t r;
-            while ((r = waitpid(pid_, &st, 0)) < 0 && errno == EINTR) {
-            }
-            if (r != pid_)
-                throw std::runtime_error("waitpid failed: " + std::string(std::strerror(errno)));
-            reaped_ = true;
-            status_ = st;
-            elapsed_ = ms_since(t0_);
-        }
+        const int status = child_->wait();
         Exit e;
-        if (WIFEXITED(status_)) e.code = WEXITSTATUS(status_);
-        if (WIFSIGNALED(status_)) e.signal = WTERMSIG(status_);
+        if (WIFEXITED(status)) e.code = WEXITSTATUS(status);
+        if (WIFSIGNALED(status)) e.signal = WTERMSIG(status);
         e.out = slurp(out_path_);
         e.err = slurp(err_path_);
-        e.ms = elapsed_;
+        e.ms = child_->ms();
         std::error_code ec;
         fs::remove(out_path_, ec);
         fs::remove(err_path_, ec);
@@ -180,12 +114,8 @@ public:
     }
 
 private:
-    pid_t pid_ = -1;
+    std::unique_ptr<tfadesk_test::Child> child_;
     std::string out_path_, err_path_;
-    Clock::time_point t0_{};
-    bool reaped_ = false;
-    int status_ = 0;
-    double elapsed_ = 0;
 };
 
 // Starts and waits for one child.

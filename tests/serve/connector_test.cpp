@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -234,33 +235,19 @@ json outbox(const Desk& d, bool dead = false) {
 class FakeHelpdesk {
 public:
     explicit FakeHelpdesk(const std::string& secret_file) {
-        int out[2];
-        if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
-        std::vector<std::string> argv = {PYTHON3_BIN, FAKE_HELPDESK, "--secret-file", secret_file};
-        std::vector<char*> args;
-        for (auto& a : argv) args.push_back(a.data());
-        args.push_back(nullptr);
-        pid_ = fork();
-        if (pid_ == 0) {
-            dup2(out[1], 1);
-            execv(args[0], args.data());
-            _exit(127);
-        }
-        close(out[1]);
-        std::string line;
-        char c = 0;
-        for (int i = 0; i < 200 && line.find('\n') == std::string::npos; ++i) {
-            pollfd p{out[0], POLLIN, 0};
-            if (poll(&p, 1, 100) > 0 && read(out[0], &c, 1) == 1) line += c;
-        }
-        close(out[0]);
+        tfadesk_test::Spawn spawn;
+        spawn.argv = {PYTHON3_BIN, FAKE_HELPDESK, "--secret-file", secret_file};
+        spawn.env = tfadesk_test::environment([](const std::string&) { return false; });
+        spawn.err = tfadesk_test::Sink::inherit();
+        child_ = std::make_unique<tfadesk_test::Child>(spawn);
+        const std::string line = child_->read_line(std::chrono::seconds(20));
         if (line.rfind("listening on ", 0) != 0)
             throw std::runtime_error("fake helpdesk did not start: " + line);
         port_ = std::stoi(line.substr(13));
     }
     ~FakeHelpdesk() {
-        kill(pid_, SIGTERM);
-        waitpid(pid_, nullptr, 0);
+        child_->signal(SIGTERM);
+        child_->wait();
     }
     std::string url() const {
         return "http://127.0.0.1:" + std::to_string(port_) + "/hooks/tfadesk";
@@ -288,7 +275,7 @@ public:
     }
 
 private:
-    pid_t pid_ = -1;
+    std::unique_ptr<tfadesk_test::Child> child_;
     int port_ = 0;
 };
 

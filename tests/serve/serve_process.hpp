@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "../cli/process.hpp"
+#include "../support/process.hpp"
 
 namespace servetest {
 
@@ -93,28 +95,13 @@ public:
     // The same for any store location (a PostgreSQL URI too), stderr into `err_path`.
     Server(const std::string& db, const std::string& err_path, std::vector<std::string> extra)
         : err_path_(err_path) {
-        std::vector<std::string> argv = {TFADESK_BIN, "--db",     db,
-                                         "serve",     "--listen", "127.0.0.1:0"};
-        argv.insert(argv.end(), extra.begin(), extra.end());
-        int out[2];
-        if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
-        std::vector<char*> args;
-        for (auto& a : argv) args.push_back(a.data());
-        args.push_back(nullptr);
-        pid_ = fork();
-        if (pid_ < 0) throw std::runtime_error("fork");
-        if (pid_ == 0) {
-            const int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            const int devnull = open("/dev/null", O_RDONLY);
-            if (err < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 ||
-                dup2(err, 2) < 0)
-                _exit(126);
-            execv(args[0], args.data());
-            _exit(127);
-        }
-        close(out[1]);
-        out_ = out[0];
-        line_ = read_line(std::chrono::seconds(20));
+        tfadesk_test::Spawn spawn;
+        spawn.argv = {TFADESK_BIN, "--db", db, "serve", "--listen", "127.0.0.1:0"};
+        spawn.argv.insert(spawn.argv.end(), extra.begin(), extra.end());
+        spawn.env = tfadesk_test::environment([](const std::string&) { return false; });
+        spawn.err = tfadesk_test::Sink::file(err_path_);
+        child_ = std::make_unique<tfadesk_test::Child>(spawn);
+        line_ = child_->read_line(std::chrono::seconds(20));
         const bool tls = std::find(extra.begin(), extra.end(), "--tls-cert") != extra.end();
         const std::string prefix =
             std::string("listening on ") + (tls ? "https" : "http") + "://127.0.0.1:";
@@ -126,15 +113,14 @@ public:
         port_ = std::stoi(line_.substr(prefix.size()));
     }
     ~Server() {
-        if (pid_ > 0) stop();
-        if (out_ >= 0) close(out_);
+        if (child_) stop();
     }
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
     int port() const { return port_; }
     const std::string& listening_line() const { return line_; }
-    pid_t pid() const { return pid_; }
+    pid_t pid() const { return child_ ? child_->pid() : -1; }
     std::string stderr_text() const { return clitest::slurp(err_path_); }
 
     httplib::Client client(std::optional<std::string> token = std::nullopt) const {
@@ -150,45 +136,16 @@ public:
     // SIGTERM, then waits (at most `limit`) for the exit; the exit code, 128 + signal, or -1 when
     // it did not stop in time (it is then killed).
     int stop(std::chrono::seconds limit = std::chrono::seconds(30), int sig = SIGTERM) {
-        if (pid_ <= 0) return code_;
-        kill(pid_, sig);
-        const auto until = std::chrono::steady_clock::now() + limit;
-        int status = 0;
-        for (;;) {
-            const pid_t r = waitpid(pid_, &status, WNOHANG);
-            if (r == pid_) break;
-            if (std::chrono::steady_clock::now() > until) {
-                kill(pid_, SIGKILL);
-                waitpid(pid_, &status, 0);
-                pid_ = -1;
-                return code_ = -1;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        pid_ = -1;
-        code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        return code_;
+        if (!child_) return code_;
+        child_->signal(sig);
+        const auto status = child_->wait_for(limit);
+        child_.reset();  // killed and reaped when it did not stop in time
+        return code_ = status ? tfadesk_test::shell_code(*status) : -1;
     }
 
 private:
-    std::string read_line(std::chrono::seconds limit) {
-        std::string line;
-        const auto until = std::chrono::steady_clock::now() + limit;
-        while (std::chrono::steady_clock::now() < until) {
-            pollfd p{out_, POLLIN, 0};
-            if (poll(&p, 1, 100) <= 0) continue;
-            char c = 0;
-            const ssize_t n = read(out_, &c, 1);
-            if (n <= 0) break;
-            if (c == '\n') return line;
-            line += c;
-        }
-        return line;
-    }
-
     std::string err_path_;
-    pid_t pid_ = -1;
-    int out_ = -1;
+    std::unique_ptr<tfadesk_test::Child> child_;
     int port_ = 0;
     int code_ = -1;
     std::string line_;
