@@ -1,17 +1,11 @@
-// The bodies of the fuzz targets, shared by the libFuzzer entry points (fuzz/*_fuzz.cpp, built
-// with clang by fuzz/run) and by the corpus regression test (tests/fuzz_corpus, built with any
-// compiler in CI), so the corpus is replayed through exactly the code the fuzzer ran.
-//
-// Contract of every body: it returns normally for any input. The exceptions the API documents
-// for bad input (ingest::FileError from RecordReader, engine::Error from command_from_entry)
-// are caught inside. Anything else escapes: another exception type, or a PropertyViolation
-// thrown when a documented property of the code under test does not hold. The libFuzzer entry
-// points turn an escaping exception into an abort (a crash libFuzzer saves); the corpus test
-// reports it as a failed assertion. Sanitizer errors abort on their own.
-#pragma once
+// The bodies of the fuzz targets (targets.hpp), compiled once into a library linked by the
+// libFuzzer entry points and by the corpus regression test.
+#include "targets.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -37,31 +31,26 @@
 
 namespace tfadesk::fuzz {
 
-// A documented property of the code under test that an input broke.
-struct PropertyViolation : std::logic_error {
-    using std::logic_error::logic_error;
-};
-
-inline void require(bool ok, const std::string& what) {
+static void require(bool ok, const std::string& what) {
     if (!ok) throw PropertyViolation(what);
 }
 
 // "Now" for validate_fields, as the CLI makes it (rules::format_utc_ms of the clock).
-inline constexpr const char* kNow = "2026-03-01T10:00:00.123Z";
-inline constexpr const char* kNowExactSecond = "2026-03-01T10:00:00.000Z";
+constexpr const char* kNow = "2026-03-01T10:00:00.123Z";
+constexpr const char* kNowExactSecond = "2026-03-01T10:00:00.000Z";
 
-inline std::vector<std::string> known_fields() {
+static std::vector<std::string> known_fields() {
     std::vector<std::string> out;
     for (auto name : rules::field_names()) out.emplace_back(name);
     return out;
 }
 
-inline bool one_line(std::string_view s) { return s.find_first_of("\r\n") == std::string::npos; }
+static bool one_line(std::string_view s) { return s.find_first_of("\r\n") == std::string::npos; }
 
 // ---- validate_fields and the single-field checks --------------------------------------------
 
 // The §2 fields of `f` as raw text, as `open` would be given them again.
-inline rules::RawFields raw_of(const rules::Fields& f) {
+static rules::RawFields raw_of(const rules::Fields& f) {
     rules::RawFields raw = {
         {"ref", f.ref},
         {"phone", f.phone},
@@ -80,7 +69,7 @@ inline rules::RawFields raw_of(const rules::Fields& f) {
 
 // validate_fields, with the invariant of fields.hpp: what it returns is normalised and valid, so
 // validating it again gives it back unchanged; errors name a §2 field (or a key of `raw`).
-inline void check_validate_fields(const rules::RawFields& raw, const char* now = kNow) {
+static void check_validate_fields(const rules::RawFields& raw, const char* now = kNow) {
     auto result = rules::validate_fields(raw, now);
     if (const auto* bad = std::get_if<rules::FieldError>(&result)) {
         require(rules::is_field_name(bad->field) || raw.count(bad->field) != 0,
@@ -114,14 +103,14 @@ inline void check_validate_fields(const rules::RawFields& raw, const char* now =
     require(false, "validate_fields: not idempotent on its own output:" + diff);
 }
 
-inline void check_parse_utc(std::string_view text) {
+static void check_parse_utc(std::string_view text) {
     const auto ms = rules::parse_utc(text);
     if (!ms) return;
     require(rules::parse_utc(rules::format_utc(*ms)) == ms, "format_utc does not round-trip");
     require(rules::parse_utc(rules::format_utc_ms(*ms)) == ms, "format_utc_ms does not round-trip");
 }
 
-inline void check_phone(std::string_view text) {
+static void check_phone(std::string_view text) {
     const auto e164 = rules::normalize_phone(text);
     if (!e164) return;
     require(e164->size() >= 9 && e164->size() <= 16 && (*e164)[0] == '+' && (*e164)[1] != '0',
@@ -129,7 +118,7 @@ inline void check_phone(std::string_view text) {
     require(rules::normalize_phone(*e164) == e164, "normalize_phone: not idempotent");
 }
 
-inline void check_email_text(std::string_view text) {
+static void check_email_text(std::string_view text) {
     if (rules::check_email(text)) return;
     require(text.size() <= 254, "check_email: accepted more than 254 chars");
     const auto at = text.find('@');
@@ -140,14 +129,14 @@ inline void check_email_text(std::string_view text) {
 
 // ---- the text rules: blank, check_text, escape_control, agent names, strict numbers, masks ----
 
-inline bool plain_ascii(std::string_view s) {
+static bool plain_ascii(std::string_view s) {
     for (char c : s)
         if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7F)
             return false;
     return true;
 }
 
-inline bool is_agent_name(std::string_view s) {
+static bool is_agent_name(std::string_view s) {
     if (s.empty() || s.size() > rules::kMaxAgentLength) return false;
     for (char c : s)
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
@@ -158,7 +147,7 @@ inline bool is_agent_name(std::string_view s) {
 
 // is_blank, trim_blank, check_text and escape_control (rules/text.hpp): text.hpp's invariant is
 // that check_text refuses exactly what escape_control must change.
-inline void check_text_and_escape(std::string_view text) {
+static void check_text_and_escape(std::string_view text) {
     const std::string_view trimmed = rules::trim_blank(text);
     require(trimmed.data() >= text.data() &&
                 trimmed.data() + trimmed.size() <= text.data() + text.size(),
@@ -186,7 +175,7 @@ inline void check_text_and_escape(std::string_view text) {
 
 // canonical_agent (rules/agent.hpp): its output is in the charset, idempotent, and blind to case
 // and to white space around; its refusals are one line of printable ASCII.
-inline void check_agent(std::string_view text) {
+static void check_agent(std::string_view text) {
     const auto result = rules::canonical_agent(text);
     if (const auto* bad = std::get_if<rules::FieldError>(&result)) {
         require(bad->field == "agent", "canonical_agent: error names another field");
@@ -204,7 +193,7 @@ inline void check_agent(std::string_view text) {
 }
 
 // parse_count and parse_expect_head (rules/numbers.hpp), judged against a plain reading.
-inline void check_numbers(std::string_view text) {
+static void check_numbers(std::string_view text) {
     const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
     const auto n = rules::parse_count(text);
     if (n) {
@@ -235,13 +224,13 @@ inline void check_numbers(std::string_view text) {
 }
 
 // mask_pii (rules/mask.hpp): idempotent, touches ASCII only, so UTF-8 stays UTF-8.
-inline void check_mask(std::string_view text) {
+static void check_mask(std::string_view text) {
     const std::string masked = rules::mask_pii(text);
     require(rules::mask_pii(masked) == masked, "mask_pii: not idempotent");
     if (!rules::check_utf8(text)) require(!rules::check_utf8(masked), "mask_pii: broke UTF-8");
 }
 
-inline void check_text_rules(std::string_view text) {
+static void check_text_rules(std::string_view text) {
     check_text_and_escape(text);
     check_agent(text);
     check_numbers(text);
@@ -249,7 +238,7 @@ inline void check_text_rules(std::string_view text) {
 }
 
 // Input: any bytes, taken as one value for every text rule.
-inline void text_one(const std::uint8_t* data, std::size_t size) {
+void text_one(const std::uint8_t* data, std::size_t size) {
     check_text_rules(std::string_view(reinterpret_cast<const char*>(data), size));
 }
 
@@ -258,7 +247,7 @@ inline void text_one(const std::uint8_t* data, std::size_t size) {
 // mean "missing"); bit 1 makes "now" an exact second (.000Z); the pieces past the eleventh are
 // ignored keys. Every piece also goes through
 // the single-field checks and the text rules.
-inline void fields_one(const std::uint8_t* data, std::size_t size) {
+void fields_one(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return;
     const bool keep_empty = (data[0] & 1) != 0;
     const bool exact_second = (data[0] & 2) != 0;
@@ -291,7 +280,7 @@ inline void fields_one(const std::uint8_t* data, std::size_t size) {
 
 // RecordReader's buffer (ByteSource's default capacity in ingest/src/byte_source.hpp). The
 // boundary variant below pads the input so that this boundary falls inside it.
-inline constexpr std::size_t kReaderBuffer = std::size_t{256} * 1024;
+constexpr std::size_t kReaderBuffer = std::size_t{256} * 1024;
 
 struct ReadResult {
     bool file_error = false;
@@ -302,7 +291,7 @@ struct ReadResult {
     std::size_t lines_read = 0;
 };
 
-inline ReadResult read_all(const std::string& bytes, ingest::Format format) {
+static ReadResult read_all(const std::string& bytes, ingest::Format format) {
     ReadResult r;
     std::istringstream in(bytes, std::ios::binary);
     try {
@@ -321,7 +310,7 @@ inline ReadResult read_all(const std::string& bytes, ingest::Format format) {
 }
 
 // The properties records.hpp documents for each record.
-inline void check_records(const ReadResult& r, ingest::Format format) {
+static void check_records(const ReadResult& r, ingest::Format format) {
     std::size_t last_line = 0;
     for (const auto& rec : r.records) {
         require(rec.line > last_line, "record lines do not increase");
@@ -348,7 +337,7 @@ inline void check_records(const ReadResult& r, ingest::Format format) {
 // front shift every line number by `pad` and change nothing else (blank lines are skipped
 // before the CSV header and between records alike). A leading BOM would no longer be at the
 // start once padded, so the padded copy leaves it out (the reader strips it from the other).
-inline void check_buffer_boundary(std::string body, ingest::Format format, const ReadResult& plain,
+static void check_buffer_boundary(std::string body, ingest::Format format, const ReadResult& plain,
                                   std::size_t boundary_at) {
     if (body.compare(0, 3, "\xEF\xBB\xBF") == 0) body.erase(0, 3);
     if (body.empty()) return;
@@ -380,7 +369,7 @@ inline void check_buffer_boundary(std::string body, ingest::Format format, const
 
 // Rejected rows written back (RejectWriter): never throws; JSON Lines output is one JSON object
 // a line carrying the reason under "error".
-inline void check_rejects(
+static void check_rejects(
     const ReadResult& r, ingest::Format format,
     const std::vector<std::pair<const ingest::Record*, std::string>>& rejected) {
     std::ostringstream out;
@@ -405,7 +394,7 @@ inline void check_rejects(
 // Input: byte 0 selects the format (bit 0: 0 csv, 1 jsonl) and the buffer-boundary variant
 // (bits 1 and 2 both set: it reads 256 KiB more, so it is kept to a quarter of the inputs);
 // bytes 1-2 (little-endian) place the boundary; the rest is the file.
-inline void import_one(const std::uint8_t* data, std::size_t size) {
+void import_one(const std::uint8_t* data, std::size_t size) {
     if (size < 3) return;
     const auto format = (data[0] & 1) != 0 ? ingest::Format::jsonl : ingest::Format::csv;
     const bool boundary = (data[0] & 6) == 6;
@@ -434,7 +423,7 @@ inline void import_one(const std::uint8_t* data, std::size_t size) {
 // ---- command_from_entry and the machine --------------------------------------------------------
 
 // A fresh ticket driven to `state` along the usual path (see tests/engine/machine_test.cpp).
-inline engine::Machine machine_in(int which) {
+static engine::Machine machine_in(int which) {
     rules::Fields f;
     f.ref = "HD-FUZZ-1";
     f.phone = "+491512345678";
@@ -464,7 +453,7 @@ inline engine::Machine machine_in(int which) {
     return m;  // disable_submitted
 }
 
-inline bool same_command(const engine::Command& a, const engine::Command& b) {
+static bool same_command(const engine::Command& a, const engine::Command& b) {
     return a.kind == b.kind && a.agent == b.agent && a.at == b.at && a.check == b.check &&
            a.note == b.note && a.reference == b.reference && a.role == b.role &&
            a.access == b.access && a.requester_email == b.requester_email && a.now == b.now &&
@@ -473,7 +462,7 @@ inline bool same_command(const engine::Command& a, const engine::Command& b) {
 
 // parse_flat_object is a fast path in front of nlohmann: whatever it accepts, nlohmann must read
 // as an object with the same members (same keys in the same order, same kinds, same values).
-inline void flat_json_one(std::string_view text) {
+static void flat_json_one(std::string_view text) {
     const auto flat = engine::parse_flat_object(text);
     if (!flat) return;
     const auto j = nlohmann::json::parse(text, nullptr, false);
@@ -491,7 +480,7 @@ inline void flat_json_one(std::string_view text) {
 // the first newline instead), the rest is the details JSON as a log entry would hold it.
 // command_from_entry must either throw engine::Error or return a command that validates, whose
 // details are exactly the details given, and that every machine state judges without throwing.
-inline void command_one(const std::uint8_t* data, std::size_t size) {
+void command_one(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return;
     const auto& events = engine::all_events();
     std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
@@ -545,6 +534,20 @@ inline void command_one(const std::uint8_t* data, std::size_t size) {
                     "a refused event changed the ticket");
         }
     }
+}
+
+int run_target(const char* name, void (*target)(const std::uint8_t*, std::size_t),
+               const std::uint8_t* data, std::size_t size) {
+    try {
+        target(data, size);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: unexpected exception: %s\n", name, e.what());
+        std::abort();
+    } catch (...) {
+        std::fprintf(stderr, "%s: unexpected non-standard exception\n", name);
+        std::abort();
+    }
+    return 0;
 }
 
 }  // namespace tfadesk::fuzz

@@ -1,6 +1,6 @@
 // The fuzz corpus as a regression test: every file under fuzz/corpus/<target>/ (including the
 // minimal inputs of bugs found, in regressions/) goes through the same body the libFuzzer
-// target runs (fuzz/targets.hpp). A body throws only on something the code under test must
+// target runs (fuzz/targets.cpp). A body throws only on something the code under test must
 // not do: an undocumented exception, or a broken property (PropertyViolation). Built with the
 // project's compiler, so it runs in CI without clang; with TFADESK_SANITIZE it also catches
 // what ASan/UBSan would.
