@@ -7,7 +7,14 @@
 # (slow_load.cpp), over HTTP and over HTTPS. 127.0.0.1 only; every loop bounded in count and
 # time. Writes DIR/serve.md and prints it.
 #
-# Uses: FLOOR, tfadesk, TOOLS, WORK, out, quick, repeat, say, note, fail, rmdb, csv_for, apt_install.
+# With --before (bench/run sets `before` to a snapshot of an older build, `before_commit` to what
+# it was built from): the walks of each client count also run on that build, in turn with this one
+# (ABBA: this one first in odd runs, the older one first in even runs), each on a fresh desk that
+# its own binary seeds and verifies; serve.md then compares the two, after / before. Only flags
+# that build takes are passed to it (--db, serve --listen --threads, agent add --role --agent).
+#
+# Uses: FLOOR, tfadesk, tfadesk_commit, before, before_commit, TOOLS, WORK, out, quick, repeat,
+# say, note, fail, rmdb, csv_for, apt_install.
 
 serve_clients=(1 4 16 64)
 serve_tickets=128      # tickets per client count (8 events each), split over the clients
@@ -19,6 +26,9 @@ slow_idle=1000 slow_trickling=1000 slow_probes=200  # SPEC §16: 2,000 slow conn
 if ((quick)); then slow_idle=100; slow_trickling=100; slow_probes=30; fi
 SERVE_RAW=$out/serve.tsv SLOW_RAW=$out/slow.jsonl
 : >"$SERVE_RAW"; : >"$SLOW_RAW"
+serve_load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+serve_builds=(after)
+[ -n "${before:-}" ] && serve_builds+=(before)
 
 # The driver, built like the floor: from one source file, against the system's cpp-httplib.
 if ! pkg-config --exists cpp-httplib 2>/dev/null; then
@@ -53,9 +63,11 @@ fi
 
 # Accounts through `tfadesk agent add`, which prints the new token alone on stdout. The first
 # account is added by 'setup'; every later one by an admin with its token (SPEC §12).
+# add_account and start_serve run $serve_bin: this build, or the --before one for its walks.
+serve_bin=$tfadesk
 add_account() { # DB NAME ROLES [ADMIN_TOKEN] -> prints the token
-    if [ -z "${4:-}" ]; then "$tfadesk" --db "$1" agent add "$2" --role "$3" --agent setup
-    else TFADESK_TOKEN=$4 "$tfadesk" --db "$1" agent add "$2" --role "$3"; fi
+    if [ -z "${4:-}" ]; then "$serve_bin" --db "$1" agent add "$2" --role "$3" --agent setup
+    else TFADESK_TOKEN=$4 "$serve_bin" --db "$1" agent add "$2" --role "$3"; fi
 }
 
 serve_pid=""
@@ -63,7 +75,7 @@ start_serve() { # DB THREADS [SERVE FLAGS...] -> sets serve_port, serve_pid
     local db=$1 threads=$2 line
     shift 2
     rm -f "$WORK/serve.fifo"; mkfifo "$WORK/serve.fifo"
-    "$tfadesk" --db "$db" serve --listen 127.0.0.1:0 --threads "$threads" "$@" >"$WORK/serve.fifo" 2>"$WORK/serve.err" &
+    "$serve_bin" --db "$db" serve --listen 127.0.0.1:0 --threads "$threads" "$@" >"$WORK/serve.fifo" 2>"$WORK/serve.err" &
     serve_pid=$!
     exec 9<"$WORK/serve.fifo"
     if ! IFS= read -r -t 20 line <&9 || [[ $line != "listening on http"*"://127.0.0.1:"* ]]; then
@@ -85,37 +97,47 @@ stop_serve() {
 json_field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 
 for ((r = 1; r <= repeat; r++)); do
-    # ---- the server, N clients
+    # ---- the server, N clients (with --before: both builds, one after the other, ABBA)
+    order=("${serve_builds[@]}")
+    ((r % 2 == 0 && ${#order[@]} == 2)) && order=(before after)
     for n in "${serve_clients[@]}"; do
-        db=$WORK/serve.db; rmdb "$db"
-        admin=$(add_account "$db" boss admin) || { fail "serve: seeding accounts"; break; }
-        agent_tok=$(add_account "$db" alice agent "$admin") && approver_tok=$(add_account "$db" dave approver "$admin") ||
-            { fail "serve: seeding accounts"; break; }
-        : "$admin"
-        threads=$((n + 16 > 32 ? n + 16 : 32))
-        start_serve "$db" "$threads" || continue
-        per_client=$(((serve_tickets + n - 1) / n))
-        if result=$("$TOOLS/serve_load" --port "$serve_port" --clients "$n" --tickets "$per_client" --max-seconds "$serve_max_seconds" \
-                --agent-token "$agent_tok" --approver-token "$approver_tok" 2>"$WORK/serve_load.err"); then :; else
-            fail "serve $n clients: $result $(tail -c 300 "$WORK/serve_load.err")"
-        fi
-        stop_serve
-        events=$(json_field "$result" events 2>/dev/null || echo 0)
-        want=$((per_client * n * 8))
-        stored=$(sqlite3 "$db" "SELECT count(*) FROM events WHERE ref NOT LIKE 'account:%'")
-        if [ "$events" != "$want" ]; then
-            fail "serve $n clients: $events events acknowledged, wanted $want (bounded by --max-seconds $serve_max_seconds?)"
-        elif [ "$stored" != "$want" ]; then
-            fail "serve $n clients: $stored ticket entries in the log, $want acknowledged"
-        elif ! "$tfadesk" --db "$db" verify >"$WORK/verify.out" 2>&1; then
-            fail "serve $n clients: verify: $(tail -c 300 "$WORK/verify.out")"
-        else
-            printf 'serve\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$events" "$(json_field "$result" seconds)" \
-                "$(json_field "$result" events_per_s)" "$(json_field "$result" p50_ms)" "$(json_field "$result" p99_ms)" >>"$SERVE_RAW"
-            say "serve, $n client(s): $result"
-        fi
-        rmdb "$db"
+        for build in "${order[@]}"; do
+            if [ "$build" = before ]; then serve_bin=$before kind=serve-before what="serve (before, $before_commit)"
+            else serve_bin=$tfadesk kind=serve what=serve; fi
+            db=$WORK/serve.db; rmdb "$db"
+            admin=$(add_account "$db" boss admin) || { fail "$what: seeding accounts"; break 2; }
+            agent_tok=$(add_account "$db" alice agent "$admin") && approver_tok=$(add_account "$db" dave approver "$admin") ||
+                { fail "$what: seeding accounts"; break 2; }
+            : "$admin"
+            threads=$((n + 16 > 32 ? n + 16 : 32))
+            start_serve "$db" "$threads" || continue
+            per_client=$(((serve_tickets + n - 1) / n))
+            if result=$("$TOOLS/serve_load" --port "$serve_port" --clients "$n" --tickets "$per_client" --max-seconds "$serve_max_seconds" \
+                    --agent-token "$agent_tok" --approver-token "$approver_tok" 2>"$WORK/serve_load.err"); then :; else
+                fail "$what $n clients: $result $(tail -c 300 "$WORK/serve_load.err")"
+            fi
+            # the server's CPU time so far (user + system, all its threads; start-up included), which
+            # a loaded machine changes much less than the wall time: fields 14 and 15 of its stat
+            cpu_s=$(sed 's/^.*) //' "/proc/$serve_pid/stat" 2>/dev/null | awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($12 + $13) / hz }')
+            stop_serve
+            events=$(json_field "$result" events 2>/dev/null || echo 0)
+            want=$((per_client * n * 8))
+            stored=$(sqlite3 "$db" "SELECT count(*) FROM events WHERE ref NOT LIKE 'account:%'")
+            if [ "$events" != "$want" ]; then
+                fail "$what $n clients: $events events acknowledged, wanted $want (bounded by --max-seconds $serve_max_seconds?)"
+            elif [ "$stored" != "$want" ]; then
+                fail "$what $n clients: $stored ticket entries in the log, $want acknowledged"
+            elif ! "$serve_bin" --db "$db" verify >"$WORK/verify.out" 2>&1; then
+                fail "$what $n clients: verify: $(tail -c 300 "$WORK/verify.out")"
+            else
+                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$n" "$events" "$(json_field "$result" seconds)" \
+                    "$(json_field "$result" events_per_s)" "$(json_field "$result" p50_ms)" "$(json_field "$result" p99_ms)" "$r" "$cpu_s" >>"$SERVE_RAW"
+                say "$what, $n client(s): $result"
+            fi
+            rmdb "$db"
+        done
     done
+    serve_bin=$tfadesk
 
     # ---- the floor: durable commits in one process
     if [ -n "$FLOOR" ]; then
@@ -185,13 +207,17 @@ for ((r = 1; r <= repeat; r++)); do
     done
 done
 
-python3 - "$SERVE_RAW" "$CMDLINE" "$SLOW_RAW" <<'PY' | tee "$out/serve.md"
+serve_load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$SERVE_RAW" "$CMDLINE" "$SLOW_RAW" "${before:+$before_commit}" "$serve_load_start" "$serve_load_end" \
+    "$tfadesk_commit" \
+    <<'PY' | tee "$out/serve.md"
 import statistics, sys
-rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
+every_row = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
+rows = [r[:7] for r in every_row if r[0] != "serve-before"]
 def med(values):
-    values = [float(v) for v in values if v != ""]
+    values = [x for x in (float(v) for v in values if v != "") if x == x]  # not the NaNs
     return statistics.median(values) if values else float("nan")
-print(f"`{sys.argv[2]}`\n")
+print(f"`{sys.argv[2]}` (tfadesk built from {sys.argv[7]}; load average {sys.argv[5]} at the start, {sys.argv[6]} at the end)\n")
 print("| what | clients | events (or commits) | events/s (median) | p50 ms | p99 ms | runs |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 groups = {}
@@ -203,6 +229,31 @@ for (kind, n), runs in sorted(groups.items(), key=lambda kv: (["serve", "floor",
     p50 = med([r[2] for r in runs]); p99 = med([r[3] for r in runs])
     fmt = lambda v: "" if v != v else f"{v:.2f}"
     print(f"| {names[kind]} | {n} | {runs[0][0]} | {med([r[1] for r in runs]):.0f} | {fmt(p50)} | {fmt(p99)} | {len(runs)} |")
+
+# --before: the write path of the older build beside this one's, the same walks in the same run.
+if sys.argv[4]:
+    walks = {}  # (build, clients) -> {run: (rate, p50, p99)}
+    for r in every_row:
+        if r[0] in ("serve", "serve-before"):
+            cpu_ms = 1000 * float(r[8]) / float(r[2]) if r[8] else float("nan")  # server CPU per event
+            walks.setdefault((r[0], int(r[1])), {})[r[7]] = tuple(float(v) for v in r[4:7]) + (cpu_ms,)
+    print(f"\nThe write path before and after, in the same run: before = tfadesk at {sys.argv[4]}, after = this "
+          f"build ({sys.argv[7]}); each client count on a fresh desk and server for each build, the two in turn (ABBA); medians of "
+          f"the runs; ratio = after / before (events/s: above 1 is faster now; latency and CPU: below 1 is faster "
+          f"now); per run = after / before events/s of the two walks of one run; CPU = the server's user + system "
+          f"time per event (all threads, start-up included):\n")
+    print("| clients | events/s before | events/s after | ratio | per run | p50 ms before | p50 ms after | ratio "
+          "| p99 ms before | p99 ms after | ratio | CPU ms/event before | after | ratio | runs |")
+    print("|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in sorted({n for _, n in walks}):
+        b, a = walks.get(("serve-before", n), {}), walks.get(("serve", n), {})
+        if not a or not b:
+            continue
+        m = [(med([v[i] for v in b.values()]), med([v[i] for v in a.values()])) for i in range(4)]
+        paired = ", ".join(f"{a[k][0] / b[k][0]:.2f}" for k in sorted(a, key=int) if k in b)
+        (rate_b, rate_a), latency = m[0], m[1:]
+        lat = " | ".join(f"{x:.2f} | {y:.2f} | {y / x:.2f}x" for x, y in latency)
+        print(f"| {n} | {rate_b:.0f} | {rate_a:.0f} | {rate_a / rate_b:.2f}x | {paired} | {lat} | {min(len(a), len(b))} |")
 
 # SPEC §16: /healthz with and without the slow connections, the same server in each run.
 import json
