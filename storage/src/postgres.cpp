@@ -19,6 +19,7 @@
 #include "tfadesk/engine/machine.hpp"
 #include "tfadesk/rules/time.hpp"
 #include "tfadesk/storage/database.hpp"
+#include "tfadesk/storage/open.hpp"
 #include "workspace.hpp"
 
 namespace tfadesk::storage {
@@ -547,11 +548,6 @@ std::vector<std::string> uri_secrets(const std::string& uri) {
 
 std::unique_ptr<engine::Store> open_pg_store(const std::string& uri, engine::Store::Mode mode) {
     return std::make_unique<PgStore>(uri, mode);
-}
-
-std::string libpq_version() {
-    const int v = PQlibVersion();
-    return std::to_string(v / 10000) + "." + std::to_string(v % 10000);
 }
 
 // --- the store's state -------------------------------------------------------------------------
@@ -1849,5 +1845,21 @@ bool PgStore::retry_outbox(std::int64_t id, std::string_view now) {
                    .affected_rows() == 1;
     });
 }
+
+// --- the registration ---------------------------------------------------------------------------
+
+namespace {
+
+std::string libpq_version() {
+    const int v = PQlibVersion();
+    return "libpq " + std::to_string(v / 10000) + "." + std::to_string(v % 10000);
+}
+
+// This is an OBJECT library's code, so it is linked whenever the library is: linking
+// tfadesk_storage_pg is what gives a program the PostgreSQL store.
+const BackendRegistrar registrar{
+    Backend{{"postgresql", "postgres"}, open_pg_store, pg_desk_exists, mask_uri, libpq_version}};
+
+}  // namespace
 
 }  // namespace tfadesk::storage

@@ -253,20 +253,6 @@ public:
     virtual bool retry_outbox(std::int64_t id, std::string_view now) = 0;
 };
 
-// Opens the store at `location`: a PostgreSQL URI (postgresql://, postgres://) or a SQLite file
-// path. read_only never creates anything and refuses every write. Defined by storage/.
-std::unique_ptr<Store> open_store(const std::string& location, Store::Mode mode);
-// Whether a desk exists at `location` (a SQLite file; a PostgreSQL database holding the tfadesk
-// schema), without creating anything. Error(unexpected) when a PostgreSQL server cannot be asked.
-bool store_exists(const std::string& location);
-// Whether this program has the PostgreSQL store built in (tfadesk-full does; tfadesk hands
-// PostgreSQL locations to it).
-bool has_postgres_store();
-// Whether `location` names a PostgreSQL database (postgresql:// or postgres://).
-bool is_postgres_location(const std::string& location);
-// `location` as messages may show it: a URI's password masked (as Store::location() does).
-std::string shown_location(const std::string& location);
-
 // Runs `fn` in one write transaction on `store` and commits it when `fn` returns normally.
 template <class Fn>
 auto in_transaction(Store& store, Fn&& fn) {
