@@ -934,7 +934,7 @@ TEST_CASE("postgres: the schema is created by the first write, inside its transa
     CHECK(s->exists("HD-2"));
     open(*s, fields("HD-1"), 3);
     CHECK(b.raw_value(desk.location(), "SELECT schema_version FROM tfadesk_meta") ==
-          "5");  // the current schema (5: the ready index, SPEC §14)
+          "6");  // the current schema (6: the state index as on SQLite)
     CHECK(s->head().seq == 2);
 }
 

@@ -38,7 +38,7 @@ using engine::LogEntry;
 using engine::Ticket;
 
 inline constexpr std::int64_t kPgApplicationId = 0x54464144;  // "TFAD", as SQLite's application_id
-inline constexpr int kPgSchemaVersion = 5;
+inline constexpr int kPgSchemaVersion = 6;
 inline constexpr int kPgWorkspaceSchema = 3;  // the first schema with claims and search (SPEC §14)
 inline constexpr int kPgOutboxSchema = 4;     // the first schema with the connector's tables
 inline constexpr int kPgAccessSchema = 2;     // the first schema with the access log

@@ -213,6 +213,12 @@ const char* const kMigrations[] = {
         AND strpos(checks, '"client_of_record":') > 0 AND strpos(checks, '"number_ownership":') > 0
         AND strpos(checks, '"lost_access":') > 0;
     )sql",
+    // Schema 6, as SQLite's schema 3: the state index without updated_at, the one index SQLite
+    // changed that PostgreSQL had kept (storage/src/schema.hpp lists what both must hold).
+    R"sql(
+    DROP INDEX IF EXISTS tickets_by_state;
+    CREATE INDEX tickets_by_state ON tickets (state);
+    )sql",
 };
 static_assert(std::size(kMigrations) == kPgSchemaVersion);
 
