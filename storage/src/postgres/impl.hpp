@@ -46,6 +46,10 @@ inline constexpr std::int64_t kCreateLock =
     0x5446414453434d41;                         // advisory lock key while creating the schema
 inline constexpr std::size_t kBatchRows = 500;  // rows per multi-row INSERT
 inline constexpr int kFetchRows = 1000;         // rows per cursor FETCH
+// PgStore::Impl::opened: round trips before reading every opened ref is considered, and what one
+// round trip costs in refs read.
+inline constexpr std::int64_t kLookupsBeforePreload = 64;
+inline constexpr std::int64_t kRefsPerLookup = 100;
 
 inline constexpr const char* kEntryColumns =
     "seq, ref, tseq, event, details, agent, at, state, policy_version, prev_hash, hash";
@@ -178,6 +182,15 @@ struct PgStore::Impl {
     Sealer sealer;
     std::vector<LogEntry> pending;                   // entries not sent yet, in seq order
     std::unordered_set<std::string> pending_opened;  // refs whose first entry is pending
+    // Whether a ticket exists, asked many times in one write transaction (an import asks once a
+    // row): after kLookupsBeforePreload round trips, once they add up to more than reading every
+    // opened ref would cost (kRefsPerLookup refs a round trip), the refs are read in one scan and
+    // the rest answered here. Exact for the transaction's life: every writer holds the head lock,
+    // so no other can open a ticket meanwhile; the transaction's own opens are added as queued.
+    std::int64_t lookups = 0;
+    std::optional<std::int64_t> tickets_total;
+    std::optional<std::unordered_set<std::string>> opened_refs;
+    bool opened(const std::string& ref);
     std::vector<TicketRow> pending_rows;  // ticket rows not sent yet, one per ref
     std::unordered_map<std::string, std::size_t> pending_row_of;
     bool prepared_batch = false, prepared_rows = false;  // the full-batch statements
@@ -281,7 +294,10 @@ struct PgStore::Impl {
     }
     void queue_entry(const LogEntry& e) {
         pending.push_back(e);
-        if (e.tseq == 1) pending_opened.insert(e.ref);
+        if (e.tseq == 1) {
+            pending_opened.insert(e.ref);
+            if (opened_refs) opened_refs->insert(e.ref);
+        }
         head = Head{e.seq, e.hash};
         if (pending.size() >= kBatchRows) flush();
     }

@@ -1,4 +1,6 @@
 // The log: reading it (Journal, LogReader) and appending to it (LogWriter, CopyTarget).
+#include <limits>
+
 #include "impl.hpp"
 #include "tfadesk/engine/chain.hpp"
 
@@ -21,7 +23,26 @@ bool PgStore::exists(std::string_view ref) {
     auto& impl = *impl_;
     const std::string key(ref);
     if (impl.pending_opened.count(key)) return true;
-    return impl.guard([&] { return impl.ready() && !impl.q.exec_prepared("exists", key).empty(); });
+    return impl.guard([&] { return impl.opened(key); });
+}
+
+bool PgStore::Impl::opened(const std::string& ref) {
+    if (!ready()) return false;
+    if (tx == Tx::write && !opened_refs && ++lookups >= kLookupsBeforePreload) {
+        if (!tickets_total)
+            tickets_total =
+                schema >= kPgWorkspaceSchema
+                    ? number(q.exec("SELECT coalesce(sum(n), 0) FROM ticket_counts")[0][0])
+                    : std::numeric_limits<std::int64_t>::max();
+        if (lookups * kRefsPerLookup >= *tickets_total) {
+            opened_refs.emplace();
+            scan("SELECT ref FROM events WHERE tseq = 1",
+                 [&](const pqxx::row& r) { opened_refs->insert(text(r[0])); });
+            opened_refs->insert(pending_opened.begin(), pending_opened.end());
+        }
+    }
+    if (opened_refs) return opened_refs->count(ref) > 0;
+    return !q.exec_prepared("exists", ref).empty();
 }
 
 void PgStore::append(LogEntry& e, const Ticket& t) {

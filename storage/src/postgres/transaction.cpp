@@ -89,10 +89,14 @@ private:
         impl_.head = impl_.locked;
         impl_.appended = false;
         impl_.any_outbox_links.reset();
+        impl_.lookups = 0;
+        impl_.tickets_total.reset();
+        impl_.opened_refs.reset();
     }
     void reset() {
         impl_.pending.clear();
         impl_.pending_opened.clear();
+        impl_.opened_refs.reset();
         impl_.pending_rows.clear();
         impl_.pending_row_of.clear();
         impl_.appended = false;
