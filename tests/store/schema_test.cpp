@@ -67,13 +67,13 @@ SELECT group_concat(line, char(10)) FROM (
 
 constexpr const char* kPostgresCatalog = R"sql(
 SELECT string_agg(line, E'\n') FROM (
-  SELECT 'table ' || c.relname || '(' || string_agg(a.attname, ',' ORDER BY a.attnum) || ')' AS line
+  SELECT 'table ' || c.relname::text || '(' || string_agg(a.attname::text, ',' ORDER BY a.attnum) || ')' AS line
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
    WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
    GROUP BY c.relname
   UNION ALL
-  SELECT 'index ' || ci.relname || ' on ' || ct.relname || '(' ||
+  SELECT 'index ' || ci.relname::text || ' on ' || ct.relname::text || '(' ||
          (SELECT string_agg(regexp_replace(pg_get_indexdef(x.indexrelid, k, true),
                                            '^lower\((.*)\)$', '\1'), ',' ORDER BY k)
             FROM generate_series(1, x.indnkeyatts) k) ||
