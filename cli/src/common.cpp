@@ -12,11 +12,12 @@
 #include "tfadesk/ingest/output_file.hpp"
 #include "tfadesk/rules/agent.hpp"
 #include "tfadesk/rules/numbers.hpp"
+#include "tfadesk/storage/open.hpp"
 
 namespace tfadesk::cli {
 
 std::unique_ptr<engine::Store> Context::open(engine::Store::Mode m) const {
-    auto s = engine::open_store(db_path, m);
+    auto s = storage::open_store(db_path, m);
     if (m == engine::Store::Mode::read_write) {
         if (key_path)
             desk::seal_with_key(*s, *key_path);
@@ -32,7 +33,7 @@ engine::Store& Context::store() {
 }
 
 bool Context::store_exists() const {
-    if (!exists_) exists_ = engine::store_exists(db_path);
+    if (!exists_) exists_ = storage::store_exists(db_path);
     return *exists_;
 }
 
@@ -101,7 +102,7 @@ desk::Actor Context::actor(const std::string& agent, engine::Store* desk) {
 
 std::vector<std::string> Context::protected_paths() const {
     std::vector<std::string> paths = inputs;
-    if (!engine::is_postgres_location(db_path))
+    if (!storage::is_server_location(db_path))
         for (auto& p : ingest::database_files(db_path)) paths.push_back(std::move(p));
     return paths;
 }

@@ -16,17 +16,22 @@
 #include "tfadesk/ingest/output_file.hpp"
 #include "tfadesk/rules/policy.hpp"
 #include "tfadesk/storage/database.hpp"
+#include "tfadesk/storage/open.hpp"
 #include "version.hpp"
 
 namespace {
 
+// ", libpq 15.20" for each store backend built in.
+std::string backends() {
+    std::string out;
+    for (const auto& v : tfadesk::storage::backend_versions()) out += ", " + v;
+    return out;
+}
+
 std::string version_text() {
     return std::string("tfadesk ") + TFADESK_VERSION + " (policy version " +
            std::to_string(tfadesk::rules::kPolicyVersion) + ", SQLite " +
-           tfadesk::storage::sqlite_version() +
-           (tfadesk::storage::libpq_version ? ", libpq " + tfadesk::storage::libpq_version()
-                                            : std::string()) +
-           ")";
+           tfadesk::storage::sqlite_version() + backends() + ")";
 }
 
 // The command word: the first argument that is neither a global option nor its value ("" when
@@ -163,7 +168,9 @@ namespace {
 bool needs_full(int argc, char** argv) {
     if (command_word(argc, argv) == "serve") return true;
     auto pg = [](std::string_view v) {
-        return tfadesk::engine::is_postgres_location(std::string(v));
+        const std::string location(v);
+        return tfadesk::storage::is_server_location(location) &&
+               !tfadesk::storage::has_backend_for(location);
     };
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];

@@ -42,7 +42,8 @@ nlohmann::json access_view(const engine::AccessRecord& r) {
             {"refs", r.refs}, {"ref_count", r.ref_count}, {"client", r.client}};
 }
 
-void write_access_json(engine::Store& store, const engine::AccessQuery& query, std::ostream& out) {
+void write_access_json(engine::AccessLogStore& store, const engine::AccessQuery& query,
+                       std::ostream& out) {
     bool first = true;
     out << "[";
     store.for_each_access(query, [&](const engine::AccessRecord& r) {

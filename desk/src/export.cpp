@@ -7,7 +7,7 @@
 
 namespace tfadesk::desk {
 
-void export_log(engine::Store& store, std::string_view format, std::ostream& out,
+void export_log(engine::LogReader& store, std::string_view format, std::ostream& out,
                 const std::function<void(const engine::LogEntry&)>& seen) {
     if (format != "jsonl" && format != "csv")
         throw engine::Error(engine::ErrorKind::invalid_input, "--format: must be jsonl or csv");

@@ -32,6 +32,7 @@
 #include "tfadesk/rules/fields.hpp"
 #include "tfadesk/rules/policy.hpp"
 #include "tfadesk/rules/time.hpp"
+#include "tfadesk/storage/open.hpp"
 
 namespace tfadesk::serve {
 
@@ -61,7 +62,7 @@ Api::Api(const Options& o, Writer& w)
 Api::~Api() = default;
 
 std::unique_ptr<engine::Store> Api::open_read_store() const {
-    return engine::open_store(options.db, engine::Store::Mode::read_only);
+    return storage::open_store(options.db, engine::Store::Mode::read_only);
 }
 
 std::size_t body_limit(const Options& options, const std::string& path) {

@@ -12,6 +12,7 @@
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/workflow.hpp"
 #include "tfadesk/rules/time.hpp"
+#include "tfadesk/storage/open.hpp"
 
 namespace tfadesk::serve {
 
@@ -127,7 +128,7 @@ void OutboxSender::loop() {
     for (;;) {
         bool busy = false;
         try {
-            if (!store) store = engine::open_store(db_, engine::Store::Mode::read_write);
+            if (!store) store = storage::open_store(db_, engine::Store::Mode::read_write);
             busy = send_due(*store);
         } catch (const std::exception& e) {
             spdlog::warn("outbox: {}", desk::mask_personal_data(e.what()));

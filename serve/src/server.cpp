@@ -27,6 +27,7 @@
 #include "sla_scheduler.hpp"
 #include "tfadesk/desk/seal.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/storage/open.hpp"
 #include "writer.hpp"
 
 namespace tfadesk::serve {
@@ -166,7 +167,7 @@ Server::Server(Options options) : impl_(std::make_unique<Impl>()) {
         throw Error(ErrorKind::invalid_input, "--tls-cert and --tls-key go together");
     // A client that goes away mid-answer must not kill the server (OpenSSL writes with write(2)).
     std::signal(SIGPIPE, SIG_IGN);
-    auto store = engine::open_store(o.db, engine::Store::Mode::read_write);
+    auto store = storage::open_store(o.db, engine::Store::Mode::read_write);
     if (o.key_path) {
         desk::seal_with_key(*store, *o.key_path);
         desk::refuse_retired_key(

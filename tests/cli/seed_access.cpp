@@ -7,6 +7,7 @@
 
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/store.hpp"
+#include "tfadesk/storage/open.hpp"
 
 int main(int argc, char** argv) {
     if (argc < 7) {
@@ -21,7 +22,8 @@ int main(int argc, char** argv) {
         r.client = argv[5];
         r.ref_count = std::stoll(argv[6]);
         r.refs.assign(argv + 7, argv + argc);
-        auto store = tfadesk::engine::open_store(argv[1], tfadesk::engine::Store::Mode::read_write);
+        auto store =
+            tfadesk::storage::open_store(argv[1], tfadesk::engine::Store::Mode::read_write);
         store->append_access({r});
         return 0;
     } catch (const tfadesk::engine::Error& e) {

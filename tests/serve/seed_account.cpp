@@ -9,6 +9,7 @@
 
 #include "tfadesk/desk/accounts.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/storage/open.hpp"
 
 int main(int argc, char** argv) {
     if (argc != 5) {
@@ -17,7 +18,8 @@ int main(int argc, char** argv) {
     }
     spdlog::set_level(spdlog::level::off);  // stdout carries the token alone
     try {
-        auto store = tfadesk::engine::open_store(argv[1], tfadesk::engine::Store::Mode::read_write);
+        auto store =
+            tfadesk::storage::open_store(argv[1], tfadesk::engine::Store::Mode::read_write);
         const char* token = std::getenv("TFADESK_TOKEN");
         const tfadesk::desk::Actor by{argv[4],
                                       token ? tfadesk::desk::token_id(token) : std::string()};

@@ -17,6 +17,7 @@
 #include "tfadesk/desk/tickets.hpp"
 #include "tfadesk/desk/views.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/storage/open.hpp"
 
 using nlohmann::json;
 using tfadesk::engine::Error;
@@ -111,7 +112,7 @@ ErrorKind kind_of(const std::exception_ptr& e) {
 TEST_CASE("writer: jobs queued together commit as one group; a refused one fails alone") {
     tfadesk_test::TempDir dir;
     const std::string db = dir / "w.db";
-    Writer w(tfadesk::engine::open_store(db, Store::Mode::read_write));
+    Writer w(tfadesk::storage::open_store(db, Store::Mode::read_write));
     w.batched(open_job("G-0"));  // before the group: the jobs of a group run in no set order
     auto out = as_one_group(
         w, {open_job("G-1"), open_job("G-2"), open_job("G-1"), open_job("G-3"),
@@ -146,7 +147,7 @@ TEST_CASE("writer: jobs queued together commit as one group; a refused one fails
     CHECK(conflicts == 1);
     CHECK(refused == 1);
     CHECK(stale == 1);
-    auto r = tfadesk::engine::open_store(db, Store::Mode::read_only);
+    auto r = tfadesk::storage::open_store(db, Store::Mode::read_only);
     for (const char* ref : {"G-0", "G-1", "G-2", "G-3"}) CHECK(r->entries(ref).size() == 1);
     CHECK(r->head().seq == 4);
 }
@@ -154,7 +155,7 @@ TEST_CASE("writer: jobs queued together commit as one group; a refused one fails
 TEST_CASE("writer: a job that fails part way through an append costs only itself") {
     tfadesk_test::TempDir dir;
     const std::string db = dir / "w.db";
-    Writer w(tfadesk::engine::open_store(db, Store::Mode::read_write));
+    Writer w(tfadesk::storage::open_store(db, Store::Mode::read_write));
     std::atomic<int> bad_runs{0};
     auto out = as_one_group(w, {open_job("P-1"),
                                 [&](Store& s) -> json {
@@ -171,7 +172,7 @@ TEST_CASE("writer: a job that fails part way through an append costs only itself
     CHECK(!out[2].error);
     REQUIRE(out[1].error);
     CHECK(kind_of(out[1].error) == ErrorKind::unexpected);
-    auto r = tfadesk::engine::open_store(db, Store::Mode::read_only);
+    auto r = tfadesk::storage::open_store(db, Store::Mode::read_only);
     CHECK(r->entries("P-1").size() == 1);
     CHECK(r->entries("P-2").size() == 1);
     CHECK(r->entries("P-BAD").empty());
@@ -180,7 +181,7 @@ TEST_CASE("writer: a job that fails part way through an append costs only itself
 
 TEST_CASE("writer: stop() answers every queued job; later jobs are refused") {
     tfadesk_test::TempDir dir;
-    Writer w(tfadesk::engine::open_store(dir / "w.db", Store::Mode::read_write));
+    Writer w(tfadesk::storage::open_store(dir / "w.db", Store::Mode::read_write));
     std::atomic<int> answered{0};
     std::vector<std::thread> threads;
     for (int i = 0; i < 20; ++i)
@@ -200,7 +201,7 @@ TEST_CASE(
     "seal, the head stays") {
     tfadesk_test::TempDir dir;
     const std::string db = dir / "w.db";
-    auto store = tfadesk::engine::open_store(db, Store::Mode::read_write);
+    auto store = tfadesk::storage::open_store(db, Store::Mode::read_write);
     std::atomic<int> sealed{0};
     store->set_sealer([&](const tfadesk::engine::Head&, const tfadesk::engine::Head& h) {
         ++sealed;
@@ -246,7 +247,7 @@ TEST_CASE(
     CHECK(c.groups == 2);          // A-0, then the three opens together: no record in a group
     CHECK(c.batched_jobs == 4);
     CHECK(sealed == 2);  // one seal per group; none for the records
-    auto r = tfadesk::engine::open_store(db, Store::Mode::read_only);
+    auto r = tfadesk::storage::open_store(db, Store::Mode::read_only);
     CHECK(r->head().seq == 4);
     int n = 0;
     r->for_each_access({"A-0", std::nullopt, std::nullopt},

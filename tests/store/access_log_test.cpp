@@ -192,7 +192,7 @@ TEST_CASE("access log: a desk from before it reads as having none; its first wri
         b.is_postgres() ? "SELECT schema_version FROM tfadesk_meta" : "PRAGMA user_version";
     const std::string old_version = b.is_postgres() ? "1" : "3",
                       new_version = b.is_postgres()
-                                        ? "5"
+                                        ? "6"
                                         : "7";  // the current schema (the ready index, SPEC §14)
     const std::string has_table =
         b.is_postgres() ? "SELECT count(*) FROM pg_class WHERE relname = 'access_log'"

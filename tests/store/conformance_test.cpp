@@ -17,6 +17,7 @@
 #include "tfadesk/desk/tickets.hpp"
 #include "tfadesk/desk/verify.hpp"
 #include "tfadesk/engine/chain.hpp"
+#include "tfadesk/storage/open.hpp"
 
 namespace store_test {
 namespace {
@@ -241,9 +242,9 @@ TEST_CASE("read-only: a missing desk is an error and nothing is created") {
     CHECK(contains(e.what(), backend().is_postgres() ? "holds no tfadesk desk" : "no database at"));
     CHECK(std::string(e.what()).find('\n') == std::string::npos);
     CHECK_FALSE(backend().holds_anything(desk.location()));
-    CHECK_FALSE(engine::store_exists(desk.location()));
+    CHECK_FALSE(storage::store_exists(desk.location()));
     open(*open_rw(desk.location()), fields("HD-1"), 1);  // a writer creates it
-    CHECK(engine::store_exists(desk.location()));
+    CHECK(storage::store_exists(desk.location()));
     CHECK(open_ro(desk.location())->head().seq == 1);
 }
 
@@ -636,7 +637,7 @@ TEST_CASE(
 
 // Nothing at all, or a desk without entries, rows or seals.
 bool empty_desk(const std::string& location) {
-    if (!engine::store_exists(location)) return true;
+    if (!storage::store_exists(location)) return true;
     auto s = open_ro(location);
     return s->head().seq == 0 && !s->ticket_cursor()() && !s->has_accounts() && !s->last_seal();
 }
@@ -700,12 +701,12 @@ TEST_CASE("a store that is not a tfadesk desk, or from a newer tfadesk, is refus
                                  "CREATE TABLE invoices (id INTEGER PRIMARY KEY, total INTEGER);"
                                  "INSERT INTO invoices VALUES (1, 100);"));
         for (auto mode : {Store::Mode::read_write, Store::Mode::read_only}) {
-            const auto e = error_of([&] { engine::open_store(desk.location(), mode); });
+            const auto e = error_of([&] { storage::open_store(desk.location(), mode); });
             CHECK(e.kind() == ErrorKind::unexpected);
             CHECK(contains(e.what(), "not a tfadesk"));
         }
         CHECK(b.raw_value(desk.location(), "SELECT total FROM invoices") == "100");
-        if (b.is_postgres()) CHECK_FALSE(engine::store_exists(desk.location()));
+        if (b.is_postgres()) CHECK_FALSE(storage::store_exists(desk.location()));
     }
     SUBCASE("a newer schema") {
         open(*open_rw(desk.location()), fields("HD-1"), 1);
@@ -713,7 +714,7 @@ TEST_CASE("a store that is not a tfadesk desk, or from a newer tfadesk, is refus
                                  b.is_postgres() ? "UPDATE tfadesk_meta SET schema_version = 99"
                                                  : "PRAGMA user_version = 99"));
         for (auto mode : {Store::Mode::read_write, Store::Mode::read_only}) {
-            const auto e = error_of([&] { engine::open_store(desk.location(), mode); });
+            const auto e = error_of([&] { storage::open_store(desk.location(), mode); });
             CHECK(contains(e.what(), "newer tfadesk"));
         }
     }
@@ -773,14 +774,14 @@ TEST_CASE("postgres: a password in the URI never appears in a message or in loca
               "postgresql://127.0.0.1:1/desk?user=alice&pass%77ord=" + secret}) {
             CAPTURE(uri);
             for (auto mode : {Store::Mode::read_write, Store::Mode::read_only}) {
-                const auto e = error_of([&] { engine::open_store(uri, mode); });
+                const auto e = error_of([&] { storage::open_store(uri, mode); });
                 CHECK(e.kind() == ErrorKind::unexpected);
                 CHECK_FALSE(contains(e.what(), secret));
                 CHECK(contains(e.what(), "***"));
                 CHECK(contains(e.what(), "cannot connect"));
                 CHECK(std::string(e.what()).find('\n') == std::string::npos);
             }
-            CHECK_THROWS_AS(engine::store_exists(uri), Error);
+            CHECK_THROWS_AS(storage::store_exists(uri), Error);
         }
     }
     SUBCASE("a server that lets us in (trust), then a failure") {
@@ -838,7 +839,7 @@ TEST_CASE("postgres: a role granted only SELECT reads everything and writes noth
     std::size_t reads = 0;
     r->for_each_access({}, [&](const engine::AccessRecord&) { ++reads; });
     CHECK(reads == 1);
-    CHECK(engine::store_exists(auditor));
+    CHECK(storage::store_exists(auditor));
     next = {};
     r.reset();
 
@@ -927,13 +928,13 @@ TEST_CASE("postgres: the schema is created by the first write, inside its transa
                                            }),
                     Error);
     CHECK_FALSE(b.holds_anything(desk.location()));  // the failed first write left nothing
-    CHECK_FALSE(engine::store_exists(desk.location()));
+    CHECK_FALSE(storage::store_exists(desk.location()));
     // Another process creates it meanwhile: this store sees it without reopening.
     open(*open_rw(desk.location()), fields("HD-2"), 2);
     CHECK(s->exists("HD-2"));
     open(*s, fields("HD-1"), 3);
     CHECK(b.raw_value(desk.location(), "SELECT schema_version FROM tfadesk_meta") ==
-          "5");  // the current schema (5: the ready index, SPEC §14)
+          "6");  // the current schema (6: the state index as on SQLite)
     CHECK(s->head().seq == 2);
 }
 

@@ -14,6 +14,7 @@
 #include "tfadesk/engine/store.hpp"
 #include "tfadesk/engine/workflow.hpp"
 #include "tfadesk/rules/time.hpp"
+#include "tfadesk/storage/open.hpp"
 
 namespace store_test {
 
@@ -27,10 +28,10 @@ using rules::Access;
 using rules::Role;
 
 inline std::unique_ptr<Store> open_rw(const std::string& location) {
-    return engine::open_store(location, Store::Mode::read_write);
+    return storage::open_store(location, Store::Mode::read_write);
 }
 inline std::unique_ptr<Store> open_ro(const std::string& location) {
-    return engine::open_store(location, Store::Mode::read_only);
+    return storage::open_store(location, Store::Mode::read_only);
 }
 
 // 2026-03-01T10:00:00.000Z plus `s` seconds.

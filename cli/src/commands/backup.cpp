@@ -10,6 +10,7 @@
 #include "tfadesk/desk/verify.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/ingest/output_file.hpp"
+#include "tfadesk/storage/open.hpp"
 
 namespace tfadesk::cli {
 namespace {
@@ -33,7 +34,7 @@ public:
     int run(Context& ctx) override {
         using engine::Error;
         using engine::ErrorKind;
-        if (engine::is_postgres_location(ctx.db_path))
+        if (storage::is_server_location(ctx.db_path))
             throw Error(
                 ErrorKind::invalid_input,
                 "backup: --db is a PostgreSQL desk: back it up with pg_dump (docs/backup.md)");
@@ -42,7 +43,7 @@ public:
         storage::backup_sqlite(ctx.db_path, file.temp_path());
         desk::VerifyReport report;
         {
-            auto copy = engine::open_store(file.temp_path(), engine::Store::Mode::read_only);
+            auto copy = storage::open_store(file.temp_path(), engine::Store::Mode::read_only);
             report = desk::verify(*copy, {});
         }
         if (!report.ok()) {

@@ -6,6 +6,7 @@
 #include "tfadesk/desk/tickets.hpp"
 #include "tfadesk/engine/command.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/storage/open.hpp"
 
 namespace tfadesk::cli {
 namespace {
@@ -52,7 +53,7 @@ public:
         if (!ctx.store_exists())
             throw engine::Error(engine::ErrorKind::not_found,
                                 "no such ticket: '" + ref_ + "' (no database at " +
-                                    engine::shown_location(ctx.db_path) + ")");
+                                    storage::shown_location(ctx.db_path) + ")");
         const auto who = ctx.actor(req_.agent);
         req_.agent = who.name;
         req_.token_id = who.token_id;

@@ -7,6 +7,7 @@
 #include "tfadesk/desk/note.hpp"
 #include "tfadesk/desk/seal.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/storage/open.hpp"
 
 namespace tfadesk::cli {
 namespace {
@@ -88,7 +89,7 @@ private:
                 "--key: rotating needs the key in force: give --key FILE or $TFADESK_KEY");
         if (!ctx.store_exists())
             throw engine::Error(engine::ErrorKind::not_found,
-                                "no database at " + engine::shown_location(ctx.db_path));
+                                "no database at " + storage::shown_location(ctx.db_path));
         const auto store = ctx.open(engine::Store::Mode::read_write);
         const auto by = ctx.actor(agent_, store.get());
         const auto entry = desk::rotate_key(*store, by, *ctx.key_path, new_key_);

@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "../command.hpp"
+#include "tfadesk/storage/open.hpp"
 
 namespace tfadesk::cli {
 namespace {
@@ -35,8 +36,8 @@ public:
     }
 
     int run(Context& ctx) override {
-        auto from = engine::open_store(from_, engine::Store::Mode::read_only);
-        auto to = engine::open_store(to_, engine::Store::Mode::read_write);
+        auto from = storage::open_store(from_, engine::Store::Mode::read_only);
+        auto to = storage::open_store(to_, engine::Store::Mode::read_write);
         auto last = std::chrono::steady_clock::now();
         bool shown = false;
         const auto n = desk::migrate(*from, *to, [&](std::int64_t entries) {

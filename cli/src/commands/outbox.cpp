@@ -10,6 +10,7 @@
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/desk/views.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/storage/open.hpp"
 
 namespace tfadesk::cli {
 namespace {
@@ -56,7 +57,7 @@ private:
     int retry(Context& ctx, std::int64_t id) {
         if (!ctx.store_exists())
             throw engine::Error(engine::ErrorKind::unexpected,
-                                "no desk at " + engine::shown_location(ctx.db_path));
+                                "no desk at " + storage::shown_location(ctx.db_path));
         auto store = ctx.open(engine::Store::Mode::read_write);
         const auto who = ctx.actor(agent_, store.get());
         desk::authorize(*store, who, "operator", "retry outbox deliveries");

@@ -7,6 +7,7 @@
 #include "../output.hpp"
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/storage/open.hpp"
 
 namespace tfadesk::cli {
 namespace {
@@ -40,7 +41,7 @@ public:
                 "--key: adopting seals with the desk key: give --key FILE or $TFADESK_KEY");
         if (!ctx.store_exists())
             throw engine::Error(engine::ErrorKind::not_found,
-                                "no database at " + engine::shown_location(ctx.db_path));
+                                "no database at " + storage::shown_location(ctx.db_path));
         const auto by = ctx.actor(agent_);
         const auto adoption = desk::adopt_unsealed(ctx.store(), by, note_, *ctx.key_path);
         std::vector<std::vector<std::string>> rows;

@@ -48,6 +48,7 @@ nlohmann::json access_view(const engine::AccessRecord& r);
 
 // The records `query` selects, in time order, as one JSON array of access_view objects, written
 // to `out` one at a time (memory stays flat however long the log is).
-void write_access_json(engine::Store& store, const engine::AccessQuery& query, std::ostream& out);
+void write_access_json(engine::AccessLogStore& store, const engine::AccessQuery& query,
+                       std::ostream& out);
 
 }  // namespace tfadesk::desk

@@ -13,7 +13,7 @@ namespace tfadesk::desk {
 
 // `format` is "jsonl" or "csv"; Error(invalid_input) otherwise. `seen`, when given, is handed
 // every entry once it is written (the server records the refs an export returned, SPEC §12).
-void export_log(engine::Store& store, std::string_view format, std::ostream& out,
+void export_log(engine::LogReader& store, std::string_view format, std::ostream& out,
                 const std::function<void(const engine::LogEntry&)>& seen = {});
 
 }  // namespace tfadesk::desk

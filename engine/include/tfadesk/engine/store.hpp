@@ -96,10 +96,34 @@ struct WorkspaceCounts {
     std::int64_t open = 0, mine = 0, unassigned = 0, overdue = 0, ready_for_me = 0;
 };
 
-class Store : public Journal {
-public:
-    enum class Mode { read_only, read_write };
+// ---- The store, by role ----------------------------------------------------------------------
+// Each role is one interface, narrow enough to read in one screen; Store (below) is all of them.
+// A use case that needs one role only takes that role, so its signature says what it may touch.
 
+// Reading the log, in global order or by ticket (export, verify, replaying accounts). Journal
+// (journal.hpp) reads one ticket's entries.
+class LogReader {
+public:
+    virtual ~LogReader() = default;
+    // Every entry in global order (export, migrate).
+    virtual void for_each_entry(const std::function<void(const LogEntry&)>& fn) = 0;
+    // Every entry ordered by (ref, tseq) in byte order, each with the hash and time of the entry
+    // just before it in global order (nothing when that entry is missing): verify's single pass.
+    // The entry is handed over (fn may keep it by moving from it).
+    virtual void for_each_entry_by_ticket(
+        const std::function<void(LogEntry&&, const std::optional<PrevEntry>& prev)>& fn) = 0;
+    virtual std::optional<LogEntry> entry_at(std::int64_t seq) = 0;
+    virtual Head head() = 0;
+    // Every account change (key `account:NAME`) in global order: who may act is replayed from
+    // these (SPEC §12). One range of the (ref, tseq) key.
+    virtual std::vector<LogEntry> account_entries() = 0;
+};
+
+// Writing: one unit of work, its seal, and the appends that are not a ticket's (Journal::append
+// is). Every write happens inside one transaction from begin_write().
+class LogWriter {
+public:
+    virtual ~LogWriter() = default;
     // One unit of work: everything appended through the store until commit() is one transaction;
     // destroying it uncommitted rolls everything back.
     class Transaction {
@@ -116,29 +140,18 @@ public:
     using Sealer = std::function<std::optional<std::string>(const Head& before, const Head& after)>;
     virtual void set_sealer(Sealer sealer) = 0;
 
-    // --- the log -----------------------------------------------------------------------------
-    // Journal: entries(ref), exists(ref) - answered by the log, never by a cache - and
-    // append(entry, ticket), which also rewrites the ticket's cache row.
     // Appends an account change and rewrites the account's cache row (and, when given, its
     // token hash; the token itself is never stored).
     virtual void append_account(LogEntry& entry, const Account& after,
                                 const std::optional<std::string>& token_hash) = 0;
     // Appends an entry about the desk itself (key `desk:...`), which feeds no cache row.
     virtual void append_desk_entry(LogEntry& entry) = 0;
-    // Every entry in global order (export, migrate).
-    virtual void for_each_entry(const std::function<void(const LogEntry&)>& fn) = 0;
-    // Every entry ordered by (ref, tseq) in byte order, each with the hash and time of the entry
-    // just before it in global order (nothing when that entry is missing): verify's single pass.
-    // The entry is handed over (fn may keep it by moving from it).
-    virtual void for_each_entry_by_ticket(
-        const std::function<void(LogEntry&&, const std::optional<PrevEntry>& prev)>& fn) = 0;
-    virtual std::optional<LogEntry> entry_at(std::int64_t seq) = 0;
-    virtual Head head() = 0;
-    // Every account change (key `account:NAME`) in global order: who may act is replayed from
-    // these (SPEC §12). One range of the (ref, tseq) key.
-    virtual std::vector<LogEntry> account_entries() = 0;
+};
 
-    // --- the ticket cache ---------------------------------------------------------------------
+// The ticket cache (rows rewritten by every append) and the workspace's queries over it (SPEC §14).
+class TicketCache {
+public:
+    virtual ~TicketCache() = default;
     virtual std::optional<Ticket> ticket(std::string_view ref) = 0;
     // Cached rows in ref order (byte order), optionally only those in `state`.
     virtual void for_each_ticket(const std::optional<std::string>& state,
@@ -159,7 +172,6 @@ public:
     // Counts over tickets opened at or after `since` (all when empty).
     virtual DeskStats stats(const std::optional<std::string>& since) = 0;
 
-    // --- the workspace (SPEC §14) -------------------------------------------------------------
     // Up to query.limit tickets matching `query` in its order, after query.after; and whether more
     // follow. Each search and order is served by an index of the cache.
     virtual std::pair<std::vector<Ticket>, bool> find_tickets(const TicketQuery& query) = 0;
@@ -168,8 +180,12 @@ public:
     // The queue's numbers for agent `me` at time `now` (UTC): per state from counts kept with the
     // cache rows, the others from indexes.
     virtual WorkspaceCounts workspace_counts(std::string_view me, std::string_view now) = 0;
+};
 
-    // --- the account cache --------------------------------------------------------------------
+// The account cache and the seals.
+class AccountsAndSeals {
+public:
+    virtual ~AccountsAndSeals() = default;
     // Whether the log holds any account change (asked of the log, not of the account rows).
     virtual bool has_accounts() = 0;
     virtual std::optional<Account> account(std::string_view name) = 0;
@@ -177,15 +193,20 @@ public:
     virtual std::optional<Account> account_by_token(std::string_view token_hash) = 0;
     // Cached account rows by name.
     virtual void for_each_account(const std::function<void(const Account&)>& fn) = 0;
+    // The token hash an account row holds (it is never in the log), or nothing.
+    virtual std::optional<std::string> account_token_hash(std::string_view name) = 0;
 
-    // --- seals --------------------------------------------------------------------------------
     virtual std::optional<Seal> last_seal() = 0;
     // Every seal in seq order, each with the hash the log holds at the seal's seq (nothing when
     // the log has no such entry).
     virtual void for_each_seal(
         const std::function<void(const Seal&, const std::optional<std::string>& log_hash)>& fn) = 0;
+};
 
-    // --- verbatim copies (migrate) -------------------------------------------------------------
+// Verbatim copies (migrate): what another store holds, written as it is.
+class CopyTarget {
+public:
+    virtual ~CopyTarget() = default;
     // Appends `entry` exactly as another store holds it: its seq, prev_hash and hash are kept, not
     // assigned. Refuses with Error(integrity), naming the seq, an entry that does not follow the
     // head (seq is not head + 1, prev_hash is not the head's hash) or whose hash is not
@@ -198,32 +219,27 @@ public:
                              const std::optional<std::string>& token_hash) = 0;
     // Stores a seal as it is (it signs a seq and hash, which a verbatim copy keeps).
     virtual void put_seal(const Seal& seal) = 0;
-    // The token hash an account row holds (it is never in the log), or nothing.
-    virtual std::optional<std::string> account_token_hash(std::string_view name) = 0;
+};
 
-    // Where the store lives, as the user named it (passwords masked).
-    virtual std::string location() const = 0;
-
-    // A read-only store reads one snapshot for its life. A server keeps its readers between
-    // requests instead of connecting for each: end_snapshot() ends the snapshot and holds none
-    // while the store waits (false: this store cannot start another, being read-write or a
-    // private or immutable copy); start_snapshot() starts a fresh one (false: the schema changed
-    // meanwhile; throws when the connection is lost). Either way a false means: open a new store.
-    virtual bool end_snapshot() { return false; }
-    virtual bool start_snapshot() { return false; }
-
-    // --- the access log (SPEC §12) ------------------------------------------------------------
-    // Kept beside the log, never in it (engine/access_log.hpp). Appends `records` in one short
-    // write transaction of its own, committed before it returns: no entry, no seal, the head does
-    // not move and the sealer is not called. Refused (Error(unexpected)) on a read-only store and
-    // inside a write transaction. A desk whose schema predates the access log is migrated first.
+// The access log (SPEC §12), kept beside the log, never in it (engine/access_log.hpp).
+class AccessLogStore {
+public:
+    virtual ~AccessLogStore() = default;
+    // Appends `records` in one short write transaction of its own, committed before it returns:
+    // no entry, no seal, the head does not move and the sealer is not called. Refused
+    // (Error(unexpected)) on a read-only store and inside a write transaction. A desk whose schema
+    // predates the access log is migrated first.
     virtual void append_access(const std::vector<AccessRecord>& records) = 0;
     // The records `query` selects, in time order (then in the order they were appended). A desk
     // whose schema predates the access log has none.
     virtual void for_each_access(const AccessQuery& query,
                                  const std::function<void(const AccessRecord&)>& fn) = 0;
+};
 
-    // --- the helpdesk connector (SPEC §17) ----------------------------------------------------
+// The helpdesk connector (SPEC §17): intake deliveries applied and the outbox.
+class ConnectorOutbox {
+public:
+    virtual ~ConnectorOutbox() = default;
     // Intake deliveries already applied, by (source, delivery id). intake_seen reads inside the
     // caller's write transaction; record_intake writes inside it, with the entries the delivery
     // caused, so a delivery is applied once.
@@ -253,23 +269,35 @@ public:
     virtual bool retry_outbox(std::int64_t id, std::string_view now) = 0;
 };
 
-// Opens the store at `location`: a PostgreSQL URI (postgresql://, postgres://) or a SQLite file
-// path. read_only never creates anything and refuses every write. Defined by storage/.
-std::unique_ptr<Store> open_store(const std::string& location, Store::Mode mode);
-// Whether a desk exists at `location` (a SQLite file; a PostgreSQL database holding the tfadesk
-// schema), without creating anything. Error(unexpected) when a PostgreSQL server cannot be asked.
-bool store_exists(const std::string& location);
-// Whether this program has the PostgreSQL store built in (tfadesk-full does; tfadesk hands
-// PostgreSQL locations to it).
-bool has_postgres_store();
-// Whether `location` names a PostgreSQL database (postgresql:// or postgres://).
-bool is_postgres_location(const std::string& location);
-// `location` as messages may show it: a URI's password masked (as Store::location() does).
-std::string shown_location(const std::string& location);
+// A whole store: every role, where it lives, and its snapshot. Journal (journal.hpp): entries(ref),
+// exists(ref) - answered by the log, never by a cache - and append(entry, ticket), which also
+// rewrites the ticket's cache row.
+class Store : public Journal,
+              public LogReader,
+              public LogWriter,
+              public TicketCache,
+              public AccountsAndSeals,
+              public CopyTarget,
+              public AccessLogStore,
+              public ConnectorOutbox {
+public:
+    enum class Mode { read_only, read_write };
+
+    // Where the store lives, as the user named it (passwords masked).
+    virtual std::string location() const = 0;
+
+    // A read-only store reads one snapshot for its life. A server keeps its readers between
+    // requests instead of connecting for each: end_snapshot() ends the snapshot and holds none
+    // while the store waits (false: this store cannot start another, being read-write or a
+    // private or immutable copy); start_snapshot() starts a fresh one (false: the schema changed
+    // meanwhile; throws when the connection is lost). Either way a false means: open a new store.
+    virtual bool end_snapshot() { return false; }
+    virtual bool start_snapshot() { return false; }
+};
 
 // Runs `fn` in one write transaction on `store` and commits it when `fn` returns normally.
 template <class Fn>
-auto in_transaction(Store& store, Fn&& fn) {
+auto in_transaction(LogWriter& store, Fn&& fn) {
     auto tx = store.begin_write();
     if constexpr (std::is_void_v<decltype(fn())>) {
         fn();

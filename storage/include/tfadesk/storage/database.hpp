@@ -38,9 +38,6 @@ using engine::sha256_hex;
 
 // The SQLite library version this build runs on.
 std::string sqlite_version();
-// The libpq (PostgreSQL client) version this build runs on, as "15.20". Weak: null in a program
-// built without the PostgreSQL store (tfadesk_storage_pg).
-[[gnu::weak]] std::string libpq_version();
 
 class Database final : public engine::Store {
 public:
