@@ -1,7 +1,7 @@
 // The schema both stores hold, written down once: every table with its columns (in order) and
-// every index with its columns, that the SQLite (open.cpp) and PostgreSQL (postgres/schema.cpp)
-// migrations must arrive at. tests/store/schema_test.cpp reads each store's own catalog and
-// compares it with this list, so the two cannot drift apart unnoticed.
+// every index with its columns, that the SQLite (sqlite/open.cpp) and PostgreSQL
+// (postgres/schema.cpp) migrations must arrive at. tests/store/schema_test.cpp reads each store's
+// own catalog and compares it with this list, so the two cannot drift apart unnoticed.
 //
 // What may differ, being dialect only: column types (INTEGER/BIGINT/BOOLEAN, TEXT/TEXT COLLATE
 // "C"); how a case-insensitive index is spelled (SQLite COLLATE NOCASE, PostgreSQL lower());

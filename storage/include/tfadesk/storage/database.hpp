@@ -131,7 +131,7 @@ public:
                          const std::function<void(const engine::AccessRecord&)>& fn) override;
     std::string path() const { return path_; }
 
-    // the helpdesk connector (SPEC §17; storage/src/outbox.cpp)
+    // the helpdesk connector (SPEC §17; storage/src/sqlite/outbox.cpp)
     bool intake_seen(std::string_view source, std::string_view delivery_id) override;
     void record_intake(std::string_view source, std::string_view delivery_id,
                        std::string_view at) override;

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <map>
 
-#include "rows.hpp"
+#include "../rows.hpp"
 #include "sqlite_impl.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/machine.hpp"
 #include "tfadesk/rules/time.hpp"
-#include "workspace.hpp"
+#include "../workspace.hpp"
 
 namespace tfadesk::storage {
 

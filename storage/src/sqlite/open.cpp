@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "sqlite_impl.hpp"
-#include "workspace.hpp"
+#include "../workspace.hpp"
 
 namespace tfadesk::storage {
 

@@ -1,7 +1,7 @@
 // The access log on SQLite (SPEC §12): records of reads of personal data, kept beside the log in
 // tables of their own (schema 4) and appended in short write transactions of their own - never
 // through Database::WriteTransaction, so they are no entries, move no head and call no sealer.
-#include "rows.hpp"
+#include "../rows.hpp"
 #include "sqlite_impl.hpp"
 
 namespace tfadesk::storage {
