@@ -17,6 +17,7 @@
 #include "tfadesk/rules/policy.hpp"
 #include "tfadesk/storage/database.hpp"
 #include "version.hpp"
+#include "words.hpp"
 
 namespace {
 
@@ -203,7 +204,9 @@ int main(int argc, char** argv) {
         std::cout.flush();
         std::cerr << "tfadesk: "
                   << (e.kind() == tfadesk::engine::ErrorKind::refused ? "refused: " : "error: ")
-                  << tfadesk::desk::printable(tfadesk::desk::mask_personal_data(e.what())) << "\n";
+                  << tfadesk::desk::printable(
+                         tfadesk::desk::mask_personal_data(tfadesk::cli::cli_message(e)))
+                  << "\n";
         return e.exit_code();
     } catch (
         const tfadesk::ingest::PathError& e) {  // an output path refused before writing (SPEC §4)
