@@ -18,6 +18,7 @@
 #include "tfadesk/storage/database.hpp"
 #include "tfadesk/storage/open.hpp"
 #include "version.hpp"
+#include "words.hpp"
 
 namespace {
 
@@ -210,7 +211,9 @@ int main(int argc, char** argv) {
         std::cout.flush();
         std::cerr << "tfadesk: "
                   << (e.kind() == tfadesk::engine::ErrorKind::refused ? "refused: " : "error: ")
-                  << tfadesk::desk::printable(tfadesk::desk::mask_personal_data(e.what())) << "\n";
+                  << tfadesk::desk::printable(
+                         tfadesk::desk::mask_personal_data(tfadesk::cli::cli_message(e)))
+                  << "\n";
         return e.exit_code();
     } catch (
         const tfadesk::ingest::PathError& e) {  // an output path refused before writing (SPEC §4)

@@ -10,14 +10,15 @@ namespace tfadesk::desk {
 using engine::Error;
 using engine::ErrorKind;
 
-std::string canonical_agent(std::string_view raw, std::string_view flag) {
+std::string canonical_agent(std::string_view raw, std::string_view field) {
     auto result = rules::canonical_agent(raw);
     if (auto* bad = std::get_if<rules::FieldError>(&result))
-        throw Error(ErrorKind::invalid_input, std::string(flag) + ": " + bad->reason);
+        throw Error::about(ErrorKind::invalid_input, field, bad->reason);
     // SPEC §16: the SLA scheduler's name is nobody else's (sla.cpp writes it without asking here).
     if (std::get<std::string>(result) == kSlaAgent)
-        throw Error(ErrorKind::invalid_input, std::string(flag) + ": '" + std::string(kSlaAgent) +
-                                                  "' is reserved for the server's SLA scheduler");
+        throw Error::about(
+            ErrorKind::invalid_input, field,
+            "'" + std::string(kSlaAgent) + "' is reserved for the server's SLA scheduler");
     return std::get<std::string>(result);
 }
 

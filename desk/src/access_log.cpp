@@ -22,16 +22,15 @@ engine::AccessRecord access_record(const std::string& account, const std::string
 
 engine::AccessQuery access_query(const std::optional<std::string>& ref,
                                  const std::optional<std::string>& agent,
-                                 const std::optional<std::string>& since, std::string_view prefix) {
+                                 const std::optional<std::string>& since) {
     engine::AccessQuery q;
     q.ref = ref;
-    if (agent) q.account = canonical_agent(*agent, std::string(prefix) + "agent");
+    if (agent) q.account = canonical_agent(*agent, "agent");
     if (since) {
         const auto ms = rules::parse_utc(*since);
         if (!ms)
-            throw Error(ErrorKind::invalid_input,
-                        std::string(prefix) +
-                            "since: must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z");
+            throw Error::about(ErrorKind::invalid_input, "since",
+                               "must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z");
         q.since = rules::format_utc_ms(*ms);
     }
     return q;

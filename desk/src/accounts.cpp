@@ -86,7 +86,7 @@ Account change(engine::Store& store, const std::optional<Account>& before, Accou
 // Runs one account change: canonical names, the admin check, one transaction.
 template <class Fn>
 auto admin_change(engine::Store& store, const std::string& raw_name, const Actor& raw_by, Fn&& fn) {
-    const std::string name = canonical_agent(raw_name, "NAME");
+    const std::string name = canonical_agent(raw_name, "name");
     const Actor by{canonical_agent(raw_by.name), raw_by.token_id};
     return engine::in_transaction(store, [&] {
         authorize(store, by, "admin", "manage accounts");
@@ -108,8 +108,8 @@ Roles parse_roles(std::string_view list) {
         if (!engine::is_role(role)) {
             std::string all;
             for (const auto& r : engine::all_roles()) all += (all.empty() ? "" : ", ") + r;
-            throw Error(ErrorKind::invalid_input,
-                        "--role: unknown role '" + role + "' (expected " + all + ")");
+            throw Error::about(ErrorKind::invalid_input, "roles",
+                               "unknown role '" + role + "' (expected " + all + ")");
         }
         out.insert(role);
         if (comma == std::string_view::npos) break;
@@ -123,11 +123,11 @@ std::string token_hash(std::string_view token) { return engine::sha256_hex(token
 IssuedToken add_account(engine::Store& store, const std::string& raw_name, const Roles& roles,
                         const Actor& raw_by, const DecisionSigner& signer) {
     if (roles.empty())
-        throw Error(ErrorKind::invalid_input, "--role: an account needs at least one role");
+        throw Error::about(ErrorKind::invalid_input, "roles", "an account needs at least one role");
     for (const auto& r : roles)
         if (!engine::is_role(r))
-            throw Error(ErrorKind::invalid_input, "--role: unknown role '" + r + "'");
-    const std::string name = canonical_agent(raw_name, "NAME");
+            throw Error::about(ErrorKind::invalid_input, "roles", "unknown role '" + r + "'");
+    const std::string name = canonical_agent(raw_name, "name");
     const Actor by{canonical_agent(raw_by.name), raw_by.token_id};
     return engine::in_transaction(store, [&] {
         if (store.has_accounts())
@@ -351,7 +351,7 @@ nlohmann::json list_accounts(engine::Store& store) {
 nlohmann::json account_history(engine::Store& store, const std::optional<std::string>& raw_name) {
     std::vector<engine::LogEntry> entries;
     if (raw_name) {
-        const std::string name = canonical_agent(*raw_name, "NAME");
+        const std::string name = canonical_agent(*raw_name, "name");
         entries = store.entries(engine::account_key(name));
         if (entries.empty()) throw Error(ErrorKind::not_found, "no such account: '" + name + "'");
     } else {

@@ -94,9 +94,9 @@ std::string dot(const std::string& ref, const Path& p) {
 // Runs `dot -Tsvg FILE` (no shell) on the DOT written to a private temporary file and returns
 // what it prints. Only its output is a pipe, so a `dot` that dies early cannot SIGPIPE us.
 std::string run_dot(const std::string& text) {
-    const std::string fail =
-        "--format svg needs Graphviz's 'dot' (apt-get install graphviz); or use --format dot and "
-        "render it elsewhere";
+    const engine::Words fail = engine::field("format") +
+                               " svg needs Graphviz's 'dot' (apt-get install graphviz); or use " +
+                               engine::field("format") + " dot and render it elsewhere";
     char path[] = "/tmp/tfadesk-diagram-XXXXXX";
     const int fd = mkostemp(path, O_CLOEXEC);
     if (fd < 0)

@@ -10,7 +10,8 @@ namespace tfadesk::desk {
 void export_log(engine::LogReader& store, std::string_view format, std::ostream& out,
                 const std::function<void(const engine::LogEntry&)>& seen) {
     if (format != "jsonl" && format != "csv")
-        throw engine::Error(engine::ErrorKind::invalid_input, "--format: must be jsonl or csv");
+        throw engine::Error::about(engine::ErrorKind::invalid_input, "format",
+                                   "must be jsonl or csv");
     const bool csv = format == "csv";
     if (csv) out << "seq,ref,tseq,event,details,agent,at,state,policy_version,prev_hash,hash\n";
     store.for_each_entry([&](const engine::LogEntry& e) {

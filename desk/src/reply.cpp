@@ -209,8 +209,8 @@ Reply Templates::render(const engine::Ticket& t, const std::string& lang_asked,
                         const ReplyFacts& facts) const {
     const std::string asked = lang_asked.empty() ? "en" : lang_asked;
     if (!is_lang(asked))
-        throw Error(ErrorKind::invalid_input,
-                    "--lang: '" + asked + "' is not a language code (e.g. en, de, pt-BR)");
+        throw Error::about(ErrorKind::invalid_input, "lang",
+                           "'" + asked + "' is not a language code (e.g. en, de, pt-BR)");
     std::string lang = asked;
     const TemplateText* text = find(t.state, lang);
     if (!text) text = find(t.state, lang = "en");
@@ -394,9 +394,9 @@ std::pair<std::string, std::string> name_and_lang(const fs::path& file) {
 std::vector<fs::path> template_files(const std::string& dir) {
     std::error_code ec;
     if (!fs::exists(dir, ec))
-        throw Error(ErrorKind::invalid_input, "--templates: no such folder '" + dir + "'");
+        throw Error::about(ErrorKind::invalid_input, "templates", "no such folder '" + dir + "'");
     if (!fs::is_directory(dir, ec))
-        throw Error(ErrorKind::invalid_input, "--templates: '" + dir + "' is not a folder");
+        throw Error::about(ErrorKind::invalid_input, "templates", "'" + dir + "' is not a folder");
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
         const auto file = entry.path().filename().string();

@@ -50,9 +50,10 @@ void seal_with_key(engine::Store& store, const std::string& key_path, bool adopt
                 "entries seq " + std::to_string(last->seq + 1) + " to " +
                     std::to_string(before.seq) +
                     " were written after the last seal without the desk key; refusing to seal over "
-                    "them (run verify --verifier-key, have them reviewed, and an admin may adopt "
-                    "them "
-                    "with tfadesk seal --adopt)");
+                    "them (" +
+                    engine::action("verify_with_key", "verify them with the verifier key") +
+                    ", have them reviewed, and an admin may adopt them " +
+                    engine::action("adopt", "by an adoption") + ")");
         // After a rotation only the key it names seals (the rotation's own transaction, whose
         // entry is past `before`, is still sealed by the key it retires).
         refuse_retired_key(*s, key->verifier(), before.seq);
@@ -89,11 +90,11 @@ void refuse_unsealed_writes(engine::Store& store) {
 Adoption adopt_unsealed(engine::Store& store, const Actor& raw_by, const std::string& note,
                         const std::string& key_path) {
     if (note.find_first_not_of(" \t\r\n") == std::string::npos)
-        throw engine::Error(
-            engine::ErrorKind::invalid_input,
-            "--note: an adoption needs a note saying who reviewed the entries and why");
+        throw engine::Error::about(
+            engine::ErrorKind::invalid_input, "note",
+            "an adoption needs a note saying who reviewed the entries and why");
     if (auto bad = rules::check_note(note))
-        throw engine::Error(engine::ErrorKind::invalid_input, "--note: " + *bad);
+        throw engine::Error::about(engine::ErrorKind::invalid_input, "note", *bad);
     const Actor by{canonical_agent(raw_by.name), raw_by.token_id};
     seal_with_key(store, key_path, true);
     return engine::in_transaction(store, [&] {
@@ -103,7 +104,8 @@ Adoption adopt_unsealed(engine::Store& store, const Actor& raw_by, const std::st
         if (!last)
             throw engine::Error(
                 engine::ErrorKind::refused,
-                "the desk holds no seal: there is nothing to adopt (seal writes with --key)",
+                "the desk holds no seal: there is nothing to adopt (" +
+                    engine::action("seal_with_key", "writes with the desk key seal it") + ")",
                 "seals", "unsealed");
         if (last->seq >= head.seq)
             throw engine::Error(engine::ErrorKind::refused,

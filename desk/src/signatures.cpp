@@ -195,9 +195,9 @@ void sign_and_check(engine::Store& store, engine::LogEntry& e, const DecisionSig
         nlohmann::json d = nlohmann::json::parse(e.details);
         if (signer.key) {
             if (signer.key->name() != e.agent)
-                throw Error(ErrorKind::forbidden,
-                            "--sign-key: the key is named '" + printable(signer.key->name()) +
-                                "', not after agent '" + e.agent + "'; nothing was written");
+                throw Error::about(ErrorKind::forbidden, "sign_key",
+                                   "the key is named '" + printable(signer.key->name()) +
+                                       "', not after agent '" + e.agent + "'; nothing was written");
             d[std::string(engine::kSignatureKey)] = signature_json(*signer.key, text);
         } else if (signer.given && !signer.given->passkey.empty()) {
             d[std::string(engine::kSignatureKey)] = {
@@ -228,26 +228,25 @@ void sign_and_check(engine::Store& store, engine::LogEntry& e, const DecisionSig
     if (cs) {
         const engine::Account* admin = find(state, cs->agent);
         if (cs->agent == owner || !admin || !admin->enabled || !admin->has("admin"))
-            throw Error(ErrorKind::forbidden, "--countersign-key: the countersigner '" +
-                                                  printable(cs->agent) +
-                                                  "' must be another enabled admin than '" + owner +
-                                                  "'; nothing was written");
+            throw Error::about(ErrorKind::forbidden, "countersign_key",
+                               "the countersigner '" + printable(cs->agent) +
+                                   "' must be another enabled admin than '" + owner +
+                                   "'; nothing was written");
         if (auto bad = signature_problem(*cs, text, admin, cs->agent))
-            throw Error(ErrorKind::forbidden,
-                        "--countersign-key: " + *bad + "; nothing was written");
+            throw Error::about(ErrorKind::forbidden, "countersign_key",
+                               *bad + "; nothing was written");
     }
     if (!state.required || sig) return;
     const engine::Account* me = find(state, e.agent);
     const bool first_key = engine::registers_first_key(e, me);
     if (first_key && cs) return;
-    throw Error(ErrorKind::forbidden,
-                "this desk requires signed decisions (SPEC §13): " + subject +
-                    " needs a signature by a key or passkey registered to '" + e.agent +
-                    "' (--sign-key FILE, or the page's passkey)" +
-                    (first_key ? ", or, for the account's first key, another admin's "
-                                 "countersignature (--countersign-key FILE)"
-                               : "") +
-                    "; nothing was written");
+    engine::Words how = "this desk requires signed decisions (SPEC §13): " + subject +
+                        " needs a signature by a key or passkey registered to '" + e.agent + "' " +
+                        engine::action("sign_with_key", "(a signing key or a passkey)");
+    if (first_key)
+        how += ", or, for the account's first key, another admin's countersignature " +
+               engine::action("countersign_with_key", "(with their key)");
+    throw Error(ErrorKind::forbidden, how + "; nothing was written");
 }
 
 }  // namespace tfadesk::desk

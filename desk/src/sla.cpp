@@ -18,11 +18,11 @@ namespace tfadesk::desk {
 using engine::Error;
 using engine::ErrorKind;
 
-std::int64_t parse_sla_hours(std::string_view text, std::string_view flag) {
-    const Error bad(ErrorKind::invalid_input,
-                    std::string(flag) + ": must be a number of hours above 0 and at most " +
-                        std::to_string(rules::kMaxSlaHours) + " (e.g. 168 or 0.5), got '" +
-                        printable(text) + "'");
+std::int64_t parse_sla_hours(std::string_view text, std::string_view field) {
+    const Error bad = Error::about(ErrorKind::invalid_input, field,
+                                   "must be a number of hours above 0 and at most " +
+                                       std::to_string(rules::kMaxSlaHours) +
+                                       " (e.g. 168 or 0.5), got '" + printable(text) + "'");
     // Digits with at most one decimal point: no sign, exponent, inf or nan reach strtod.
     const auto dot = text.find('.');
     if (text.empty() || text.size() > 32 ||

@@ -16,10 +16,10 @@ std::string_view trim_space(std::string_view s) { return rules::trim_blank(s); }
 bool is_blank(std::string_view s) { return rules::is_blank(s); }
 
 std::optional<std::string> blank_to_nullopt(const std::optional<std::string>& value,
-                                            std::string_view flag, bool multiline) {
+                                            std::string_view field, bool multiline) {
     if (!value || rules::is_blank(*value)) return std::nullopt;
     if (auto bad = rules::check_text(*value, multiline))
-        throw engine::Error(engine::ErrorKind::invalid_input, std::string(flag) + ": " + *bad);
+        throw engine::Error::about(engine::ErrorKind::invalid_input, field, *bad);
     return value;
 }
 

@@ -20,38 +20,36 @@ using engine::ErrorKind;
 namespace {
 
 template <class T>
-std::optional<T> parse_flag(const std::optional<std::string>& text, const char* flag,
-                            const char* expected, std::optional<T> (*parse)(std::string_view)) {
+std::optional<T> parse_field(const std::optional<std::string>& text, const char* name,
+                             const char* expected, std::optional<T> (*parse)(std::string_view)) {
     if (!text) return std::nullopt;
     auto v = parse(*text);
     if (!v)
-        throw Error(ErrorKind::invalid_input, std::string(flag) + ": must be " + expected +
-                                                  " (got '" + printable(*text) + "')");
+        throw Error::about(
+            ErrorKind::invalid_input, name,
+            std::string("must be ") + expected + " (got '" + printable(*text) + "')");
     return v;
 }
 
-// SPEC §4: a flag the event does not use is invalid input, so nothing is stored that was not
+// SPEC §4: a field the event does not use is invalid input, so nothing is stored that was not
 // applied.
-void refuse_unused_flags(engine::EventKind kind, const EventRequest& r) {
+void refuse_unused_fields(engine::EventKind kind, const EventRequest& r) {
     using engine::EventKind;
-    auto unused = [&](bool given, const char* flag, const char* only) {
+    auto unused = [&](bool given, const char* name, const char* only) {
         if (given)
-            throw Error(ErrorKind::invalid_input, std::string(flag) + ": not used by " +
-                                                      std::string(engine::to_string(kind)) +
-                                                      " (only by " + only + ")");
+            throw Error::about(
+                ErrorKind::invalid_input, name,
+                "not used by " + std::string(engine::to_string(kind)) + " (only by " + only + ")");
     };
     const bool checks = kind == EventKind::check_passed || kind == EventKind::check_failed;
-    if (!checks) unused(r.check.has_value(), "--check", "check-passed and check-failed");
+    if (!checks) unused(r.check.has_value(), "check", "check-passed and check-failed");
     if (kind != EventKind::submit_disable)
-        unused(r.reference.has_value(), "--reference", "submit-disable");
-    if (kind != EventKind::approve && !r.ack_related.empty())
-        throw Error(ErrorKind::invalid_input, "--ack-related: not used by " +
-                                                  std::string(engine::to_string(kind)) +
-                                                  " (only by approve)");
+        unused(r.reference.has_value(), "reference", "submit-disable");
+    if (kind != EventKind::approve) unused(!r.ack_related.empty(), "ack_related", "approve");
     if (kind != EventKind::update) {
-        unused(r.role.has_value(), "--role", "update");
-        unused(r.access.has_value(), "--access", "update");
-        unused(r.requester_email.has_value(), "--requester-email", "update");
+        unused(r.role.has_value(), "role", "update");
+        unused(r.access.has_value(), "access", "update");
+        unused(r.requester_email.has_value(), "requester_email", "update");
     }
 }
 
@@ -64,23 +62,23 @@ engine::Command command_of(const EventRequest& r, std::string agent) {
         throw Error(ErrorKind::invalid_input,
                     "unknown event '" + printable(r.event) + "' (expected one of: " + names + ")");
     }
-    refuse_unused_flags(*kind, r);
+    refuse_unused_fields(*kind, r);
     engine::Command c;
     c.kind = *kind;
     c.agent = std::move(agent);
     c.check = r.check;
-    c.note = blank_to_nullopt(r.note, "--note", true);
-    c.reference = blank_to_nullopt(r.reference, "--reference", false);
+    c.note = blank_to_nullopt(r.note, "note", true);
+    c.reference = blank_to_nullopt(r.reference, "reference", false);
     c.requester_email = r.requester_email;
-    c.role = parse_flag(r.role, "--role", "client, portfolio_admin, partner or unknown",
-                        &rules::parse_role);
-    c.access = parse_flag(r.access, "--access", "yes, no or unknown", &rules::parse_access);
-    if (r.check) c.check = blank_to_nullopt(r.check, "--check", false);
+    c.role = parse_field(r.role, "role", "client, portfolio_admin, partner or unknown",
+                         &rules::parse_role);
+    c.access = parse_field(r.access, "access", "yes, no or unknown", &rules::parse_access);
+    if (r.check) c.check = blank_to_nullopt(r.check, "check", false);
     for (const auto& ref : r.ack_related) {
         if (!rules::is_valid_ref(ref))
-            throw Error(ErrorKind::invalid_input,
-                        "--ack-related: '" + printable(ref) +
-                            "' is not a ticket ref (1-64 of A-Z a-z 0-9 . _ -)");
+            throw Error::about(
+                ErrorKind::invalid_input, "ack_related",
+                "'" + printable(ref) + "' is not a ticket ref (1-64 of A-Z a-z 0-9 . _ -)");
         c.ack_related.insert(ref);
     }
     c.by_token = r.token_id;
@@ -96,7 +94,7 @@ namespace {
 rules::Fields valid_fields(const rules::RawFields& raw) {
     auto result = rules::validate_fields(raw, now_utc());
     if (auto* bad = std::get_if<rules::FieldError>(&result))
-        throw Error(ErrorKind::invalid_input, printable(bad->message()));
+        throw Error(ErrorKind::invalid_input, printable(bad->message())).on(bad->field);
     return std::get<rules::Fields>(std::move(result));
 }
 
@@ -194,9 +192,9 @@ SweepResult sweep(engine::Store& store, const Actor& raw_agent,
         c.at = now_utc();
         // SPEC §12: the SLA is judged at the time of the entry, never later.
         if (c.now && *rules::parse_utc(*c.now) > *rules::parse_utc(c.at))
-            throw Error(ErrorKind::invalid_input,
-                        "--now: " + *c.now + " is later than the time of this write (" + c.at +
-                            "): the SLA is judged at the time the expiry is recorded");
+            throw Error::about(ErrorKind::invalid_input, "now",
+                               *c.now + " is later than the time of this write (" + c.at +
+                                   "): the SLA is judged at the time the expiry is recorded");
         SweepResult out;
         const auto waiting = store.refs_in_state("awaiting_requester");
         out.waiting = waiting.size();
@@ -211,8 +209,8 @@ SweepResult sweep(engine::Store& store, const Actor& raw_agent,
 engine::Ticket replay_ticket(engine::Store& store, const std::string& ref,
                              const std::optional<std::string>& as_of) {
     if (as_of && !rules::parse_utc(*as_of))
-        throw Error(ErrorKind::invalid_input,
-                    "--as-of: must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z");
+        throw Error::about(ErrorKind::invalid_input, "as_of",
+                           "must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z");
     const auto entries =
         engine::is_account_key(ref) ? std::vector<engine::LogEntry>{} : store.entries(ref);
     if (entries.empty())

@@ -759,7 +759,7 @@ private:
 ExpectedHead parse_expected_head(const std::string& text) {
     auto result = rules::parse_expect_head(text);
     if (auto* bad = std::get_if<rules::FieldError>(&result))
-        throw Error(ErrorKind::invalid_input, "--expect-head: " + bad->reason);
+        throw Error::about(ErrorKind::invalid_input, "expect_head", bad->reason);
     const auto& head = std::get<rules::LogHead>(result);
     return ExpectedHead{head.seq, head.hash};
 }

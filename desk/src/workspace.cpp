@@ -18,7 +18,13 @@ using nlohmann::json;
 
 namespace {
 
-[[noreturn]] void invalid(const std::string& what) { throw Error(ErrorKind::invalid_input, what); }
+// Invalid input about the query parameter `name`, worded "NAME: words".
+[[noreturn]] void invalid(std::string_view name, const engine::Words& words) {
+    throw Error::about(ErrorKind::invalid_input, name, words);
+}
+[[noreturn]] void invalid(std::string_view name, std::string_view text) {
+    throw Error::about(ErrorKind::invalid_input, name, text);
+}
 
 std::string trimmed(const std::string& s) {
     const auto b = s.find_first_not_of(" \t\r\n");
@@ -51,11 +57,12 @@ std::optional<std::string> unhex(const std::string& s) {
 }
 
 // q read every way it can be (SPEC §14): any of them matches.
-void read_search(engine::TicketQuery& q, const std::string& raw, const std::string& name) {
+void read_search(engine::TicketQuery& q, const std::string& raw) {
     const std::string text = trimmed(raw);
-    if (text.empty()) invalid(name + ": must not be empty");
-    if (text.size() > 254) invalid(name + ": at most 254 characters");
-    if (auto bad = rules::check_utf8(text)) invalid(name + " " + *bad);
+    if (text.empty()) invalid("search", "must not be empty");
+    if (text.size() > 254) invalid("search", "at most 254 characters");
+    if (auto bad = rules::check_utf8(text))
+        throw Error(ErrorKind::invalid_input, engine::field("search") + " " + *bad).on("search");
     if (text.find('@') != std::string::npos) {
         q.email = text;
         return;
@@ -89,13 +96,13 @@ std::string overdue_bound(const std::string& now, std::int64_t sla_ms) {
 }
 
 engine::TicketQuery ticket_query(const ListRequest& r, const std::string& me,
-                                 const std::string& now, const std::string& p) {
+                                 const std::string& now) {
     engine::TicketQuery q;
-    if (r.q) read_search(q, *r.q, p + (p.empty() ? "q" : "search"));
+    if (r.q) read_search(q, *r.q);
     const auto& states = engine::Machine::states();
     for (const auto& s : r.states) {
         if (std::none_of(states.begin(), states.end(), [&](const auto& x) { return x.first == s; }))
-            invalid(p + "state: unknown state '" + printable(s) + "'");
+            invalid("state", "unknown state '" + printable(s) + "'");
         q.states.push_back(s);
     }
     q.open_only = r.open;
@@ -105,15 +112,16 @@ engine::TicketQuery ticket_query(const ListRequest& r, const std::string& me,
             q.assignee = "";
         else if (a == "me") {
             if (me.empty())
-                invalid(p + "assignee: 'me' needs a signed-in agent (--agent or TFADESK_AGENT)");
+                invalid("assignee",
+                        "'me' needs a signed-in agent" + engine::action("agent_source", ""));
             q.assignee = me;
         } else
-            q.assignee = canonical_agent(a, p + "assignee");
+            q.assignee = canonical_agent(a, "assignee");
     }
     if (r.overdue) q.overdue_at = overdue_bound(now, r.sla_ms);
     if (r.ready_for) {
-        if (*r.ready_for != "me") invalid(p + "ready_for: only 'me' is supported");
-        if (me.empty()) invalid(p + "ready_for: 'me' needs a signed-in agent");
+        if (*r.ready_for != "me") invalid("ready_for", "only 'me' is supported");
+        if (me.empty()) invalid("ready_for", "'me' needs a signed-in agent");
         q.ready_for = me;
     }
     if (r.sort) {
@@ -123,10 +131,10 @@ engine::TicketQuery ticket_query(const ListRequest& r, const std::string& me,
             key.erase(0, 1);
         }
         if (key != "ref" && key != "updated_at" && key != "submitted_at" && key != "due_at")
-            invalid(p +
-                    "sort: must be due_at, updated_at, submitted_at or ref, with '-' for "
-                    "descending (got '" +
-                    printable(*r.sort) + "')");
+            invalid("sort",
+                    "must be due_at, updated_at, submitted_at or ref, with '-' for descending "
+                    "(got '" +
+                        printable(*r.sort) + "')");
         q.sort = key;
     }
     q.limit = kDefaultPage;
@@ -134,8 +142,8 @@ engine::TicketQuery ticket_query(const ListRequest& r, const std::string& me,
         const std::string& l = *r.limit;
         if (l.empty() || l.size() > 4 || l.find_first_not_of("0123456789") != std::string::npos ||
             std::stoul(l) < 1 || std::stoul(l) > kMaxPage)
-            invalid(p + "limit: must be a whole number from 1 to " + std::to_string(kMaxPage) +
-                    " (got '" + printable(l) + "')");
+            invalid("limit", "must be a whole number from 1 to " + std::to_string(kMaxPage) +
+                                 " (got '" + printable(l) + "')");
         q.limit = std::stoul(l);
     }
     if (r.cursor) {
@@ -148,12 +156,12 @@ engine::TicketQuery ticket_query(const ListRequest& r, const std::string& me,
                 !c[2].is_string() || !c[3].is_string())
                 throw std::runtime_error("bad shape");
         } catch (const std::exception&) {
-            invalid(p +
-                    "cursor: not a cursor this server gave (take the next page's URL from the Link "
+            invalid("cursor",
+                    "not a cursor this server gave (take the next page's URL from the Link "
                     "header)");
         }
         if (c[0].get<std::string>() != q.sort || c[1].get<bool>() != q.descending)
-            invalid(p + "cursor: it continues another order than sort asks for");
+            invalid("cursor", "it continues another order than sort asks for");
         q.after = std::pair(c[2].get<std::string>(), c[3].get<std::string>());
     }
     return q;

@@ -28,7 +28,13 @@ constexpr std::array<std::pair<EventKind, std::string_view>, 13> kNames = {{
     {EventKind::release, "release"},
 }};
 
-[[noreturn]] void invalid(const std::string& what) { throw Error(ErrorKind::invalid_input, what); }
+// Invalid input about `name`, worded "FIELD: words".
+[[noreturn]] void invalid(std::string_view name, const Words& words) {
+    throw Error::about(ErrorKind::invalid_input, name, words);
+}
+[[noreturn]] void invalid(std::string_view name, std::string_view text) {
+    throw Error::about(ErrorKind::invalid_input, name, text);
+}
 
 bool has_text(const std::optional<std::string>& s) {
     return s && s->find_first_not_of(" \t\r\n") != std::string::npos;
@@ -59,35 +65,39 @@ const std::vector<EventKind>& all_events() {
 void validate(const Command& c, rules::Origin origin) {
     const std::string event(to_string(c.kind));
     if (c.agent.empty() || c.agent.find_first_not_of(" \t") == std::string::npos)
-        invalid("--agent: an agent name is required (or set TFADESK_AGENT)");
-    if (auto bad = rules::check_utf8(c.agent)) invalid("--agent " + *bad);
+        invalid("agent", "an agent name is required" + action("agent_elsewhere", ""));
+    if (auto bad = rules::check_utf8(c.agent))
+        throw Error(ErrorKind::invalid_input, field("agent") + " " + *bad).on("agent");
     if (c.kind == EventKind::check_passed || c.kind == EventKind::check_failed) {
         if (!c.check)
-            invalid("--check: " + event +
-                    " needs --check client_of_record|number_ownership|lost_access");
+            invalid("check", event + " needs " + field("check") +
+                                 " client_of_record|number_ownership|lost_access");
         if (!rules::is_check_name(*c.check))
-            invalid("--check: unknown check '" + *c.check +
-                    "' (expected client_of_record, number_ownership or lost_access)");
+            invalid("check", "unknown check '" + *c.check +
+                                 "' (expected client_of_record, number_ownership or lost_access)");
     }
     const bool needs_note = c.kind == EventKind::check_failed ||
                             c.kind == EventKind::disable_failed || c.kind == EventKind::cancel;
-    if (needs_note && !has_text(c.note)) invalid("--note: " + event + " needs a --note saying why");
+    if (needs_note && !has_text(c.note))
+        invalid("note", event + " needs a " + field("note") + " saying why");
     if (c.note)
-        if (auto bad = rules::check_note(*c.note, origin)) invalid("--note: " + *bad);
+        if (auto bad = rules::check_note(*c.note, origin)) invalid("note", *bad);
     if (c.reference)
-        if (auto bad = rules::check_utf8(*c.reference)) invalid("--reference " + *bad);
+        if (auto bad = rules::check_utf8(*c.reference))
+            throw Error(ErrorKind::invalid_input, field("reference") + " " + *bad).on("reference");
     if (c.requester_email)
-        if (auto bad = rules::check_email(*c.requester_email))
-            invalid("--requester-email: " + *bad);
+        if (auto bad = rules::check_email(*c.requester_email)) invalid("requester_email", *bad);
     if (c.kind == EventKind::update && !c.role && !c.access && !c.requester_email && !c.note)
-        invalid("update: give at least one of --role, --access, --requester-email, --note");
-    if (c.now && !rules::parse_utc(*c.now)) invalid("--now: must be an ISO 8601 UTC time");
+        throw Error(ErrorKind::invalid_input, "update: give at least one of " + field("role") +
+                                                  ", " + field("access") + ", " +
+                                                  field("requester_email") + ", " + field("note"));
+    if (c.now && !rules::parse_utc(*c.now)) invalid("now", "must be an ISO 8601 UTC time");
     if (c.sla_hours && (*c.sla_hours <= 0 || *c.sla_hours > rules::kMaxSlaHours))
-        invalid("--sla-hours: must be a whole number of hours from 1 to " +
-                std::to_string(rules::kMaxSlaHours));
+        invalid("sla_hours",
+                "must be a whole number of hours from 1 to " + std::to_string(rules::kMaxSlaHours));
     if (c.sla_ms && (c.sla_hours || *c.sla_ms <= 0 || *c.sla_ms > rules::kMaxSlaHours * 3600000))
-        invalid("--sla-hours: must be above 0 and at most " + std::to_string(rules::kMaxSlaHours) +
-                " hours");
+        invalid("sla_hours",
+                "must be above 0 and at most " + std::to_string(rules::kMaxSlaHours) + " hours");
 }
 
 json details_of(const Command& c) {
@@ -114,7 +124,7 @@ json details_of(const Command& c) {
 
 Command command_from_entry(std::string_view event, const FlatObject& d, const std::string& agent,
                            const std::string& at) {
-    auto fail = [&](const std::string& why) -> Error {
+    auto fail = [&](const auto& why) -> Error {
         return Error(ErrorKind::integrity, "entry '" + std::string(event) + "': " + why);
     };
     auto kind = parse_event(event);
@@ -185,7 +195,7 @@ Command command_from_entry(std::string_view event, const FlatObject& d, const st
     try {
         validate(c, rules::Origin::log);
     } catch (const Error& e) {
-        throw fail(e.what());
+        throw fail(e.words());
     }
     return c;
 }

@@ -149,22 +149,25 @@ EventResult apply_event(Journal& journal, const std::string& ref, const Command&
                         std::optional<std::int64_t> expect_version,
                         const std::function<void(LogEntry&)>& before_append) {
     const auto entries = journal.entries(ref);
-    if (entries.empty()) throw Error(ErrorKind::not_found, "no such ticket: '" + ref + "'");
+    if (entries.empty()) throw Error(ErrorKind::not_found, "no such ticket: '" + ref + "'").of(ref);
     Machine m = replay(entries);
     if (expect_version && *expect_version != m.ticket().version)
-        throw Error(ErrorKind::conflict, "ticket '" + ref + "' is at version " +
-                                             std::to_string(m.ticket().version) + ", not " +
-                                             std::to_string(*expect_version) +
-                                             " (--expect-version): it changed since you looked");
+        throw Error(ErrorKind::conflict,
+                    "ticket '" + ref + "' is at version " + std::to_string(m.ticket().version) +
+                        ", not " + std::to_string(*expect_version) + " (" +
+                        field("expect_version") + "): it changed since you looked")
+            .on("expect_version")
+            .of(ref);
     // SPEC §14: claiming a ticket another agent holds takes it over, which needs a note and is
     // recorded with the agent it is taken from.
     const auto& held = m.ticket().assignee;
     Command judged = c;
     if (c.kind == EventKind::claim && held && *held != c.agent && !m.terminal()) {
         if (!c.note || c.note->find_first_not_of(" \t\r\n") == std::string::npos)
-            throw Error(ErrorKind::invalid_input, "--note: ticket '" + ref + "' is held by " +
-                                                      *held +
-                                                      "; taking it over needs a --note saying why");
+            throw Error::about(ErrorKind::invalid_input, "note",
+                               "ticket '" + ref + "' is held by " + *held +
+                                   "; taking it over needs a " + field("note") + " saying why")
+                .of(ref);
         judged.takes_over = held;
     }
     EventResult r{m.fire(judged), {}};

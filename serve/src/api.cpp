@@ -432,7 +432,7 @@ void get_export(Api& api, const Request& req, Response& res) {
 void get_access_log(Api& api, const Request& req, Response& res) {
     check_query(req, {"ref", "agent", "since"});
     const auto query = desk::access_query(query_value(req, "ref"), query_value(req, "agent"),
-                                          query_value(req, "since"), "");
+                                          query_value(req, "since"));
     auto store = shared(api.read_store());
     desk::authorize(*store, caller(api, req, res, *store).actor, "auditor", "read the access log");
     stream(res, kJson, store, [query](engine::Store& s, std::ostream& out) {
@@ -567,7 +567,7 @@ desk::EventRequest event_request(const json& body, const desk::Actor& who) {
                 signer->given = desk::parse_given_assertion(v, "\"assertion\"");
                 r.signer = std::move(signer);
             } catch (const Error& e) {
-                throw HttpError(400, "invalid", e.what());
+                throw HttpError(400, "invalid", api_message(e));
             }
         } else if (key == "signature") {
             // SPEC §13: the client's own signature over the decision text.
@@ -580,7 +580,7 @@ desk::EventRequest event_request(const json& body, const desk::Actor& who) {
                 signer->given = desk::parse_given_signature(v["key"], v["sig"], "\"signature\"");
                 r.signer = std::move(signer);
             } catch (const Error& e) {
-                throw HttpError(400, "invalid", e.what());
+                throw HttpError(400, "invalid", api_message(e));
             }
         } else {
             throw HttpError(

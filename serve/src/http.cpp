@@ -23,12 +23,40 @@ std::string one_line(std::string_view message) {
 }
 
 void send_error(httplib::Response& res, int status, std::string_view code,
-                const std::string& message, const std::string& rule, const std::string& state) {
+                const std::string& message, const std::string& rule, const std::string& state,
+                const std::string& field) {
     json body = {{"error", one_line(message)}, {"code", code}};
     if (!rule.empty()) body["rule"] = rule;
     if (!state.empty()) body["state"] = state;
+    if (!field.empty()) body["field"] = field;
     if (status == 401) res.set_header("WWW-Authenticate", "Bearer realm=\"tfadesk\"");
     send_json(res, status, body);
+}
+
+std::optional<std::string> api_word(engine::Words::Kind kind, std::string_view name) {
+    using Kind = engine::Words::Kind;
+    static constexpr std::pair<std::string_view, std::string_view> kWords[] = {
+        {"search", "q"},                 // GET /api/v1/tickets?q=
+        {"expect_version", "If-Match"},  // the header a write's version is expected in
+    };
+    static constexpr std::pair<std::string_view, std::string_view> kActions[] = {
+        {"sign_with_key", "(\"signature\", or the page's passkey as \"assertion\")"},
+    };
+    if (kind == Kind::field) {
+        for (const auto& [from, to] : kWords)
+            if (from == name) return std::string(to);
+    } else {
+        for (const auto& [from, to] : kActions)
+            if (from == name) return std::string(to);
+    }
+    return std::nullopt;
+}
+
+std::string api_message(const engine::Error& e) { return e.spelled(&api_word); }
+
+std::string api_field(const engine::Error& e) {
+    if (e.field().empty()) return {};
+    return api_word(engine::Words::Kind::field, e.field()).value_or(e.field());
 }
 
 std::pair<int, const char*> status_of(int exit_code) {
@@ -66,7 +94,7 @@ void send_current_exception(httplib::Response& res, const httplib::Request& req)
         const auto [status, code] = status_of(e.exit_code());
         if (status >= 500)
             spdlog::error("{} {}: {}", req.method, req.path, desk::mask_personal_data(e.what()));
-        send_error(res, status, code, e.what(), e.rule(), e.state());
+        send_error(res, status, code, api_message(e), e.rule(), e.state(), api_field(e));
     } catch (const ingest::FileError& e) {
         send_error(res, 400, "invalid",
                    (e.line() ? "line " + std::to_string(e.line()) + ": " : std::string()) +

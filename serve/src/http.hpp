@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "tfadesk/engine/error.hpp"
+
 namespace tfadesk::serve {
 
 // An answer that is not a success, thrown from anywhere inside a handler: the status, the code
@@ -32,10 +34,19 @@ inline constexpr const char* kJson = "application/json";
 
 void send_json(httplib::Response& res, int status, const nlohmann::json& body);
 
-// {"error": one line, "code": code} plus "rule" and "state" when given (a refusal).
+// {"error": one line, "code": code} plus "rule" and "state" when given (a refusal), and
+// "field" when given (the JSON key or query parameter the error is about).
 void send_error(httplib::Response& res, int status, std::string_view code,
                 const std::string& message, const std::string& rule = {},
-                const std::string& state = {});
+                const std::string& state = {}, const std::string& field = {});
+
+// How the API words the core's errors (engine/error.hpp): a field as its JSON key, query
+// parameter or header (`search` -> `q`, `expect_version` -> `If-Match`), an action in its own
+// words; nothing where the core's plain words stand.
+std::optional<std::string> api_word(engine::Words::Kind kind, std::string_view name);
+// The error's message as the API answers it, and the field it is about ("" for none).
+std::string api_message(const engine::Error& e);
+std::string api_field(const engine::Error& e);
 
 // Turns the exception being handled into its answer (SPEC §9's table): engine::Error by kind,
 // StaleVersion 412, HttpError as it says, ingest::FileError 400, anything else 500 (logged).

@@ -206,8 +206,9 @@ void post_intake(Api& api, const Connectors& connectors, const Request& req, Res
         });
     } catch (const Error& e) {
         if (e.kind() != ErrorKind::invalid_input) throw;
-        const std::string message = e.what();
-        return refuse(message.substr(0, message.find(':')), message);
+        const std::string message = api_message(e);
+        const std::string field = api_field(e);
+        return refuse(field.empty() ? message.substr(0, message.find(':')) : field, message);
     }
     spdlog::info("intake {}: delivery {} {}", source, one_line(id),
                  out.contains("duplicate") ? "seen before" : out.at("action").get<std::string>());

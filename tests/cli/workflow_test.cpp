@@ -547,6 +547,42 @@ TEST_CASE("exit 2: invalid input is refused before the workflow is asked") {
     CHECK(d({"show", "NEW-1"}).code == 4);
 }
 
+// The core raises errors about fields (issue 22); the command line names its flags, word for
+// word as before.
+TEST_CASE("error messages name the command line's flags") {
+    Desk d;
+    REQUIRE(d.open("HD-1", "client", "no").code == 0);
+    auto err_line = [](const Result& r) { return r.err.substr(r.err.rfind("tfadesk: ")); };
+    const Result no_note = d.event("HD-1", "cancel", "alice");
+    expect_error(no_note, 2);
+    CHECK(err_line(no_note) == "tfadesk: error: --note: cancel needs a --note saying why\n");
+    const Result no_check = d.event("HD-1", "check-passed", "alice");
+    expect_error(no_check, 2);
+    CHECK(err_line(no_check) ==
+          "tfadesk: error: --check: check-passed needs --check "
+          "client_of_record|number_ownership|lost_access\n");
+    const Result unused = d.event("HD-1", "triage", "alice", {"--reference", "WA-1"});
+    expect_error(unused, 2);
+    CHECK(err_line(unused) ==
+          "tfadesk: error: --reference: not used by triage (only by submit-disable)\n");
+    const Result late = d.event("HD-1", "triage", "alice", {"--expect-version", "7"});
+    expect_error(late, 5);
+    CHECK(err_line(late) ==
+          "tfadesk: error: ticket 'HD-1' is at version 1, not 7 "
+          "(--expect-version): it changed since you looked\n");
+    const Result as_of = d({"replay", "HD-1", "--as-of", "yesterday"});
+    expect_error(as_of, 2);
+    CHECK(err_line(as_of) ==
+          "tfadesk: error: --as-of: must be an ISO 8601 UTC time like "
+          "2026-11-20T09:15:00Z\n");
+    REQUIRE(d.event("HD-1", "claim", "bob").code == 0);
+    const Result take_over = d.event("HD-1", "claim", "alice");
+    expect_error(take_over, 2);
+    CHECK(err_line(take_over) ==
+          "tfadesk: error: --note: ticket 'HD-1' is held by bob; taking it "
+          "over needs a --note saying why\n");
+}
+
 TEST_CASE("update cannot give the ticket a note longer than §2 allows (2,000 characters)") {
     Desk d;
     REQUIRE(d.open("N-1", "unknown", "").code == 0);

@@ -482,6 +482,34 @@ TEST_CASE("validate refuses malformed commands as invalid input (SPEC §3)") {
     CHECK_NOTHROW(validate(cmd(EventKind::submit_disable, "a1", 1)));
 }
 
+TEST_CASE("errors are data: the field, the ticket, and words a front end spells") {
+    const Error held = error_of([] {
+        throw Error::about(ErrorKind::invalid_input, "note",
+                           "taking it over needs a " + tfadesk::engine::field("note") +
+                               " saying why" + tfadesk::engine::action("hint", " (plain)"))
+            .of("HD-1");
+    });
+    CHECK(held.field() == "note");
+    CHECK(held.ref() == "HD-1");
+    CHECK(std::string(held.what()) == "note: taking it over needs a note saying why (plain)");
+    auto flags = [](tfadesk::engine::Words::Kind kind,
+                    std::string_view name) -> std::optional<std::string> {
+        if (kind == tfadesk::engine::Words::Kind::action) return std::nullopt;
+        return "--" + std::string(name);
+    };
+    CHECK(held.spelled(flags) == "--note: taking it over needs a --note saying why (plain)");
+    auto actions = [](tfadesk::engine::Words::Kind kind,
+                      std::string_view) -> std::optional<std::string> {
+        if (kind == tfadesk::engine::Words::Kind::field) return std::nullopt;
+        return std::string(" (or ask)");
+    };
+    CHECK(held.spelled(actions) == "note: taking it over needs a note saying why (or ask)");
+    // A message that names no field is what it says, however spelled.
+    const Error plain(ErrorKind::not_found, "no such ticket: 'HD-2'");
+    CHECK(plain.field().empty());
+    CHECK(plain.spelled(flags) == "no such ticket: 'HD-2'");
+}
+
 TEST_CASE("validate: a --note is limited to 2,000 characters, like the note of SPEC §2") {
     const std::string e_acute = "\xc3\xa9";
     auto note_of = [](const std::string& text) {
@@ -499,7 +527,10 @@ TEST_CASE("validate: a --note is limited to 2,000 characters, like the note of S
     SUBCASE("2001 ASCII characters are refused") {
         const Error e = error_of([&] { validate(note_of(std::string(2001, 'n'))); });
         CHECK(e.kind() == ErrorKind::invalid_input);
-        CHECK(std::string(e.what()).find("--note") != std::string::npos);
+        // The error is about the field, named plainly; a front end spells it (issue 22).
+        CHECK(e.field() == "note");
+        CHECK(std::string(e.what()).rfind("note: ", 0) == 0);
+        CHECK(std::string(e.what()).find("--") == std::string::npos);
     }
     SUBCASE("2001 two-byte characters are refused") {
         const Error e = error_of([&] { validate(note_of(repeat(e_acute, 2001))); });

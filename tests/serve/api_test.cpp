@@ -75,6 +75,17 @@ void check_error(const httplib::Result& r, int status, const std::string& code) 
     CHECK(r->get_header_value("Content-Type") == "application/json");
 }
 
+// An input error about one field (issue 22): 400, the field by its JSON key or query parameter,
+// and a message that names it so, never by a command-line flag.
+void check_field_error(const httplib::Result& r, const std::string& field,
+                       const std::string& message) {
+    check_error(r, 400, "invalid");
+    const json j = body_of(r);
+    CHECK(j.value("field", "") == field);
+    CHECK(j.value("error", "") == message);
+    CHECK(j.value("error", "").find("--") == std::string::npos);
+}
+
 // Opens REF through the API as alice and triages it into identity_check.
 json open_on_behalf(const Server& s, const Desk& d, const std::string& ref) {
     auto c = s.client(d.tokens.at("alice"));
@@ -275,6 +286,16 @@ TEST_CASE(
             event(alice, "HD-7", {{"event", "cancel"}, {"note", "x"}, {"expect_version", 5}}), 400,
             "invalid");
         check_error(event(alice, "HD-7", {{"event", 7}}), 400, "invalid");
+        check_field_error(
+            event(alice, "HD-7", {{"event", "check-passed"}}), "check",
+            "check: check-passed needs check client_of_record|number_ownership|lost_access");
+        check_field_error(event(alice, "HD-7", {{"event", "triage"}, {"reference", "X"}}),
+                          "reference", "reference: not used by triage (only by submit-disable)");
+        check_field_error(event(alice, "HD-7", {{"event", "cancel"}}), "note",
+                          "note: cancel needs a note saying why");
+        check_field_error(alice.Get("/api/v1/tickets?q=%20"), "q", "q: must not be empty");
+        check_field_error(alice.Get("/api/v1/access-log?since=yesterday"), "since",
+                          "since: must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z");
     }
     SUBCASE("an unknown ticket is 404") {
         check_error(event(alice, "HD-404", {{"event", "triage"}}), 404, "not_found");

@@ -36,7 +36,7 @@ public:
     }
 
     int run(Context& ctx) override {
-        const auto query = desk::access_query(ref_, agent_, since_, "--");
+        const auto query = desk::access_query(ref_, agent_, since_);
         auto& store = ctx.store();
         if (json_) {
             desk::write_access_json(store, query, ctx.out);

@@ -67,7 +67,7 @@ public:
             std::string agent;
             if (me && *me && (!assignee_ || *assignee_ == "me"))
                 agent = desk::canonical_agent(me, "TFADESK_AGENT");
-            auto query = desk::ticket_query(r, agent, desk::now_utc(), "--");
+            auto query = desk::ticket_query(r, agent, desk::now_utc());
             // Without --limit, every match, a page at a time (memory stays flat).
             if (!limit_) query.limit = desk::kMaxPage;
             each = [&db, query,

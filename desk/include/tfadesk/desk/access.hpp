@@ -14,9 +14,9 @@
 namespace tfadesk::desk {
 
 // The canonical spelling of an agent name (SPEC §2): trimmed, lower-cased, 1-64 chars of
-// a-z 0-9 . _ - @. Throws Error(invalid_input) naming `flag` otherwise, and for the reserved
-// name of the SLA scheduler (sla.hpp's kSlaAgent), which no one may act or sign in as.
-std::string canonical_agent(std::string_view raw, std::string_view flag = "--agent");
+// a-z 0-9 . _ - @. Throws Error(invalid_input) about the input `field` otherwise, and for the
+// reserved name of the SLA scheduler (sla.hpp's kSlaAgent), which no one may act or sign in as.
+std::string canonical_agent(std::string_view raw, std::string_view field = "agent");
 
 // Who is acting: a name and, when a token authenticated it, that token's id (SPEC §12), which
 // every entry it writes records. A bare name (a desk without accounts) converts implicitly.

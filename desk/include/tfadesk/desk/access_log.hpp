@@ -36,11 +36,10 @@ engine::AccessRecord access_record(const std::string& account, const std::string
                                    const ReturnedRefs& refs, const std::string& client);
 
 // The query of the readers' filters: a ref as given; an account name, made canonical; a UTC time,
-// made the log's form. Error(invalid_input) naming `prefix` + "agent" or `prefix` + "since" (the
-// front's words: "--" on the command line, "" for the API's query parameters) for a bad one.
+// made the log's form. Error(invalid_input) about the field "agent" or "since" for a bad one.
 engine::AccessQuery access_query(const std::optional<std::string>& ref,
                                  const std::optional<std::string>& agent,
-                                 const std::optional<std::string>& since, std::string_view prefix);
+                                 const std::optional<std::string>& since);
 
 // One record as `access-log --json` and the API show it:
 // {"at","account","route","refs":[...],"ref_count","client"}.

@@ -23,10 +23,10 @@ namespace tfadesk::desk {
 // The reserved agent of the server's SLA scheduler.
 inline constexpr std::string_view kSlaAgent = "tfadesk-sla";
 
-// `--sla-hours H` (a decimal number above 0, e.g. 168 or 0.002) as milliseconds; throws
-// Error(invalid_input) naming `flag` for anything else (empty, a sign, an exponent, 0, more
-// than rules::kMaxSlaHours).
-std::int64_t parse_sla_hours(std::string_view text, std::string_view flag = "--sla-hours");
+// An SLA of H hours (a decimal number above 0, e.g. 168 or 0.002) as milliseconds; throws
+// Error(invalid_input) about the input `field` for anything else (empty, a sign, an exponent,
+// 0, more than rules::kMaxSlaHours).
+std::int64_t parse_sla_hours(std::string_view text, std::string_view field = "sla_hours");
 
 // What waits on the requester, against an SLA of `sla_ms` at `now_ms`: the refs already due
 // (waited more than the SLA), and the earliest due time of the others (ms since the epoch).

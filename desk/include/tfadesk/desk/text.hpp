@@ -22,9 +22,9 @@ std::string_view trim_space(std::string_view s);
 // True when `s` holds nothing but white space (ASCII, Unicode spaces, zero-width characters).
 bool is_blank(std::string_view s);
 
-// A flag's value, or nothing when it is blank; Error(invalid_input) naming `flag` when it holds
-// control characters (line breaks allowed when `multiline`) or is not UTF-8.
+// An input's value, or nothing when it is blank; Error(invalid_input) about the input `field`
+// when it holds control characters (line breaks allowed when `multiline`) or is not UTF-8.
 std::optional<std::string> blank_to_nullopt(const std::optional<std::string>& value,
-                                            std::string_view flag, bool multiline);
+                                            std::string_view field, bool multiline);
 
 }  // namespace tfadesk::desk

@@ -31,9 +31,10 @@ inline constexpr std::size_t kDefaultPage = 50;
 inline constexpr std::size_t kMaxPage = 500;
 
 // Reads `r` for agent `me` (who "me" is; "" when nobody is signed in) at time `now`. Throws
-// Error(invalid_input) naming the parameter (`flag_prefix` + name, e.g. "" or "--").
+// Error(invalid_input) about the parameter (search, state, assignee, ready_for, sort, limit,
+// cursor), which each front end words.
 engine::TicketQuery ticket_query(const ListRequest& r, const std::string& me,
-                                 const std::string& now, const std::string& flag_prefix = "");
+                                 const std::string& now);
 
 // The opaque cursor that continues `q` after ticket `last`.
 std::string next_cursor(const engine::TicketQuery& q, const engine::Ticket& last);
