@@ -1,12 +1,17 @@
 #include "tfadesk/desk/diagram.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <filesystem>
 #include <set>
+#include <string>
 #include <tuple>
 
 #include "tfadesk/engine/error.hpp"
@@ -91,20 +96,32 @@ std::string dot(const std::string& ref, const Path& p) {
     return out + "}\n";
 }
 
-// Runs `dot -Tsvg FILE` (no shell) on the DOT written to a private temporary file and returns
-// what it prints. Only its output is a pipe, so a `dot` that dies early cannot SIGPIPE us.
+// Bounds on one `dot` run: a request may ask for an SVG, so it never waits or grows unbounded.
+constexpr int kDotSeconds = 10;
+constexpr std::size_t kDotMaxBytes = std::size_t{4} << 20;
+
+// Runs `dot -Tsvg FILE` (no shell) on the DOT written to a file in a private temporary folder
+// (mkdtemp, 0700, under $TMPDIR) and returns what it prints. Only its output is a pipe, so a `dot`
+// that dies early cannot SIGPIPE us; one that runs past kDotSeconds or prints more than
+// kDotMaxBytes is killed.
 std::string run_dot(const std::string& text) {
     const engine::Words fail = engine::field("format") +
                                " svg needs Graphviz's 'dot' (apt-get install graphviz); or use " +
                                engine::field("format") + " dot and render it elsewhere";
-    char path[] = "/tmp/tfadesk-diagram-XXXXXX";
-    const int fd = mkostemp(path, O_CLOEXEC);
+    std::string dir = (std::filesystem::temp_directory_path() / "tfadesk-diagram-XXXXXX").string();
+    if (!mkdtemp(dir.data()))
+        throw Error(ErrorKind::unexpected, "cannot create a temporary folder for the diagram");
+    struct Remove {
+        const std::string& dir;
+        ~Remove() {
+            std::error_code ec;
+            std::filesystem::remove_all(dir, ec);
+        }
+    } remove{dir};
+    const std::string path = dir + "/diagram.dot";
+    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         throw Error(ErrorKind::unexpected, "cannot create a temporary file for the diagram");
-    struct Remove {
-        const char* p;
-        ~Remove() { unlink(p); }
-    } remove{path};
     const bool wrote = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
     close(fd);
     int out[2];
@@ -114,28 +131,49 @@ std::string run_dot(const std::string& text) {
     posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    char arg0[] = "dot", arg1[] = "-Tsvg";
-    char* argv[] = {arg0, arg1, path, nullptr};
+    std::string arg0 = "dot", arg1 = "-Tsvg", arg2 = path;
+    char* argv[] = {arg0.data(), arg1.data(), arg2.data(), nullptr};
     pid_t pid = 0;
     const int rc = posix_spawnp(&pid, "dot", &fa, nullptr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(out[1]);
     std::string svg;
+    bool bounded = true;
     if (rc == 0) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(kDotSeconds);
         char buf[16384];
         for (;;) {
-            const ssize_t n = read(out[0], buf, sizeof buf);
-            if (n > 0)
-                svg.append(buf, static_cast<std::size_t>(n));
-            else if (n == 0 || errno != EINTR)
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  until - std::chrono::steady_clock::now())
+                                  .count();
+            pollfd p{out[0], POLLIN, 0};
+            const int ready = left > 0 ? poll(&p, 1, static_cast<int>(left)) : 0;
+            if (ready < 0 && errno == EINTR) continue;
+            if (ready <= 0) {
+                bounded = false;  // out of time
                 break;
+            }
+            const ssize_t n = read(out[0], buf, sizeof buf);
+            if (n > 0) {
+                svg.append(buf, static_cast<std::size_t>(n));
+                if (svg.size() > kDotMaxBytes) {
+                    bounded = false;
+                    break;
+                }
+            } else if (n == 0 || errno != EINTR) {
+                break;
+            }
         }
+        if (!bounded) kill(pid, SIGKILL);
     }
     close(out[0]);
     int status = -1;
     if (rc == 0)
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
+    if (!bounded)
+        throw Error(ErrorKind::unexpected, "'dot' took longer than " + std::to_string(kDotSeconds) +
+                                               " s or printed too much: the diagram is not drawn");
     if (rc != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || svg.empty())
         throw Error(ErrorKind::unexpected, fail);
     return svg;

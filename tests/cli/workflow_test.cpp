@@ -1013,6 +1013,26 @@ TEST_CASE("diagram: every state, every event and every transition of §3") {
     CHECK(tfadesk_bare({"diagram", "--format", "no-such-format"}).code == 2);
 }
 
+TEST_CASE("diagram --format svg: dot runs in a private folder, and one that floods is stopped") {
+    TempDir t;
+    const fs::path bin = t.path() / "bin", tmp = t.path() / "tmp";
+    fs::create_directories(bin);
+    fs::create_directories(tmp);
+    // A `dot` that records the folder of the file it is given, then prints without end.
+    spit(bin / "dot", "#!/bin/sh\nstat -c %a \"$(dirname \"$2\")\" > \"" +
+                          (t.path() / "mode").string() + "\"\nexec yes '<svg/>'\n");
+    fs::permissions(bin / "dot", fs::perms::owner_all);
+    RunOptions o;
+    o.env = {{"PATH", bin.string() + ":/usr/bin:/bin"}, {"TMPDIR", tmp.string()}};
+    const Result r = tfadesk_bare({"diagram", "--format", "svg"}, o);
+    INFO(r.describe());
+    CHECK(r.code == 1);
+    CHECK(contains(r.err, "'dot' took longer than 10 s or printed too much"));
+    CHECK(r.out.empty());
+    CHECK(slurp(t.path() / "mode") == "700\n");  // the DOT file's folder: ours alone
+    CHECK(fs::is_empty(tmp));                    // and it is gone afterwards
+}
+
 TEST_CASE("a refused event leaves the history and the log unchanged") {
     Desk d;
     to_identity_checked(d, "HD-1");
