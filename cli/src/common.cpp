@@ -12,6 +12,7 @@
 #include "tfadesk/ingest/output_file.hpp"
 #include "tfadesk/rules/agent.hpp"
 #include "tfadesk/rules/numbers.hpp"
+#include "tfadesk/rules/text.hpp"
 #include "tfadesk/storage/open.hpp"
 
 namespace tfadesk::cli {
@@ -46,7 +47,7 @@ std::optional<std::string> read_token(const std::optional<std::string>& file) {
         std::ifstream in(*file, std::ios::binary);
         if (!in)
             throw engine::Error(engine::ErrorKind::invalid_input,
-                                "--token-file: cannot read " + desk::printable(*file));
+                                "--token-file: cannot read " + rules::escape_control(*file));
         std::getline(in, token);
     } else if (const char* env = std::getenv("TFADESK_TOKEN")) {
         token = env;
@@ -81,7 +82,7 @@ desk::Actor Context::actor(const std::string& agent, engine::Store* desk) {
     auto who = desk::authenticate_actor(*desk, *token);
     if (!who) {
         spdlog::info("sign-in failed on the command line for {}",
-                     agent.empty() ? "unknown" : desk::printable(agent));
+                     agent.empty() ? "unknown" : rules::escape_control(agent));
         // Name a disabled account as such: the log, not the row, says it is disabled.
         if (const auto row = desk->account_by_token(desk::token_hash(*token)))
             if (const auto a = desk::account_from_log(*desk, row->name); a && !a->enabled)
@@ -94,7 +95,8 @@ desk::Actor Context::actor(const std::string& agent, engine::Store* desk) {
                 "the token is unknown, replaced, or its account is disabled; nothing was written");
     }
     if (!agent.empty() && desk::canonical_agent(agent) != who->name)
-        throw engine::Error(engine::ErrorKind::forbidden, "--agent '" + desk::printable(agent) +
+        throw engine::Error(engine::ErrorKind::forbidden, "--agent '" +
+                                                              rules::escape_control(agent) +
                                                               "' is not the token's account '" +
                                                               who->name + "'; nothing was written");
     return *who;
@@ -114,7 +116,7 @@ std::optional<std::int64_t> parse_count(const std::optional<std::string>& text, 
         throw engine::Error(engine::ErrorKind::invalid_input,
                             std::string(flag) +
                                 ": must be a whole number (decimal digits only) (got '" +
-                                desk::printable(*text) + "')");
+                                rules::escape_control(*text) + "')");
     return v;
 }
 

@@ -14,7 +14,9 @@
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/ingest/output_file.hpp"
+#include "tfadesk/rules/mask.hpp"
 #include "tfadesk/rules/policy.hpp"
+#include "tfadesk/rules/text.hpp"
 #include "tfadesk/storage/database.hpp"
 #include "tfadesk/storage/open.hpp"
 #include "version.hpp"
@@ -211,8 +213,8 @@ int main(int argc, char** argv) {
         std::cout.flush();
         std::cerr << "tfadesk: "
                   << (e.kind() == tfadesk::engine::ErrorKind::refused ? "refused: " : "error: ")
-                  << tfadesk::desk::printable(
-                         tfadesk::desk::mask_personal_data(tfadesk::cli::cli_message(e)))
+                  << tfadesk::rules::escape_control(
+                         tfadesk::rules::mask_pii(tfadesk::cli::cli_message(e)))
                   << "\n";
         return e.exit_code();
     } catch (
@@ -223,7 +225,7 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         std::cout.flush();
         std::cerr << "tfadesk: error: "
-                  << tfadesk::desk::printable(tfadesk::desk::mask_personal_data(e.what())) << "\n";
+                  << tfadesk::rules::escape_control(tfadesk::rules::mask_pii(e.what())) << "\n";
         return 1;
     }
 }

@@ -6,6 +6,7 @@
 #include "tfadesk/desk/views.hpp"
 #include "tfadesk/engine/machine.hpp"
 #include "tfadesk/rules/policy.hpp"
+#include "tfadesk/rules/text.hpp"
 
 namespace tfadesk::cli {
 
@@ -16,7 +17,8 @@ void print_ticket(std::ostream& out, const engine::Ticket& t) {
     auto line = [&](const char* key) {
         if (j.contains(key))
             out << key << ": "
-                << desk::printable(j[key].is_string() ? j[key].get<std::string>() : j[key].dump())
+                << rules::escape_control(j[key].is_string() ? j[key].get<std::string>()
+                                                            : j[key].dump())
                 << "\n";
     };
     for (const char* key : {"ref", "state", "version"}) line(key);
@@ -24,7 +26,7 @@ void print_ticket(std::ostream& out, const engine::Ticket& t) {
         if (field != "ref") line(std::string(field).c_str());
     std::string checks;
     for (const auto& [check, agent] : t.checks)
-        checks += (checks.empty() ? "" : ", ") + check + " (" + desk::printable(agent) + ")";
+        checks += (checks.empty() ? "" : ", ") + check + " (" + rules::escape_control(agent) + ")";
     out << "checks: " << (checks.empty() ? "none passed" : checks) << "\n";
     line("updated_at");
     out << "waiting for: " << desk::waiting_for(t) << "\n";

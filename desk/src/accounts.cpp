@@ -13,6 +13,7 @@
 #include "tfadesk/engine/chain.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/rules/policy.hpp"
+#include "tfadesk/rules/text.hpp"
 
 namespace tfadesk::desk {
 
@@ -289,8 +290,8 @@ Account remove_passkey(engine::Store& store, const std::string& credential_id, c
     return engine::in_transaction(store, [&] {
         const Account a = own_account(store, by, "remove a passkey");
         if (!a.passkeys.count(credential_id))
-            throw Error(ErrorKind::not_found,
-                        "account '" + a.name + "' holds no passkey " + printable(credential_id));
+            throw Error(ErrorKind::not_found, "account '" + a.name + "' holds no passkey " +
+                                                  rules::escape_control(credential_id));
         return change(store, a, AccountChange::passkey_remove, a.name, {}, by, {}, signer,
                       {{"passkey_id", credential_id}});
     });

@@ -9,6 +9,8 @@
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/workflow.hpp"
 #include "tfadesk/rules/fields.hpp"
+#include "tfadesk/rules/mask.hpp"
+#include "tfadesk/rules/text.hpp"
 
 namespace tfadesk::desk {
 
@@ -49,7 +51,8 @@ ImportCounts import_records(engine::Store* store, ingest::RecordReader& reader,
         }
         if (!error.empty()) {
             ++n.rejected;
-            if (hooks.on_reject) hooks.on_reject(rec, printable(mask_personal_data(error)));
+            if (hooks.on_reject)
+                hooks.on_reject(rec, rules::escape_control(rules::mask_pii(error)));
         } else {
             const bool fresh =
                 options.dry_run

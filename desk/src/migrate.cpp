@@ -7,6 +7,7 @@
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/workflow.hpp"
+#include "tfadesk/rules/text.hpp"
 
 namespace tfadesk::desk {
 
@@ -20,7 +21,7 @@ void refuse_unless_empty(engine::Store& to) {
     const auto head = to.head();
     const bool rows = to.ticket_cursor()().has_value();
     if (head.seq == 0 && !rows && !to.has_accounts() && !to.last_seal()) return;
-    throw Error(ErrorKind::conflict, "migrate: " + printable(to.location()) +
+    throw Error(ErrorKind::conflict, "migrate: " + rules::escape_control(to.location()) +
                                          " is not empty (it holds " + std::to_string(head.seq) +
                                          " entries" + (rows ? " and ticket rows" : "") +
                                          "); migrate copies a desk into an empty one only");
@@ -73,7 +74,7 @@ MigrateCounts migrate(engine::Store& from, engine::Store& to,
         tx->commit();
     } catch (const Error& e) {
         // Text from the log reaches the terminal escaped (SPEC §4).
-        throw Error(e.kind(), printable(e.what()));
+        throw Error(e.kind(), rules::escape_control(e.what()));
     }
     spdlog::info("migrate {} -> {}: {} entries, {} tickets, {} accounts, {} seals, head {}:{}",
                  from.location(), to.location(), n.entries, n.tickets, n.accounts, n.seals,

@@ -9,6 +9,7 @@
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/desk/webauthn.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/rules/text.hpp"
 
 namespace tfadesk::desk {
 
@@ -77,7 +78,7 @@ const engine::Account* find(const DeskState& s, std::string_view name) {
 
 SigningKey generate_personal_key(const std::string& name) {
     if (!is_valid_key_name(name))
-        throw Error(ErrorKind::invalid_input, "account '" + printable(name) +
+        throw Error(ErrorKind::invalid_input, "account '" + rules::escape_control(name) +
                                                   "': a personal key is named after its account, "
                                                   "and a key NAME is 1-64 of A-Z a-z 0-9 . _ - /");
     return generate_key(name);
@@ -137,7 +138,7 @@ std::optional<std::string> passkey_problem(const engine::RecordedSignature& sig,
                                            const std::string& who) {
     const auto it = owner.passkeys.find(sig.passkey);
     if (it == owner.passkeys.end())
-        return "it is signed by passkey " + printable(sig.passkey) +
+        return "it is signed by passkey " + rules::escape_control(sig.passkey) +
                ", which was not a passkey registered to " + who + " then";
     const webauthn::Credential registered{
         sig.passkey, it->second.alg, it->second.public_key, it->second.origin, it->second.rp_id, 0};
@@ -147,7 +148,7 @@ std::optional<std::string> passkey_problem(const engine::RecordedSignature& sig,
             webauthn::base64url_decode(sig.client_data_json, "client_data_json"),
             webauthn::base64url_decode(sig.sig, "sig"), registered, decision_challenge(text));
     } catch (const Error& e) {
-        return "its assertion by passkey " + printable(sig.passkey) + " of " + who +
+        return "its assertion by passkey " + rules::escape_control(sig.passkey) + " of " + who +
                " does not hold over its decision text (" + e.what() + ")";
     }
     return std::nullopt;
@@ -158,10 +159,11 @@ std::optional<std::string> passkey_problem(const engine::RecordedSignature& sig,
 std::optional<std::string> signature_problem(const engine::RecordedSignature& sig,
                                              std::string_view text, const engine::Account* owner,
                                              std::string_view owner_name) {
-    const std::string who = "'" + printable(owner_name) + "'";
+    const std::string who = "'" + rules::escape_control(owner_name) + "'";
     if (!owner)
         return "it is signed by " +
-               (sig.by_passkey() ? "passkey " + printable(sig.passkey) : "key " + sig.key) +
+               (sig.by_passkey() ? "passkey " + rules::escape_control(sig.passkey)
+                                 : "key " + sig.key) +
                ", but " + who + " had no account then";
     if (sig.by_passkey()) return passkey_problem(sig, text, *owner, who);
     const auto it = owner->keys.find(sig.key);
@@ -196,7 +198,8 @@ void sign_and_check(engine::Store& store, engine::LogEntry& e, const DecisionSig
         if (signer.key) {
             if (signer.key->name() != e.agent)
                 throw Error::about(ErrorKind::forbidden, "sign_key",
-                                   "the key is named '" + printable(signer.key->name()) +
+                                   "the key is named '" +
+                                       rules::escape_control(signer.key->name()) +
                                        "', not after agent '" + e.agent + "'; nothing was written");
             d[std::string(engine::kSignatureKey)] = signature_json(*signer.key, text);
         } else if (signer.given && !signer.given->passkey.empty()) {
@@ -229,7 +232,7 @@ void sign_and_check(engine::Store& store, engine::LogEntry& e, const DecisionSig
         const engine::Account* admin = find(state, cs->agent);
         if (cs->agent == owner || !admin || !admin->enabled || !admin->has("admin"))
             throw Error::about(ErrorKind::forbidden, "countersign_key",
-                               "the countersigner '" + printable(cs->agent) +
+                               "the countersigner '" + rules::escape_control(cs->agent) +
                                    "' must be another enabled admin than '" + owner +
                                    "'; nothing was written");
         if (auto bad = signature_problem(*cs, text, admin, cs->agent))

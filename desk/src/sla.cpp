@@ -11,6 +11,7 @@
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/workflow.hpp"
 #include "tfadesk/rules/policy.hpp"
+#include "tfadesk/rules/text.hpp"
 #include "tfadesk/rules/time.hpp"
 
 namespace tfadesk::desk {
@@ -19,10 +20,10 @@ using engine::Error;
 using engine::ErrorKind;
 
 std::int64_t parse_sla_hours(std::string_view text, std::string_view field) {
-    const Error bad = Error::about(ErrorKind::invalid_input, field,
-                                   "must be a number of hours above 0 and at most " +
-                                       std::to_string(rules::kMaxSlaHours) +
-                                       " (e.g. 168 or 0.5), got '" + printable(text) + "'");
+    const Error bad = Error::about(
+        ErrorKind::invalid_input, field,
+        "must be a number of hours above 0 and at most " + std::to_string(rules::kMaxSlaHours) +
+            " (e.g. 168 or 0.5), got '" + rules::escape_control(text) + "'");
     // Digits with at most one decimal point: no sign, exponent, inf or nan reach strtod.
     const auto dot = text.find('.');
     if (text.empty() || text.size() > 32 ||

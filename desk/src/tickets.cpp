@@ -9,7 +9,10 @@
 #include "tfadesk/desk/signatures.hpp"
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/engine/lookup.hpp"
+#include "tfadesk/rules/mask.hpp"
 #include "tfadesk/rules/policy.hpp"
+#include "tfadesk/rules/text.hpp"
 #include "tfadesk/rules/time.hpp"
 
 namespace tfadesk::desk {
@@ -27,7 +30,7 @@ std::optional<T> parse_field(const std::optional<std::string>& text, const char*
     if (!v)
         throw Error::about(
             ErrorKind::invalid_input, name,
-            std::string("must be ") + expected + " (got '" + printable(*text) + "')");
+            std::string("must be ") + expected + " (got '" + rules::escape_control(*text) + "')");
     return v;
 }
 
@@ -59,8 +62,8 @@ engine::Command command_of(const EventRequest& r, std::string agent) {
         std::string names;
         for (auto k : engine::all_events())
             names += (names.empty() ? "" : ", ") + std::string(engine::to_string(k));
-        throw Error(ErrorKind::invalid_input,
-                    "unknown event '" + printable(r.event) + "' (expected one of: " + names + ")");
+        throw Error(ErrorKind::invalid_input, "unknown event '" + rules::escape_control(r.event) +
+                                                  "' (expected one of: " + names + ")");
     }
     refuse_unused_fields(*kind, r);
     engine::Command c;
@@ -76,9 +79,9 @@ engine::Command command_of(const EventRequest& r, std::string agent) {
     if (r.check) c.check = blank_to_nullopt(r.check, "check", false);
     for (const auto& ref : r.ack_related) {
         if (!rules::is_valid_ref(ref))
-            throw Error::about(
-                ErrorKind::invalid_input, "ack_related",
-                "'" + printable(ref) + "' is not a ticket ref (1-64 of A-Z a-z 0-9 . _ -)");
+            throw Error::about(ErrorKind::invalid_input, "ack_related",
+                               "'" + rules::escape_control(ref) +
+                                   "' is not a ticket ref (1-64 of A-Z a-z 0-9 . _ -)");
         c.ack_related.insert(ref);
     }
     c.by_token = r.token_id;
@@ -94,7 +97,7 @@ namespace {
 rules::Fields valid_fields(const rules::RawFields& raw) {
     auto result = rules::validate_fields(raw, now_utc());
     if (auto* bad = std::get_if<rules::FieldError>(&result))
-        throw Error(ErrorKind::invalid_input, printable(bad->message())).on(bad->field);
+        throw Error(ErrorKind::invalid_input, rules::escape_control(bad->message())).on(bad->field);
     return std::get<rules::Fields>(std::move(result));
 }
 
@@ -104,8 +107,8 @@ engine::Ticket open_valid(engine::Store& store, const rules::Fields& fields, con
     // The entry's time is read under the write lock, so times never go backwards along the log.
     auto t = engine::open_ticket(store, fields, agent.name, now_utc(), triage, agent.token_id,
                                  agent.via);
-    spdlog::info("opened {} for {} ({}) by {}", fields.ref, mask_phone(fields.phone),
-                 mask_email(fields.requester_email), agent.name);
+    spdlog::info("opened {} for {} ({}) by {}", fields.ref, rules::mask_phone(fields.phone),
+                 rules::mask_email(fields.requester_email), agent.name);
     return t;
 }
 
@@ -211,10 +214,7 @@ engine::Ticket replay_ticket(engine::Store& store, const std::string& ref,
     if (as_of && !rules::parse_utc(*as_of))
         throw Error::about(ErrorKind::invalid_input, "as_of",
                            "must be an ISO 8601 UTC time like 2026-11-20T09:15:00Z");
-    const auto entries =
-        engine::is_account_key(ref) ? std::vector<engine::LogEntry>{} : store.entries(ref);
-    if (entries.empty())
-        throw Error(ErrorKind::not_found, "no such ticket: '" + printable(ref) + "'");
+    const auto entries = engine::entries_of(store, ref);
     const auto opened = rules::parse_utc(entries.front().at);
     if (as_of && opened && *rules::parse_utc(*as_of) < *opened)
         throw Error(ErrorKind::not_found, "ticket '" + ref + "' did not exist yet at " + *as_of +
@@ -229,7 +229,7 @@ std::pair<std::vector<engine::Store::Related>, std::int64_t> related_tickets(
 
 engine::Ticket get_ticket(engine::Store& store, const std::string& ref) {
     auto t = store.ticket(ref);
-    if (!t) throw Error(ErrorKind::not_found, "no such ticket: '" + printable(ref) + "'");
+    if (!t) throw engine::no_such_ticket(ref);
     return *t;
 }
 

@@ -16,9 +16,11 @@
 #include "tfadesk/engine/decision.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/json_text.hpp"
+#include "tfadesk/engine/lookup.hpp"
 #include "tfadesk/engine/workflow.hpp"
 #include "tfadesk/rules/numbers.hpp"
 #include "tfadesk/rules/policy.hpp"
+#include "tfadesk/rules/text.hpp"
 #include "tfadesk/rules/time.hpp"
 
 namespace tfadesk::desk {
@@ -31,10 +33,10 @@ namespace {
 
 std::string entry_name(const LogEntry& e) {
     return (engine::is_account_key(e.ref)
-                ? "account " + printable(e.ref.substr(engine::kAccountPrefix.size()))
-                : "ticket " + printable(e.ref)) +
+                ? "account " + rules::escape_control(e.ref.substr(engine::kAccountPrefix.size()))
+                : "ticket " + rules::escape_control(e.ref)) +
            " entry seq " + std::to_string(e.seq) + " (#" + std::to_string(e.tseq) + " " +
-           printable(e.event) + ")";
+           rules::escape_control(e.event) + ")";
 }
 
 // What differs in one entry's place in the chain and time, or "" when it links and hashes right.
@@ -52,7 +54,8 @@ std::string chain_problem(const LogEntry& e, const std::optional<engine::PrevEnt
     if (engine::entry_hash(e) != e.hash) add("hash does not match its content");
     const auto at = rules::parse_utc(e.at);
     if (!at || rules::format_utc_ms(*at) != e.at)
-        add("its time '" + printable(e.at) + "' is not a UTC time like 2026-11-20T09:15:00.000Z");
+        add("its time '" + rules::escape_control(e.at) +
+            "' is not a UTC time like 2026-11-20T09:15:00.000Z");
     else if (prev && e.seq > 1) {
         const auto before = rules::parse_utc(prev->at);
         if (before && *at < *before)
@@ -157,7 +160,7 @@ public:
         const auto& ref = options_.ref;
         if (ref && (engine::is_account_key(*ref) || !store_.exists(*ref)) &&
             store_.entries(*ref).empty())
-            throw Error(ErrorKind::not_found, "no such ticket: '" + printable(*ref) + "'");
+            throw engine::no_such_ticket(*ref);
         ChainChecker chain;
         next_row_ = store_.ticket_cursor();
         row_ = next_row_();
@@ -229,7 +232,9 @@ public:
                    " was accepted under version 2; versions never go back along the log, "
                    "so it escapes the checks of version 2 (tokens, R9, R10)");
         for (const auto& [name, account] : accounts_)
-            if (!ref) report("account " + printable(name) + ": the account row has no log entries");
+            if (!ref)
+                report("account " + rules::escape_control(name) +
+                       ": the account row has no log entries");
         for (auto& line : chain.finish()) report(line);
 
         report_.head = store_.head();
@@ -319,7 +324,7 @@ private:
     void rows_before(const std::string& key) {
         for (; row_ && (key.empty() || row_->fields.ref < key); row_ = next_row_())
             if (!options_.ref || row_->fields.ref == *options_.ref)
-                report("ticket " + printable(row_->fields.ref) +
+                report("ticket " + rules::escape_control(row_->fields.ref) +
                        ": the ticket row has no log entries");
     }
 
@@ -368,7 +373,7 @@ private:
         const engine::Account* a = account_before(e.agent, e.seq);
         auto problem = [&](const std::string& what) { report(entry_name(e) + ": " + what); };
         if (!a)
-            return problem("agent '" + printable(e.agent) +
+            return problem("agent '" + rules::escape_control(e.agent) +
                            "' had no account on the desk at that point");
         if (!a->enabled)
             return problem("the account of agent '" + e.agent + "' was disabled at that point");
@@ -431,7 +436,7 @@ private:
         if (!after.token_id.empty()) {
             const auto row_hash = store_.account_token_hash(after.name);
             if (!row_hash || engine::token_id_of(*row_hash) != after.token_id)
-                report("account " + printable(after.name) +
+                report("account " + rules::escape_control(after.name) +
                        ": the account row's token_hash is not the token its log issued (" +
                        after.token_id + ")");
         }
@@ -470,8 +475,8 @@ private:
     bool judge_own_key_change(const LogEntry& e, const std::string& account) {
         if (!engine::is_own_key_change(e.event)) return false;
         if (e.agent != account)
-            report(entry_name(e) + ": a key of account '" + printable(account) +
-                   "' was registered or removed by '" + printable(e.agent) +
+            report(entry_name(e) + ": a key of account '" + rules::escape_control(account) +
+                   "' was registered or removed by '" + rules::escape_control(e.agent) +
                    "'; a key is registered only by its own account");
         else
             judge_actor(e, {"admin", "agent", "approver", "auditor", "operator"});
@@ -510,7 +515,7 @@ private:
                                               : e.agent;
                 const engine::Account* admin = account_before(cs->agent, e.seq);
                 if (cs->agent == owner || !admin || !admin->enabled || !admin->has("admin"))
-                    problem("it is countersigned by '" + printable(cs->agent) +
+                    problem("it is countersigned by '" + rules::escape_control(cs->agent) +
                             "', who was not another enabled admin then");
                 else if (auto bad = signature_problem(*cs, text, admin, cs->agent))
                     problem("countersignature: " + *bad);
@@ -525,7 +530,7 @@ private:
             const bool first_key = engine::registers_first_key(e, before);
             if (first_key && countersigned) continue;
             if (!sig)
-                problem(std::string("it is not signed by '") + printable(e.agent) +
+                problem(std::string("it is not signed by '") + rules::escape_control(e.agent) +
                         "', but signed decisions were required from entry seq " +
                         std::to_string(since) + " on" +
                         (first_key ? " (a first key needs another admin's countersignature)" : ""));
@@ -565,8 +570,8 @@ private:
                 "entries seq " + std::to_string(d["from"].get<std::int64_t>()) + " to " +
                 std::to_string(d["to"].get<std::int64_t>()) +
                 " were written after a seal without the key and adopted at seq " +
-                std::to_string(e.seq) + " by " + printable(e.agent) + " (" + e.at +
-                "): " + printable(d["note"].get<std::string>()));
+                std::to_string(e.seq) + " by " + rules::escape_control(e.agent) + " (" + e.at +
+                "): " + rules::escape_control(d["note"].get<std::string>()));
         }
     }
 
@@ -593,8 +598,8 @@ private:
                             ")");
             if (verifier_key(r->from) == verifier_key(r->to)) problem("it rotates a key to itself");
             report_.rotations.push_back(
-                "seq " + std::to_string(e.seq) + " by " + printable(e.agent) + " (" + e.at +
-                "): " + verifier_key(r->from) + " -> " + verifier_key(r->to));
+                "seq " + std::to_string(e.seq) + " by " + rules::escape_control(e.agent) + " (" +
+                e.at + "): " + verifier_key(r->from) + " -> " + verifier_key(r->to));
             rotations_.push_back(std::move(*r));
         }
     }
@@ -684,7 +689,7 @@ private:
     void judge_ticket(const std::vector<LogEntry>& entries,
                       const std::optional<engine::Ticket>& stored) {
         ++report_.tickets;
-        const std::string ref = printable(entries.front().ref);
+        const std::string ref = rules::escape_control(entries.front().ref);
         if (!known_policy(entries)) return;
         judge_ticket_actors(entries);
         judge_signatures(entries);
@@ -716,14 +721,14 @@ private:
             judge_account_actors(entries, a);
             judge_signatures(entries);
             if (stored == accounts_.end()) {
-                report("account " + printable(name) + ": the log has " +
+                report("account " + rules::escape_control(name) + ": the log has " +
                        std::to_string(entries.size()) +
                        " changes but there is no account row (last entry seq " +
                        std::to_string(entries.back().seq) + ")");
                 return;
             }
             for (const auto& field : engine::differences(a, stored->second))
-                report("account " + printable(name) + ": the account row's " + field +
+                report("account " + rules::escape_control(name) + ": the account row's " + field +
                        " disagrees with its log (last entry seq " +
                        std::to_string(entries.back().seq) + ")");
         } catch (const Error& e) {

@@ -138,6 +138,23 @@ json ticket_view(engine::Store& store, const engine::Ticket& t, std::int64_t sla
     return j;
 }
 
+json verify_view(const VerifyReport& report, bool head_as_text) {
+    json signatures = json::object();
+    for (const auto& [agent, counts] : report.signatures)
+        signatures[agent] = {{"signed", counts.signed_decisions},
+                             {"unsigned", counts.unsigned_decisions}};
+    return {{"ok", report.ok()},
+            {"tickets", report.tickets},
+            {"accounts", report.accounts},
+            {"entries", report.entries},
+            {"head", head_as_text ? json(std::to_string(report.head.seq) + ":" + report.head.hash)
+                                  : json{{"seq", report.head.seq}, {"hash", report.head.hash}}},
+            {"problems", report.problems},
+            {"adopted", report.adopted},
+            {"rotations", report.rotations},
+            {"signatures", signatures}};
+}
+
 json history_view(const engine::LogEntry& e) {
     json details;
     try {

@@ -8,6 +8,7 @@
 #include "tfadesk/engine/machine.hpp"
 #include "tfadesk/rules/fields.hpp"
 #include "tfadesk/rules/policy.hpp"
+#include "tfadesk/rules/text.hpp"
 #include "tfadesk/rules/time.hpp"
 
 namespace tfadesk::desk {
@@ -102,7 +103,7 @@ engine::TicketQuery ticket_query(const ListRequest& r, const std::string& me,
     const auto& states = engine::Machine::states();
     for (const auto& s : r.states) {
         if (std::none_of(states.begin(), states.end(), [&](const auto& x) { return x.first == s; }))
-            invalid("state", "unknown state '" + printable(s) + "'");
+            invalid("state", "unknown state '" + rules::escape_control(s) + "'");
         q.states.push_back(s);
     }
     q.open_only = r.open;
@@ -134,7 +135,7 @@ engine::TicketQuery ticket_query(const ListRequest& r, const std::string& me,
             invalid("sort",
                     "must be due_at, updated_at, submitted_at or ref, with '-' for descending "
                     "(got '" +
-                        printable(*r.sort) + "')");
+                        rules::escape_control(*r.sort) + "')");
         q.sort = key;
     }
     q.limit = kDefaultPage;
@@ -143,7 +144,7 @@ engine::TicketQuery ticket_query(const ListRequest& r, const std::string& me,
         if (l.empty() || l.size() > 4 || l.find_first_not_of("0123456789") != std::string::npos ||
             std::stoul(l) < 1 || std::stoul(l) > kMaxPage)
             invalid("limit", "must be a whole number from 1 to " + std::to_string(kMaxPage) +
-                                 " (got '" + printable(l) + "')");
+                                 " (got '" + rules::escape_control(l) + "')");
         q.limit = std::stoul(l);
     }
     if (r.cursor) {

@@ -2,6 +2,7 @@
 
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/json_text.hpp"
+#include "tfadesk/engine/lookup.hpp"
 #include "tfadesk/rules/policy.hpp"
 #include "tfadesk/rules/time.hpp"
 
@@ -148,8 +149,7 @@ Machine replay(const std::vector<LogEntry>& entries, const std::optional<std::st
 EventResult apply_event(Journal& journal, const std::string& ref, const Command& c,
                         std::optional<std::int64_t> expect_version,
                         const std::function<void(LogEntry&)>& before_append) {
-    const auto entries = journal.entries(ref);
-    if (entries.empty()) throw Error(ErrorKind::not_found, "no such ticket: '" + ref + "'").of(ref);
+    const auto entries = entries_of(journal, ref);
     Machine m = replay(entries);
     if (expect_version && *expect_version != m.ticket().version)
         throw Error(ErrorKind::conflict,

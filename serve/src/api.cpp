@@ -28,8 +28,10 @@
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/decision.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/engine/lookup.hpp"
 #include "tfadesk/engine/machine.hpp"
 #include "tfadesk/rules/fields.hpp"
+#include "tfadesk/rules/mask.hpp"
 #include "tfadesk/rules/policy.hpp"
 #include "tfadesk/rules/time.hpp"
 #include "tfadesk/storage/open.hpp"
@@ -229,7 +231,7 @@ void stream(Response& res, const char* content_type, std::shared_ptr<engine::Sto
                 sink.done();
                 return true;
             } catch (const std::exception& e) {
-                spdlog::warn("streamed answer cut short: {}", desk::mask_personal_data(e.what()));
+                spdlog::warn("streamed answer cut short: {}", rules::mask_pii(e.what()));
                 return false;
             }
         });
@@ -363,8 +365,7 @@ void get_history(Api& api, const Request& req, Response& res) {
     auto store = api.read_store();
     const auto who = caller(api, req, res, *store).account.name;
     const std::string ref = req.matches[1];
-    const auto entries = store->entries(ref);
-    if (entries.empty()) throw Error(ErrorKind::not_found, "no such ticket: '" + ref + "'");
+    const auto entries = engine::entries_of(*store, ref);
     json all = json::array();
     for (const auto& e : entries) all.push_back(desk::history_view(e));
     record_read(api, req, who, desk::ReturnedRefs(ref));
@@ -396,16 +397,7 @@ void get_verify(Api& api, const Request& req, Response& res) {
     check_query(req, {});
     auto store = api.read_store();
     caller(api, req, res, *store);
-    const auto r = desk::verify(*store, {});
-    send_json(res, 200,
-              {{"ok", r.ok()},
-               {"tickets", r.tickets},
-               {"accounts", r.accounts},
-               {"entries", r.entries},
-               {"head", std::to_string(r.head.seq) + ":" + r.head.hash},
-               {"problems", r.problems},
-               {"adopted", r.adopted},
-               {"rotations", r.rotations}});
+    send_json(res, 200, desk::verify_view(desk::verify(*store, {}), true));
 }
 
 void get_export(Api& api, const Request& req, Response& res) {
@@ -476,10 +468,7 @@ void get_diagram(Api& api, const Request& req, Response& res) {
     auto store = api.read_store();
     caller(api, req, res, *store);
     std::vector<engine::LogEntry> entries;
-    if (ref) {
-        if (!engine::is_account_key(*ref)) entries = store->entries(*ref);
-        if (entries.empty()) throw Error(ErrorKind::not_found, "no such ticket: '" + *ref + "'");
-    }
+    if (ref) entries = engine::entries_of(*store, *ref);
     const char* type = format == "svg"   ? "image/svg+xml"
                        : format == "dot" ? "text/vnd.graphviz; charset=utf-8"
                                          : "text/plain; charset=utf-8";
@@ -659,14 +648,10 @@ void post_event(Api& api, const Request& req, Response& res, const httplib::Cont
         try {
             return api_ticket(api, s, desk::apply_event_in(s, ref, request), account);
         } catch (const Error& e) {
-            // The desk's checks keep their order (role, ticket, version, workflow); its conflict
-            // is stale exactly when the ticket's version differs from If-Match's.
-            if (e.kind() != ErrorKind::conflict || !request.expect_version) throw;
-            const auto now = static_cast<std::int64_t>(s.entries(ref).size());
-            if (now == *request.expect_version) throw;
-            throw StaleVersion("ticket '" + ref + "' is at version " + std::to_string(now) +
-                               ", not " + std::to_string(*request.expect_version) +
-                               " (If-Match): it changed since you read it");
+            // The desk's conflict about the expected version is the stale If-Match (412).
+            if (e.kind() == ErrorKind::conflict && e.field() == "expect_version")
+                throw StaleVersion(api_message(e));
+            throw;
         }
     });
     res.set_header("ETag", etag(t));

@@ -5,6 +5,8 @@
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/ingest/records.hpp"
+#include "tfadesk/rules/mask.hpp"
+#include "tfadesk/rules/text.hpp"
 #include "writer.hpp"
 
 namespace tfadesk::serve {
@@ -17,7 +19,7 @@ void send_json(httplib::Response& res, int status, const json& body) {
 }
 
 std::string one_line(std::string_view message) {
-    std::string s = desk::printable(message);
+    std::string s = rules::escape_control(message);
     if (s.size() > 500) s = s.substr(0, 497) + "...";
     return s;
 }
@@ -93,15 +95,14 @@ void send_current_exception(httplib::Response& res, const httplib::Request& req)
     } catch (const engine::Error& e) {
         const auto [status, code] = status_of(e.exit_code());
         if (status >= 500)
-            spdlog::error("{} {}: {}", req.method, req.path, desk::mask_personal_data(e.what()));
+            spdlog::error("{} {}: {}", req.method, req.path, rules::mask_pii(e.what()));
         send_error(res, status, code, api_message(e), e.rule(), e.state(), api_field(e));
     } catch (const ingest::FileError& e) {
         send_error(res, 400, "invalid",
                    (e.line() ? "line " + std::to_string(e.line()) + ": " : std::string()) +
                        e.what() + "; nothing imported");
     } catch (const std::exception& e) {
-        spdlog::error("{} {}: unexpected: {}", req.method, req.path,
-                      desk::mask_personal_data(e.what()));
+        spdlog::error("{} {}: unexpected: {}", req.method, req.path, rules::mask_pii(e.what()));
         send_error(res, 500, "internal", "unexpected error; the server log has the details");
     } catch (...) {
         spdlog::error("{} {}: unexpected non-standard exception", req.method, req.path);

@@ -11,6 +11,7 @@
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/workflow.hpp"
+#include "tfadesk/rules/mask.hpp"
 #include "tfadesk/rules/time.hpp"
 #include "tfadesk/storage/open.hpp"
 
@@ -131,7 +132,7 @@ void OutboxSender::loop() {
             if (!store) store = storage::open_store(db_, engine::Store::Mode::read_write);
             busy = send_due(*store);
         } catch (const std::exception& e) {
-            spdlog::warn("outbox: {}", desk::mask_personal_data(e.what()));
+            spdlog::warn("outbox: {}", rules::mask_pii(e.what()));
             store.reset();  // a lost connection is opened again on the next round
         }
         std::unique_lock<std::mutex> lock(mutex_);

@@ -10,6 +10,7 @@
 #include "tfadesk/desk/sla.hpp"
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/rules/mask.hpp"
 #include "tfadesk/rules/time.hpp"
 
 namespace tfadesk::serve {
@@ -61,8 +62,8 @@ std::int64_t SlaScheduler::tick() {
             spdlog::info("{} expired by the SLA", ref.get<std::string>());
     } catch (const std::exception& e) {
         // A PostgreSQL restart, a busy SQLite file, the server stopping: try again later.
-        spdlog::warn("SLA scheduler: {} (trying again within {} s)",
-                     desk::mask_personal_data(e.what()), kMaxWaitMs / 1000);
+        spdlog::warn("SLA scheduler: {} (trying again within {} s)", rules::mask_pii(e.what()),
+                     kMaxWaitMs / 1000);
     }
     return next;
 }

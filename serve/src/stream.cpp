@@ -12,6 +12,7 @@
 #include "tfadesk/desk/accounts.hpp"
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/rules/mask.hpp"
 
 namespace tfadesk::serve {
 
@@ -52,8 +53,7 @@ void Feed::follow() {
         try {
             head = open_()->head().seq;
         } catch (const std::exception& e) {
-            spdlog::warn("stream: cannot read the log's head: {}",
-                         desk::mask_personal_data(e.what()));
+            spdlog::warn("stream: cannot read the log's head: {}", rules::mask_pii(e.what()));
         }
         lock.lock();
         if (head > head_) {
@@ -149,7 +149,7 @@ void get_stream(Api& api, const httplib::Request& req, httplib::Response& res) {
                 }
                 return out.empty() || sink.write(out.data(), out.size());
             } catch (const std::exception& e) {
-                spdlog::warn("stream cut short: {}", desk::mask_personal_data(e.what()));
+                spdlog::warn("stream cut short: {}", rules::mask_pii(e.what()));
                 return false;
             }
         },

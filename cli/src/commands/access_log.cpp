@@ -5,6 +5,7 @@
 #include "../command.hpp"
 #include "../output.hpp"
 #include "tfadesk/desk/text.hpp"
+#include "tfadesk/rules/text.hpp"
 
 namespace tfadesk::cli {
 namespace {
@@ -12,7 +13,7 @@ namespace {
 // The refs the record kept, comma-separated (the count beside it says how many the read returned).
 std::string refs_cell(const engine::AccessRecord& r) {
     std::string cell;
-    for (const auto& ref : r.refs) cell += (cell.empty() ? "" : ",") + desk::printable(ref);
+    for (const auto& ref : r.refs) cell += (cell.empty() ? "" : ",") + rules::escape_control(ref);
     return cell;
 }
 
@@ -45,11 +46,11 @@ public:
         std::vector<std::vector<std::string>> rows;
         store.for_each_access(query, [&](const engine::AccessRecord& r) {
             std::vector<std::string> row = {r.at,
-                                            desk::printable(r.account),
-                                            desk::printable(r.route),
+                                            rules::escape_control(r.account),
+                                            rules::escape_control(r.route),
                                             std::to_string(r.ref_count),
                                             refs_cell(r),
-                                            desk::printable(r.client)};
+                                            rules::escape_control(r.client)};
             if (ctx.out_is_terminal)
                 rows.push_back(std::move(row));
             else

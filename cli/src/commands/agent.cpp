@@ -14,6 +14,7 @@
 #include "tfadesk/desk/signatures.hpp"
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/rules/text.hpp"
 
 namespace tfadesk::cli {
 namespace {
@@ -31,7 +32,7 @@ public:
         if (fd_ < 0)
             throw Error(
                 ErrorKind::invalid_input,
-                "--token-out " + desk::printable(*path_) + ": " +
+                "--token-out " + rules::escape_control(*path_) + ": " +
                     (errno == EEXIST ? "the file exists; a token is never written over a file"
                                      : std::strerror(errno)));
     }
@@ -56,7 +57,7 @@ public:
             ::fsync(fd_) != 0)
             throw Error(ErrorKind::unexpected, "cannot write " + *path_);
         done_ = true;
-        err << "token for '" << account << "' written to " << desk::printable(*path_)
+        err << "token for '" << account << "' written to " << rules::escape_control(*path_)
             << " (mode 0600)\n";
     }
 
@@ -237,7 +238,7 @@ private:
         const desk::SigningKey key = desk::generate_personal_key(name);
         desk::write_key_file(key_out_, key);
         ctx.out << desk::verifier_key(key) << "\n";
-        ctx.err << "secret key for '" << name << "' written to " << desk::printable(key_out_)
+        ctx.err << "secret key for '" << name << "' written to " << rules::escape_control(key_out_)
                 << " (mode 0600); register the public key above with 'tfadesk agent key add'\n";
         return 0;
     }

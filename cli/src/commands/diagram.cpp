@@ -7,6 +7,8 @@
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/engine/lookup.hpp"
+#include "tfadesk/rules/text.hpp"
 
 namespace tfadesk::cli {
 namespace {
@@ -31,12 +33,7 @@ public:
 
     int run(Context& ctx) override {
         std::vector<engine::LogEntry> entries;
-        if (ticket_) {
-            if (!engine::is_account_key(*ticket_)) entries = ctx.store().entries(*ticket_);
-            if (entries.empty())
-                throw engine::Error(engine::ErrorKind::not_found,
-                                    "no such ticket: '" + desk::printable(*ticket_) + "'");
-        }
+        if (ticket_) entries = engine::entries_of(ctx.store(), *ticket_);
         ctx.out << desk::render_diagram(format_, ticket_.value_or(""), entries);
         return 0;
     }

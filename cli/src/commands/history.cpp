@@ -4,6 +4,8 @@
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/desk/views.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/engine/lookup.hpp"
+#include "tfadesk/rules/text.hpp"
 
 namespace tfadesk::cli {
 namespace {
@@ -24,11 +26,7 @@ public:
     }
 
     int run(Context& ctx) override {
-        const auto entries = engine::is_account_key(ref_) ? std::vector<engine::LogEntry>{}
-                                                          : ctx.store().entries(ref_);
-        if (entries.empty())
-            throw engine::Error(engine::ErrorKind::not_found,
-                                "no such ticket: '" + desk::printable(ref_) + "'");
+        const auto entries = engine::entries_of(ctx.store(), ref_);
         if (json_) {
             nlohmann::json all = nlohmann::json::array();
             for (const auto& e : entries) all.push_back(desk::history_view(e));
@@ -37,8 +35,8 @@ public:
         }
         std::vector<std::vector<std::string>> rows;
         for (const auto& e : entries)
-            rows.push_back({std::to_string(e.tseq), e.at, desk::printable(e.agent), e.event,
-                            desk::printable(e.details), e.state});
+            rows.push_back({std::to_string(e.tseq), e.at, rules::escape_control(e.agent), e.event,
+                            rules::escape_control(e.details), e.state});
         print_table(ctx.out, {"SEQ", "AT", "AGENT", "EVENT", "DETAILS", "STATE"}, rows,
                     ctx.out_is_terminal);
         return 0;

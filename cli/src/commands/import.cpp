@@ -15,6 +15,7 @@
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/ingest/output_file.hpp"
 #include "tfadesk/ingest/records.hpp"
+#include "tfadesk/rules/text.hpp"
 
 namespace tfadesk::cli {
 namespace {
@@ -97,7 +98,8 @@ public:
             Progress progress(ctx.err, ctx.err_is_terminal);
             desk::ImportHooks hooks;
             hooks.on_reject = [&](const ingest::Record& rec, const std::string& reason) {
-                ctx.err << desk::printable(file_) << ":" << rec.line << ": " << reason << "\n";
+                ctx.err << rules::escape_control(file_) << ":" << rec.line << ": " << reason
+                        << "\n";
                 if (rejects) rejects->write(rec, reason);
             };
             hooks.on_progress = [&](const desk::ImportCounts& n) {
@@ -117,7 +119,7 @@ public:
         } catch (const ingest::FileError& e) {
             throw Error(ErrorKind::invalid_input,
                         file_ + (e.line() ? ":" + std::to_string(e.line()) : std::string()) + ": " +
-                            desk::printable(e.what()) + "; nothing imported");
+                            rules::escape_control(e.what()) + "; nothing imported");
         }
     }
 

@@ -86,7 +86,7 @@ public:
             bool first = true;
             ctx.out << "[";
             each([&](const engine::Ticket& t) {
-                ctx.out << (first ? "\n" : ",\n") << desk::ticket_view(t).dump();
+                ctx.out << (first ? "\n" : ",\n") << desk::ticket_view_text(t);
                 first = false;
             });
             ctx.out << (first ? "]\n" : "\n]\n");

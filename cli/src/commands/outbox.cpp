@@ -10,6 +10,7 @@
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/desk/views.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/rules/text.hpp"
 #include "tfadesk/storage/open.hpp"
 
 namespace tfadesk::cli {
@@ -44,9 +45,10 @@ public:
         }
         std::vector<std::vector<std::string>> table;
         for (const auto& d : rows)
-            table.push_back({std::to_string(d.id), desk::printable(d.ref), std::to_string(d.seq),
-                             desk::printable(d.source), d.status, std::to_string(d.attempts),
-                             d.next_at, desk::printable(d.last_error)});
+            table.push_back({std::to_string(d.id), rules::escape_control(d.ref),
+                             std::to_string(d.seq), rules::escape_control(d.source), d.status,
+                             std::to_string(d.attempts), d.next_at,
+                             rules::escape_control(d.last_error)});
         print_table(ctx.out,
                     {"ID", "REF", "SEQ", "SOURCE", "STATUS", "ATTEMPTS", "NEXT", "LAST ERROR"},
                     table, ctx.out_is_terminal);

@@ -7,6 +7,7 @@
 #include "../output.hpp"
 #include "tfadesk/desk/text.hpp"
 #include "tfadesk/engine/error.hpp"
+#include "tfadesk/rules/text.hpp"
 #include "tfadesk/storage/open.hpp"
 
 namespace tfadesk::cli {
@@ -46,8 +47,8 @@ public:
         const auto adoption = desk::adopt_unsealed(ctx.store(), by, note_, *ctx.key_path);
         std::vector<std::vector<std::string>> rows;
         for (const auto& e : adoption.entries)
-            rows.push_back({std::to_string(e.seq), desk::printable(e.ref), e.event,
-                            desk::printable(e.agent), e.at});
+            rows.push_back({std::to_string(e.seq), rules::escape_control(e.ref), e.event,
+                            rules::escape_control(e.agent), e.at});
         print_table(ctx.out, {"SEQ", "REF", "EVENT", "AGENT", "AT"}, rows, ctx.out_is_terminal);
         ctx.out << "adopted " << adoption.entries.size() << " unsealed entries at seq "
                 << adoption.adopt.seq << " and sealed\n";

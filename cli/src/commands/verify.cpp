@@ -9,6 +9,7 @@
 #include "../command.hpp"
 #include "tfadesk/desk/note.hpp"
 #include "tfadesk/desk/seal.hpp"
+#include "tfadesk/desk/views.hpp"
 #include "tfadesk/engine/error.hpp"
 
 namespace tfadesk::cli {
@@ -74,21 +75,7 @@ private:
     // `verify --json`: the report as one document, with SPEC §13's signed and unsigned decisions
     // per agent.
     static void print_json(Context& ctx, const desk::VerifyReport& report) {
-        nlohmann::json signatures = nlohmann::json::object();
-        for (const auto& [agent, counts] : report.signatures)
-            signatures[agent] = {{"signed", counts.signed_decisions},
-                                 {"unsigned", counts.unsigned_decisions}};
-        const nlohmann::json out = {
-            {"ok", report.ok()},
-            {"tickets", report.tickets},
-            {"accounts", report.accounts},
-            {"entries", report.entries},
-            {"head", {{"seq", report.head.seq}, {"hash", report.head.hash}}},
-            {"problems", report.problems},
-            {"adopted", report.adopted},
-            {"rotations", report.rotations},
-            {"signatures", signatures}};
-        ctx.out << out.dump(2) << "\n";
+        ctx.out << desk::verify_view(report).dump(2) << "\n";
     }
 
     static std::string read_note(const std::string& path) {

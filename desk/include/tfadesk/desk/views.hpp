@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "tfadesk/desk/verify.hpp"
 #include "tfadesk/engine/account.hpp"
 #include "tfadesk/engine/journal.hpp"
 #include "tfadesk/engine/store.hpp"
@@ -27,6 +28,11 @@ std::string ticket_view_text(const engine::Ticket& t, std::int64_t sla_ms = engi
 // ([{"ref","state","match"}], partner-rejected first, at most 50) and `related_total` (SPEC §12).
 nlohmann::json ticket_view(engine::Store& store, const engine::Ticket& t,
                            std::int64_t sla_ms = engine::kDefaultSlaMs);
+
+// `verify --json` and GET /api/v1/verify: ok, tickets, accounts, entries, head, problems, adopted,
+// rotations and SPEC §13's signed and unsigned decisions per agent. head is {"seq","hash"}, or the
+// text "SEQ:HASH" (the form --expect-head takes) when `head_as_text`.
+nlohmann::json verify_view(const VerifyReport& report, bool head_as_text = false);
 
 // One `history` element: seq (per ticket), global_seq, at, agent, event, details (an object),
 // state.
