@@ -4,11 +4,11 @@
 #include <map>
 
 #include "../rows.hpp"
+#include "../workspace.hpp"
 #include "sqlite_impl.hpp"
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/engine/machine.hpp"
 #include "tfadesk/rules/time.hpp"
-#include "../workspace.hpp"
 
 namespace tfadesk::storage {
 

@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include "sqlite_impl.hpp"
 #include "../workspace.hpp"
+#include "sqlite_impl.hpp"
 
 namespace tfadesk::storage {
 
