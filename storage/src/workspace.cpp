@@ -155,4 +155,14 @@ bool counted_by_state(const TicketQuery& q) {
     return !q.has_search() && !q.assignee && !q.overdue_at && !q.ready_for;
 }
 
+std::vector<std::string> counted_states(const engine::TicketQuery& q) {
+    std::vector<std::string> states = q.states;
+    if (!q.open_only) return states;
+    if (states.empty()) return open_states();
+    states.erase(std::remove_if(states.begin(), states.end(),
+                                [](const std::string& s) { return !is_open(s); }),
+                 states.end());
+    return states;
+}
+
 }  // namespace tfadesk::storage::workspace

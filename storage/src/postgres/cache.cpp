@@ -144,17 +144,8 @@ std::int64_t PgStore::count_tickets(const engine::TicketQuery& query) {
         if (!impl.ready() || impl.schema < kPgWorkspaceSchema) return 0;
         impl.flush();
         if (workspace::counted_by_state(query)) {
-            std::vector<std::string> states = query.states;
-            if (query.open_only) {
-                if (states.empty())
-                    states = workspace::open_states();
-                else
-                    states.erase(
-                        std::remove_if(states.begin(), states.end(),
-                                       [](const std::string& s) { return !workspace::is_open(s); }),
-                        states.end());
-                if (states.empty()) return 0;
-            }
+            const std::vector<std::string> states = workspace::counted_states(query);
+            if (states.empty() && !query.states.empty()) return 0;  // none of them is open
             workspace::Sql sql{"SELECT coalesce(sum(n), 0) FROM ticket_counts", states};
             for (std::size_t i = 0; i < states.size(); ++i)
                 sql.text += (i ? ", $" : " WHERE state IN ($") + std::to_string(i + 1);

@@ -382,17 +382,8 @@ std::int64_t Database::count_tickets(const engine::TicketQuery& query) {
         impl_->flush();
         if (workspace::counted_by_state(query)) {
             std::string sql = "SELECT coalesce(sum(n), 0) FROM ticket_counts";
-            std::vector<std::string> states = query.states;
-            if (query.open_only) {
-                if (states.empty())
-                    states = workspace::open_states();
-                else
-                    states.erase(
-                        std::remove_if(states.begin(), states.end(),
-                                       [](const std::string& s) { return !workspace::is_open(s); }),
-                        states.end());
-                if (states.empty()) return 0;
-            }
+            const std::vector<std::string> states = workspace::counted_states(query);
+            if (states.empty() && !query.states.empty()) return 0;  // none of them is open
             for (std::size_t i = 0; i < states.size(); ++i) sql += i ? ", ?" : " WHERE state IN (?";
             if (!states.empty()) sql += ")";
             SQLite::Statement q(impl_->db, sql);
