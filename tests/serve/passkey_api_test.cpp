@@ -70,11 +70,14 @@ public:
         return h.substr(16, h.find(';') - 16);  // after "tfadesk_session="
     }
 
-    // The registration ceremony: options, create(), the credential posted back.
-    json register_passkey(Person& p) {
+    // The registration ceremony: options, create() at the page `at` (the desk's by default), the
+    // credential posted back.
+    json register_passkey(Person& p, const std::string& at = {}) {
         const auto o = post(&p, "/api/v1/me/passkeys/options", json::object());
         REQUIRE_MESSAGE((o && o->status == 200), describe(o));
-        return softauth::create(p.key, answering(o, softauth::kUP | softauth::kAT));
+        Ceremony c = answering(o, softauth::kUP | softauth::kAT);
+        if (!at.empty()) c.origin = at;
+        return softauth::create(p.key, c);
     }
 
     // Signs the decision `body` would make on `ref` (its options, get(), the event posted).
@@ -120,6 +123,16 @@ TEST_CASE(
     const auto evil =
         page.post(&alice, "/api/v1/me/passkeys", from_elsewhere, "https://evil.example");
     CHECK_MESSAGE(status(evil) == 403, describe(evil));
+    // Nor a phishing page relaying a ceremony made there: its clientDataJSON and its Origin header
+    // agree with each other, but neither is the desk's.
+    for (const std::string at :
+         {"https://evil.example", "http://localhost.evil.example:8080", "https://evil-localhost"}) {
+        const auto relayed =
+            page.post(&alice, "/api/v1/me/passkeys", page.register_passkey(alice, at), at);
+        CHECK_MESSAGE(status(relayed) == 403, at, " ", describe(relayed));
+        CHECK(body_of(relayed).at("error").get<std::string>().find("relying party") !=
+              std::string::npos);
+    }
     const json credential = page.register_passkey(alice);
     const auto r = page.post(&alice, "/api/v1/me/passkeys", credential);
     REQUIRE_MESSAGE(status(r) == 201, describe(r));
