@@ -168,10 +168,10 @@ void Database::put_account(const engine::Account& a, const std::optional<std::st
 std::optional<std::string> Database::account_token_hash(std::string_view name) {
     if (impl_->schema < 2) return std::nullopt;
     return guarded(path_, [&]() -> std::optional<std::string> {
-        SQLite::Statement q(impl_->db, "SELECT token_hash FROM accounts WHERE name = ?");
-        q.bind(1, std::string(name));
-        if (!q.executeStep()) return std::nullopt;
-        return opt_text(q.getColumn(0));
+        auto q = impl_->prepared("SELECT token_hash FROM accounts WHERE name = ?");
+        q->bind(1, std::string(name));
+        if (!q->executeStep()) return std::nullopt;
+        return opt_text(q->getColumn(0));
     });
 }
 
@@ -240,24 +240,22 @@ std::pair<std::vector<engine::Store::Related>, std::int64_t> Database::related(
         impl_->flush();
         constexpr const char* kWhere =
             " FROM tickets WHERE (phone = ?2 OR requester_email = ?3 COLLATE NOCASE) AND ref <> ?1";
-        SQLite::Statement q(
-            impl_->db,
+        auto q = impl_->prepared(
             std::string("SELECT ref, state, CASE WHEN phone = ?2 THEN 'phone' ELSE 'email' END") +
-                kWhere +
-                " ORDER BY state = 'partner_rejected' DESC, updated_at DESC, ref LIMIT ?4");
-        SQLite::Statement n(impl_->db, std::string("SELECT count(*)") + kWhere);
-        for (auto* s : {&q, &n}) {
+            kWhere + " ORDER BY state = 'partner_rejected' DESC, updated_at DESC, ref LIMIT ?4");
+        auto n = impl_->prepared(std::string("SELECT count(*)") + kWhere);
+        for (auto* s : {&*q, &*n}) {
             s->bind(1, std::string(ref));
             s->bind(2, std::string(phone));
             s->bind(3, std::string(email));
         }
-        q.bind(4, static_cast<int64_t>(limit));
+        q->bind(4, static_cast<int64_t>(limit));
         std::vector<engine::Store::Related> out;
-        while (q.executeStep())
-            out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(),
-                           q.getColumn(2).getString()});
-        n.executeStep();
-        return std::pair(std::move(out), static_cast<std::int64_t>(n.getColumn(0).getInt64()));
+        while (q->executeStep())
+            out.push_back({q->getColumn(0).getString(), q->getColumn(1).getString(),
+                           q->getColumn(2).getString()});
+        n->executeStep();
+        return std::pair(std::move(out), static_cast<std::int64_t>(n->getColumn(0).getInt64()));
     });
 }
 
@@ -298,32 +296,31 @@ bool Database::has_accounts() {
     if (impl_->schema < 2) return false;
     return guarded(path_, [&] {
         impl_->flush();
-        return SQLite::Statement(
-                   impl_->db,
-                   "SELECT 1 FROM events WHERE ref >= 'account:' AND ref < 'account;' LIMIT 1")
-            .executeStep();
+        return impl_
+            ->prepared("SELECT 1 FROM events WHERE ref >= 'account:' AND ref < 'account;' LIMIT 1")
+            ->executeStep();
     });
 }
 
 std::optional<engine::Account> Database::account(std::string_view name) {
     if (impl_->schema < 2) return std::nullopt;
     return guarded(path_, [&]() -> std::optional<engine::Account> {
-        SQLite::Statement q(
-            impl_->db, std::string("SELECT ") + kAccountColumns + " FROM accounts WHERE name = ?");
-        q.bind(1, std::string(name));
-        if (!q.executeStep()) return std::nullopt;
-        return account_from(q);
+        auto q = impl_->prepared(std::string("SELECT ") + kAccountColumns +
+                                 " FROM accounts WHERE name = ?");
+        q->bind(1, std::string(name));
+        if (!q->executeStep()) return std::nullopt;
+        return account_from(*q);
     });
 }
 
 std::optional<engine::Account> Database::account_by_token(std::string_view token_hash) {
     if (impl_->schema < 2) return std::nullopt;
     return guarded(path_, [&]() -> std::optional<engine::Account> {
-        SQLite::Statement q(impl_->db, std::string("SELECT ") + kAccountColumns +
-                                           " FROM accounts WHERE token_hash = ?");
-        q.bind(1, std::string(token_hash));
-        if (!q.executeStep()) return std::nullopt;
-        return account_from(q);
+        auto q = impl_->prepared(std::string("SELECT ") + kAccountColumns +
+                                 " FROM accounts WHERE token_hash = ?");
+        q->bind(1, std::string(token_hash));
+        if (!q->executeStep()) return std::nullopt;
+        return account_from(*q);
     });
 }
 
@@ -361,16 +358,16 @@ std::pair<std::vector<Ticket>, bool> Database::find_tickets(const engine::Ticket
         impl_->flush();
         const auto sql = workspace::page(query, kTicketColumns, workspace::Dialect::sqlite,
                                          impl_->schema >= kReadyIndexSchema);
-        SQLite::Statement q(impl_->db, sql.text);
-        bind_all(q, sql.params);
+        auto q = impl_->prepared(sql.text);
+        bind_all(*q, sql.params);
         std::vector<Ticket> out;
         bool more = false;
-        while (q.executeStep()) {
+        while (q->executeStep()) {
             if (out.size() == query.limit) {
                 more = true;
                 break;
             }
-            out.push_back(ticket_from(q));
+            out.push_back(ticket_from(*q));
         }
         return std::pair(std::move(out), more);
     });
@@ -386,17 +383,17 @@ std::int64_t Database::count_tickets(const engine::TicketQuery& query) {
             if (states.empty() && !query.states.empty()) return 0;  // none of them is open
             for (std::size_t i = 0; i < states.size(); ++i) sql += i ? ", ?" : " WHERE state IN (?";
             if (!states.empty()) sql += ")";
-            SQLite::Statement q(impl_->db, sql);
-            bind_all(q, states);
-            q.executeStep();
-            return q.getColumn(0).getInt64();
+            auto q = impl_->prepared(sql);
+            bind_all(*q, states);
+            q->executeStep();
+            return q->getColumn(0).getInt64();
         }
         const auto sql =
             workspace::count(query, workspace::Dialect::sqlite, impl_->schema >= kReadyIndexSchema);
-        SQLite::Statement q(impl_->db, sql.text);
-        bind_all(q, sql.params);
-        q.executeStep();
-        return q.getColumn(0).getInt64();
+        auto q = impl_->prepared(sql.text);
+        bind_all(*q, sql.params);
+        q->executeStep();
+        return q->getColumn(0).getInt64();
     });
 }
 
@@ -407,24 +404,24 @@ engine::WorkspaceCounts Database::workspace_counts(std::string_view me, std::str
         engine::WorkspaceCounts out;
         std::map<std::string, std::int64_t> per_state;
         for (const auto& [name, terminal] : engine::Machine::states()) per_state[name] = 0;
-        SQLite::Statement kept(impl_->db, "SELECT state, assigned, n FROM ticket_counts");
-        while (kept.executeStep()) {
-            const std::string state = kept.getColumn(0).getString();
-            const std::int64_t n = kept.getColumn(2).getInt64();
+        auto kept = impl_->prepared("SELECT state, assigned, n FROM ticket_counts");
+        while (kept->executeStep()) {
+            const std::string state = kept->getColumn(0).getString();
+            const std::int64_t n = kept->getColumn(2).getInt64();
             per_state[state] += n;
             if (workspace::is_open(state)) {
                 out.open += n;
-                if (kept.getColumn(1).getInt() == 0) out.unassigned += n;
+                if (kept->getColumn(1).getInt() == 0) out.unassigned += n;
             }
         }
         out.states.assign(per_state.begin(), per_state.end());
         auto one = [&](const engine::TicketQuery& q) {
             const auto sql =
                 workspace::count(q, workspace::Dialect::sqlite, impl_->schema >= kReadyIndexSchema);
-            SQLite::Statement s(impl_->db, sql.text);
-            bind_all(s, sql.params);
-            s.executeStep();
-            return s.getColumn(0).getInt64();
+            auto s = impl_->prepared(sql.text);
+            bind_all(*s, sql.params);
+            s->executeStep();
+            return s->getColumn(0).getInt64();
         };
         engine::TicketQuery mine;
         mine.open_only = true;

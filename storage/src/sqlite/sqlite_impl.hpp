@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "tfadesk/engine/error.hpp"
 #include "tfadesk/storage/database.hpp"
@@ -40,6 +41,38 @@ private:
     std::string dir_;
 };
 
+// Statements prepared once per connection and kept, by their SQL text: a kept reader of the server
+// answers the same few queries on every request, and preparing one costs more than running it.
+// At most kCapacity are kept (the workspace's SQL varies with the filters asked for); past that,
+// and when the kept one is in use further up the stack, a statement is prepared for the one use.
+class Statements {
+public:
+    static constexpr std::size_t kCapacity = 64;
+
+    // A statement for `sql`, reset (its read snapshot released) when this goes out of scope.
+    class Use {
+    public:
+        Use(Statements& cache, SQLite::Database& db, const std::string& sql);
+        ~Use();
+        Use(const Use&) = delete;
+        Use& operator=(const Use&) = delete;
+        SQLite::Statement& operator*() { return *statement_; }
+        SQLite::Statement* operator->() { return statement_; }
+
+    private:
+        std::unique_ptr<SQLite::Statement> own_;  // prepared for this use only
+        SQLite::Statement* statement_ = nullptr;
+        bool* busy_ = nullptr;
+    };
+
+private:
+    struct Kept {
+        std::unique_ptr<SQLite::Statement> statement;
+        bool busy = false;
+    };
+    std::unordered_map<std::string, Kept> kept_;
+};
+
 struct Database::Impl {
     std::unique_ptr<PrivateCopy> copy;  // declared first: removed after the connection closes
     SQLite::Database db;
@@ -47,8 +80,11 @@ struct Database::Impl {
     bool read_only = false;
     bool renewable = false;    // read-only on the live file (not a private or immutable copy)
     bool in_snapshot = false;  // a read-only store's read transaction is open
-    std::optional<SQLite::Statement> insert_event, insert_open, upsert_ticket, select_entries,
-        select_exists, select_ticket, select_account;
+    std::optional<SQLite::Statement> insert_event, insert_open, upsert_ticket, update_progress,
+        select_entries, select_exists, select_ticket;
+    Statements statements;  // after db: finalized before the connection closes
+    // A kept statement for `sql` (see Statements).
+    Statements::Use prepared(const std::string& sql) { return {statements, db, sql}; }
     std::optional<Head> head;         // cached inside a write transaction
     std::optional<Head> head_before;  // the head when the open write transaction began (for seals)
     bool appended = false;            // entries appended in the open write transaction
