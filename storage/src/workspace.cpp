@@ -96,7 +96,19 @@ struct Builder {
             for (const auto& st : q.states) s += (s.empty() ? "state IN (" : ", ") + arg(st);
             all.push_back(s + ")");
         }
-        if (q.open_only || q.overdue_at) all.push_back("is_open = 1");
+        // is_open follows from the states asked for when they are all open or all closed; saying
+        // so lets a sort by time read its (is_open, column, ref) index in order instead of every
+        // row of those states, sorted: the SLA scheduler's "next due" on a desk of a million
+        // took 0.33 s that way, 3 ms this way. Not for a sort by ref: (state, ref) serves it.
+        const std::string col = sort_column(q.sort);
+        const auto open_states = std::count_if(q.states.begin(), q.states.end(),
+                                               [](const std::string& s) { return is_open(s); });
+        if (q.open_only || q.overdue_at ||
+            (col != "ref" && !q.states.empty() &&
+             open_states == static_cast<std::ptrdiff_t>(q.states.size())))
+            all.push_back("is_open = 1");
+        else if (col != "ref" && !q.states.empty() && open_states == 0)
+            all.push_back("is_open = 0");
         if (q.assignee)
             all.push_back(q.assignee->empty() ? "assignee IS NULL"
                                               : "assignee = " + arg(*q.assignee));
@@ -106,7 +118,6 @@ struct Builder {
             all.push_back("NOT " + contains("check_agents", "\"" + *q.ready_for + "\""));
         }
         if (with_after && q.after) {
-            const std::string col = sort_column(q.sort);
             const char* op = q.descending ? " < " : " > ";
             if (col == "ref")
                 all.push_back("ref" + std::string(op) + arg(q.after->second));

@@ -717,3 +717,46 @@ TEST_CASE(
     q.ready_for = "a1";  // R6: a1 passed its checks
     CHECK(db.count_tickets(q) == 0);
 }
+
+TEST_CASE(
+    "a sort by time over open (or closed) states reads its (is_open, column, ref) index in order, "
+    "with the same tickets") {
+    namespace ws = tfadesk::storage::workspace;
+    TempDir dir;
+    const std::string path = dir.file("desk.db");
+    {
+        Database db(path, Store::Mode::read_write);
+        populate(db);
+        open(db, fields("HD-D", Role::unknown, Access::unknown), 20);
+        event(db, "HD-D", cmd(EventKind::triage, "a1", 21));  // awaiting_requester, like HD-C
+    }
+    const std::pair<const char*, const char*> sorts[] = {
+        {"due_at", "tickets_open_by_due"},
+        {"updated_at", "tickets_open_by_updated"},
+        {"submitted_at", "tickets_open_by_submitted"}};
+    for (const auto& [sort, index] : sorts) {
+        TicketQuery q;
+        q.states = {"awaiting_requester"};
+        q.sort = sort;
+        q.after = std::pair(std::string(), std::string());  // a later page, as the SLA's look
+        const std::string plan = plan_of(path, ws::page(q, "ref", ws::Dialect::sqlite));
+        CHECK_MESSAGE(plan.find(index) != std::string::npos, sort, "\n", plan);
+        CHECK_MESSAGE(plan.find("TEMP B-TREE") == std::string::npos, sort, "\n", plan);
+    }
+    Database db(path, Store::Mode::read_only);
+    TicketQuery waiting;
+    waiting.states = {"awaiting_requester"};
+    waiting.sort = "updated_at";
+    std::vector<std::string> refs;
+    for (const auto& t : db.find_tickets(waiting).first) refs.push_back(t.fields.ref);
+    CHECK(refs == std::vector<std::string>{"HD-C", "HD-D"});
+    waiting.descending = true;
+    refs.clear();
+    for (const auto& t : db.find_tickets(waiting).first) refs.push_back(t.fields.ref);
+    CHECK(refs == std::vector<std::string>{"HD-D", "HD-C"});
+    TicketQuery closed;  // none is closed here: an empty page, not an error
+    closed.states = {"completed", "cancelled"};
+    closed.sort = "updated_at";
+    CHECK(db.find_tickets(closed).first.empty());
+    CHECK(db.count_tickets(closed) == 0);
+}
