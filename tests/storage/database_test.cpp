@@ -760,3 +760,30 @@ TEST_CASE(
     CHECK(db.find_tickets(closed).first.empty());
     CHECK(db.count_tickets(closed) == 0);
 }
+
+TEST_CASE("the next event writes a ticket's row as the log says, even where it was edited") {
+    TempDir dir;
+    const std::string path = dir.file("desk.db");
+    Database db(path, Database::Mode::read_write);
+    populate(db);
+    const auto logged = db.ticket("HD-C");
+    REQUIRE(logged);
+    {
+        SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+        raw.setBusyTimeout(5000);
+        // An intake column (indexed for search) and a progress column, edited behind the desk.
+        raw.exec(
+            "UPDATE tickets SET phone = '+10000000000', phone_rev = '00000000001', "
+            "requester_email = 'X@EXAMPLE.COM', state = 'completed', is_open = 0 WHERE ref = "
+            "'HD-C'");
+    }
+    event(db, "HD-C", cmd(EventKind::cancel, "a1", 30));
+    const auto c = db.ticket("HD-C");
+    CHECK(c->fields == logged->fields);
+    CHECK(c->state == "cancelled");
+    TicketQuery by_phone;
+    by_phone.phone_suffix = logged->fields.phone.substr(logged->fields.phone.size() - 6);
+    bool found = false;
+    for (const auto& t : db.find_tickets(by_phone).first) found |= t.fields.ref == "HD-C";
+    CHECK(found);
+}
