@@ -111,9 +111,12 @@ bool Front::ready(int fd) const {
     const ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0) return !(errno == EAGAIN || errno == EWOULDBLOCK);  // an error: let httplib close it
     if (n == 0) return true;                                       // closed: httplib closes it
-    const std::string_view seen(buf, static_cast<std::size_t>(n));
+    return request_whole(std::string_view(buf, static_cast<std::size_t>(n)));
+}
+
+bool Front::request_whole(std::string_view seen) {
     const auto end = seen.find("\r\n\r\n");
-    if (end == std::string_view::npos) return seen.size() >= sizeof buf;
+    if (end == std::string_view::npos) return seen.size() >= kPeek;
     const std::string_view header = seen.substr(0, end + 2);
     // Only a method that carries a body waits for it (any other is refused with its body unread).
     const bool carries_body = header.rfind("POST ", 0) == 0 || header.rfind("PUT ", 0) == 0 ||
@@ -123,11 +126,12 @@ bool Front::ready(int fd) const {
     const long long length = content_length(header);
     if (length <= 0) return true;
     const auto whole = end + 4 + static_cast<std::size_t>(length);
-    return whole > sizeof buf || seen.size() >= whole ||
+    return whole > kPeek || seen.size() >= whole ||
            strcasestr(std::string(header).c_str(), "\r\nexpect:");
 }
 
-void Front::park(int fd, bool kept_alive) {
+void Front::park(int fd, bool kept_alive,
+                 std::optional<std::chrono::steady_clock::time_point> began) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (stopped_) {
@@ -137,8 +141,11 @@ void Front::park(int fd, bool kept_alive) {
         const auto now = std::chrono::steady_clock::now();
         // A connection that has sent nothing yet is idle (as a kept-alive one): it goes after the
         // idle deadline; one that has begun its request has until the header deadline.
-        parked_[fd] = Deadlines{now + idle_deadline_,
-                                kept_alive ? now + idle_deadline_ : now + header_deadline_};
+        if (began)  // a request under way (decrypted, kept by the caller): its header deadline
+            parked_[fd] = Deadlines{*began + header_deadline_, *began + header_deadline_};
+        else
+            parked_[fd] = Deadlines{now + idle_deadline_,
+                                    kept_alive ? now + idle_deadline_ : now + header_deadline_};
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
         ev.data.fd = fd;

@@ -24,6 +24,8 @@
 #include <cstddef>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 
@@ -49,9 +51,17 @@ public:
     // Whether the connection's request (over TLS: a TLS record) has arrived whole, or cannot be
     // waited for (closed, too large to peek at, not TLS). Non-blocking.
     bool ready(int fd) const;
+    // Whether `seen`, the first bytes of a connection, hold a whole HTTP request: its header, and
+    // its body when it is small and the client does not wait for "100 Continue"; or more than
+    // can be waited for (16 KiB), which httplib then refuses. ready() over plain HTTP asks it of
+    // the bytes it peeks at; over TLS the server asks it of what it has decrypted.
+    static bool request_whole(std::string_view seen);
     // Takes the socket: it is dispatched once ready, or closed at its deadline (`kept_alive`: the
-    // idle one) or at stop().
-    void park(int fd, bool kept_alive = false);
+    // idle one) or at stop(). `began`: when the request the caller has begun to read (over TLS,
+    // decrypted and kept) started; the connection is closed at that time plus the header
+    // deadline, however its records trickle in.
+    void park(int fd, bool kept_alive = false,
+              std::optional<std::chrono::steady_clock::time_point> began = std::nullopt);
     // Closes every parked connection and stops the thread; later park() calls close at once.
     void stop();
     std::size_t parked() const;

@@ -64,22 +64,60 @@ public:
           write_timeout_ms_(write_timeout_ms) {}
 
     bool is_readable() const override {
-        return begin_ < end_ || (ssl_ && SSL_pending(ssl_) > 0) || wait(POLLIN, read_timeout_ms_);
+        return begin_ < buf_.size() || (ssl_ && SSL_pending(ssl_) > 0) ||
+               wait(POLLIN, read_timeout_ms_);
     }
     bool is_writable() const override { return wait(POLLOUT, write_timeout_ms_); }
 
     ssize_t read(char* ptr, size_t size) override {
-        if (begin_ == end_) {
-            if (size >= sizeof buf_) return recv_some(ptr, size);
-            const ssize_t n = recv_some(buf_, sizeof buf_);
-            if (n <= 0) return n;
+        if (begin_ == buf_.size()) {
+            if (size >= kChunk) return recv_some(ptr, size);
+            buf_.resize(kChunk);
+            const ssize_t n = recv_some(buf_.data(), kChunk);
+            buf_.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
             begin_ = 0;
-            end_ = static_cast<std::size_t>(n);
+            if (n <= 0) return n;
         }
-        const std::size_t n = std::min(size, end_ - begin_);
-        std::memcpy(ptr, buf_ + begin_, n);
+        const std::size_t n = std::min(size, buf_.size() - begin_);
+        std::memcpy(ptr, buf_.data() + begin_, n);
         begin_ += n;
         return static_cast<ssize_t>(n);
+    }
+
+    // Over TLS with a front: decrypts the records that have arrived whole, without waiting, until
+    // the buffer holds a whole request (Front::request_whole). Only whole records are read
+    // (`front.ready()`, or what OpenSSL holds already): reading part of one would leave the front
+    // peeking at the middle of a record while the connection waits.
+    enum class Ahead { whole, wait, closed };
+    Ahead read_ahead(const Front& front) {
+        for (;;) {
+            const std::string_view seen(buf_.data() + begin_, buf_.size() - begin_);
+            if (!seen.empty() && Front::request_whole(seen)) return Ahead::whole;
+            if (!SSL_has_pending(ssl_) && !front.ready(sock_)) return Ahead::wait;
+            buf_.erase(0, begin_);
+            begin_ = 0;
+            const std::size_t had = buf_.size();
+            buf_.resize(had + kChunk);
+            ERR_clear_error();
+            const int n = SSL_read(ssl_, buf_.data() + had, static_cast<int>(kChunk));
+            buf_.resize(had + (n > 0 ? static_cast<std::size_t>(n) : 0));
+            if (n > 0) continue;
+            const int e = SSL_get_error(ssl_, n);
+            // A record that was no data (a TLS 1.3 ticket or key update): look again.
+            if (e == SSL_ERROR_WANT_READ) continue;
+            return e == SSL_ERROR_WANT_WRITE ? Ahead::whole : Ahead::closed;
+        }
+    }
+    // The bytes read and not yet parsed (taken out of the stream), and bytes to parse first.
+    std::string take_buffered() {
+        std::string rest = buf_.substr(begin_);
+        buf_.clear();
+        begin_ = 0;
+        return rest;
+    }
+    void preload(std::string bytes) {
+        buf_ = std::move(bytes);
+        begin_ = 0;
     }
 
     ssize_t write(const char* ptr, size_t size) override {
@@ -104,7 +142,7 @@ public:
     }
     socket_t socket() const override { return sock_; }
 
-    bool has_buffered() const { return begin_ < end_; }
+    bool has_buffered() const { return begin_ < buf_.size(); }
     // Whether the answer(s) written since the last call told the client the connection closes.
     // httplib 0.11 decides to keep a connection before routing: a handler (or the body guards)
     // asking to close after refusing a body it did not read is honoured here, or the body would
@@ -148,19 +186,20 @@ private:
     }
 
     static constexpr std::size_t kWatch = 8192;
+    static constexpr std::size_t kChunk = 4096;
     int sock_;
     SSL* ssl_;
     int read_timeout_ms_, write_timeout_ms_;
     std::string written_;
-    char buf_[4096];
-    std::size_t begin_ = 0, end_ = 0;
+    std::string buf_;  // read, not yet parsed from begin_
+    std::size_t begin_ = 0;
 };
 
 }  // namespace
 
 FrontedServer::~FrontedServer() {
-    for (const auto& [sock, ssl] : sessions_) {
-        SSL_free(ssl);
+    for (const auto& [sock, session] : sessions_) {
+        SSL_free(session.ssl);
         ::close(sock);
     }
     if (tls_) SSL_CTX_free(tls_);
@@ -184,22 +223,22 @@ bool FrontedServer::use_tls(const std::string& cert_path, const std::string& key
     return true;
 }
 
-void FrontedServer::keep_session(int sock, SSL* ssl) {
+void FrontedServer::keep_session(int sock, Session session) {
     std::lock_guard<std::mutex> lock(sessions_mutex_);
-    sessions_[sock] = ssl;
+    sessions_[sock] = std::move(session);
 }
 
-SSL* FrontedServer::take_session(int sock) {
+FrontedServer::Session FrontedServer::take_session(int sock) {
     std::lock_guard<std::mutex> lock(sessions_mutex_);
     const auto it = sessions_.find(sock);
-    if (it == sessions_.end()) return nullptr;
-    SSL* ssl = it->second;
+    if (it == sessions_.end()) return {};
+    Session session = std::move(it->second);
     sessions_.erase(it);
-    return ssl;
+    return session;
 }
 
 void FrontedServer::drop_connection(int sock) {
-    if (SSL* ssl = take_session(sock)) SSL_free(ssl);
+    if (SSL* ssl = take_session(sock).ssl) SSL_free(ssl);
     ::close(sock);
 }
 
@@ -224,7 +263,8 @@ SSL* FrontedServer::handshake(int sock, SSL* ssl) {
         if (r == 1) return ssl;
         const int e = SSL_get_error(ssl, r);
         if (e == SSL_ERROR_WANT_READ && front && !front->ready(sock)) {
-            keep_session(sock, ssl);  // before park(): it may be dispatched (or dropped) at once
+            keep_session(
+                sock, {ssl, {}, {}});  // before park(): it may be dispatched (or dropped) at once
             front->park(sock);
             return nullptr;
         }
@@ -248,18 +288,41 @@ bool FrontedServer::process_and_close_socket(socket_t sock) {
 }
 
 void FrontedServer::serve_connection(int sock) {
-    SSL* ssl = nullptr;
+    Session session;
     if (tls_) {
-        ssl = take_session(sock);
-        if (!ssl || !SSL_is_init_finished(ssl)) ssl = handshake(sock, ssl);
-        if (!ssl) return;  // closed, or parked until the client goes on
+        session = take_session(sock);
+        if (!session.ssl || !SSL_is_init_finished(session.ssl))
+            session.ssl = handshake(sock, session.ssl);
+        if (!session.ssl) return;  // closed, or parked until the client goes on
     }
+    SSL* ssl = session.ssl;
     const int read_ms = static_cast<int>(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000);
     const int write_ms = static_cast<int>(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000);
     FdStream strm(sock, ssl, read_ms, write_ms);
+    strm.preload(std::move(session.request));
     bool ok = true;
     for (std::size_t count = keep_alive_max_count_; count > 0 && svr_sock_ != INVALID_SOCKET;
          --count) {
+        if (ssl && front) {
+            // Over TLS, the request is decrypted as its records arrive; until it is whole, the
+            // connection waits on the front with what has been decrypted so far.
+            const auto ahead = strm.read_ahead(*front);
+            if (ahead == FdStream::Ahead::closed) {
+                ok = false;
+                break;
+            }
+            if (ahead == FdStream::Ahead::wait) {
+                std::string request = strm.take_buffered();
+                std::optional<Clock::time_point> began;
+                if (!request.empty()) began = session.began ? session.began : Clock::now();
+                const bool idle = request.empty();
+                // before park(): it may be dispatched at once
+                keep_session(sock, {ssl, std::move(request), began});
+                front->park(sock, idle, began);
+                return;
+            }
+            session.began.reset();
+        }
         bool connection_closed = false;
         ok = process_request(strm, count == 1, connection_closed, nullptr);
         if (!ok || connection_closed || strm.answer_closes()) break;
@@ -267,7 +330,8 @@ void FrontedServer::serve_connection(int sock) {
         if (strm.has_buffered() || (ssl && SSL_has_pending(ssl))) continue;
         // Between requests the client may take its time: wait on the front, not on this thread.
         if (front && svr_sock_ != INVALID_SOCKET && !front->ready(sock)) {
-            if (ssl) keep_session(sock, ssl);  // before park(): it may be dispatched at once
+            if (ssl)
+                keep_session(sock, {ssl, {}, {}});  // before park(): it may be dispatched at once
             front->park(sock, true);
             return;
         }

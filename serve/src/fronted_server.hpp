@@ -8,16 +8,19 @@
 // SSLServer (whose connection loop is private): the front hands a connection over once a whole
 // TLS record has arrived (the ClientHello, a later handshake record, the first record of the
 // next request), and takes it back, with its TLS session kept here, whenever it would wait for
-// the client (mid-handshake, between keep-alive requests). What is not protected: a client that
-// has finished the handshake and then sends its request's records slowly holds a thread for up to
-// the read timeout per record (the front cannot read the request inside them).
+// the client (mid-handshake, between keep-alive requests, and mid-request: a request is decrypted
+// record by record as its records arrive, and the part decrypted so far is kept with the session
+// while the connection waits on the front, so a client that sends its request slowly, in many
+// records, holds no thread either).
 #pragma once
 
 #include <httplib.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
+#include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -54,13 +57,19 @@ public:
 
 private:
     bool process_and_close_socket(socket_t sock) override;
+    // A parked connection's TLS session, and the start of a request decrypted before it waited.
+    struct Session {
+        SSL* ssl = nullptr;
+        std::string request;                                         // decrypted, not yet parsed
+        std::optional<std::chrono::steady_clock::time_point> began;  // when `request` began
+    };
     SSL* handshake(int sock, SSL* ssl);
-    void keep_session(int sock, SSL* ssl);
-    SSL* take_session(int sock);
+    void keep_session(int sock, Session session);
+    Session take_session(int sock);
 
     SSL_CTX* tls_ = nullptr;
     std::mutex sessions_mutex_;
-    std::unordered_map<int, SSL*> sessions_;  // the TLS sessions of parked connections
+    std::unordered_map<int, Session> sessions_;  // the TLS sessions of parked connections
 };
 
 }  // namespace tfadesk::serve

@@ -4,7 +4,10 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -12,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <memory>
 #include <thread>
@@ -746,6 +750,146 @@ TEST_CASE(
     for (int fd : idle) close(fd);
     for (int fd : trickling) close(fd);
     for (int fd : stalled) close(fd);
+}
+
+namespace {
+
+// A TLS client of our own on a raw socket, whose every SSL_write is one TLS record: a request can
+// be sent a record at a time, as slowly as an attacker likes.
+class RecordClient {
+public:
+    explicit RecordClient(int port) : fd_(connect_to(port)) {
+        ctx_ = SSL_CTX_new(TLS_client_method());
+        SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
+        ssl_ = SSL_new(ctx_);
+        SSL_set_fd(ssl_, fd_);
+        ok_ = SSL_connect(ssl_) == 1;
+        // From here on reads wait in poll(), never in SSL_read (records that are no data).
+        fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) | O_NONBLOCK);
+    }
+    ~RecordClient() {
+        SSL_free(ssl_);
+        SSL_CTX_free(ctx_);
+        close(fd_);
+    }
+    RecordClient(const RecordClient&) = delete;
+    RecordClient& operator=(const RecordClient&) = delete;
+    bool connected() const { return ok_; }
+    bool send_record(const std::string& bytes) {
+        return SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size())) > 0;
+    }
+    // What the server answers until it closes or `quiet` passes without a record.
+    std::string answer(std::chrono::milliseconds quiet) {
+        std::string out;
+        while (readable(quiet)) {
+            char buf[4096];
+            const int n = SSL_read(ssl_, buf, sizeof buf);
+            if (n > 0)
+                out.append(buf, static_cast<std::size_t>(n));
+            else if (SSL_get_error(ssl_, n) != SSL_ERROR_WANT_READ)
+                break;  // closed
+        }
+        return out;
+    }
+    // Whether the server closes the connection within `within` (records that are no data, such as
+    // TLS 1.3 session tickets, read and passed over).
+    bool closed_by_server(std::chrono::milliseconds within) {
+        const auto until = std::chrono::steady_clock::now() + within;
+        for (;;) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                until - std::chrono::steady_clock::now());
+            if (left.count() <= 0 || !readable(left)) return false;
+            char c;
+            const int n = SSL_read(ssl_, &c, 1);
+            if (n <= 0 && SSL_get_error(ssl_, n) != SSL_ERROR_WANT_READ) return true;
+        }
+    }
+
+private:
+    bool readable(std::chrono::milliseconds within) {
+        if (SSL_pending(ssl_) > 0) return true;
+        pollfd p{fd_, POLLIN, 0};
+        return poll(&p, 1, static_cast<int>(within.count())) > 0;
+    }
+
+    int fd_;
+    SSL_CTX* ctx_ = nullptr;
+    SSL* ssl_ = nullptr;
+    bool ok_ = false;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "slow clients over HTTPS: a request sent a byte per TLS record holds no thread, is answered "
+    "once whole, and is cut off at the header deadline") {
+    std::signal(SIGPIPE, SIG_IGN);  // records sent to a connection the server has just closed
+    Desk d;
+    const auto [cert, key] = test_certificate(d.dir);
+    // Two threads: a connection that held one while its request trickled in would be seen at once.
+    Server s(d, {"--tls-cert", cert, "--tls-key", key, "--threads", "2"});
+    const std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+    constexpr int kSlow = 8;
+    std::vector<std::unique_ptr<RecordClient>> slow;
+    for (int i = 0; i < kSlow; ++i) {
+        slow.push_back(std::make_unique<RecordClient>(s.port()));
+        REQUIRE(slow.back()->connected());
+        REQUIRE(slow.back()->send_record(request));  // a header that has not ended
+    }
+    const auto began = std::chrono::steady_clock::now();
+    // One more byte of header each 250 ms, each in its own record (from this thread only: an SSL
+    // session is not shared between threads).
+    auto trickle = [&] {
+        for (std::size_t i = 1; i < slow.size(); ++i) slow[i]->send_record("X");
+    };
+    std::atomic<bool> stop_trickle{false};
+    std::thread trickler([&] {
+        for (int round = 0; round < 40 && !stop_trickle; ++round) {
+            trickle();
+            std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    std::vector<double> ms;
+    for (int probe = 0; probe < 6; ++probe) {
+        auto c = std::make_unique<httplib::SSLClient>("127.0.0.1", s.port());
+        c->enable_server_certificate_verification(false);
+        c->set_connection_timeout(5);
+        c->set_read_timeout(5);
+        const auto t0 = std::chrono::steady_clock::now();
+        auto r = c->Get("/healthz");
+        ms.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
+        CHECK_MESSAGE((r && r->status == 200), describe(r));
+    }
+    stop_trickle = true;
+    trickler.join();
+    std::sort(ms.begin(), ms.end());
+    MESSAGE("HTTPS healthz beside "
+            << kSlow << " requests trickling a record at a time, 2 threads: "
+            << "median " << ms[ms.size() / 2] << " ms, max " << ms.back() << " ms");
+    CHECK(ms.back() < 200.0);
+    // The first one finishes its header, a record at a time: it is answered as one request.
+    for (const char* part : {"Connection: close\r\n", "\r", "\n"})
+        REQUIRE(slow.front()->send_record(part));
+    const std::string answer = slow.front()->answer(std::chrono::milliseconds(3000));
+    CHECK_MESSAGE(status_line(answer) == "HTTP/1.1 200 OK", answer);
+    CHECK(answers_in(answer) == 1);
+    // The others go on trickling and never end their header: closed at the header deadline (10 s
+    // after it began), however recently a record came.
+    bool closed = false;
+    for (int round = 0; round < 60 && !closed; ++round) {
+        trickle();
+        closed = slow.back()->closed_by_server(std::chrono::milliseconds(250));
+    }
+    const double cut_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    MESSAGE("a header trickled a record at a time was cut off after " << cut_s << " s");
+    CHECK(closed);
+    CHECK(cut_s > 8.0);
+    CHECK(cut_s < 13.0);
+    CHECK(s.stop(std::chrono::seconds(15)) == 0);
 }
 
 // ---- backup ----------------------------------------------------------------------------------
