@@ -775,10 +775,11 @@ TEST_CASE("the next event writes a ticket's row as the log says, even where it w
         raw.exec(
             "UPDATE tickets SET phone = '+10000000000', state = 'completed' WHERE ref = 'HD-C'");
     }
-    event(db, "HD-C", cmd(EventKind::cancel, "a1", 30));
+    event(db, "HD-C", cmd(EventKind::claim, "a1", 30));  // it stays open: the narrow update
     const auto c = db.ticket("HD-C");
     CHECK(c->fields == logged->fields);
-    CHECK(c->state == "cancelled");
+    CHECK(c->state == "awaiting_requester");
+    CHECK(c->assignee == "a1");
     TicketQuery by_phone;
     by_phone.phone_suffix = logged->fields.phone.substr(logged->fields.phone.size() - 6);
     bool found = false;
