@@ -263,8 +263,8 @@ SSL* FrontedServer::handshake(int sock, SSL* ssl) {
         if (r == 1) return ssl;
         const int e = SSL_get_error(ssl, r);
         if (e == SSL_ERROR_WANT_READ && front && !front->ready(sock)) {
-            keep_session(
-                sock, {ssl, {}, {}});  // before park(): it may be dispatched (or dropped) at once
+            // Kept before park(): it may be dispatched (or dropped) at once.
+            keep_session(sock, {ssl, {}, {}});
             front->park(sock);
             return nullptr;
         }
@@ -316,8 +316,7 @@ void FrontedServer::serve_connection(int sock) {
                 std::optional<Clock::time_point> began;
                 if (!request.empty()) began = session.began ? session.began : Clock::now();
                 const bool idle = request.empty();
-                // before park(): it may be dispatched at once
-                keep_session(sock, {ssl, std::move(request), began});
+                keep_session(sock, {ssl, std::move(request), began});  // before park()
                 front->park(sock, idle, began);
                 return;
             }
@@ -330,8 +329,7 @@ void FrontedServer::serve_connection(int sock) {
         if (strm.has_buffered() || (ssl && SSL_has_pending(ssl))) continue;
         // Between requests the client may take its time: wait on the front, not on this thread.
         if (front && svr_sock_ != INVALID_SOCKET && !front->ready(sock)) {
-            if (ssl)
-                keep_session(sock, {ssl, {}, {}});  // before park(): it may be dispatched at once
+            if (ssl) keep_session(sock, {ssl, {}, {}});  // before park(): it may go on at once
             front->park(sock, true);
             return;
         }
