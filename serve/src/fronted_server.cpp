@@ -103,8 +103,15 @@ public:
             buf_.resize(had + (n > 0 ? static_cast<std::size_t>(n) : 0));
             if (n > 0) continue;
             const int e = SSL_get_error(ssl_, n);
-            // A record that was no data (a TLS 1.3 ticket or key update): look again.
-            if (e == SSL_ERROR_WANT_READ) continue;
+            if (e == SSL_ERROR_WANT_READ) {
+                // After a record that carried no data (an empty one, a key update, a warning),
+                // OpenSSL goes on into the next, and may have taken part of it: the socket is then
+                // no longer at a record's start, the front cannot tell when the rest has come, and
+                // looking again here would spin. The thread reads it, with the read timeout, as
+                // it did before read-ahead. Otherwise: look again.
+                if (SSL_has_pending(ssl_)) return Ahead::whole;
+                continue;
+            }
             return e == SSL_ERROR_WANT_WRITE ? Ahead::whole : Ahead::closed;
         }
     }

@@ -775,7 +775,9 @@ TEST_CASE("the next event writes a ticket's row as the log says, even where it w
         raw.exec(
             "UPDATE tickets SET phone = '+10000000000', state = 'completed' WHERE ref = 'HD-C'");
     }
-    event(db, "HD-C", cmd(EventKind::claim, "a1", 30));  // it stays open: the narrow update
+    // It stays open, so the narrow update is tried first: its intake guard must send the edited
+    // row to the full upsert, or the phone would stay as edited.
+    event(db, "HD-C", cmd(EventKind::claim, "a1", 30));
     const auto c = db.ticket("HD-C");
     CHECK(c->fields == logged->fields);
     CHECK(c->state == "awaiting_requester");

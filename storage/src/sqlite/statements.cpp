@@ -20,6 +20,11 @@ Statements::Use::Use(Statements& cache, SQLite::Database& db, const std::string&
 Statements::Use::~Use() {
     if (!busy_) return;
     statement_->tryReset();  // no read snapshot kept open past this use
+    // Nor a binding: values bound without a copy (bindNoCopy) do not outlive this use.
+    try {
+        statement_->clearBindings();
+    } catch (...) {  // sqlite3_clear_bindings() has no error to report
+    }
     *busy_ = false;
 }
 
