@@ -37,13 +37,9 @@ struct Sql {
 // identity_check).
 Sql page(const engine::TicketQuery& q, const std::string& columns, Dialect d,
          bool ready_index = true);
-// SELECT count(*) FROM tickets WHERE ... (after and limit ignored).
+// The number of tickets `q` matches (after and limit ignored): the sum of the kept per-state
+// counts (ticket_counts) when only states or open are asked for, else SELECT count(*) FROM
+// tickets WHERE ...
 Sql count(const engine::TicketQuery& q, Dialect d, bool ready_index = true);
-// Whether count(q) is a sum of the kept per-state counts (no search, assignee, overdue, ready_for).
-bool counted_by_state(const engine::TicketQuery& q);
-// The states whose counts add up to such a query's total: its states, only the open ones when it
-// asks for open tickets (every open state when it names none). Empty for a query naming no state
-// and not open_only (every state counts), or naming only closed states and open_only (none does).
-std::vector<std::string> counted_states(const engine::TicketQuery& q);
 
 }  // namespace tfadesk::storage::workspace

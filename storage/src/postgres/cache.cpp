@@ -143,15 +143,6 @@ std::int64_t PgStore::count_tickets(const engine::TicketQuery& query) {
     return impl.guard([&]() -> std::int64_t {
         if (!impl.ready() || impl.schema < kPgWorkspaceSchema) return 0;
         impl.flush();
-        if (workspace::counted_by_state(query)) {
-            const std::vector<std::string> states = workspace::counted_states(query);
-            if (states.empty() && !query.states.empty()) return 0;  // none of them is open
-            workspace::Sql sql{"SELECT coalesce(sum(n), 0) FROM ticket_counts", states};
-            for (std::size_t i = 0; i < states.size(); ++i)
-                sql.text += (i ? ", $" : " WHERE state IN ($") + std::to_string(i + 1);
-            if (!states.empty()) sql.text += ")";
-            return number(exec_sql(impl.q, sql)[0][0]);
-        }
         return number(
             exec_sql(impl.q, workspace::count(query, workspace::Dialect::postgres))[0][0]);
     });

@@ -399,17 +399,6 @@ std::int64_t Database::count_tickets(const engine::TicketQuery& query) {
     require_workspace(impl_->schema, path_);
     return guarded(path_, [&]() -> std::int64_t {
         impl_->flush();
-        if (workspace::counted_by_state(query)) {
-            std::string sql = "SELECT coalesce(sum(n), 0) FROM ticket_counts";
-            const std::vector<std::string> states = workspace::counted_states(query);
-            if (states.empty() && !query.states.empty()) return 0;  // none of them is open
-            for (std::size_t i = 0; i < states.size(); ++i) sql += i ? ", ?" : " WHERE state IN (?";
-            if (!states.empty()) sql += ")";
-            auto q = impl_->prepared(sql);
-            bind_all(*q, states);
-            q->executeStep();
-            return q->getColumn(0).getInt64();
-        }
         const auto sql =
             workspace::count(query, workspace::Dialect::sqlite, impl_->schema >= kReadyIndexSchema);
         auto q = impl_->prepared(sql.text);
